@@ -1,1 +1,34 @@
-//! placeholder
+//! Microsoft Graph client for the CIPP-compatible user API.
+//!
+//! - `client`: [`GraphClient`] requests, headers, retries, decoding.
+//! - `paging`: `@odata.nextLink` / `@odata.count` handling ([`GraphPage`]).
+//! - `tokens`: the [`TokenProvider`] trait, the [`CachedTokens`] single-flight cache and
+//!   the azure_identity client-credentials provider ([`ClientCredentialsTokens`]).
+//! - `retry`: `Retry-After` parsing and backoff.
+//! - `settings`: [`GraphSettings`], [`RetryPolicy`], [`GraphVersion`].
+//! - `error`: [`GraphError`].
+//!
+//! Knows HTTP, tokens and Graph wire formats; nothing about the web framework or storage.
+
+pub mod client;
+pub mod error;
+pub mod paging;
+pub(crate) mod retry;
+pub mod settings;
+pub(crate) mod tls;
+pub mod tokens;
+
+pub use client::{GraphClient, graph_url};
+pub use error::GraphError;
+pub use paging::{GraphPage, resolve_next_link};
+pub use settings::{
+    DEFAULT_GRAPH_SCOPE, GraphSettings, GraphVersion, PUBLIC_AUTHORITY_HOST, PUBLIC_GRAPH_URL,
+    RetryPolicy,
+};
+pub use tokens::{
+    AccessToken, CachedTokens, ClientCredentialsTokens, ClientSecretProvider, EARLY_EXPIRY,
+    TokenProvider,
+};
+
+/// HTTP method type accepted by [`GraphClient::send`].
+pub use reqwest::Method;

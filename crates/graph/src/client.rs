@@ -1,0 +1,523 @@
+//! The Graph client: URL building, headers, one logical call with bounded retries.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use futures::TryStreamExt;
+use reqwest::Method;
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER,
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use tracing::Instrument;
+use url::Url;
+use uuid::Uuid;
+
+use crate::error::{GraphError, api_error, parse_error_body};
+use crate::paging::{GraphPage, resolve_next_link};
+use crate::retry::{RetryBudget, is_retryable_status, parse_retry_after};
+use crate::settings::{DEFAULT_GRAPH_SCOPE, GraphSettings, GraphVersion};
+use crate::tls::{Purpose, build_http_client, error_chain};
+use crate::tokens::{CachedTokens, ClientCredentialsTokens, TokenProvider};
+
+/// Microsoft Graph client. Cheap to clone; clones share connections and the token cache.
+#[derive(Clone)]
+pub struct GraphClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    tokens: Arc<dyn TokenProvider>,
+    settings: GraphSettings,
+    scope: String,
+}
+
+/// A successful HTTP answer, before any decoding.
+#[derive(Debug)]
+pub(crate) struct RawReply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for GraphClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GraphClient")
+            .field(
+                "graph_base_url",
+                &self.inner.settings.graph_base_url.as_str(),
+            )
+            .field("scope", &self.inner.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GraphClient {
+    /// App-only client: client-credentials tokens from Entra through azure_identity, cached per tenant.
+    pub fn new(settings: GraphSettings) -> Result<Self, GraphError> {
+        settings.validate()?;
+        let tokens = Arc::new(ClientCredentialsTokens::new(&settings)?);
+        Self::build(settings, tokens)
+    }
+
+    /// Client with a caller-supplied token source (tests, other grants).
+    /// The provider is wrapped in a [`CachedTokens`], so it is asked once per tenant and scope
+    /// until the token nears expiry.
+    pub fn with_token_provider(
+        settings: GraphSettings,
+        tokens: Arc<dyn TokenProvider>,
+    ) -> Result<Self, GraphError> {
+        check_graph_base_url(&settings)?;
+        Self::build(settings, Arc::new(CachedTokens::new(tokens)))
+    }
+
+    fn build(settings: GraphSettings, tokens: Arc<dyn TokenProvider>) -> Result<Self, GraphError> {
+        let http = build_http_client(&settings, Purpose::Graph)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                tokens,
+                settings,
+                scope: DEFAULT_GRAPH_SCOPE.to_owned(),
+            }),
+        })
+    }
+
+    pub fn settings(&self) -> &GraphSettings {
+        &self.inner.settings
+    }
+
+    /// A (cached) access token for the tenant and scope.
+    pub async fn access_token(
+        &self,
+        tenant: &str,
+        scope: &str,
+    ) -> Result<SecretString, GraphError> {
+        Ok(self.inner.tokens.token(tenant, scope).await?.secret)
+    }
+
+    /// One GET; the body as JSON (an empty body is `Null`, a non-JSON text body a JSON string).
+    pub async fn get(
+        &self,
+        tenant: &str,
+        version: GraphVersion,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Value, GraphError> {
+        let url = self.graph_url(version, path_and_query)?;
+        let reply = self
+            .execute(tenant, Method::GET, url, None, headers)
+            .await?;
+        Ok(decode_body(&reply)?.unwrap_or(Value::Null))
+    }
+
+    /// GET following every `@odata.nextLink`: the `value` items of all pages, or the single
+    /// object when the body is not a collection.
+    pub async fn get_all(
+        &self,
+        tenant: &str,
+        version: GraphVersion,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Vec<Value>, GraphError> {
+        self.pages(tenant, version, path_and_query, headers)
+            .try_fold(Vec::new(), |mut all, page| async move {
+                all.extend(page.items);
+                Ok(all)
+            })
+            .await
+    }
+
+    /// The pages of a GET, lazily, following `@odata.nextLink` only on the Graph origin.
+    pub fn pages(
+        &self,
+        tenant: &str,
+        version: GraphVersion,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+    ) -> impl futures::Stream<Item = Result<GraphPage, GraphError>> + Send + use<> {
+        let start = self.graph_url(version, path_and_query);
+        crate::paging::page_stream(self.clone(), tenant, start, headers)
+    }
+
+    /// Pages starting from a nextLink a caller kept (must be on the Graph origin).
+    pub fn pages_from_link(
+        &self,
+        tenant: &str,
+        next_link: &str,
+        headers: &[(&str, &str)],
+    ) -> impl futures::Stream<Item = Result<GraphPage, GraphError>> + Send + use<> {
+        let start = resolve_next_link(&self.inner.settings.graph_base_url, next_link);
+        crate::paging::page_stream(self.clone(), tenant, start, headers)
+    }
+
+    /// PATCH with a JSON body; `None` for 204 No Content.
+    pub async fn patch(
+        &self,
+        tenant: &str,
+        version: GraphVersion,
+        path: &str,
+        body: &Value,
+    ) -> Result<Option<Value>, GraphError> {
+        self.send(tenant, Method::PATCH, version, path, Some(body), &[])
+            .await
+    }
+
+    /// POST with a JSON body; the created object, or `None` for an empty answer.
+    pub async fn post(
+        &self,
+        tenant: &str,
+        version: GraphVersion,
+        path: &str,
+        body: &Value,
+    ) -> Result<Option<Value>, GraphError> {
+        self.send(tenant, Method::POST, version, path, Some(body), &[])
+            .await
+    }
+
+    /// DELETE; success is any 2xx.
+    pub async fn delete(
+        &self,
+        tenant: &str,
+        version: GraphVersion,
+        path: &str,
+    ) -> Result<(), GraphError> {
+        self.send(tenant, Method::DELETE, version, path, None, &[])
+            .await
+            .map(|_| ())
+    }
+
+    /// Any method, optional JSON body, extra headers; `None` when the answer has no body.
+    pub async fn send(
+        &self,
+        tenant: &str,
+        method: Method,
+        version: GraphVersion,
+        path_and_query: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Result<Option<Value>, GraphError> {
+        let url = self.graph_url(version, path_and_query)?;
+        let reply = self.execute(tenant, method, url, body, headers).await?;
+        decode_body(&reply)
+    }
+
+    /// `{graph_base_url}/{version}/{path_and_query}`, sent as written (see [`graph_url`]).
+    pub fn graph_url(
+        &self,
+        version: GraphVersion,
+        path_and_query: &str,
+    ) -> Result<Url, GraphError> {
+        graph_url(&self.inner.settings.graph_base_url, version, path_and_query)
+    }
+
+    pub(crate) fn base_url(&self) -> &Url {
+        &self.inner.settings.graph_base_url
+    }
+
+    /// One logical call: same `client-request-id` on every attempt, retries within the policy.
+    pub(crate) async fn execute(
+        &self,
+        tenant: &str,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Result<RawReply, GraphError> {
+        let client_request_id = Uuid::new_v4();
+        let span = tracing::info_span!(
+            "graph_request",
+            tenant = %tenant,
+            method = %method,
+            path = %url.path(),
+            client_request_id = %client_request_id,
+            status = tracing::field::Empty,
+            attempt = tracing::field::Empty,
+        );
+        self.execute_in_span(tenant, method, url, body, headers, client_request_id, &span)
+            .instrument(span.clone())
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn execute_in_span(
+        &self,
+        tenant: &str,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+        client_request_id: Uuid,
+        span: &tracing::Span,
+    ) -> Result<RawReply, GraphError> {
+        let header_map = self.request_headers(headers, client_request_id, body.is_some())?;
+        // Serialized once, re-sent as is on retries.
+        let body: Option<Vec<u8>> = match body {
+            Some(v) => Some(serde_json::to_vec(v).map_err(|e| GraphError::Decode {
+                message: format!("request body is not serializable: {e}"),
+            })?),
+            None => None,
+        };
+        let mut budget = RetryBudget::new(&self.inner.settings.retry);
+        loop {
+            let attempt = budget.start_attempt();
+            span.record("attempt", attempt);
+            let token = self.inner.tokens.token(tenant, &self.inner.scope).await?;
+            let mut auth =
+                HeaderValue::from_str(&format!("Bearer {}", token.secret.expose_secret()))
+                    .map_err(|_| GraphError::Token {
+                        tenant: tenant.to_owned(),
+                        status: None,
+                        code: None,
+                        message: "access token is not a valid header value".to_owned(),
+                    })?;
+            // Keeps the token out of reqwest's and hyper's debug output.
+            auth.set_sensitive(true);
+            let mut request = self
+                .inner
+                .http
+                .request(method.clone(), url.clone())
+                .headers(header_map.clone())
+                .header(AUTHORIZATION, auth);
+            if let Some(b) = &body {
+                request = request.body(b.clone());
+            }
+            tracing::debug!(attempt, "sending Graph request");
+            let response = match request.send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    let message = error_chain(&e);
+                    // A refused connect never reached Graph, so even a POST is safe to resend.
+                    if e.is_connect()
+                        && let Some(wait) = budget.next_wait(None)
+                    {
+                        tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, error = %message, "Graph connect failed; retrying");
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                    tracing::warn!(attempt, error = %message, "Graph request failed");
+                    return Err(GraphError::Transport { message });
+                }
+            };
+            let status = response.status().as_u16();
+            span.record("status", status);
+            let response_headers = response.headers().clone();
+            let bytes = response.bytes().await.map_err(|e| GraphError::Transport {
+                message: error_chain(&e),
+            })?;
+            if (200..300).contains(&status) {
+                tracing::debug!(status, attempt, "Graph request succeeded");
+                return Ok(RawReply {
+                    status,
+                    headers: response_headers,
+                    body: bytes.to_vec(),
+                });
+            }
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            if is_retryable_status(status) {
+                let retry_after = response_headers
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| parse_retry_after(v, SystemTime::now()));
+                if let Some(wait) = budget.next_wait(retry_after) {
+                    tracing::warn!(
+                        status,
+                        attempt,
+                        wait_ms = wait.as_millis() as u64,
+                        server_said = retry_after.is_some(),
+                        "Graph throttled; retrying"
+                    );
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                let parsed = parse_error_body(&text, None);
+                tracing::warn!(
+                    status,
+                    attempts = budget.attempts(),
+                    "Graph still throttled; giving up"
+                );
+                return Err(GraphError::Throttled {
+                    status,
+                    attempts: budget.attempts(),
+                    message: if parsed.message.is_empty() {
+                        parsed.code
+                    } else {
+                        parsed.message
+                    },
+                });
+            }
+            let request_id = response_headers
+                .get("request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let err = api_error(status, text, request_id);
+            tracing::info!(
+                status,
+                code = err.graph_code().unwrap_or(""),
+                "Graph returned an error"
+            );
+            return Err(err);
+        }
+    }
+
+    fn request_headers(
+        &self,
+        extra: &[(&str, &str)],
+        client_request_id: Uuid,
+        has_body: bool,
+    ) -> Result<HeaderMap, GraphError> {
+        let mut map = HeaderMap::new();
+        map.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        map.insert(
+            HeaderName::from_static("client-request-id"),
+            header_value("client-request-id", &client_request_id.to_string())?,
+        );
+        if has_body {
+            map.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        // Caller headers win (e.g. a different User-Agent), as in CIPP.
+        for (name, value) in extra {
+            let name =
+                HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| GraphError::Config {
+                    setting: "request header",
+                    message: format!("'{name}' is not a valid header name"),
+                })?;
+            let value = header_value(name.as_str(), value)?;
+            map.insert(name, value);
+        }
+        Ok(map)
+    }
+}
+
+fn header_value(name: &str, value: &str) -> Result<HeaderValue, GraphError> {
+    HeaderValue::from_str(value).map_err(|_| GraphError::Config {
+        setting: "request header",
+        message: format!("value for '{name}' is not a valid header value"),
+    })
+}
+
+fn check_graph_base_url(settings: &GraphSettings) -> Result<(), GraphError> {
+    let url = &settings.graph_base_url;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(GraphError::Config {
+            setting: "graph_base_url",
+            message: format!("'{url}' is not an http(s) origin"),
+        });
+    }
+    Ok(())
+}
+
+/// Builds `{base}/{version}/{path_and_query}`.
+///
+/// The caller's text goes out as written: `$`, `(`, `)`, `=`, `,`, `:` and existing `%XX`
+/// escapes are kept; only what a URL cannot carry is percent-encoded (spaces, `"`, `<`, `>`,
+/// non-ASCII, by the `url` crate). A `#` is encoded too, because Graph paths and filters carry
+/// it as data (`#EXT#` guest UPNs) and a fragment never reaches the server. One catch: the
+/// WHATWG URL rules that reqwest follows encode `'` in queries as `%27`, which servers decode
+/// to the same value.
+pub fn graph_url(
+    base: &Url,
+    version: GraphVersion,
+    path_and_query: &str,
+) -> Result<Url, GraphError> {
+    let rest = path_and_query.trim_start_matches('/').replace('#', "%23");
+    let base = base.as_str().trim_end_matches('/');
+    let full = format!("{base}/{}/{rest}", version.as_str());
+    Url::parse(&full).map_err(|e| GraphError::Config {
+        setting: "path_and_query",
+        message: format!("'{path_and_query}' does not make a valid URL: {e}"),
+    })
+}
+
+/// `None` for an empty body (204 and friends); JSON when it parses; text bodies as a JSON string.
+pub(crate) fn decode_body(reply: &RawReply) -> Result<Option<Value>, GraphError> {
+    if reply.status == 204 || reply.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    match serde_json::from_slice::<Value>(&reply.body) {
+        Ok(v) => Ok(Some(v)),
+        Err(e) => {
+            let is_text = reply
+                .headers
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|ct| ct.trim_start().starts_with("text/"));
+            match (is_text, std::str::from_utf8(&reply.body)) {
+                (true, Ok(text)) => Ok(Some(Value::String(text.to_owned()))),
+                _ => Err(GraphError::Decode {
+                    message: format!("response body is not JSON: {e}"),
+                }),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn base() -> Url {
+        Url::parse("https://graph.microsoft.com").unwrap()
+    }
+
+    #[test]
+    fn cipp_style_queries_are_kept_as_written() {
+        let q = "users?$top=999&$filter=&$count=true&$expand=manager($select=id,userPrincipalName,displayName)";
+        let url = graph_url(&base(), GraphVersion::Beta, q).unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://graph.microsoft.com/beta/users?$top=999&$filter=&$count=true&$expand=manager($select=id,userPrincipalName,displayName)"
+        );
+    }
+
+    #[test]
+    fn a_leading_slash_is_tolerated_and_a_trailing_one_kept() {
+        let url = graph_url(&base(), GraphVersion::V1, "/users/").unwrap();
+        assert_eq!(url.as_str(), "https://graph.microsoft.com/v1.0/users/");
+    }
+
+    #[test]
+    fn spaces_and_hashes_are_percent_encoded() {
+        let url = graph_url(
+            &base(),
+            GraphVersion::V1,
+            "users/a_b.com#EXT#@t.onmicrosoft.com?$filter=accountEnabled eq false",
+        )
+        .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://graph.microsoft.com/v1.0/users/a_b.com%23EXT%23@t.onmicrosoft.com?$filter=accountEnabled%20eq%20false"
+        );
+    }
+
+    #[test]
+    fn a_base_url_with_a_path_prefix_keeps_it() {
+        let b = Url::parse("https://127.0.0.1:8443/graph/").unwrap();
+        let url = graph_url(&b, GraphVersion::Beta, "users").unwrap();
+        assert_eq!(url.as_str(), "https://127.0.0.1:8443/graph/beta/users");
+    }
+
+    #[test]
+    fn text_bodies_such_as_count_decode_as_json_numbers_or_strings() {
+        let reply = RawReply {
+            status: 200,
+            headers: HeaderMap::new(),
+            body: b"893".to_vec(),
+        };
+        assert_eq!(decode_body(&reply).unwrap(), Some(Value::from(893)));
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        let reply = RawReply {
+            status: 200,
+            headers,
+            body: b"hello there".to_vec(),
+        };
+        assert_eq!(
+            decode_body(&reply).unwrap(),
+            Some(Value::String("hello there".to_owned()))
+        );
+    }
+}

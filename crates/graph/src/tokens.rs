@@ -1,0 +1,424 @@
+//! Access tokens: the provider trait, a single-flight cache, and the azure_identity client-credentials provider.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
+use azure_core::credentials::{Secret, TokenCredential};
+use azure_core::http::{ClientOptions, RawResponse, RetryOptions, Transport};
+use azure_identity::{ClientSecretCredential, ClientSecretCredentialOptions};
+use moka::Expiry;
+use moka::future::Cache;
+use parking_lot::Mutex;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::error::GraphError;
+use crate::settings::GraphSettings;
+use crate::tls::{Purpose, build_http_client, error_chain};
+
+/// A cached token is dropped this long before Entra says it expires, so no request leaves with a dying token.
+pub const EARLY_EXPIRY: Duration = Duration::from_secs(120);
+
+/// A bearer token and the moment it stops working.
+#[derive(Clone, Debug)]
+pub struct AccessToken {
+    pub secret: SecretString,
+    pub expires_at: SystemTime,
+}
+
+impl AccessToken {
+    pub fn new(secret: impl Into<String>, expires_at: SystemTime) -> Self {
+        Self {
+            secret: SecretString::from(secret.into()),
+            expires_at,
+        }
+    }
+
+    /// How long the token may still be handed out, keeping the early-expiry margin.
+    pub fn usable_for(&self, now: SystemTime) -> Duration {
+        self.expires_at
+            .duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .saturating_sub(EARLY_EXPIRY)
+    }
+}
+
+/// Source of access tokens for a tenant and scope (e.g. `https://graph.microsoft.com/.default`).
+#[async_trait::async_trait]
+pub trait TokenProvider: Send + Sync {
+    async fn token(&self, tenant: &str, scope: &str) -> Result<AccessToken, GraphError>;
+
+    /// Which kind of grant this provider uses; part of the cache key so app-only and
+    /// delegated tokens for one tenant never mix.
+    fn mode(&self) -> &'static str {
+        "app"
+    }
+}
+
+#[async_trait::async_trait]
+impl<T: TokenProvider + ?Sized> TokenProvider for Arc<T> {
+    async fn token(&self, tenant: &str, scope: &str) -> Result<AccessToken, GraphError> {
+        (**self).token(tenant, scope).await
+    }
+
+    fn mode(&self) -> &'static str {
+        (**self).mode()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct TokenKey {
+    tenant: String,
+    scope: String,
+    mode: &'static str,
+}
+
+/// Each entry lives until its own token's expiry minus [`EARLY_EXPIRY`].
+struct UntilTokenExpiry;
+
+impl Expiry<TokenKey, AccessToken> for UntilTokenExpiry {
+    fn expire_after_create(
+        &self,
+        _key: &TokenKey,
+        value: &AccessToken,
+        _created_at: Instant,
+    ) -> Option<Duration> {
+        Some(value.usable_for(SystemTime::now()))
+    }
+}
+
+/// A caching wrapper around any provider.
+///
+/// Keyed by (tenant lower-cased, scope, mode). Concurrent misses for one key share a single
+/// fetch (moka's `try_get_with`), so a burst of first calls makes one token request.
+/// Failures are handed to every waiter but not cached: the next call tries again.
+pub struct CachedTokens<P> {
+    inner: P,
+    cache: Cache<TokenKey, AccessToken>,
+}
+
+impl<P: TokenProvider> CachedTokens<P> {
+    pub fn new(inner: P) -> Self {
+        let cache = Cache::builder()
+            .max_capacity(10_000)
+            .expire_after(UntilTokenExpiry)
+            .build();
+        Self { inner, cache }
+    }
+
+    pub fn inner(&self) -> &P {
+        &self.inner
+    }
+
+    /// Forgets a token, e.g. after Graph rejected it.
+    pub async fn invalidate(&self, tenant: &str, scope: &str) {
+        self.cache.invalidate(&self.key(tenant, scope)).await;
+    }
+
+    fn key(&self, tenant: &str, scope: &str) -> TokenKey {
+        TokenKey {
+            tenant: tenant.trim().to_lowercase(),
+            scope: scope.trim().to_owned(),
+            mode: self.inner.mode(),
+        }
+    }
+}
+
+impl<P> fmt::Debug for CachedTokens<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CachedTokens")
+            .field("entries", &self.cache.entry_count())
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait::async_trait]
+impl<P: TokenProvider> TokenProvider for CachedTokens<P> {
+    async fn token(&self, tenant: &str, scope: &str) -> Result<AccessToken, GraphError> {
+        let key = self.key(tenant, scope);
+        let fetch_tenant = key.tenant.clone();
+        let fetch_scope = key.scope.clone();
+        self.cache
+            .try_get_with(key, async move {
+                tracing::debug!(tenant = %fetch_tenant, scope = %fetch_scope, "fetching access token");
+                self.inner.token(&fetch_tenant, &fetch_scope).await
+            })
+            .await
+            .map_err(|shared| (*shared).clone())
+    }
+
+    fn mode(&self) -> &'static str {
+        self.inner.mode()
+    }
+}
+
+/// App-only tokens from Entra's client-credentials grant, through azure_identity, uncached
+/// here (wrap it in [`CachedTokens`], or use [`ClientCredentialsTokens`]).
+///
+/// One `ClientSecretCredential` per tenant, created on first use.
+pub struct ClientSecretProvider {
+    client_id: String,
+    secret: SecretString,
+    authority_host: String,
+    http: reqwest::Client,
+    credentials: Mutex<HashMap<String, Arc<ClientSecretCredential>>>,
+}
+
+impl ClientSecretProvider {
+    /// Uses `authority_host`, `client_id`, `client_secret` and the TLS trust from the settings.
+    pub fn new(settings: &GraphSettings) -> Result<Self, GraphError> {
+        let http = build_http_client(settings, Purpose::Token)?;
+        Ok(Self::with_http_client(settings, http))
+    }
+
+    /// Like [`ClientSecretProvider::new`] with a caller-built transport.
+    pub fn with_http_client(settings: &GraphSettings, http: reqwest::Client) -> Self {
+        Self {
+            client_id: settings.client_id.clone(),
+            secret: settings.client_secret.clone(),
+            authority_host: settings.authority_host.as_str().to_owned(),
+            http,
+            credentials: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn credential(&self, tenant: &str) -> Result<Arc<ClientSecretCredential>, GraphError> {
+        let key = tenant.trim().to_lowercase();
+        let mut map = self.credentials.lock();
+        if let Some(found) = map.get(&key) {
+            return Ok(found.clone());
+        }
+        let mut cloud = CustomConfiguration::default();
+        cloud.authority_host = self.authority_host.clone();
+        let client_options = ClientOptions {
+            cloud: Some(Arc::new(CloudConfiguration::Custom(cloud))),
+            transport: Some(Transport::new(Arc::new(self.http.clone()))),
+            // Our retry policy is the only one: a failed token request is one request.
+            retry: RetryOptions::none(),
+            ..Default::default()
+        };
+        let credential = ClientSecretCredential::new(
+            &key,
+            self.client_id.clone(),
+            Secret::new(self.secret.expose_secret().to_owned()),
+            Some(ClientSecretCredentialOptions { client_options }),
+        )
+        .map_err(|e| GraphError::Token {
+            tenant: tenant.to_owned(),
+            status: None,
+            code: None,
+            message: error_chain(&e),
+        })?;
+        map.insert(key, credential.clone());
+        Ok(credential)
+    }
+}
+
+impl fmt::Debug for ClientSecretProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientSecretProvider")
+            .field("client_id", &self.client_id)
+            .field("authority_host", &self.authority_host)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenProvider for ClientSecretProvider {
+    async fn token(&self, tenant: &str, scope: &str) -> Result<AccessToken, GraphError> {
+        let credential = self.credential(tenant)?;
+        let token = credential
+            .get_token(&[scope], None)
+            .await
+            .map_err(|e| token_error(tenant, &e))?;
+        Ok(AccessToken {
+            secret: SecretString::from(token.token.secret().to_owned()),
+            expires_at: SystemTime::from(token.expires_on),
+        })
+    }
+}
+
+/// The production token source: [`ClientSecretProvider`] behind a [`CachedTokens`].
+#[derive(Debug)]
+pub struct ClientCredentialsTokens {
+    inner: CachedTokens<ClientSecretProvider>,
+}
+
+impl ClientCredentialsTokens {
+    pub fn new(settings: &GraphSettings) -> Result<Self, GraphError> {
+        Ok(Self {
+            inner: CachedTokens::new(ClientSecretProvider::new(settings)?),
+        })
+    }
+
+    pub async fn invalidate(&self, tenant: &str, scope: &str) {
+        self.inner.invalidate(tenant, scope).await;
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenProvider for ClientCredentialsTokens {
+    async fn token(&self, tenant: &str, scope: &str) -> Result<AccessToken, GraphError> {
+        self.inner.token(tenant, scope).await
+    }
+}
+
+#[derive(Deserialize)]
+struct EntraErrorBody {
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    error_description: Option<String>,
+    #[serde(default)]
+    error_codes: Vec<i64>,
+}
+
+/// Turns an azure_identity failure into [`GraphError::Token`], recovering Entra's error body.
+///
+/// azure_identity wraps the HTTP failure (`ErrorKind::HttpResponse` carrying the raw
+/// response) inside an `ErrorKind::Credential` error; we walk the source chain to find it.
+pub(crate) fn token_error(tenant: &str, err: &azure_core::Error) -> GraphError {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cur {
+        if let Some(az) = e.downcast_ref::<azure_core::Error>()
+            && let azure_core::error::ErrorKind::HttpResponse {
+                status,
+                error_code,
+                raw_response,
+            } = az.kind()
+        {
+            return entra_error(
+                tenant,
+                u16::from(*status),
+                error_code.as_deref(),
+                raw_response.as_deref(),
+                az,
+            );
+        }
+        cur = e.source();
+    }
+    GraphError::Token {
+        tenant: tenant.to_owned(),
+        status: None,
+        code: None,
+        message: error_chain(err),
+    }
+}
+
+fn entra_error(
+    tenant: &str,
+    status: u16,
+    error_code: Option<&str>,
+    raw: Option<&RawResponse>,
+    az: &azure_core::Error,
+) -> GraphError {
+    let body = raw.map(|r| String::from_utf8_lossy(r.body()).into_owned());
+    let parsed = body
+        .as_deref()
+        .and_then(|b| serde_json::from_str::<EntraErrorBody>(b).ok());
+    let (code, message) = match parsed {
+        Some(p) => {
+            let code = p
+                .error_codes
+                .first()
+                .map(|c| format!("AADSTS{c}"))
+                .or_else(|| p.error.clone());
+            let message = p
+                .error_description
+                .or(p.error)
+                .unwrap_or_else(|| az.to_string());
+            (code, message)
+        }
+        None => {
+            // azure_identity puts the codes comma-joined in error_code; keep the first.
+            let code = error_code
+                .and_then(|c| c.split(',').next())
+                .filter(|c| c.chars().all(|ch| ch.is_ascii_digit()) && !c.is_empty())
+                .map(|c| format!("AADSTS{c}"));
+            let message = body
+                .filter(|b| !b.trim().is_empty())
+                .unwrap_or_else(|| az.to_string());
+            (code, message)
+        }
+    };
+    GraphError::Token {
+        tenant: tenant.to_owned(),
+        status: Some(status),
+        code,
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use azure_core::error::ErrorKind;
+    use azure_core::http::StatusCode;
+    use azure_core::http::headers::Headers;
+
+    #[test]
+    fn a_token_is_usable_until_two_minutes_before_it_expires() {
+        let now = SystemTime::now();
+        let t = AccessToken::new("x", now + Duration::from_secs(3600));
+        assert_eq!(t.usable_for(now), Duration::from_secs(3600 - 120));
+        let dying = AccessToken::new("x", now + Duration::from_secs(60));
+        assert_eq!(dying.usable_for(now), Duration::ZERO);
+    }
+
+    #[test]
+    fn token_debug_output_hides_the_secret() {
+        let t = AccessToken::new("eyJ-very-secret", SystemTime::now());
+        assert!(!format!("{t:?}").contains("eyJ-very-secret"));
+    }
+
+    #[test]
+    fn entra_error_bodies_become_token_errors_with_the_aadsts_code() {
+        let body = r#"{"error":"invalid_grant","error_description":"AADSTS65001: The user or administrator has not consented.","error_codes":[65001]}"#;
+        let raw = RawResponse::from_bytes(StatusCode::BadRequest, Headers::new(), body);
+        let inner = azure_core::Error::new(
+            ErrorKind::HttpResponse {
+                status: StatusCode::BadRequest,
+                error_code: Some("65001".to_owned()),
+                raw_response: Some(Box::new(raw)),
+            },
+            "AADSTS65001: The user or administrator has not consented.",
+        );
+        // The shape azure_identity returns: a Credential error wrapping the HTTP one.
+        let outer = azure_core::Error::with_error(ErrorKind::Credential, inner, "auth failed");
+        match token_error("contoso.onmicrosoft.com", &outer) {
+            GraphError::Token {
+                tenant,
+                status,
+                code,
+                message,
+            } => {
+                assert_eq!(tenant, "contoso.onmicrosoft.com");
+                assert_eq!(status, Some(400));
+                assert_eq!(code.as_deref(), Some("AADSTS65001"));
+                assert!(message.starts_with("AADSTS65001: The user"));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn entra_errors_without_codes_fall_back_to_the_oauth_error() {
+        let body = r#"{"error":"temporarily_unavailable","error_description":"busy"}"#;
+        let raw = RawResponse::from_bytes(StatusCode::ServiceUnavailable, Headers::new(), body);
+        let inner = azure_core::Error::new(
+            ErrorKind::HttpResponse {
+                status: StatusCode::ServiceUnavailable,
+                error_code: None,
+                raw_response: Some(Box::new(raw)),
+            },
+            "busy",
+        );
+        let err = token_error("t", &inner);
+        assert_eq!(err.graph_code(), Some("temporarily_unavailable"));
+        assert_eq!(err.status(), Some(503));
+    }
+}
