@@ -1,1 +1,236 @@
-//! placeholder
+//! A simulated Microsoft 365 for tests and demos: the Entra token endpoint, Microsoft Graph
+//! and (later) Exchange Online, all served over loopback HTTPS from one origin.
+//!
+//! Map of the crate:
+//! - [`start`] / [`SimConfig`] / [`SimHandle`]: this file.
+//! - `tls`: the per-start CA and the server certificate for 127.0.0.1 / localhost.
+//! - `keys`, `tokens`: token signing, the token endpoint, discovery and JWKS.
+//! - `graph`: envelope and errors (`mod.rs`), `$filter` (`filter.rs`), users, GDAP and domains.
+//! - `admin`: the `/_sim/…` test API (faults, stats, tenants, stored users).
+//! - `seed`, `state`, `user`, `faults`: deterministic data, in-memory state, fault matching.
+//!
+//! Admin API (no auth, same origin, not counted in stats):
+//! - `POST /_sim/faults` `{"path", "method"?, "tenant"?, "status"?, "rate"?, "count"?, "retry_after"?, "latency_ms"?}` → `{"id"}`;
+//!   `DELETE /_sim/faults`, `DELETE /_sim/faults/{id}`.
+//! - `GET /_sim/stats` → `{"requests": [{method, path, tenant, status, count}], "total"}`; `DELETE /_sim/stats`.
+//! - `GET /_sim/tenants`, `POST /_sim/tenants` `{"count", "users"}` → `{"tenants": [...]}`.
+//! - `GET /_sim/partner-refresh-token` → `{"refresh_token", "client_id", "tenant_id", "user_principal_name"}`:
+//!   a delegated refresh token for the partner admin, for the `refresh_token` grant (rotated on use).
+//! - `GET /_sim/users/{tenant}/{id or upn}` → the stored user, deleted ones included.
+
+mod admin;
+mod faults;
+mod graph;
+mod http;
+mod keys;
+mod seed;
+mod state;
+mod tls;
+mod tokens;
+mod user;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use actix_web::{App, HttpServer, web};
+use parking_lot::{Mutex, RwLock};
+use serde::Serialize;
+
+use crate::faults::FaultSet;
+use crate::state::{Apps, Registry, Sim};
+
+/// How to build the simulated world.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Where to listen; `127.0.0.1:0` picks a free port.
+    pub bind: SocketAddr,
+    /// Same seed, same tenants, users and ids on every start.
+    pub seed: u64,
+    /// The CA certificate PEM is written here as `sim-ca.pem` (the directory is created).
+    pub cert_dir: PathBuf,
+    /// Customer tenants with an active GDAP relationship (at least 3 are created).
+    pub customer_tenants: usize,
+    /// Users in the first customer tenant, so that paging happens.
+    pub big_tenant_users: usize,
+    /// The partner (CIPP SAM) app: Graph/Exchange tokens for the partner tenant and every
+    /// customer tenant with an active GDAP relationship.
+    pub partner_app: SimApp,
+    /// The app id of our API; tokens for scope `api://<api_app_id>/.default`.
+    pub api_app_id: String,
+    /// Entra's requestedAccessTokenVersion for the API app: false → v1 tokens, true → v2.
+    pub api_accepts_v2_tokens: bool,
+    /// Further client apps registered in the partner tenant (API callers).
+    pub clients: Vec<SimApp>,
+}
+
+/// An app registration the simulator knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimApp {
+    pub client_id: String,
+    pub client_secret: String,
+    pub display_name: String,
+    /// App roles put in the `roles` claim of tokens for the API app.
+    pub roles: Vec<String>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            seed: 42,
+            cert_dir: std::env::temp_dir().join("cipp-sim"),
+            customer_tenants: 3,
+            big_tenant_users: 2000,
+            partner_app: SimApp {
+                client_id: "0a4e5b8c-8d1f-4c47-9a35-5f1f2b7e6c01".to_owned(),
+                client_secret: "sim-partner-secret".to_owned(),
+                display_name: "CIPP-SAM (simulated)".to_owned(),
+                roles: Vec::new(),
+            },
+            api_app_id: "6c3e1d2a-7b4f-4e8a-9c1d-2f3b4a5c6d7e".to_owned(),
+            api_accepts_v2_tokens: false,
+            clients: Vec::new(),
+        }
+    }
+}
+
+/// A customer tenant as the simulator seeded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantInfo {
+    pub customer_id: String,
+    pub default_domain_name: String,
+    pub initial_domain_name: String,
+    pub display_name: String,
+    pub user_count: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("simulator I/O failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("simulator TLS setup failed: {0}")]
+    Tls(String),
+    #[error("simulator key setup failed: {0}")]
+    Key(String),
+    #[error("simulator base URL is invalid: {0}")]
+    Url(#[from] url::ParseError),
+}
+
+/// A running simulator. Dropping it does not stop the server; call [`SimHandle::stop`].
+pub struct SimHandle {
+    /// e.g. `https://127.0.0.1:40123`: authority, Graph and Exchange host all in one.
+    pub base_url: url::Url,
+    pub ca_pem_path: PathBuf,
+    pub ca_pem: String,
+    pub partner_tenant_id: String,
+    pub partner_tenant_domain: String,
+    /// Customer tenants with an active GDAP relationship, in seed order; the first is the big one.
+    pub tenants: Vec<TenantInfo>,
+    /// Customer tenants whose GDAP relationship ended: token requests for them fail (AADSTS65001).
+    pub inactive_tenants: Vec<TenantInfo>,
+    server: actix_web::dev::ServerHandle,
+    port: u16,
+}
+
+impl SimHandle {
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(&self) {
+        self.server.stop(true).await;
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+/// Binds, spawns the server on the current tokio runtime, and returns once it is listening.
+pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
+    let tls = tls::generate()?;
+    let ca_pem_path = tls::write_ca_pem(&config.cert_dir, &tls.ca_pem)?;
+    let listener = std::net::TcpListener::bind(config.bind)?;
+    let port = listener.local_addr()?.port();
+    let base = format!("https://127.0.0.1:{port}");
+    let base_url = url::Url::parse(&base)?;
+
+    let key = keys::SigningKey::generate()?;
+    let mut registry = Registry::default();
+    let partner = seed::partner_tenant(config.seed);
+    let (admin_id, admin_upn) = {
+        let store = partner.users.read();
+        store
+            .iter_after(None)
+            .next()
+            .map(|(_, u)| (u.id().to_owned(), u.upn().to_owned()))
+            .unwrap_or_default()
+    };
+    let partner_tenant_id = partner.id.clone();
+    let partner_tenant_domain = partner.default_domain().to_owned();
+    registry.add(partner, true);
+    let customers = config.customer_tenants.max(3) as u64;
+    for i in 0..customers {
+        let users = if i == 0 {
+            config.big_tenant_users.max(1)
+        } else {
+            seed::small_tenant_size(config.seed, i)
+        };
+        registry.add(seed::customer_tenant(config.seed, i, users, "active"), false);
+    }
+    // One former customer whose relationship was terminated, to exercise consent failures.
+    let former = seed::customer_tenant(config.seed, customers, 12, "terminated");
+    let inactive_tenants = vec![former.info()];
+    registry.add(former, false);
+    registry.next_customer_index = customers + 1;
+    let tenants: Vec<TenantInfo> = registry
+        .customers
+        .iter()
+        .filter(|t| t.has_active_gdap())
+        .map(|t| t.info())
+        .collect();
+
+    let sim = Arc::new(Sim {
+        base_url: base.clone(),
+        seed: config.seed,
+        apps: Apps {
+            partner: config.partner_app.clone(),
+            clients: config.clients.clone(),
+            api_app_id: config.api_app_id.clone(),
+            api_v2: config.api_accepts_v2_tokens,
+        },
+        keys: RwLock::new(vec![Arc::new(key)]),
+        registry: RwLock::new(registry),
+        faults: Mutex::new(FaultSet::new(config.seed)),
+        stats: Mutex::new(HashMap::new()),
+        refresh_tokens: Mutex::new(HashMap::new()),
+        partner_admin_id: admin_id,
+        partner_admin_upn: admin_upn,
+    });
+
+    let data = web::Data::new(Arc::clone(&sim));
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
+            .default_service(web::to(http::entry))
+    })
+    .workers(2)
+    .disable_signals()
+    .listen_rustls_0_23(listener, tls.server_config)?
+    .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+
+    Ok(SimHandle {
+        base_url,
+        ca_pem_path,
+        ca_pem: tls.ca_pem,
+        partner_tenant_id,
+        partner_tenant_domain,
+        tenants,
+        inactive_tenants,
+        server: handle,
+        port,
+    })
+}
