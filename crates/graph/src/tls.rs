@@ -19,7 +19,7 @@ pub(crate) enum Purpose {
 /// reqwest 0.13's rustls backend verifies through rustls-platform-verifier; on Linux and
 /// Windows `tls_certs_merge` hands the extra roots to `Verifier::new_with_extra_roots`, so a
 /// private CA (the simulator's) is trusted alongside the system store. A test in
-/// `tests/tls_trust.rs` proves this against a freshly generated CA.
+/// `tests/it/tls.rs` proves this against a freshly generated CA.
 pub(crate) fn build_http_client(
     settings: &GraphSettings,
     purpose: Purpose,

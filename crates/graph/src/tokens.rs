@@ -7,7 +7,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::{Secret, TokenCredential};
-use azure_core::http::{ClientOptions, RawResponse, RetryOptions, Transport};
+use azure_core::http::{
+    AsyncRawResponse, ClientOptions, HttpClient, RawResponse, Request, RetryOptions, Transport,
+};
 use azure_identity::{ClientSecretCredential, ClientSecretCredentialOptions};
 use moka::Expiry;
 use moka::future::Cache;
@@ -195,7 +197,9 @@ impl ClientSecretProvider {
         cloud.authority_host = self.authority_host.clone();
         let client_options = ClientOptions {
             cloud: Some(Arc::new(CloudConfiguration::Custom(cloud))),
-            transport: Some(Transport::new(Arc::new(self.http.clone()))),
+            transport: Some(Transport::new(Arc::new(EntraTransport {
+                http: self.http.clone(),
+            }))),
             // Our retry policy is the only one: a failed token request is one request.
             retry: RetryOptions::none(),
             ..Default::default()
@@ -263,6 +267,47 @@ impl ClientCredentialsTokens {
 impl TokenProvider for ClientCredentialsTokens {
     async fn token(&self, tenant: &str, scope: &str) -> Result<AccessToken, GraphError> {
         self.inner.token(tenant, scope).await
+    }
+}
+
+/// The token request transport: our reqwest client (with our TLS trust), plus Entra error capture.
+///
+/// azure_identity 1.0.0 parses Entra's error body into borrowed `&str` fields, which fails on
+/// any JSON escape, and real `error_description`s always carry `\r\n` before their trace
+/// trailer. The HTTP status and AADSTS code would then be lost. So non-success answers are
+/// turned into an `HttpResponse` error here, with the raw response attached, before
+/// azure_identity sees them; [`token_error`] reads it back.
+#[derive(Debug)]
+struct EntraTransport {
+    http: reqwest::Client,
+}
+
+#[async_trait::async_trait]
+impl HttpClient for EntraTransport {
+    async fn execute_request(&self, request: &Request) -> azure_core::Result<AsyncRawResponse> {
+        let response = self.http.execute_request(request).await?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let (status, headers, body) = response.deconstruct();
+        let bytes = body.collect().await?;
+        let parsed = serde_json::from_slice::<EntraErrorBody>(&bytes).ok();
+        let error_code = parsed
+            .as_ref()
+            .and_then(|p| p.error_codes.first())
+            .map(i64::to_string);
+        let message = parsed
+            .and_then(|p| p.error_description.or(p.error))
+            .unwrap_or_else(|| format!("token endpoint answered {}", u16::from(status)));
+        let raw = RawResponse::from_bytes(status, headers, bytes);
+        Err(azure_core::Error::with_message(
+            azure_core::error::ErrorKind::HttpResponse {
+                status,
+                error_code,
+                raw_response: Some(Box::new(raw)),
+            },
+            message,
+        ))
     }
 }
 

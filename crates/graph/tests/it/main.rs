@@ -1,0 +1,10 @@
+//! Integration tests for cipp-graph, one binary: Graph faked by wiremock, tokens by test doubles
+//! or by wiremock behind a TLS front signed by a throwaway CA.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod paging;
+mod requests;
+mod retries;
+mod support;
+mod tls;
+mod tokens;
