@@ -1,1 +1,201 @@
-//! placeholder
+//! The CIPP users API: actix-web, CIPP wire compatibility, authentication and roles, the
+//! operation registry and its OpenAPI document.
+//!
+//! A request's path: [`dispatch`] finds the operation in the [`registry`], [`auth`] validates the
+//! caller and checks its role, [`params`] merges query and body the CIPP way, the handler in
+//! [`operations`] resolves the tenant and calls one function of the users domain crate.
+
+pub mod auth;
+pub mod demo;
+pub mod dispatch;
+pub mod error;
+pub mod health;
+pub mod operations;
+pub mod params;
+pub mod registry;
+pub mod settings;
+pub mod spec;
+pub mod state;
+pub mod tenants;
+
+use actix_web::dev::Server;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{App, HttpServer, dev::Service, web};
+use cipp_graph::{GraphClient, GraphSettings, RetryPolicy};
+use futures::FutureExt;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::jwt::TokenValidator;
+use crate::registry::Registry;
+use crate::settings::{Mode, Settings};
+use crate::state::AppState;
+use crate::tenants::TenantDirectory;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Settings(#[from] settings::SettingsError),
+    #[error(transparent)]
+    Registry(#[from] registry::RegistryError),
+    #[error("starting the simulator: {0}")]
+    Simulator(#[from] cipp_sim::SimError),
+    #[error("reading {path}: {source}")]
+    CaFile {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("building the Graph client: {0}")]
+    Graph(#[from] cipp_graph::GraphError),
+    #[error("building an HTTP client: {0}")]
+    Http(String),
+    #[error("validating tokens: {0}")]
+    Tokens(#[from] auth::jwt::TokenError),
+    #[error("binding {address}: {source}")]
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    demo: Option<demo::Demo>,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Builds the service (and, in demo mode, the simulator) and binds its listener.
+    pub async fn build(mut settings: Settings) -> Result<Self, StartupError> {
+        let demo = match settings.mode {
+            Mode::Demo => Some(demo::start(&mut settings).await?),
+            Mode::Production => None,
+        };
+        let extra_ca_pem = match &settings.extra_ca_file {
+            Some(path) => Some(std::fs::read(path).map_err(|source| StartupError::CaFile {
+                path: path.display().to_string(),
+                source,
+            })?),
+            None => None,
+        };
+        let graph = GraphClient::new(GraphSettings {
+            graph_base_url: settings.graph_base_url.clone(),
+            authority_host: settings.authority_host.clone(),
+            client_id: settings.partner_client_id.clone(),
+            client_secret: settings.partner_client_secret.clone(),
+            extra_ca_pem: extra_ca_pem.clone(),
+            retry: RetryPolicy {
+                max_attempts: settings.graph_max_attempts,
+                ..RetryPolicy::default()
+            },
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            user_agent: format!("CIPP-Users/{}", env!("CARGO_PKG_VERSION")),
+        })?;
+        let http = http_client(extra_ca_pem.as_deref())?;
+        let tokens = TokenValidator::new(
+            &settings.authority_host,
+            &settings.partner_tenant_id,
+            &settings.api_app_id,
+            http,
+        )?;
+        let registry = Arc::new(Registry::load()?);
+        let tenants = TenantDirectory::new(graph.clone(), settings.partner_tenant_id.clone());
+        let bind = settings.bind;
+        let state = web::Data::new(AppState {
+            settings,
+            graph,
+            tokens,
+            tenants,
+            registry,
+        });
+        let listener = TcpListener::bind(bind).map_err(|source| StartupError::Bind {
+            address: bind.to_string(),
+            source,
+        })?;
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or(bind.port());
+        let server = serve(listener, state.clone())?;
+        Ok(Self {
+            port,
+            server,
+            demo,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn demo(&self) -> Option<&demo::Demo> {
+        self.demo.as_ref()
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// A handle that stops the server.
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn http_client(extra_ca_pem: Option<&[u8]>) -> Result<reqwest::Client, StartupError> {
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(30));
+    if let Some(pem) = extra_ca_pem {
+        let certificate = reqwest::Certificate::from_pem(pem)
+            .map_err(|e| StartupError::Http(format!("the extra CA file is not PEM: {e}")))?;
+        builder = builder.add_root_certificate(certificate);
+    }
+    builder.build().map_err(|e| StartupError::Http(e.to_string()))
+}
+
+const CORRELATION_HEADER: &str = "x-correlation-id";
+
+fn serve(listener: TcpListener, state: web::Data<AppState>) -> Result<Server, StartupError> {
+    let openapi = spec::openapi(&state.registry);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::PayloadConfig::new(4 * 1024 * 1024))
+            // Every answer carries a correlation id that the logs of the request also carry.
+            .wrap_fn(|request, service| {
+                let correlation_id = uuid::Uuid::new_v4().to_string();
+                let span = tracing::info_span!("request", correlation_id = %correlation_id, method = %request.method(), path = %request.path());
+                let response = service.call(request);
+                async move {
+                    let mut response = response.await?;
+                    if let Ok(value) = HeaderValue::from_str(&correlation_id) {
+                        response
+                            .headers_mut()
+                            .insert(HeaderName::from_static(CORRELATION_HEADER), value);
+                    }
+                    tracing::info!(parent: &span, status = response.status().as_u16(), "answered");
+                    Ok(response)
+                }
+                .boxed_local()
+            })
+            .route("/health/live", web::get().to(health::live))
+            .route("/health/ready", web::get().to(health::ready))
+            .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api/openapi.json", openapi.clone()))
+            .route("/api/{name}", web::route().to(dispatch::dispatch))
+            .default_service(web::route().to(dispatch::unknown_endpoint))
+    })
+    .listen(listener)
+    .map_err(|source| StartupError::Bind {
+        address: "listener".into(),
+        source,
+    })?
+    .run();
+    Ok(server)
+}

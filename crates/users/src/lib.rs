@@ -1,1 +1,66 @@
-//! placeholder
+//! CIPP user operations, independent of HTTP frameworks.
+//!
+//! Each operation is one module with one public async function: it takes the Graph client, a
+//! resolved tenant and typed inputs, makes the calls CIPP-API makes in the order it makes them, and
+//! returns either the value CIPP answers with or a [`UserError`] carrying CIPP's message text.
+//! The API crate maps these to status codes; nothing here knows about HTTP frameworks or status codes.
+
+pub mod disable_user;
+pub mod error;
+pub mod licences;
+pub mod list_users;
+pub mod normalize;
+pub mod tenants;
+
+pub use error::UserError;
+pub use tenants::Tenant;
+
+/// Percent-encodes one URL path segment (a user id or UPN) so that it cannot add path segments
+/// or a query to the Graph URL. `@` stays literal because Graph addresses users by UPN that way.
+pub fn path_segment(value: &str) -> String {
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'@')
+        .remove(b'.')
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b'\'');
+    percent_encoding::utf8_percent_encode(value, SEGMENT).to_string()
+}
+
+/// Encodes a caller-supplied OData expression (a `$filter` value) so it stays one query
+/// parameter: `&`, `#`, `+` and spaces would otherwise split or change the query.
+pub fn query_value(value: &str) -> String {
+    const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+        .add(b' ')
+        .add(b'&')
+        .add(b'#')
+        .add(b'+')
+        .add(b'%')
+        .add(b'"')
+        .add(b'<')
+        .add(b'>');
+    percent_encoding::utf8_percent_encode(value, QUERY_VALUE).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_id_cannot_escape_its_path_segment() {
+        assert_eq!(path_segment("a/../b?x=1"), "a%2F..%2Fb%3Fx%3D1");
+        assert_eq!(
+            path_segment("jo_smith#EXT#@partner.onmicrosoft.com"),
+            "jo_smith%23EXT%23@partner.onmicrosoft.com"
+        );
+    }
+
+    #[test]
+    fn a_filter_value_cannot_add_query_parameters() {
+        assert_eq!(
+            query_value("startswith(displayName,'A') and x eq 'a&$select=id'"),
+            "startswith(displayName,'A')%20and%20x%20eq%20'a%26$select=id'"
+        );
+    }
+}

@@ -1,0 +1,112 @@
+//! One file per operation. A handler extracts its parameters, calls one domain function and maps
+//! the result. To add an operation: write `operations/<name>.rs` and add one line to
+//! [`IMPLEMENTED`]; routing, the OpenAPI document and the coverage table follow from that.
+
+use actix_web::HttpRequest;
+use actix_web::http::StatusCode;
+use actix_web::web;
+use cipp_users_domain::Tenant;
+use futures::future::LocalBoxFuture;
+use serde_json::Value;
+
+use crate::auth::Caller;
+use crate::auth::roles::{DENIED_TENANT, TenantScope};
+use crate::error::ApiError;
+use crate::params::Params;
+use crate::registry::OperationSpec;
+use crate::state::AppState;
+
+mod exec_disable_user;
+mod list_tenants;
+mod list_users;
+mod me;
+
+/// What an operation answers: a status and a JSON body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn ok(body: Value) -> Self {
+        Self {
+            status: StatusCode::OK,
+            body,
+        }
+    }
+
+    /// CIPP's `{"Results": ...}` envelope with 200.
+    pub fn results(results: impl Into<Value>) -> Self {
+        Self::ok(serde_json::json!({ "Results": results.into() }))
+    }
+}
+
+pub type Handler = fn(Context) -> LocalBoxFuture<'static, Result<Reply, ApiError>>;
+
+/// The operations built so far: name (as in scope.json) and handler.
+pub const IMPLEMENTED: &[(&str, Handler)] = &[
+    ("me", me::handle),
+    ("ListTenants", list_tenants::handle),
+    ("ListUsers", list_users::handle),
+    ("ExecDisableUser", exec_disable_user::handle),
+];
+
+/// Everything one operation call may use.
+pub struct Context {
+    pub state: web::Data<AppState>,
+    pub caller: Caller,
+    pub params: Params,
+    pub spec: OperationSpec,
+    pub request: HttpRequest,
+}
+
+/// A target tenant as the caller named it.
+pub enum TargetTenant {
+    One(Tenant),
+    /// The `AllTenants` pseudo-tenant; the operation fans out over the caller's tenants.
+    All,
+}
+
+impl Context {
+    /// The caller's tenant scope.
+    pub fn scope(&self) -> TenantScope {
+        self.caller.roles.tenant_scope()
+    }
+
+    /// Resolves `tenantFilter` (or `tenantId`) to a tenant the caller may use: 400 when missing
+    /// or unknown, 403 when outside the caller's tenants.
+    pub async fn target_tenant(&self) -> Result<TargetTenant, ApiError> {
+        let name = self
+            .params
+            .string("tenantFilter")
+            .or_else(|| self.params.string("tenantId"))
+            .ok_or_else(|| ApiError::bad_request("tenantFilter is required"))?;
+        if name.eq_ignore_ascii_case("AllTenants") {
+            let permission = self.spec.role.as_deref().unwrap_or_default();
+            if !self.caller.roles.may_target_all_tenants(permission) {
+                return Err(ApiError::forbidden(DENIED_TENANT));
+            }
+            return Ok(TargetTenant::All);
+        }
+        let tenant = self
+            .state
+            .tenants
+            .find(&name)
+            .await?
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "tenantFilter: '{name}' is not a tenant this CIPP manages (use its tenant id, default domain or initial domain)"
+                ))
+            })?;
+        let names = [
+            tenant.customer_id.as_str(),
+            tenant.default_domain_name.as_str(),
+            tenant.initial_domain_name.as_str(),
+        ];
+        if !self.spec.any_tenant && !self.scope().permits(&names) {
+            return Err(ApiError::forbidden(DENIED_TENANT));
+        }
+        Ok(TargetTenant::One(tenant))
+    }
+}

@@ -1,0 +1,294 @@
+//! Settings: `CIPP_`-prefixed environment variables over an optional TOML file
+//! (`CIPP_CONFIG_FILE`), validated at start-up with errors that name the setting.
+//!
+//! With no settings at all the service runs in demo mode against the embedded simulator.
+
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use url::Url;
+
+use crate::auth::roles::CustomRole;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("setting {setting}: {message}")]
+    Invalid {
+        setting: &'static str,
+        message: String,
+    },
+    #[error("reading settings: {0}")]
+    Source(#[from] config::ConfigError),
+}
+
+fn invalid(setting: &'static str, message: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid {
+        setting,
+        message: message.into(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The simulator runs in-process and supplies every Microsoft endpoint and credential.
+    Demo,
+    /// Real Microsoft endpoints (or any others named by the URL settings).
+    Production,
+}
+
+/// An API client (an Entra app calling this API with client credentials) and its CIPP role.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct ApiClient {
+    pub client_id: String,
+    #[serde(default)]
+    pub name: String,
+    /// A built-in role (`readonly`, `editor`, `admin`, `superadmin`) or a custom role's name.
+    pub role: String,
+}
+
+/// The demo mode's simulator.
+#[derive(Debug, Clone)]
+pub struct DemoSettings {
+    pub sim_bind: SocketAddr,
+    pub seed: u64,
+    /// Entra's `requestedAccessTokenVersion` for the API app in the simulator: v1 tokens unless set.
+    pub v2_tokens: bool,
+    pub customer_tenants: usize,
+    pub big_tenant_users: usize,
+}
+
+/// Everything the service needs, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub mode: Mode,
+    pub bind: SocketAddr,
+    pub partner_tenant_id: String,
+    pub partner_client_id: String,
+    pub partner_client_secret: SecretString,
+    pub authority_host: Url,
+    pub graph_base_url: Url,
+    pub exchange_base_url: Url,
+    /// The app id of this API's own Entra registration: tokens must be issued for it.
+    pub api_app_id: String,
+    /// A PEM file with an extra trusted root certificate (the simulator's CA in demo mode).
+    pub extra_ca_file: Option<PathBuf>,
+    pub data_dir: PathBuf,
+    pub api_clients: Vec<ApiClient>,
+    pub custom_roles: Vec<CustomRole>,
+    /// Static Web Apps' `x-ms-client-principal` header is trusted only when this is set.
+    pub static_web_apps: bool,
+    pub graph_max_attempts: u32,
+    pub demo: DemoSettings,
+}
+
+/// The raw shape read from the file and the environment; every field optional.
+#[derive(Debug, Default, Deserialize)]
+struct RawSettings {
+    mode: Option<String>,
+    bind: Option<String>,
+    partner_tenant_id: Option<String>,
+    partner_client_id: Option<String>,
+    partner_client_secret: Option<String>,
+    authority_host: Option<String>,
+    graph_base_url: Option<String>,
+    exchange_base_url: Option<String>,
+    api_app_id: Option<String>,
+    extra_ca_file: Option<String>,
+    data_dir: Option<String>,
+    #[serde(default)]
+    api_clients: Option<ApiClientsSource>,
+    #[serde(default)]
+    custom_roles: Option<CustomRolesSource>,
+    static_web_apps: Option<bool>,
+    graph_max_attempts: Option<u32>,
+    demo_sim_bind: Option<String>,
+    demo_seed: Option<u64>,
+    demo_v2_tokens: Option<bool>,
+    demo_customer_tenants: Option<usize>,
+    demo_big_tenant_users: Option<usize>,
+}
+
+/// Lists come from the file as TOML arrays, or from the environment as JSON text.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum ApiClientsSource {
+    List(Vec<ApiClient>),
+    Json(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum CustomRolesSource {
+    List(Vec<CustomRole>),
+    Json(String),
+}
+
+impl Settings {
+    /// Reads the optional file named by `CIPP_CONFIG_FILE`, then `CIPP_*` environment variables.
+    pub fn load() -> Result<Self, SettingsError> {
+        let mut builder = config::Config::builder();
+        if let Ok(path) = std::env::var("CIPP_CONFIG_FILE") {
+            builder = builder.add_source(config::File::with_name(&path).required(true));
+        }
+        let raw: RawSettings = builder
+            .add_source(config::Environment::with_prefix("CIPP").try_parsing(true))
+            .build()?
+            .try_deserialize()?;
+        Self::from_raw(raw)
+    }
+
+    /// Demo settings with every port chosen by the OS: what tests start from.
+    pub fn demo_for_tests() -> Result<Self, SettingsError> {
+        Self::from_raw(RawSettings {
+            bind: Some("127.0.0.1:0".into()),
+            demo_sim_bind: Some("127.0.0.1:0".into()),
+            ..RawSettings::default()
+        })
+    }
+
+    fn from_raw(raw: RawSettings) -> Result<Self, SettingsError> {
+        let mode = match raw.mode.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("demo") => Mode::Demo,
+            Some("production") => Mode::Production,
+            Some(other) => {
+                return Err(invalid(
+                    "CIPP_MODE",
+                    format!("'{other}' is neither 'demo' nor 'production'"),
+                ));
+            }
+        };
+        let bind = parse_addr("CIPP_BIND", raw.bind.as_deref().unwrap_or("127.0.0.1:7071"))?;
+        let demo = DemoSettings {
+            sim_bind: parse_addr(
+                "CIPP_DEMO_SIM_BIND",
+                raw.demo_sim_bind.as_deref().unwrap_or("127.0.0.1:7072"),
+            )?,
+            seed: raw.demo_seed.unwrap_or(365),
+            v2_tokens: raw.demo_v2_tokens.unwrap_or(false),
+            customer_tenants: raw.demo_customer_tenants.unwrap_or(3).max(3),
+            big_tenant_users: raw.demo_big_tenant_users.unwrap_or(2000),
+        };
+        let api_clients = match raw.api_clients {
+            None => Vec::new(),
+            Some(ApiClientsSource::List(list)) => list,
+            Some(ApiClientsSource::Json(text)) => serde_json::from_str(&text)
+                .map_err(|e| invalid("CIPP_API_CLIENTS", format!("not a JSON list of {{client_id, name, role}}: {e}")))?,
+        };
+        let custom_roles = match raw.custom_roles {
+            None => Vec::new(),
+            Some(CustomRolesSource::List(list)) => list,
+            Some(CustomRolesSource::Json(text)) => serde_json::from_str(&text).map_err(|e| {
+                invalid(
+                    "CIPP_CUSTOM_ROLES",
+                    format!("not a JSON list of {{name, include, exclude, allowed_tenants, blocked_tenants}}: {e}"),
+                )
+            })?,
+        };
+        let data_dir = PathBuf::from(raw.data_dir.unwrap_or_else(|| "data".into()));
+        let extra_ca_file = raw.extra_ca_file.map(PathBuf::from);
+        if let Some(path) = &extra_ca_file {
+            if mode == Mode::Production && !path.is_file() {
+                return Err(invalid(
+                    "CIPP_EXTRA_CA_FILE",
+                    format!("{} is not a readable file", path.display()),
+                ));
+            }
+        }
+        let url = |setting: &'static str, value: Option<String>, default: &str| {
+            let text = value.unwrap_or_else(|| default.to_owned());
+            let parsed = Url::parse(&text).map_err(|e| invalid(setting, format!("'{text}' is not a URL: {e}")))?;
+            if parsed.scheme() != "https" {
+                return Err(invalid(setting, format!("'{text}' must use https")));
+            }
+            Ok(parsed)
+        };
+        let settings = Settings {
+            mode,
+            bind,
+            partner_tenant_id: raw.partner_tenant_id.unwrap_or_default(),
+            partner_client_id: raw.partner_client_id.unwrap_or_default(),
+            partner_client_secret: SecretString::from(raw.partner_client_secret.unwrap_or_default()),
+            authority_host: url("CIPP_AUTHORITY_HOST", raw.authority_host, "https://login.microsoftonline.com")?,
+            graph_base_url: url("CIPP_GRAPH_BASE_URL", raw.graph_base_url, "https://graph.microsoft.com")?,
+            exchange_base_url: url("CIPP_EXCHANGE_BASE_URL", raw.exchange_base_url, "https://outlook.office365.com")?,
+            api_app_id: raw.api_app_id.unwrap_or_default(),
+            extra_ca_file,
+            data_dir,
+            api_clients,
+            custom_roles,
+            static_web_apps: raw.static_web_apps.unwrap_or(false),
+            graph_max_attempts: raw.graph_max_attempts.unwrap_or(4).clamp(1, 10),
+            demo,
+        };
+        if mode == Mode::Production {
+            settings.validate_production()?;
+        }
+        Ok(settings)
+    }
+
+    fn validate_production(&self) -> Result<(), SettingsError> {
+        use secrecy::ExposeSecret;
+        let required = [
+            ("CIPP_PARTNER_TENANT_ID", self.partner_tenant_id.is_empty()),
+            ("CIPP_PARTNER_CLIENT_ID", self.partner_client_id.is_empty()),
+            (
+                "CIPP_PARTNER_CLIENT_SECRET",
+                self.partner_client_secret.expose_secret().is_empty(),
+            ),
+            ("CIPP_API_APP_ID", self.api_app_id.is_empty()),
+        ];
+        for (setting, missing) in required {
+            if missing {
+                return Err(invalid(setting, "is required in production mode"));
+            }
+        }
+        for (setting, id) in [
+            ("CIPP_PARTNER_TENANT_ID", &self.partner_tenant_id),
+            ("CIPP_API_APP_ID", &self.api_app_id),
+        ] {
+            if uuid::Uuid::parse_str(id).is_err() {
+                return Err(invalid(setting, format!("'{id}' is not a GUID")));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn parse_addr(setting: &'static str, text: &str) -> Result<SocketAddr, SettingsError> {
+    text.parse()
+        .map_err(|e| invalid(setting, format!("'{text}' is not an address like 127.0.0.1:7071: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_settings_means_demo_mode_on_port_7071() {
+        let settings = Settings::from_raw(RawSettings::default()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(settings.mode, Mode::Demo);
+        assert_eq!(settings.bind.port(), 7071);
+        assert_eq!(settings.demo.sim_bind.port(), 7072);
+    }
+
+    #[test]
+    fn production_without_a_partner_tenant_names_the_missing_setting() {
+        let raw = RawSettings {
+            mode: Some("production".into()),
+            ..RawSettings::default()
+        };
+        let error = Settings::from_raw(raw).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("CIPP_PARTNER_TENANT_ID"), "{error}");
+    }
+
+    #[test]
+    fn a_plain_http_graph_url_is_refused_with_its_setting_name() {
+        let raw = RawSettings {
+            graph_base_url: Some("http://graph.example".into()),
+            ..RawSettings::default()
+        };
+        let error = Settings::from_raw(raw).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("CIPP_GRAPH_BASE_URL"), "{error}");
+    }
+}

@@ -1,0 +1,192 @@
+//! `spawn_app`: the real application in demo mode, on port 0, beside its simulator on port 0.
+
+use cipp_api::Application;
+use cipp_api::demo::DEMO_CLIENTS;
+use cipp_api::settings::Settings;
+use reqwest::{Client, Response};
+use serde_json::{Value, json};
+
+pub struct TestApp {
+    pub address: String,
+    pub sim: url::Url,
+    pub partner_tenant_id: String,
+    /// Customer tenants as the simulator seeded them; the first is the custom role's tenant.
+    pub tenants: Vec<cipp_sim::TenantInfo>,
+    pub http: Client,
+    pub ca_pem_path: std::path::PathBuf,
+    token_url: String,
+    scope: String,
+    server: actix_web::dev::ServerHandle,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the app with test settings, adjusted by `configure` before start.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = Settings::demo_for_tests().expect("test settings");
+    settings.data_dir = std::env::temp_dir().join(format!("cipp-users-test-{}", uuid::Uuid::new_v4()));
+    // Small tenants keep tests fast; the big-tenant tests ask for theirs.
+    settings.demo.big_tenant_users = 2000;
+    settings.graph_max_attempts = 3;
+    configure(&mut settings);
+    let app = Application::build(settings).await.expect("the application starts");
+    let demo = app.demo().expect("demo mode");
+    let sim = demo.simulator.base_url.clone();
+    let ca = std::fs::read(&demo.simulator.ca_pem_path).expect("the simulator's CA file");
+    let http = Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca).expect("PEM"))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let test_app = TestApp {
+        address: format!("http://127.0.0.1:{}", app.port()),
+        sim,
+        partner_tenant_id: demo.simulator.partner_tenant_id.clone(),
+        tenants: demo.simulator.tenants.clone(),
+        http,
+        ca_pem_path: demo.simulator.ca_pem_path.clone(),
+        token_url: demo.token_url.to_string(),
+        scope: demo.scope.clone(),
+        server: app.server_handle(),
+    };
+    tokio::spawn(app.run_until_stopped());
+    test_app
+}
+
+impl TestApp {
+    /// A token for the demo client of `role` (readonly, editor, admin, superadmin, custom).
+    pub async fn token(&self, role: &str) -> String {
+        let client = DEMO_CLIENTS.iter().find(|c| c.role == role).expect("a demo role");
+        let response = self
+            .http
+            .post(&self.token_url)
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", client.client_id),
+                ("client_secret", client.client_secret),
+                ("scope", self.scope.as_str()),
+            ])
+            .send()
+            .await
+            .expect("token request");
+        let body: Value = response.json().await.expect("token JSON");
+        body["access_token"].as_str().expect("an access token").to_owned()
+    }
+
+    pub fn tenant(&self, index: usize) -> &cipp_sim::TenantInfo {
+        &self.tenants[index]
+    }
+
+    /// The tenant with the most users.
+    pub fn big_tenant(&self) -> &cipp_sim::TenantInfo {
+        self.tenants.iter().max_by_key(|t| t.user_count).expect("tenants")
+    }
+
+    pub async fn get(&self, path_and_query: &str, token: Option<&str>) -> Response {
+        let mut request = self.http.get(format!("{}{}", self.address, path_and_query));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request")
+    }
+
+    pub async fn post(&self, path_and_query: &str, token: Option<&str>, body: Value) -> Response {
+        let mut request = self.http.post(format!("{}{}", self.address, path_and_query)).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request")
+    }
+
+    pub async fn sim_stats(&self) -> Value {
+        self.http
+            .get(self.sim.join("_sim/stats").unwrap())
+            .send()
+            .await
+            .expect("stats")
+            .json()
+            .await
+            .expect("stats JSON")
+    }
+
+    pub async fn reset_sim_stats(&self) {
+        self.http.delete(self.sim.join("_sim/stats").unwrap()).send().await.expect("reset stats");
+    }
+
+    /// Sum of simulator request counts whose path contains `fragment` (and tenant, if given).
+    pub async fn sim_count(&self, fragment: &str, tenant: Option<&str>) -> u64 {
+        let stats = self.sim_stats().await;
+        stats["requests"]
+            .as_array()
+            .expect("requests")
+            .iter()
+            .filter(|r| r["path"].as_str().unwrap_or_default().contains(fragment))
+            .filter(|r| tenant.is_none_or(|t| r["tenant"].as_str() == Some(t)))
+            .map(|r| r["count"].as_u64().unwrap_or(0))
+            .sum()
+    }
+
+    pub async fn add_fault(&self, fault: Value) -> String {
+        let response: Value = self
+            .http
+            .post(self.sim.join("_sim/faults").unwrap())
+            .json(&fault)
+            .send()
+            .await
+            .expect("fault")
+            .json()
+            .await
+            .expect("fault JSON");
+        response["id"].as_str().expect("a fault id").to_owned()
+    }
+
+    pub async fn sim_user(&self, tenant_id: &str, user_id: &str) -> Value {
+        self.http
+            .get(self.sim.join(&format!("_sim/users/{tenant_id}/{user_id}")).unwrap())
+            .send()
+            .await
+            .expect("sim user")
+            .json()
+            .await
+            .expect("sim user JSON")
+    }
+
+    pub fn stop(&self) {
+        let server = self.server.clone();
+        tokio::spawn(async move { server.stop(false).await });
+    }
+}
+
+pub fn results(body: &Value) -> &str {
+    body["Results"].as_str().unwrap_or_else(|| panic!("no Results text in {body}"))
+}
+
+pub fn no_body() -> Value {
+    json!({})
+}
+
+/// Checks that a generated text is what the repository holds (the whole file, or the part
+/// between two markers). With `UPDATE_GENERATED=1` it rewrites the file instead.
+pub fn check_generated(relative_path: &str, markers: Option<(&str, &str)>, generated: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(relative_path);
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    let expected = match markers {
+        None => generated.to_owned(),
+        Some((start, end)) => {
+            let (Some(from), Some(to)) = (current.find(start), current.find(end)) else {
+                panic!("{relative_path} has no {start:?} … {end:?} markers");
+            };
+            format!("{}{start}{generated}{}", &current[..from], &current[to..])
+        }
+    };
+    if current == expected {
+        return;
+    }
+    if std::env::var("UPDATE_GENERATED").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, expected).unwrap();
+        return;
+    }
+    panic!("{relative_path} is out of date with the code; run `UPDATE_GENERATED=1 cargo test` and commit the result");
+}

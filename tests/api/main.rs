@@ -1,0 +1,12 @@
+//! End-to-end tests: the API and the simulated Microsoft 365, both on OS-chosen loopback ports,
+//! talking real HTTP(S). One binary, so the workspace links once.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod auth;
+mod graph_client;
+mod helpers;
+mod list_tenants;
+mod list_users;
+mod disable_user;
+mod registry;
+mod spec;
