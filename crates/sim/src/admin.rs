@@ -46,7 +46,11 @@ pub(crate) fn handle(sim: &Sim, method: &str, path: &str, body: &[u8]) -> HttpRe
         }
         ("GET", ["tenants"]) => {
             let registry = sim.registry.read();
-            let rows: Vec<Value> = registry.customers.iter().map(|t| tenant_row(&t.info())).collect();
+            let rows: Vec<Value> = registry
+                .customers
+                .iter()
+                .map(|t| tenant_row(&t.info()))
+                .collect();
             HttpResponse::Ok().json(json!({"tenants": rows}))
         }
         ("POST", ["tenants"]) => add_tenants(sim, body),

@@ -51,7 +51,11 @@ fn header<'r>(req: &'r HttpRequest, name: &str) -> Option<&'r str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-pub(crate) async fn entry(req: HttpRequest, body: web::Bytes, sim: web::Data<Arc<Sim>>) -> HttpResponse {
+pub(crate) async fn entry(
+    req: HttpRequest,
+    body: web::Bytes,
+    sim: web::Data<Arc<Sim>>,
+) -> HttpResponse {
     let sim: &Sim = sim.get_ref();
     let method = req.method().as_str().to_owned();
     let path = req.path().to_owned();
@@ -81,7 +85,11 @@ pub(crate) async fn entry(req: HttpRequest, body: web::Bytes, sim: web::Data<Arc
         }
         Route::Token(raw) => {
             url_tenant = sim.resolve_tenant(raw);
-            Some(url_tenant.as_ref().map_or_else(|| (*raw).to_owned(), |t| t.id.clone()))
+            Some(
+                url_tenant
+                    .as_ref()
+                    .map_or_else(|| (*raw).to_owned(), |t| t.id.clone()),
+            )
         }
         Route::OpenIdV1(raw) | Route::OpenIdV2(raw) | Route::Keys { tenant: raw, .. } => {
             url_tenant = sim.resolve_tenant(raw);
@@ -90,7 +98,10 @@ pub(crate) async fn entry(req: HttpRequest, body: web::Bytes, sim: web::Data<Arc
         Route::Unknown => None,
     };
 
-    let firing = sim.faults.lock().check(&method, &path, stat_tenant.as_deref());
+    let firing = sim
+        .faults
+        .lock()
+        .check(&method, &path, stat_tenant.as_deref());
     if firing.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(firing.latency_ms)).await;
     }
@@ -102,7 +113,8 @@ pub(crate) async fn entry(req: HttpRequest, body: web::Bytes, sim: web::Data<Arc
                 if let Some(ra) = &firing.retry_after
                     && let Ok(v) = HeaderValue::from_str(ra)
                 {
-                    r.headers_mut().insert(actix_web::http::header::RETRY_AFTER, v);
+                    r.headers_mut()
+                        .insert(actix_web::http::header::RETRY_AFTER, v);
                 }
                 r
             }
@@ -137,7 +149,10 @@ pub(crate) async fn entry(req: HttpRequest, body: web::Bytes, sim: web::Data<Arc
 
     if matches!(classify(&path), Route::Graph { .. }) {
         let headers = resp.headers_mut();
-        for (name, value) in [("request-id", &request_id), ("client-request-id", &client_request_id)] {
+        for (name, value) in [
+            ("request-id", &request_id),
+            ("client-request-id", &client_request_id),
+        ] {
             if let Ok(v) = HeaderValue::from_str(value) {
                 headers.insert(HeaderName::from_static(name), v);
             }
@@ -173,14 +188,19 @@ fn graph_request(
         .and_then(|t| t.as_str())
         .and_then(|tid| sim.resolve_tenant(tid));
     let Some(tenant) = tenant else {
-        return fail(GraphError::new(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience."));
+        return fail(GraphError::new(
+            401,
+            "InvalidAuthenticationToken",
+            "Access token validation failure. Invalid audience.",
+        ));
     };
     let raw_query = req.query_string();
     let ctx = Ctx {
         sim,
         tenant,
         version,
-        eventual: header(req, "consistencylevel").is_some_and(|v| v.eq_ignore_ascii_case("eventual")),
+        eventual: header(req, "consistencylevel")
+            .is_some_and(|v| v.eq_ignore_ascii_case("eventual")),
         query: graph::parse_query(raw_query),
         raw_query,
         body,

@@ -28,7 +28,8 @@ fn key_err(e: impl std::fmt::Display) -> SimError {
 
 impl SigningKey {
     pub fn generate() -> Result<Self, SimError> {
-        let key = KeyPair::generate_rsa_for(&PKCS_RSA_SHA256, RsaKeySize::_2048).map_err(key_err)?;
+        let key =
+            KeyPair::generate_rsa_for(&PKCS_RSA_SHA256, RsaKeySize::_2048).map_err(key_err)?;
         let pkcs8 = key.serialize_der();
         let parsed = aws_lc_rs::rsa::KeyPair::from_pkcs8(&pkcs8).map_err(key_err)?;
         let public = parsed.public_key();
@@ -47,7 +48,8 @@ impl SigningKey {
         let thumb = digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, cert.der());
         let kid = URL_SAFE_NO_PAD.encode(thumb.as_ref());
 
-        let encoding = EncodingKey::from_rsa_pem(key.serialize_pem().as_bytes()).map_err(key_err)?;
+        let encoding =
+            EncodingKey::from_rsa_pem(key.serialize_pem().as_bytes()).map_err(key_err)?;
         let decoding = DecodingKey::from_rsa_raw_components(&n, &e);
         Ok(Self {
             kid,

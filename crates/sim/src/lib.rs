@@ -176,7 +176,10 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         } else {
             seed::small_tenant_size(config.seed, i)
         };
-        registry.add(seed::customer_tenant(config.seed, i, users, "active"), false);
+        registry.add(
+            seed::customer_tenant(config.seed, i, users, "active"),
+            false,
+        );
     }
     // One former customer whose relationship was terminated, to exercise consent failures.
     let former = seed::customer_tenant(config.seed, customers, 12, "terminated");

@@ -52,18 +52,85 @@ const COMPANIES: &[&str] = &[
 ];
 
 const GIVEN: &[&str] = &[
-    "Adele", "Alex", "Allan", "Bianca", "Carlos", "Chen", "Diego", "Emily", "Enrico", "Fatima",
-    "Grady", "Hana", "Henrietta", "Isaiah", "Johanna", "Joni", "Kenji", "Lee", "Lidia", "Lynne",
-    "Megan", "Miriam", "Nestor", "Noor", "Olga", "Patti", "Pradeep", "Quinn", "Raul", "Sakura",
-    "Sofia", "Tomasz", "Uma", "Vikram", "Wei", "Xavier", "Yara", "Zoe",
+    "Adele",
+    "Alex",
+    "Allan",
+    "Bianca",
+    "Carlos",
+    "Chen",
+    "Diego",
+    "Emily",
+    "Enrico",
+    "Fatima",
+    "Grady",
+    "Hana",
+    "Henrietta",
+    "Isaiah",
+    "Johanna",
+    "Joni",
+    "Kenji",
+    "Lee",
+    "Lidia",
+    "Lynne",
+    "Megan",
+    "Miriam",
+    "Nestor",
+    "Noor",
+    "Olga",
+    "Patti",
+    "Pradeep",
+    "Quinn",
+    "Raul",
+    "Sakura",
+    "Sofia",
+    "Tomasz",
+    "Uma",
+    "Vikram",
+    "Wei",
+    "Xavier",
+    "Yara",
+    "Zoe",
 ];
 
 const SURNAMES: &[&str] = &[
-    "Vance", "Wilber", "Deyoung", "Pellegrini", "Ruiz", "Wang", "Siciliani", "Braun", "Rossi",
-    "Khan", "Archie", "Sato", "Gonzales", "Okafor", "Lindqvist", "Kaufman", "Watanabe", "Gu",
-    "Holloway", "Robbins", "Bowen", "Caron", "Kowalski", "Fernandes", "Larsen", "Fernandez",
-    "Kumar", "Novak", "Mendoza", "Ito", "Costa", "Nowak", "Iyer", "Patel", "Zhang", "Dubois",
-    "Haddad", "Meyer",
+    "Vance",
+    "Wilber",
+    "Deyoung",
+    "Pellegrini",
+    "Ruiz",
+    "Wang",
+    "Siciliani",
+    "Braun",
+    "Rossi",
+    "Khan",
+    "Archie",
+    "Sato",
+    "Gonzales",
+    "Okafor",
+    "Lindqvist",
+    "Kaufman",
+    "Watanabe",
+    "Gu",
+    "Holloway",
+    "Robbins",
+    "Bowen",
+    "Caron",
+    "Kowalski",
+    "Fernandes",
+    "Larsen",
+    "Fernandez",
+    "Kumar",
+    "Novak",
+    "Mendoza",
+    "Ito",
+    "Costa",
+    "Nowak",
+    "Iyer",
+    "Patel",
+    "Zhang",
+    "Dubois",
+    "Haddad",
+    "Meyer",
 ];
 
 const JOBS: &[(&str, &str)] = &[
@@ -86,10 +153,38 @@ const JOBS: &[(&str, &str)] = &[
 
 /// (city, country, usageLocation, phone prefix, postal code, state)
 const PLACES: &[(&str, &str, &str, &str, &str, &str)] = &[
-    ("Seattle", "United States", "US", "+1 206 555 0", "98101", "WA"),
-    ("Chicago", "United States", "US", "+1 312 555 0", "60601", "IL"),
-    ("London", "United Kingdom", "GB", "+44 20 7946 0", "EC1A 1BB", ""),
-    ("Amsterdam", "Netherlands", "NL", "+31 20 555 0", "1012 AB", ""),
+    (
+        "Seattle",
+        "United States",
+        "US",
+        "+1 206 555 0",
+        "98101",
+        "WA",
+    ),
+    (
+        "Chicago",
+        "United States",
+        "US",
+        "+1 312 555 0",
+        "60601",
+        "IL",
+    ),
+    (
+        "London",
+        "United Kingdom",
+        "GB",
+        "+44 20 7946 0",
+        "EC1A 1BB",
+        "",
+    ),
+    (
+        "Amsterdam",
+        "Netherlands",
+        "NL",
+        "+31 20 555 0",
+        "1012 AB",
+        "",
+    ),
     ("Berlin", "Germany", "DE", "+49 30 5555 0", "10115", ""),
     ("Sydney", "Australia", "AU", "+61 2 5550 0", "2000", "NSW"),
 ];
@@ -175,7 +270,12 @@ pub(crate) fn partner_tenant(seed: u64) -> Arc<Tenant> {
 }
 
 /// Customer tenant number `index` (0-based across the simulator's life).
-pub(crate) fn customer_tenant(seed: u64, index: u64, users: usize, gdap_status: &'static str) -> Arc<Tenant> {
+pub(crate) fn customer_tenant(
+    seed: u64,
+    index: u64,
+    users: usize,
+    gdap_status: &'static str,
+) -> Arc<Tenant> {
     let mut rng = rng_for(seed, index);
     let id = guid(&mut rng);
     let base = COMPANIES[(index as usize) % COMPANIES.len()];
@@ -220,7 +320,11 @@ pub(crate) fn customer_tenant(seed: u64, index: u64, users: usize, gdap_status: 
         created: rel_created.clone(),
         activated: rel_created,
         end: timestamp(EPOCH + rng.random_range(30..700) * 86_400),
-        auto_extend: if rng.random_bool(0.7) { "P180D" } else { "PT0S" },
+        auto_extend: if rng.random_bool(0.7) {
+            "P180D"
+        } else {
+            "PT0S"
+        },
     };
     let (city, _, cc, _, _, _) = *pick(&mut rng, PLACES);
     let tenant = Tenant {
@@ -272,8 +376,16 @@ fn generate_users(rng: &mut ChaCha8Rng, tenant: &Tenant, count: usize) -> Vec<Us
         let mut user = User::new();
         let given = *pick(rng, GIVEN);
         let surname = *pick(rng, SURNAMES);
-        let (given, surname) = if n == 0 { ("Sim", "Admin") } else { (given, surname) };
-        let mut local = format!("{}.{}", given.to_ascii_lowercase(), surname.to_ascii_lowercase());
+        let (given, surname) = if n == 0 {
+            ("Sim", "Admin")
+        } else {
+            (given, surname)
+        };
+        let mut local = format!(
+            "{}.{}",
+            given.to_ascii_lowercase(),
+            surname.to_ascii_lowercase()
+        );
         if n == 0 {
             local = "admin".to_owned();
         }
@@ -301,13 +413,16 @@ fn generate_users(rng: &mut ChaCha8Rng, tenant: &Tenant, count: usize) -> Vec<Us
         user.set_named("businessPhones", json!([]));
         user.set_named("proxyAddresses", json!([]));
         user.set_named("assignedLicenses", json!([]));
-        user.set_named("securityIdentifier", json!(format!(
-            "S-1-12-1-{}-{}-{}-{}",
-            rng.random::<u32>(),
-            rng.random::<u32>(),
-            rng.random::<u32>(),
-            rng.random::<u32>()
-        )));
+        user.set_named(
+            "securityIdentifier",
+            json!(format!(
+                "S-1-12-1-{}-{}-{}-{}",
+                rng.random::<u32>(),
+                rng.random::<u32>(),
+                rng.random::<u32>(),
+                rng.random::<u32>()
+            )),
+        );
         user.set_named("signInSessionsValidFromDateTime", json!(created));
         user.set_named("lastPasswordChangeDateTime", json!(created));
         if is_guest {
@@ -317,7 +432,10 @@ fn generate_users(rng: &mut ChaCha8Rng, tenant: &Tenant, count: usize) -> Vec<Us
             user.set_named("userType", json!("Guest"));
             user.set_named("userPrincipalName", json!(upn));
             user.set_named("mail", json!(external));
-            user.set_named("mailNickname", json!(format!("{local}_{guest_domain}#EXT#")));
+            user.set_named(
+                "mailNickname",
+                json!(format!("{local}_{guest_domain}#EXT#")),
+            );
             user.set_named("creationType", json!("Invitation"));
             user.set_named("externalUserState", json!("Accepted"));
             user.set_named("externalUserStateChangeDateTime", json!(created));
@@ -335,10 +453,16 @@ fn generate_users(rng: &mut ChaCha8Rng, tenant: &Tenant, count: usize) -> Vec<Us
                 format!("smtp:{local}@{initial_domain}"),
             ];
             if rng.random_bool(0.3) {
-                proxies.push(format!("smtp:{}@{default_domain}", given.to_ascii_lowercase()));
+                proxies.push(format!(
+                    "smtp:{}@{default_domain}",
+                    given.to_ascii_lowercase()
+                ));
             }
             user.set_named("proxyAddresses", json!(proxies));
-            user.set_named("jobTitle", json!(if n == 0 { "IT Administrator" } else { job }));
+            user.set_named(
+                "jobTitle",
+                json!(if n == 0 { "IT Administrator" } else { job }),
+            );
             user.set_named("department", json!(if n == 0 { "IT" } else { dept }));
             user.set_named("companyName", json!(tenant.display_name));
             user.set_named("city", json!(city));
@@ -348,9 +472,15 @@ fn generate_users(rng: &mut ChaCha8Rng, tenant: &Tenant, count: usize) -> Vec<Us
                 user.set_named("state", json!(state));
             }
             user.set_named("usageLocation", json!(usage));
-            user.set_named("officeLocation", json!(format!("{city} {}", rng.random_range(1..6))));
+            user.set_named(
+                "officeLocation",
+                json!(format!("{city} {}", rng.random_range(1..6))),
+            );
             user.set_named("preferredLanguage", json!("en-US"));
-            user.set_named("businessPhones", json!([format!("{phone}{:03}", rng.random_range(100..999))]));
+            user.set_named(
+                "businessPhones",
+                json!([format!("{phone}{:03}", rng.random_range(100..999))]),
+            );
             if rng.random_bool(0.6) {
                 user.set_named(
                     "mobilePhone",
@@ -358,7 +488,10 @@ fn generate_users(rng: &mut ChaCha8Rng, tenant: &Tenant, count: usize) -> Vec<Us
                 );
             }
             if rng.random_bool(0.5) {
-                user.set_named("employeeId", json!(format!("{:06}", rng.random_range(1..999_999))));
+                user.set_named(
+                    "employeeId",
+                    json!(format!("{:06}", rng.random_range(1..999_999))),
+                );
             }
             // Roughly one member in seven has no licence at all.
             if n == 0 || rng.random_bool(0.86) {
@@ -374,9 +507,15 @@ fn generate_users(rng: &mut ChaCha8Rng, tenant: &Tenant, count: usize) -> Vec<Us
                 let sam = local.chars().take(20).collect::<String>();
                 user.set_named("onPremisesSyncEnabled", Value::Bool(true));
                 user.set_named("onPremisesImmutableId", json!(STANDARD.encode(guid_bytes)));
-                user.set_named("onPremisesLastSyncDateTime", json!(days_before_epoch(rng, 2)));
+                user.set_named(
+                    "onPremisesLastSyncDateTime",
+                    json!(days_before_epoch(rng, 2)),
+                );
                 user.set_named("onPremisesSamAccountName", json!(sam));
-                user.set_named("onPremisesDomainName", json!(format!("{tenant_slug}.local")));
+                user.set_named(
+                    "onPremisesDomainName",
+                    json!(format!("{tenant_slug}.local")),
+                );
                 user.set_named(
                     "onPremisesUserPrincipalName",
                     json!(format!("{local}@{tenant_slug}.local")),

@@ -84,18 +84,40 @@ pub(crate) fn unknown_tenant(raw: &str) -> EntraError {
         400,
         "invalid_tenant",
         90002,
-        format!("Tenant '{raw}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."),
+        format!(
+            "Tenant '{raw}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."
+        ),
     )
 }
 
 /// The Entra error a fault forces for a token request.
 pub(crate) fn fault_error(status: u16) -> EntraError {
     match status {
-        429 => EntraError::new(429, "temporarily_unavailable", 90055, "TenantThrottlingError - There are too many incoming requests. This exception is thrown for blocked tenants."),
-        503 | 504 => EntraError::new(status, "temporarily_unavailable", 90033, "A transient error has occurred. Please try again."),
-        401 => EntraError::new(401, "invalid_client", 7000215, "Invalid client secret provided."),
+        429 => EntraError::new(
+            429,
+            "temporarily_unavailable",
+            90055,
+            "TenantThrottlingError - There are too many incoming requests. This exception is thrown for blocked tenants.",
+        ),
+        503 | 504 => EntraError::new(
+            status,
+            "temporarily_unavailable",
+            90033,
+            "A transient error has occurred. Please try again.",
+        ),
+        401 => EntraError::new(
+            401,
+            "invalid_client",
+            7000215,
+            "Invalid client secret provided.",
+        ),
         400..=499 => EntraError::new(status, "invalid_request", 90014, "The request is invalid."),
-        _ => EntraError::new(status, "server_error", 90100, "An internal server error occurred."),
+        _ => EntraError::new(
+            status,
+            "server_error",
+            90100,
+            "An internal server error occurred.",
+        ),
     }
 }
 
@@ -127,13 +149,17 @@ enum Resource {
 
 fn resource_for(sim: &Sim, scope: &str) -> Result<Resource, EntraError> {
     // A scope may list several values; Entra issues for the first resource's `.default`.
-    let first = scope.split_whitespace().find(|s| *s != "offline_access" && *s != "openid" && *s != "profile");
+    let first = scope
+        .split_whitespace()
+        .find(|s| *s != "offline_access" && *s != "openid" && *s != "profile");
     let invalid = || {
         EntraError::new(
             400,
             "invalid_scope",
             70011,
-            format!("The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid."),
+            format!(
+                "The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid."
+            ),
         )
     };
     let Some(first) = first else {
@@ -145,7 +171,9 @@ fn resource_for(sim: &Sim, scope: &str) -> Result<Resource, EntraError> {
     let resource = resource.trim_end_matches('/');
     if resource.eq_ignore_ascii_case(GRAPH_AUD) {
         Ok(Resource::Graph)
-    } else if resource.eq_ignore_ascii_case(EXCHANGE_AUD) || resource.eq_ignore_ascii_case("https://outlook.office.com") {
+    } else if resource.eq_ignore_ascii_case(EXCHANGE_AUD)
+        || resource.eq_ignore_ascii_case("https://outlook.office.com")
+    {
         Ok(Resource::Exchange)
     } else if resource.eq_ignore_ascii_case(&format!("api://{}", sim.apps.api_app_id))
         || resource.eq_ignore_ascii_case(&sim.apps.api_app_id)
@@ -156,7 +184,9 @@ fn resource_for(sim: &Sim, scope: &str) -> Result<Resource, EntraError> {
             400,
             "invalid_resource",
             500011,
-            format!("The resource principal named {resource} was not found in the tenant. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant."),
+            format!(
+                "The resource principal named {resource} was not found in the tenant. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant."
+            ),
         ))
     }
 }
@@ -201,7 +231,12 @@ pub(crate) fn issue_partner_refresh_token(sim: &Sim) -> String {
     token
 }
 
-pub(crate) fn token(sim: &Sim, tenant: Option<Arc<Tenant>>, raw_tenant: &str, body: &[u8]) -> HttpResponse {
+pub(crate) fn token(
+    sim: &Sim,
+    tenant: Option<Arc<Tenant>>,
+    raw_tenant: &str,
+    body: &[u8],
+) -> HttpResponse {
     match token_inner(sim, tenant, raw_tenant, body) {
         Ok(v) => HttpResponse::Ok()
             .content_type("application/json; charset=utf-8")
@@ -211,7 +246,12 @@ pub(crate) fn token(sim: &Sim, tenant: Option<Arc<Tenant>>, raw_tenant: &str, bo
     }
 }
 
-fn token_inner(sim: &Sim, tenant: Option<Arc<Tenant>>, raw_tenant: &str, body: &[u8]) -> Result<Value, EntraError> {
+fn token_inner(
+    sim: &Sim,
+    tenant: Option<Arc<Tenant>>,
+    raw_tenant: &str,
+    body: &[u8],
+) -> Result<Value, EntraError> {
     let Some(tenant) = tenant else {
         return Err(unknown_tenant(raw_tenant));
     };
@@ -223,7 +263,10 @@ fn token_inner(sim: &Sim, tenant: Option<Arc<Tenant>>, raw_tenant: &str, body: &
             400,
             "unauthorized_client",
             700016,
-            format!("Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", tenant.display_name),
+            format!(
+                "Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
+                tenant.display_name
+            ),
         ));
     };
     let secret = field(&form, "client_secret").ok_or_else(|| {
@@ -239,7 +282,10 @@ fn token_inner(sim: &Sim, tenant: Option<Arc<Tenant>>, raw_tenant: &str, body: &
             401,
             "invalid_client",
             7000215,
-            format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.", app.client_id),
+            format!(
+                "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.",
+                app.client_id
+            ),
         ));
     }
     let scope = field(&form, "scope").ok_or_else(|| missing("scope"))?;
@@ -252,7 +298,10 @@ fn token_inner(sim: &Sim, tenant: Option<Arc<Tenant>>, raw_tenant: &str, body: &
                 400,
                 "unauthorized_client",
                 700016,
-                format!("Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", tenant.display_name),
+                format!(
+                    "Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
+                    tenant.display_name
+                ),
             ));
         }
         if !tenant.has_active_gdap() {
@@ -260,7 +309,10 @@ fn token_inner(sim: &Sim, tenant: Option<Arc<Tenant>>, raw_tenant: &str, body: &
                 400,
                 "invalid_grant",
                 65001,
-                format!("The user or administrator has not consented to use the application with ID '{client_id}' named '{}'. Send an interactive authorization request for this user and resource.", app.display_name),
+                format!(
+                    "The user or administrator has not consented to use the application with ID '{client_id}' named '{}'. Send an interactive authorization request for this user and resource.",
+                    app.display_name
+                ),
             ));
         }
         if matches!(resource, Resource::Api) {
@@ -268,7 +320,10 @@ fn token_inner(sim: &Sim, tenant: Option<Arc<Tenant>>, raw_tenant: &str, body: &
                 400,
                 "invalid_resource",
                 500011,
-                format!("The resource principal named api://{} was not found in the tenant named {}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.", sim.apps.api_app_id, tenant.display_name),
+                format!(
+                    "The resource principal named api://{} was not found in the tenant named {}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.",
+                    sim.apps.api_app_id, tenant.display_name
+                ),
             ));
         }
     }
@@ -284,9 +339,15 @@ fn token_inner(sim: &Sim, tenant: Option<Arc<Tenant>>, raw_tenant: &str, body: &
             }))
         }
         "refresh_token" => {
-            let presented = field(&form, "refresh_token").ok_or_else(|| missing("refresh_token"))?;
+            let presented =
+                field(&form, "refresh_token").ok_or_else(|| missing("refresh_token"))?;
             if !is_partner {
-                return Err(EntraError::new(400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid."));
+                return Err(EntraError::new(
+                    400,
+                    "invalid_grant",
+                    9002313,
+                    "Invalid request. Request is malformed or invalid.",
+                ));
             }
             // Rotation: the presented token is spent and a new one is issued.
             let grant = sim.refresh_tokens.lock().remove(presented).ok_or_else(|| {
@@ -331,13 +392,23 @@ fn times() -> (i64, i64) {
     (now, now + LIFETIME)
 }
 
-fn app_token(sim: &Sim, app: &SimApp, is_partner: bool, tid: &str, resource: &Resource) -> Result<String, EntraError> {
+fn app_token(
+    sim: &Sim,
+    app: &SimApp,
+    is_partner: bool,
+    tid: &str,
+    resource: &Resource,
+) -> Result<String, EntraError> {
     let (now, exp) = times();
     let oid = sp_object_id(sim, &app.client_id, tid);
     let claims = match resource {
         Resource::Graph | Resource::Exchange => {
             // Graph and Exchange tokens are always v1, whichever endpoint issued them.
-            let aud = if matches!(resource, Resource::Graph) { GRAPH_AUD } else { EXCHANGE_AUD };
+            let aud = if matches!(resource, Resource::Graph) {
+                GRAPH_AUD
+            } else {
+                EXCHANGE_AUD
+            };
             let mut c = json!({
                 "aud": aud,
                 "iss": format!("https://sts.windows.net/{tid}/"),
@@ -398,7 +469,13 @@ fn api_claims(sim: &Sim, app: &SimApp, tid: &str, oid: &str, now: i64, exp: i64)
     c
 }
 
-fn user_token(sim: &Sim, app: &SimApp, user_id: &str, tid: &str, resource: &Resource) -> Result<String, EntraError> {
+fn user_token(
+    sim: &Sim,
+    app: &SimApp,
+    user_id: &str,
+    tid: &str,
+    resource: &Resource,
+) -> Result<String, EntraError> {
     let (now, exp) = times();
     let partner_id = sim.registry.read().partner_id().to_owned();
     let aud = match resource {
@@ -433,7 +510,10 @@ fn user_token(sim: &Sim, app: &SimApp, user_id: &str, tid: &str, resource: &Reso
 /// Validates a Graph bearer token; Err carries Graph's 401 message.
 pub(crate) fn validate_graph(sim: &Sim, header: Option<&str>) -> Result<Value, &'static str> {
     let token = header
-        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or("Access token is empty.")?;
@@ -448,13 +528,17 @@ pub(crate) fn validate_graph(sim: &Sim, header: Option<&str>) -> Result<Value, &
     validation.set_audience(&[GRAPH_AUD, "00000003-0000-0000-c000-000000000000"]);
     validation.leeway = 0;
     validation.set_required_spec_claims(&["exp", "aud"]);
-    let data = jsonwebtoken::decode::<Value>(token, &key.decoding, &validation).map_err(|e| match e.kind() {
-        jsonwebtoken::errors::ErrorKind::ExpiredSignature | jsonwebtoken::errors::ErrorKind::ImmatureSignature => {
-            "Access token has expired or is not yet valid."
-        }
-        jsonwebtoken::errors::ErrorKind::InvalidAudience => "Invalid audience.",
-        _ => "Access token validation failure.",
-    })?;
+    let data =
+        jsonwebtoken::decode::<Value>(token, &key.decoding, &validation).map_err(|e| {
+            match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature
+                | jsonwebtoken::errors::ErrorKind::ImmatureSignature => {
+                    "Access token has expired or is not yet valid."
+                }
+                jsonwebtoken::errors::ErrorKind::InvalidAudience => "Invalid audience.",
+                _ => "Access token validation failure.",
+            }
+        })?;
     Ok(data.claims)
 }
 
@@ -502,7 +586,11 @@ pub(crate) fn openid_v1(sim: &Sim, tenant: Option<Arc<Tenant>>, raw: &str) -> Ht
         Err(e) => return e.response(),
     };
     let base = &sim.base_url;
-    let key_seg = if tid == "{tenantid}" { raw.to_owned() } else { tid.clone() };
+    let key_seg = if tid == "{tenantid}" {
+        raw.to_owned()
+    } else {
+        tid.clone()
+    };
     let doc = json!({
         "token_endpoint": format!("{base}/{key_seg}/oauth2/token"),
         "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
@@ -535,7 +623,9 @@ fn discovery_tid(tenant: Option<Arc<Tenant>>, raw: &str) -> Result<String, Entra
     if raw.eq_ignore_ascii_case("common") || raw.eq_ignore_ascii_case("organizations") {
         return Ok("{tenantid}".to_owned());
     }
-    tenant.map(|t| t.id.clone()).ok_or_else(|| unknown_tenant(raw))
+    tenant
+        .map(|t| t.id.clone())
+        .ok_or_else(|| unknown_tenant(raw))
 }
 
 fn discovery_response(doc: &Value) -> HttpResponse {

@@ -192,8 +192,8 @@ pub(crate) mod idx {
     pub const ON_PREM_SYNC: usize = 36;
     pub const PASSWORD_PROFILE: usize = 40;
     pub const SIGN_IN_SESSIONS_VALID_FROM: usize = 47;
-    pub const UPN: usize = 53;
-    pub const USER_TYPE: usize = 54;
+    pub const UPN: usize = 52;
+    pub const USER_TYPE: usize = 53;
 }
 
 #[derive(Debug, Clone)]
@@ -281,7 +281,10 @@ mod tests {
         check(idx::MAIL, "mail");
         check(idx::ON_PREM_SYNC, "onPremisesSyncEnabled");
         check(idx::PASSWORD_PROFILE, "passwordProfile");
-        check(idx::SIGN_IN_SESSIONS_VALID_FROM, "signInSessionsValidFromDateTime");
+        check(
+            idx::SIGN_IN_SESSIONS_VALID_FROM,
+            "signInSessionsValidFromDateTime",
+        );
         check(idx::UPN, "userPrincipalName");
         check(idx::USER_TYPE, "userType");
     }

@@ -37,7 +37,10 @@ fn relationship_filter(raw: Option<&str>) -> Result<Vec<(String, String)>, Graph
     for clause in raw.split(" and ") {
         let mut parts = clause.trim().splitn(3, ' ');
         let (Some(prop), Some(op), Some(lit)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(GraphError::bad_request("BadRequest", format!("Invalid filter clause: {raw}")));
+            return Err(GraphError::bad_request(
+                "BadRequest",
+                format!("Invalid filter clause: {raw}"),
+            ));
         };
         if !op.eq_ignore_ascii_case("eq") {
             return Err(GraphError::bad_request(
@@ -141,10 +144,16 @@ fn filter_domains(raw: &str) -> Result<Option<RowPredicate>, GraphError> {
     }
     let mut parts = raw.trim().splitn(3, ' ');
     let (Some(prop), Some(op), Some(lit)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(GraphError::bad_request("BadRequest", format!("Invalid filter clause: {raw}")));
+        return Err(GraphError::bad_request(
+            "BadRequest",
+            format!("Invalid filter clause: {raw}"),
+        ));
     };
     if !op.eq_ignore_ascii_case("eq") {
-        return Err(GraphError::bad_request("Request_UnsupportedQuery", format!("Unsupported filter operator '{op}'.")));
+        return Err(GraphError::bad_request(
+            "Request_UnsupportedQuery",
+            format!("Unsupported filter operator '{op}'."),
+        ));
     }
     let want = match lit.trim() {
         "true" => Lit::Bool(true),
@@ -222,7 +231,11 @@ pub(super) fn find_tenant(ctx: &Ctx<'_>, call: &str) -> Result<HttpResponse, Gra
         .map_or(inner, |(_, v)| v)
         .trim()
         .trim_matches('\'');
-    let Some(t) = ctx.sim.resolve_tenant(id).filter(|t| t.id.eq_ignore_ascii_case(id)) else {
+    let Some(t) = ctx
+        .sim
+        .resolve_tenant(id)
+        .filter(|t| t.id.eq_ignore_ascii_case(id))
+    else {
         return Err(GraphError::not_found(id));
     };
     Ok(ok_json(

@@ -233,7 +233,8 @@ impl Parser<'_> {
             }
             Some(Tok::Word(w)) => {
                 let lower = w.to_ascii_lowercase();
-                if (lower == "startswith" || lower == "endswith") && self.peek() == Some(&Tok::LParen)
+                if (lower == "startswith" || lower == "endswith")
+                    && self.peek() == Some(&Tok::LParen)
                 {
                     self.pos += 1;
                     let operand = self.operand()?;
@@ -376,7 +377,9 @@ enum PathOrAny {
 
 fn resolve_prop(name: &str) -> Result<usize, FilterError> {
     match Field::resolve(name) {
-        Some(Field::Stored(i)) if PROPS.get(i).is_some_and(|p| p.name != "passwordProfile") => Ok(i),
+        Some(Field::Stored(i)) if PROPS.get(i).is_some_and(|p| p.name != "passwordProfile") => {
+            Ok(i)
+        }
         Some(field) => Err(FilterError::Unsupported(format!(
             "Unsupported or invalid query filter clause specified for property '{}' of resource 'User'.",
             field.name()
@@ -483,14 +486,20 @@ pub(crate) fn check_shapes(expr: &Expr) -> Result<(), FilterError> {
         | Expr::In(Operand::Prop(i), _)
         | Expr::StartsWith(Operand::Prop(i), _)
         | Expr::EndsWith(Operand::Prop(i), _) => {
-            if matches!(PROPS.get(*i).map(|p| p.kind), Some(Kind::StrList | Kind::Json)) {
+            if matches!(
+                PROPS.get(*i).map(|p| p.kind),
+                Some(Kind::StrList | Kind::Json)
+            ) {
                 Err(bad(i))
             } else {
                 Ok(())
             }
         }
         Expr::Any(i, _) => {
-            if matches!(PROPS.get(*i).map(|p| p.kind), Some(Kind::StrList | Kind::Json)) {
+            if matches!(
+                PROPS.get(*i).map(|p| p.kind),
+                Some(Kind::StrList | Kind::Json)
+            ) {
                 Ok(())
             } else {
                 Err(bad(i))
@@ -511,7 +520,10 @@ mod tests {
         u.set_named("displayName", json!("Adele Vance"));
         u.set_named("accountEnabled", json!(false));
         u.set_named("userType", json!("Member"));
-        u.set_named("assignedLicenses", json!([{"skuId": "6fd2c87f-b296-42f0-b197-1e91e994b900", "disabledPlans": []}]));
+        u.set_named(
+            "assignedLicenses",
+            json!([{"skuId": "6fd2c87f-b296-42f0-b197-1e91e994b900", "disabledPlans": []}]),
+        );
         u.set_named("proxyAddresses", json!(["SMTP:adele@contoso.example"]));
         u
     }
@@ -527,16 +539,22 @@ mod tests {
         assert!(matches("accountEnabled eq false"));
         assert!(matches("startswith(displayName,'adele')"));
         assert!(!matches("userType eq 'Guest'"));
-        assert!(matches("(userType eq 'Guest' or accountEnabled eq false) and displayName ne null"));
+        assert!(matches(
+            "(userType eq 'Guest' or accountEnabled eq false) and displayName ne null"
+        ));
         assert!(matches("jobTitle eq null"));
         assert!(matches("userType in ('Guest','Member')"));
     }
 
     #[test]
     fn lambdas_over_collections_evaluate() {
-        assert!(matches("assignedLicenses/any(x:x/skuId eq 6fd2c87f-b296-42f0-b197-1e91e994b900)"));
+        assert!(matches(
+            "assignedLicenses/any(x:x/skuId eq 6fd2c87f-b296-42f0-b197-1e91e994b900)"
+        ));
         assert!(matches("proxyAddresses/any(p:startswith(p,'smtp:adele'))"));
-        assert!(!matches("assignedLicenses/any(x:x/skuId eq cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46)"));
+        assert!(!matches(
+            "assignedLicenses/any(x:x/skuId eq cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46)"
+        ));
     }
 
     #[test]
@@ -549,9 +567,18 @@ mod tests {
 
     #[test]
     fn bad_filters_are_refused() {
-        assert!(matches!(parse("displayName eq"), Err(FilterError::Syntax(_))));
-        assert!(matches!(parse("nosuch eq 'x'"), Err(FilterError::UnknownProperty(_))));
-        assert!(matches!(parse("contains(displayName,'x')"), Err(FilterError::Unsupported(_))));
+        assert!(matches!(
+            parse("displayName eq"),
+            Err(FilterError::Syntax(_))
+        ));
+        assert!(matches!(
+            parse("nosuch eq 'x'"),
+            Err(FilterError::UnknownProperty(_))
+        ));
+        assert!(matches!(
+            parse("contains(displayName,'x')"),
+            Err(FilterError::Unsupported(_))
+        ));
         assert!(parse("").unwrap().is_none());
     }
 }

@@ -13,8 +13,7 @@ use serde_json::{Map, Value, json};
 
 use crate::state::{Sim, Tenant};
 
-pub(crate) const JSON_CT: &str =
-    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
+pub(crate) const JSON_CT: &str = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 
 /// A Graph error about to be rendered as `{"error": {code, message, innerError}}`.
 #[derive(Debug)]
@@ -52,14 +51,29 @@ impl GraphError {
 pub(crate) fn fault_error(status: u16) -> GraphError {
     let (code, message) = match status {
         400 => ("BadRequest", "Bad request."),
-        401 => ("InvalidAuthenticationToken", "Access token validation failure."),
-        403 => ("Authorization_RequestDenied", "Insufficient privileges to complete the operation."),
-        404 => ("Request_ResourceNotFound", "Resource does not exist or one of its queried reference-property objects are not present."),
-        409 => ("Directory_ConcurrencyViolation", "Error due to concurrent requests being made to the tenant. Please wait briefly and retry."),
+        401 => (
+            "InvalidAuthenticationToken",
+            "Access token validation failure.",
+        ),
+        403 => (
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+        ),
+        404 => (
+            "Request_ResourceNotFound",
+            "Resource does not exist or one of its queried reference-property objects are not present.",
+        ),
+        409 => (
+            "Directory_ConcurrencyViolation",
+            "Error due to concurrent requests being made to the tenant. Please wait briefly and retry.",
+        ),
         429 => ("TooManyRequests", "Please retry again later."),
         500 => ("InternalServerError", "An internal server error occurred."),
         502 => ("BadGateway", "Bad gateway."),
-        503 => ("serviceNotAvailable", "The service is temporarily unavailable. Please retry later."),
+        503 => (
+            "serviceNotAvailable",
+            "The service is temporarily unavailable. Please retry later.",
+        ),
         504 => ("GatewayTimeout", "The gateway timed out."),
         _ => ("UnknownError", "An unknown error occurred."),
     };
@@ -149,7 +163,10 @@ impl Ctx<'_> {
             return Ok(Value::Object(Map::new()));
         }
         serde_json::from_slice(self.body).map_err(|e| {
-            GraphError::bad_request("BadRequest", format!("Unable to read JSON request payload. {e}"))
+            GraphError::bad_request(
+                "BadRequest",
+                format!("Unable to read JSON request payload. {e}"),
+            )
         })
     }
 }
@@ -194,7 +211,11 @@ fn segments(rest: &str) -> Vec<String> {
     out
 }
 
-pub(crate) fn dispatch(ctx: &Ctx<'_>, method: &str, rest: &str) -> Result<HttpResponse, GraphError> {
+pub(crate) fn dispatch(
+    ctx: &Ctx<'_>,
+    method: &str,
+    rest: &str,
+) -> Result<HttpResponse, GraphError> {
     let segs = segments(rest);
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     let not_allowed = || {
@@ -223,17 +244,26 @@ pub(crate) fn dispatch(ctx: &Ctx<'_>, method: &str, rest: &str) -> Result<HttpRe
             "GET" => users::manager(ctx, key),
             _ => Err(not_allowed()),
         },
-        ["users", key, action @ ("revokeSignInSessions" | "invalidateAllRefreshTokens")] => {
-            match method {
-                "POST" if *action == "revokeSignInSessions" || ctx.beta() => users::revoke(ctx, key),
-                "POST" => Err(GraphError::bad_request(
-                    "BadRequest",
-                    format!("Resource not found for the segment '{action}'."),
-                )),
-                _ => Err(not_allowed()),
-            }
-        }
-        ["users", key, "authentication", "methods", method_id, "resetPassword"] => match method {
+        [
+            "users",
+            key,
+            action @ ("revokeSignInSessions" | "invalidateAllRefreshTokens"),
+        ] => match method {
+            "POST" if *action == "revokeSignInSessions" || ctx.beta() => users::revoke(ctx, key),
+            "POST" => Err(GraphError::bad_request(
+                "BadRequest",
+                format!("Resource not found for the segment '{action}'."),
+            )),
+            _ => Err(not_allowed()),
+        },
+        [
+            "users",
+            key,
+            "authentication",
+            "methods",
+            method_id,
+            "resetPassword",
+        ] => match method {
             "POST" => users::reset_password(ctx, key, method_id),
             _ => Err(not_allowed()),
         },

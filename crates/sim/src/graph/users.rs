@@ -54,7 +54,11 @@ fn select(ctx: &Ctx<'_>) -> Result<Option<Vec<Field>>, GraphError> {
 type Expand = Option<Option<Vec<Field>>>;
 
 fn expand(ctx: &Ctx<'_>) -> Result<Expand, GraphError> {
-    let Some(raw) = ctx.option("$expand").map(str::trim).filter(|s| !s.is_empty()) else {
+    let Some(raw) = ctx
+        .option("$expand")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    else {
         return Ok(None);
     };
     let (name, inner) = match raw.find('(') {
@@ -76,7 +80,9 @@ fn expand(ctx: &Ctx<'_>) -> Result<Expand, GraphError> {
             other => {
                 return Err(GraphError::bad_request(
                     "BadRequest",
-                    format!("Parsing OData Select and Expand failed: Term '{other}' is not valid in a $select or $expand expression."),
+                    format!(
+                        "Parsing OData Select and Expand failed: Term '{other}' is not valid in a $select or $expand expression."
+                    ),
                 ));
             }
         }
@@ -94,7 +100,13 @@ fn context_fragment(fields: Option<&[Field]>) -> String {
     }
 }
 
-fn render_user(ctx: &Ctx<'_>, store: &UserStore, user: &User, fields: Option<&[Field]>, exp: &Expand) -> Value {
+fn render_user(
+    ctx: &Ctx<'_>,
+    store: &UserStore,
+    user: &User,
+    fields: Option<&[Field]>,
+    exp: &Expand,
+) -> Value {
     let mut obj = user.render(fields, ctx.beta());
     if let Some(manager_fields) = exp
         && let Some(manager) = user.manager.as_deref().and_then(|m| store.by_id(m))
@@ -109,10 +121,14 @@ fn render_user(ctx: &Ctx<'_>, store: &UserStore, user: &User, fields: Option<&[F
 
 fn filter_error(e: FilterError) -> GraphError {
     match e {
-        FilterError::Syntax(m) => GraphError::bad_request("BadRequest", format!("Invalid filter clause: {m}")),
+        FilterError::Syntax(m) => {
+            GraphError::bad_request("BadRequest", format!("Invalid filter clause: {m}"))
+        }
         FilterError::UnknownProperty(p) => GraphError::bad_request(
             "BadRequest",
-            format!("Invalid filter clause: Could not find a property named '{p}' on type 'microsoft.graph.user'."),
+            format!(
+                "Invalid filter clause: Could not find a property named '{p}' on type 'microsoft.graph.user'."
+            ),
         ),
         FilterError::Unsupported(m) => unsupported(m),
     }
@@ -120,7 +136,10 @@ fn filter_error(e: FilterError) -> GraphError {
 
 /// Advanced-query mode: `ConsistencyLevel: eventual` together with `$count=true`.
 fn advanced(ctx: &Ctx<'_>) -> bool {
-    ctx.eventual && ctx.option("$count").is_some_and(|c| c.eq_ignore_ascii_case("true"))
+    ctx.eventual
+        && ctx
+            .option("$count")
+            .is_some_and(|c| c.eq_ignore_ascii_case("true"))
 }
 
 fn parse_filter(ctx: &Ctx<'_>, advanced_mode: bool) -> Result<Option<Expr>, GraphError> {
@@ -143,7 +162,11 @@ fn parse_filter(ctx: &Ctx<'_>, advanced_mode: bool) -> Result<Option<Expr>, Grap
 
 /// `$search="displayName:jo"`: prefix match on words of the named (or common) properties.
 fn parse_search(ctx: &Ctx<'_>) -> Result<Option<(Vec<usize>, String)>, GraphError> {
-    let Some(raw) = ctx.option("$search").map(str::trim).filter(|s| !s.is_empty()) else {
+    let Some(raw) = ctx
+        .option("$search")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    else {
         return Ok(None);
     };
     if !ctx.eventual {
@@ -154,20 +177,34 @@ fn parse_search(ctx: &Ctx<'_>) -> Result<Option<(Vec<usize>, String)>, GraphErro
     let inner = raw
         .strip_prefix('"')
         .and_then(|s| s.strip_suffix('"'))
-        .ok_or_else(|| GraphError::bad_request("Request_UnsupportedQuery", "Syntax error: The search query must be enclosed in double quotes."))?;
-    let (props, term) = match inner.split_once(':') {
-        Some((p, t)) => (
-            vec![prop_index(p).ok_or_else(|| unsupported(format!("Unsupported property '{p}' in $search.")))?],
-            t,
-        ),
-        None => (
-            ["displayName", "givenName", "surname", "mail", "userPrincipalName"]
+        .ok_or_else(|| {
+            GraphError::bad_request(
+                "Request_UnsupportedQuery",
+                "Syntax error: The search query must be enclosed in double quotes.",
+            )
+        })?;
+    let (props, term) =
+        match inner.split_once(':') {
+            Some((p, t)) => (
+                vec![prop_index(p).ok_or_else(|| {
+                    unsupported(format!("Unsupported property '{p}' in $search."))
+                })?],
+                t,
+            ),
+            None => (
+                [
+                    "displayName",
+                    "givenName",
+                    "surname",
+                    "mail",
+                    "userPrincipalName",
+                ]
                 .iter()
                 .filter_map(|n| prop_index(n))
                 .collect(),
-            inner,
-        ),
-    };
+                inner,
+            ),
+        };
     Ok(Some((props, term.to_ascii_lowercase())))
 }
 
@@ -184,7 +221,10 @@ fn search_matches(user: &User, search: &(Vec<usize>, String)) -> bool {
 fn fingerprint(raw_query: &str) -> u64 {
     // FNV-1a over the query without $skiptoken, so a token only works for its own query.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for pair in raw_query.split('&').filter(|p| !is_skiptoken(p)) {
+    for pair in raw_query
+        .split('&')
+        .filter(|p| !p.is_empty() && !is_skiptoken(p))
+    {
         for b in pair.bytes() {
             h ^= u64::from(b);
             h = h.wrapping_mul(0x0100_0000_01b3);
@@ -224,14 +264,22 @@ enum Order {
 }
 
 fn parse_order(ctx: &Ctx<'_>, has_filter: bool, advanced_mode: bool) -> Result<Order, GraphError> {
-    let Some(raw) = ctx.option("$orderby").map(str::trim).filter(|s| !s.is_empty()) else {
+    let Some(raw) = ctx
+        .option("$orderby")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    else {
         return Ok(Order::Creation);
     };
     let mut parts = raw.split_whitespace();
     let name = parts.next().unwrap_or("");
     let desc = parts.next().is_some_and(|d| d.eq_ignore_ascii_case("desc"));
-    let i = prop_index(name).ok_or_else(|| unsupported("Sorting not supported for current query."))?;
-    let default_sortable = matches!(PROPS.get(i).map(|p| p.name), Some("displayName" | "userPrincipalName"));
+    let i =
+        prop_index(name).ok_or_else(|| unsupported("Sorting not supported for current query."))?;
+    let default_sortable = matches!(
+        PROPS.get(i).map(|p| p.name),
+        Some("displayName" | "userPrincipalName")
+    );
     if (has_filter || !default_sortable) && !advanced_mode {
         return Err(unsupported("Sorting not supported for current query."));
     }
@@ -265,7 +313,10 @@ pub(super) fn list(ctx: &Ctx<'_>) -> Result<HttpResponse, GraphError> {
     let fp = fingerprint(ctx.raw_query);
     let position = match ctx.option("$skiptoken") {
         Some(t) => Some(read_token(t, fp).ok_or_else(|| {
-            GraphError::bad_request("Request_BadRequest", format!("Invalid $skiptoken value '{t}'."))
+            GraphError::bad_request(
+                "Request_BadRequest",
+                format!("Invalid $skiptoken value '{t}'."),
+            )
         })?),
         None => None,
     };
@@ -309,7 +360,10 @@ pub(super) fn list(ctx: &Ctx<'_>) -> Result<HttpResponse, GraphError> {
     }
 
     let mut body = Map::new();
-    body.insert("@odata.context".into(), json!(ctx.context(&context_fragment(fields.as_deref()))));
+    body.insert(
+        "@odata.context".into(),
+        json!(ctx.context(&context_fragment(fields.as_deref()))),
+    );
     if advanced_mode {
         let total = store.live.values().filter(|u| keep(u)).count();
         body.insert("@odata.count".into(), json!(total));
@@ -335,7 +389,10 @@ pub(super) fn list(ctx: &Ctx<'_>) -> Result<HttpResponse, GraphError> {
 
 pub(super) fn count(ctx: &Ctx<'_>) -> Result<HttpResponse, GraphError> {
     if !ctx.eventual {
-        return Err(GraphError::bad_request("Request_BadRequest", "$count is not currently supported."));
+        return Err(GraphError::bad_request(
+            "Request_BadRequest",
+            "$count is not currently supported.",
+        ));
     }
     let expr = parse_filter(ctx, true)?;
     let search = parse_search(ctx)?;
@@ -360,7 +417,9 @@ fn locate(store: &UserStore, key: &str) -> Result<u64, GraphError> {
             format!("Invalid object identifier '{key}'."),
         ));
     }
-    store.find_seq(key).ok_or_else(|| GraphError::not_found(key))
+    store
+        .find_seq(key)
+        .ok_or_else(|| GraphError::not_found(key))
 }
 
 pub(super) fn get(ctx: &Ctx<'_>, key: &str) -> Result<HttpResponse, GraphError> {
@@ -368,7 +427,10 @@ pub(super) fn get(ctx: &Ctx<'_>, key: &str) -> Result<HttpResponse, GraphError> 
     let exp = expand(ctx)?;
     let store = ctx.tenant.users.read();
     let seq = locate(&store, key)?;
-    let user = store.live.get(&seq).ok_or_else(|| GraphError::not_found(key))?;
+    let user = store
+        .live
+        .get(&seq)
+        .ok_or_else(|| GraphError::not_found(key))?;
     let mut obj = Map::new();
     obj.insert(
         "@odata.context".into(),
@@ -384,14 +446,20 @@ pub(super) fn manager(ctx: &Ctx<'_>, key: &str) -> Result<HttpResponse, GraphErr
     let fields = select(ctx)?;
     let store = ctx.tenant.users.read();
     let seq = locate(&store, key)?;
-    let user = store.live.get(&seq).ok_or_else(|| GraphError::not_found(key))?;
+    let user = store
+        .live
+        .get(&seq)
+        .ok_or_else(|| GraphError::not_found(key))?;
     let manager = user
         .manager
         .as_deref()
         .and_then(|m| store.by_id(m))
         .ok_or_else(|| GraphError::not_found("manager"))?;
     let mut obj = Map::new();
-    obj.insert("@odata.context".into(), json!(ctx.context("directoryObjects/$entity")));
+    obj.insert(
+        "@odata.context".into(),
+        json!(ctx.context("directoryObjects/$entity")),
+    );
     obj.insert("@odata.type".into(), json!("#microsoft.graph.user"));
     obj.extend(manager.render(fields.as_deref(), ctx.beta()));
     Ok(ok_json(StatusCode::OK, &Value::Object(obj)))
@@ -431,11 +499,17 @@ fn weak_password() -> GraphError {
 pub(super) fn patch(ctx: &Ctx<'_>, key: &str) -> Result<HttpResponse, GraphError> {
     let body = ctx.json_body()?;
     let Value::Object(changes) = body else {
-        return Err(GraphError::bad_request("BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."));
+        return Err(GraphError::bad_request(
+            "BadRequest",
+            "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
+        ));
     };
     let mut store = ctx.tenant.users.write();
     let seq = locate(&store, key)?;
-    let user = store.live.get(&seq).ok_or_else(|| GraphError::not_found(key))?;
+    let user = store
+        .live
+        .get(&seq)
+        .ok_or_else(|| GraphError::not_found(key))?;
     let synced = user.is_synced();
     let old_upn = user.upn().to_owned();
 
@@ -448,7 +522,9 @@ pub(super) fn patch(ctx: &Ctx<'_>, key: &str) -> Result<HttpResponse, GraphError
         let Some(i) = prop_index(name) else {
             return Err(GraphError::bad_request(
                 "Request_BadRequest",
-                format!("Property '{name}' does not exist as a declared property or extension property."),
+                format!(
+                    "Property '{name}' does not exist as a declared property or extension property."
+                ),
             ));
         };
         let Some(prop) = PROPS.get(i) else {
@@ -461,11 +537,20 @@ pub(super) fn patch(ctx: &Ctx<'_>, key: &str) -> Result<HttpResponse, GraphError
                     format!("Property '{}' is read-only and cannot be set.", prop.name),
                 ));
             }
-            Write::Cloud if synced => return Err(GraphError::bad_request("Request_BadRequest", SYNCED_REFUSAL)),
+            Write::Cloud if synced => {
+                return Err(GraphError::bad_request(
+                    "Request_BadRequest",
+                    SYNCED_REFUSAL,
+                ));
+            }
             _ => {}
         }
         let ok = match (prop.kind, value) {
-            (_, Value::Null) => prop.name != "accountEnabled" && prop.name != "userPrincipalName" && prop.name != "displayName",
+            (_, Value::Null) => {
+                prop.name != "accountEnabled"
+                    && prop.name != "userPrincipalName"
+                    && prop.name != "displayName"
+            }
             (Kind::Str, Value::String(_)) | (Kind::Bool, Value::Bool(_)) => true,
             (Kind::StrList, Value::Array(items)) => items.iter().all(Value::is_string),
             (Kind::Json, Value::Object(_)) => true,
@@ -483,7 +568,10 @@ pub(super) fn patch(ctx: &Ctx<'_>, key: &str) -> Result<HttpResponse, GraphError
                 .iter()
                 .any(|d| d.is_verified && d.name.eq_ignore_ascii_case(domain));
             if !verified {
-                return Err(GraphError::bad_request("Request_BadRequest", "Property userPrincipalName is invalid."));
+                return Err(GraphError::bad_request(
+                    "Request_BadRequest",
+                    "Property userPrincipalName is invalid.",
+                ));
             }
             if store.upn_taken(upn, seq) {
                 return Err(GraphError::bad_request(
@@ -510,7 +598,10 @@ pub(super) fn patch(ctx: &Ctx<'_>, key: &str) -> Result<HttpResponse, GraphError
             if i == idx::PASSWORD_PROFILE {
                 // The password itself is write-only; keep only the flags, and note the change.
                 let mut kept = Map::new();
-                for flag in ["forceChangePasswordNextSignIn", "forceChangePasswordNextSignInWithMfa"] {
+                for flag in [
+                    "forceChangePasswordNextSignIn",
+                    "forceChangePasswordNextSignInWithMfa",
+                ] {
                     if let Some(v) = value.get(flag) {
                         kept.insert(flag.into(), v.clone());
                     }
@@ -545,7 +636,11 @@ pub(super) fn revoke(ctx: &Ctx<'_>, key: &str) -> Result<HttpResponse, GraphErro
     let mut store = ctx.tenant.users.write();
     let seq = locate(&store, key)?;
     let stamp = now();
-    let id = store.live.get(&seq).map(|u| u.id().to_owned()).unwrap_or_default();
+    let id = store
+        .live
+        .get(&seq)
+        .map(|u| u.id().to_owned())
+        .unwrap_or_default();
     if let Some(user) = store.get_mut(seq) {
         user.set(idx::SIGN_IN_SESSIONS_VALID_FROM, json!(stamp));
     }
@@ -558,12 +653,19 @@ pub(super) fn revoke(ctx: &Ctx<'_>, key: &str) -> Result<HttpResponse, GraphErro
 }
 
 /// Password writeback reset for synced users (and cloud users): 202 with an operation Location.
-pub(super) fn reset_password(ctx: &Ctx<'_>, key: &str, method_id: &str) -> Result<HttpResponse, GraphError> {
+pub(super) fn reset_password(
+    ctx: &Ctx<'_>,
+    key: &str,
+    method_id: &str,
+) -> Result<HttpResponse, GraphError> {
     if !method_id.eq_ignore_ascii_case(PASSWORD_METHOD_ID) {
         return Err(GraphError::not_found(method_id));
     }
     let body = ctx.json_body()?;
-    let supplied = body.get("newPassword").and_then(Value::as_str).map(str::to_owned);
+    let supplied = body
+        .get("newPassword")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     if let Some(pw) = &supplied
         && !password_ok(pw)
     {
@@ -577,10 +679,16 @@ pub(super) fn reset_password(ctx: &Ctx<'_>, key: &str, method_id: &str) -> Resul
     };
     user.set(idx::LAST_PASSWORD_CHANGE, json!(stamp));
     user.set(idx::SIGN_IN_SESSIONS_VALID_FROM, json!(stamp));
-    user.set(idx::PASSWORD_PROFILE, json!({"forceChangePasswordNextSignIn": true}));
+    user.set(
+        idx::PASSWORD_PROFILE,
+        json!({"forceChangePasswordNextSignIn": true}),
+    );
     let id = user.id().to_owned();
     let op = uuid::Uuid::new_v4().to_string();
-    let location = format!("{}/users/{id}/authentication/operations/{op}", ctx.service_root());
+    let location = format!(
+        "{}/users/{id}/authentication/operations/{op}",
+        ctx.service_root()
+    );
     let body = match supplied {
         Some(_) => json!({}),
         None => json!({
@@ -595,7 +703,11 @@ pub(super) fn reset_password(ctx: &Ctx<'_>, key: &str, method_id: &str) -> Resul
         .body(body.to_string()))
 }
 
-pub(super) fn reset_operation(ctx: &Ctx<'_>, key: &str, op: &str) -> Result<HttpResponse, GraphError> {
+pub(super) fn reset_operation(
+    ctx: &Ctx<'_>,
+    key: &str,
+    op: &str,
+) -> Result<HttpResponse, GraphError> {
     let store = ctx.tenant.users.read();
     locate(&store, key)?;
     Ok(ok_json(
@@ -633,7 +745,10 @@ pub(super) fn list_deleted(ctx: &Ctx<'_>) -> Result<HttpResponse, GraphError> {
         .map(|u| deleted_value(ctx, u, fields.as_deref()))
         .collect();
     let mut body = Map::new();
-    body.insert("@odata.context".into(), json!(ctx.context("directoryObjects/microsoft.graph.user")));
+    body.insert(
+        "@odata.context".into(),
+        json!(ctx.context("directoryObjects/microsoft.graph.user")),
+    );
     if advanced(ctx) {
         body.insert("@odata.count".into(), json!(value.len()));
     }
@@ -644,9 +759,14 @@ pub(super) fn list_deleted(ctx: &Ctx<'_>) -> Result<HttpResponse, GraphError> {
 pub(super) fn get_deleted(ctx: &Ctx<'_>, id: &str) -> Result<HttpResponse, GraphError> {
     let fields = select(ctx)?;
     let store = ctx.tenant.users.read();
-    let (_, user) = store.deleted_by_id(id).ok_or_else(|| GraphError::not_found(id))?;
+    let (_, user) = store
+        .deleted_by_id(id)
+        .ok_or_else(|| GraphError::not_found(id))?;
     let mut obj = Map::new();
-    obj.insert("@odata.context".into(), json!(ctx.context("directoryObjects/$entity")));
+    obj.insert(
+        "@odata.context".into(),
+        json!(ctx.context("directoryObjects/$entity")),
+    );
     if let Value::Object(v) = deleted_value(ctx, user, fields.as_deref()) {
         obj.extend(v);
     }
@@ -655,11 +775,16 @@ pub(super) fn get_deleted(ctx: &Ctx<'_>, id: &str) -> Result<HttpResponse, Graph
 
 pub(super) fn restore_deleted(ctx: &Ctx<'_>, id: &str) -> Result<HttpResponse, GraphError> {
     let mut store = ctx.tenant.users.write();
-    let (seq, _) = store.deleted_by_id(id).ok_or_else(|| GraphError::not_found(id))?;
+    let (seq, _) = store
+        .deleted_by_id(id)
+        .ok_or_else(|| GraphError::not_found(id))?;
     match store.restore(seq) {
         Ok(user) => {
             let mut obj = Map::new();
-            obj.insert("@odata.context".into(), json!(ctx.context("directoryObjects/$entity")));
+            obj.insert(
+                "@odata.context".into(),
+                json!(ctx.context("directoryObjects/$entity")),
+            );
             obj.insert("@odata.type".into(), json!("#microsoft.graph.user"));
             obj.extend(user.render(None, ctx.beta()));
             Ok(ok_json(StatusCode::OK, &Value::Object(obj)))
@@ -674,7 +799,9 @@ pub(super) fn restore_deleted(ctx: &Ctx<'_>, id: &str) -> Result<HttpResponse, G
 
 pub(super) fn purge_deleted(ctx: &Ctx<'_>, id: &str) -> Result<HttpResponse, GraphError> {
     let mut store = ctx.tenant.users.write();
-    let (seq, _) = store.deleted_by_id(id).ok_or_else(|| GraphError::not_found(id))?;
+    let (seq, _) = store
+        .deleted_by_id(id)
+        .ok_or_else(|| GraphError::not_found(id))?;
     store.purge(seq);
     Ok(HttpResponse::NoContent().finish())
 }
