@@ -341,12 +341,18 @@ impl GraphClient {
                 return Err(GraphError::Throttled {
                     status,
                     attempts: budget.attempts(),
-                    message: if parsed.message.is_empty() {
-                        parsed.code
-                    } else {
-                        parsed.message
-                    },
+                    message: [parsed.message, parsed.code]
+                        .into_iter()
+                        .find(|m| !m.is_empty())
+                        .unwrap_or_else(|| format!("HTTP {status}")),
                 });
+            }
+            if status == 401 {
+                // The token was refused (expired early, revoked): make the next call fetch a new one.
+                self.inner
+                    .tokens
+                    .invalidate(tenant, &self.inner.scope)
+                    .await;
             }
             let request_id = response_headers
                 .get("request-id")

@@ -58,6 +58,9 @@ pub trait TokenProvider: Send + Sync {
     fn mode(&self) -> &'static str {
         "app"
     }
+
+    /// Drops any cached token for the tenant and scope (Graph said 401). No-op for uncached providers.
+    async fn invalidate(&self, _tenant: &str, _scope: &str) {}
 }
 
 #[async_trait::async_trait]
@@ -68,6 +71,10 @@ impl<T: TokenProvider + ?Sized> TokenProvider for Arc<T> {
 
     fn mode(&self) -> &'static str {
         (**self).mode()
+    }
+
+    async fn invalidate(&self, tenant: &str, scope: &str) {
+        (**self).invalidate(tenant, scope).await;
     }
 }
 
@@ -115,11 +122,6 @@ impl<P: TokenProvider> CachedTokens<P> {
         &self.inner
     }
 
-    /// Forgets a token, e.g. after Graph rejected it.
-    pub async fn invalidate(&self, tenant: &str, scope: &str) {
-        self.cache.invalidate(&self.key(tenant, scope)).await;
-    }
-
     fn key(&self, tenant: &str, scope: &str) -> TokenKey {
         TokenKey {
             tenant: tenant.trim().to_lowercase(),
@@ -154,6 +156,11 @@ impl<P: TokenProvider> TokenProvider for CachedTokens<P> {
 
     fn mode(&self) -> &'static str {
         self.inner.mode()
+    }
+
+    async fn invalidate(&self, tenant: &str, scope: &str) {
+        self.cache.invalidate(&self.key(tenant, scope)).await;
+        self.inner.invalidate(tenant, scope).await;
     }
 }
 
@@ -243,6 +250,13 @@ impl TokenProvider for ClientSecretProvider {
             expires_at: SystemTime::from(token.expires_on),
         })
     }
+
+    async fn invalidate(&self, tenant: &str, _scope: &str) {
+        // The credential keeps its own token cache; a fresh credential starts empty.
+        self.credentials
+            .lock()
+            .remove(&tenant.trim().to_lowercase());
+    }
 }
 
 /// The production token source: [`ClientSecretProvider`] behind a [`CachedTokens`].
@@ -257,16 +271,16 @@ impl ClientCredentialsTokens {
             inner: CachedTokens::new(ClientSecretProvider::new(settings)?),
         })
     }
-
-    pub async fn invalidate(&self, tenant: &str, scope: &str) {
-        self.inner.invalidate(tenant, scope).await;
-    }
 }
 
 #[async_trait::async_trait]
 impl TokenProvider for ClientCredentialsTokens {
     async fn token(&self, tenant: &str, scope: &str) -> Result<AccessToken, GraphError> {
         self.inner.token(tenant, scope).await
+    }
+
+    async fn invalidate(&self, tenant: &str, scope: &str) {
+        self.inner.invalidate(tenant, scope).await;
     }
 }
 

@@ -3,7 +3,7 @@ use serde_json::json;
 use wiremock::matchers::{body_json, header, header_exists, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{TOKEN, client_for};
+use crate::support::{LogCapture, TOKEN, client_for};
 
 #[tokio::test]
 async fn get_sends_bearer_token_request_id_user_agent_accept_and_caller_headers() {
@@ -224,27 +224,8 @@ async fn count_endpoints_answering_plain_text_decode_to_a_number() {
 
 #[tokio::test]
 async fn the_access_token_never_appears_in_trace_logs() {
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
-
-    #[derive(Clone, Default)]
-    struct Buf(Arc<Mutex<Vec<u8>>>);
-    impl Write for Buf {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let buf = Buf::default();
-    let writer = buf.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = LogCapture::default();
+    let _guard = logs.install();
 
     let server = MockServer::start().await;
     Mock::given(method("GET"))
@@ -262,7 +243,40 @@ async fn the_access_token_never_appears_in_trace_logs() {
         .await
         .unwrap();
 
-    let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("graph_request"), "no span in logs: {logs}");
-    assert!(!logs.contains(TOKEN), "token leaked into logs");
+    let text = logs.text();
+    assert!(text.contains("graph_request"), "no span in logs: {text}");
+    assert!(
+        text.contains("client_request_id"),
+        "no request id in logs: {text}"
+    );
+    assert!(!text.contains(TOKEN), "token leaked into logs");
+}
+
+#[tokio::test]
+async fn a_401_drops_the_cached_token_so_the_next_call_fetches_a_new_one() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": {
+            "code": "InvalidAuthenticationToken", "message": "Access token has expired or is not yet valid."
+        }})))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "x"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (client, tokens) = client_for(&server);
+    let err = client
+        .get("t", GraphVersion::V1, "users/x", &[])
+        .await
+        .unwrap_err();
+    assert_eq!(err.graph_code(), Some("InvalidAuthenticationToken"));
+    client
+        .get("t", GraphVersion::V1, "users/x", &[])
+        .await
+        .unwrap();
+    assert_eq!(tokens.calls(), 2);
 }

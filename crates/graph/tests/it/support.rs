@@ -16,18 +16,64 @@ use wiremock::MockServer;
 
 pub const TOKEN: &str = "test-access-token-0123456789";
 
+/// Captures everything logged at TRACE level while the guard lives (tests run on one thread).
+#[derive(Clone, Default)]
+pub struct LogCapture(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl LogCapture {
+    pub fn install(&self) -> tracing::subscriber::DefaultGuard {
+        let writer = self.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
 /// Hands out a fixed token, counting how often it was asked; slow enough that concurrent callers overlap.
-#[derive(Default)]
 pub struct CountingTokens {
     pub calls: AtomicUsize,
     pub fail: bool,
+    pub lifetime: Duration,
+}
+
+impl Default for CountingTokens {
+    fn default() -> Self {
+        Self {
+            calls: AtomicUsize::new(0),
+            fail: false,
+            lifetime: Duration::from_secs(3600),
+        }
+    }
 }
 
 impl CountingTokens {
     pub fn failing() -> Self {
         Self {
-            calls: AtomicUsize::new(0),
             fail: true,
+            ..Self::default()
+        }
+    }
+
+    pub fn short_lived(lifetime: Duration) -> Self {
+        Self {
+            lifetime,
+            ..Self::default()
         }
     }
 
@@ -49,10 +95,7 @@ impl TokenProvider for CountingTokens {
                 message: "AADSTS65001: no consent".to_owned(),
             });
         }
-        Ok(AccessToken::new(
-            TOKEN,
-            SystemTime::now() + Duration::from_secs(3600),
-        ))
+        Ok(AccessToken::new(TOKEN, SystemTime::now() + self.lifetime))
     }
 }
 

@@ -8,7 +8,7 @@ use url::Url;
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::support::{CountingTokens, TOKEN, client_for, pki, settings, tls_front};
+use crate::support::{CountingTokens, LogCapture, client_for, pki, settings, tls_front};
 
 #[tokio::test]
 async fn a_hundred_concurrent_first_calls_fetch_one_token() {
@@ -190,5 +190,63 @@ async fn graph_calls_carry_the_token_from_entra() {
             .unwrap();
         assert_eq!(items.len(), 1);
     }
-    let _ = TOKEN;
+}
+
+#[tokio::test]
+async fn tokens_expiring_within_two_minutes_are_not_reused() {
+    let server = MockServer::start().await;
+    let tokens = Arc::new(CountingTokens::short_lived(std::time::Duration::from_secs(
+        90,
+    )));
+    let client = GraphClient::with_token_provider(settings(&server.uri()), tokens.clone()).unwrap();
+    client.access_token("t", DEFAULT_GRAPH_SCOPE).await.unwrap();
+    client.access_token("t", DEFAULT_GRAPH_SCOPE).await.unwrap();
+    assert_eq!(tokens.calls(), 2);
+}
+
+#[tokio::test]
+async fn neither_the_client_secret_nor_the_token_reach_the_logs() {
+    let logs = LogCapture::default();
+    let _guard = logs.install();
+    let entra = MockServer::start().await;
+    let graph = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": "entra-token-xyz"
+        })))
+        .mount(&entra)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": []})))
+        .mount(&graph)
+        .await;
+    let client = entra_client(&entra, &graph).await;
+    client
+        .get_all("t", GraphVersion::V1, "users", &[])
+        .await
+        .unwrap();
+    let text = logs.text();
+    assert!(text.contains("graph_request"), "nothing logged: {text}");
+    assert!(!text.contains("s3cr3t-value"), "client secret leaked");
+    assert!(!text.contains("entra-token-xyz"), "token leaked");
+}
+
+#[tokio::test]
+async fn an_unreachable_token_endpoint_is_a_token_error_without_status() {
+    let graph = MockServer::start().await;
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut s = settings(&graph.uri());
+    s.authority_host = Url::parse(&format!("https://127.0.0.1:{port}")).unwrap();
+    let client = GraphClient::new(s).unwrap();
+    let err = client
+        .access_token("t", DEFAULT_GRAPH_SCOPE)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, GraphError::Token { status: None, .. }),
+        "{err:?}"
+    );
 }
