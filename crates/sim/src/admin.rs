@@ -107,13 +107,11 @@ fn add_fault(sim: &Sim, body: &[u8]) -> HttpResponse {
         Ok(s) => s,
         Err(e) => return bad(e),
     };
-    let tenant_id = match &spec.tenant {
-        Some(t) => match sim.resolve_tenant(t) {
-            Some(found) => Some(found.id.clone()),
-            None => None,
-        },
-        None => None,
-    };
+    let tenant_id = spec
+        .tenant
+        .as_deref()
+        .and_then(|t| sim.resolve_tenant(t))
+        .map(|found| found.id.clone());
     match sim.faults.lock().add(spec, tenant_id) {
         Ok(id) => HttpResponse::Created().json(json!({"id": id})),
         Err(e) => bad(e),

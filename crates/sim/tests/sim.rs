@@ -100,11 +100,8 @@ async fn get(c: &reqwest::Client, url: &str, token: &str, eventual: bool) -> (St
     )
 }
 
+/// Reads a token's claims without verifying it (verification is tested separately via JWKS).
 fn claims(token: &str) -> Value {
-    use std::io::Read as _;
-    let payload = token.split('.').nth(1).unwrap();
-    // Decode base64url by hand through jsonwebtoken's insecure decoder.
-    let _ = payload.as_bytes().bytes().count();
     jsonwebtoken::dangerous::insecure_decode::<Value>(token)
         .unwrap()
         .claims
