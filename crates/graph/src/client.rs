@@ -265,16 +265,7 @@ impl GraphClient {
             let attempt = budget.start_attempt();
             span.record("attempt", attempt);
             let token = self.inner.tokens.token(tenant, &self.inner.scope).await?;
-            let mut auth =
-                HeaderValue::from_str(&format!("Bearer {}", token.secret.expose_secret()))
-                    .map_err(|_| GraphError::Token {
-                        tenant: tenant.to_owned(),
-                        status: None,
-                        code: None,
-                        message: "access token is not a valid header value".to_owned(),
-                    })?;
-            // Keeps the token out of reqwest's and hyper's debug output.
-            auth.set_sensitive(true);
+            let auth = bearer_header(tenant, &token.secret)?;
             let mut request = self
                 .inner
                 .http
@@ -332,20 +323,12 @@ impl GraphClient {
                     tokio::time::sleep(wait).await;
                     continue;
                 }
-                let parsed = parse_error_body(&text, None);
                 tracing::warn!(
                     status,
                     attempts = budget.attempts(),
                     "Graph still throttled; giving up"
                 );
-                return Err(GraphError::Throttled {
-                    status,
-                    attempts: budget.attempts(),
-                    message: [parsed.message, parsed.code]
-                        .into_iter()
-                        .find(|m| !m.is_empty())
-                        .unwrap_or_else(|| format!("HTTP {status}")),
-                });
+                return Err(throttled_error(status, budget.attempts(), &text));
             }
             if status == 401 {
                 // The token was refused (expired early, revoked): make the next call fetch a new one.
@@ -394,6 +377,33 @@ impl GraphClient {
             map.insert(name, value);
         }
         Ok(map)
+    }
+}
+
+fn bearer_header(tenant: &str, token: &SecretString) -> Result<HeaderValue, GraphError> {
+    let mut value =
+        HeaderValue::from_str(&format!("Bearer {}", token.expose_secret())).map_err(|_| {
+            GraphError::Token {
+                tenant: tenant.to_owned(),
+                status: None,
+                code: None,
+                message: "access token is not a valid header value".to_owned(),
+            }
+        })?;
+    // Keeps the token out of reqwest's and hyper's debug output.
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+fn throttled_error(status: u16, attempts: u32, body: &str) -> GraphError {
+    let parsed = parse_error_body(body, None);
+    GraphError::Throttled {
+        status,
+        attempts,
+        message: [parsed.message, parsed.code]
+            .into_iter()
+            .find(|m| !m.is_empty())
+            .unwrap_or_else(|| format!("HTTP {status}")),
     }
 }
 

@@ -9,6 +9,26 @@
 //! - `error`: [`GraphError`].
 //!
 //! Knows HTTP, tokens and Graph wire formats; nothing about the web framework or storage.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), cipp_graph::GraphError> {
+//! use cipp_graph::{GraphClient, GraphSettings, GraphVersion};
+//! use secrecy::SecretString;
+//!
+//! let settings = GraphSettings::public_cloud("app-id", SecretString::from("app-secret"))?;
+//! let graph = GraphClient::new(settings)?;
+//! let users = graph
+//!     .get_all(
+//!         "contoso.onmicrosoft.com",
+//!         GraphVersion::Beta,
+//!         "users?$top=999&$count=true&$select=id,userPrincipalName",
+//!         &[("ConsistencyLevel", "eventual")],
+//!     )
+//!     .await?;
+//! # let _ = users;
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod client;
 pub mod error;
