@@ -11,7 +11,29 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, PKCS_RSA_SHA256, RsaKeySize};
 use serde_json::{Value, json};
 
+use std::sync::{Arc, Mutex, OnceLock};
+
 use crate::SimError;
+
+static SHARED: OnceLock<Arc<SigningKey>> = OnceLock::new();
+static SHARED_INIT: Mutex<()> = Mutex::new(());
+
+/// One signing key per process: RSA keygen costs ~100 ms in debug builds and tests start many
+/// simulators. Sharing is harmless, as Entra too signs every tenant's tokens with the same keys.
+pub(crate) fn shared_signing_key() -> Result<Arc<SigningKey>, SimError> {
+    if let Some(key) = SHARED.get() {
+        return Ok(Arc::clone(key));
+    }
+    // Serialise first-time generation so parallel starts do not each pay for a key.
+    let _guard = SHARED_INIT
+        .lock()
+        .map_err(|_| SimError::Key("key lock poisoned".to_owned()))?;
+    if let Some(key) = SHARED.get() {
+        return Ok(Arc::clone(key));
+    }
+    let key = Arc::new(SigningKey::generate()?);
+    Ok(Arc::clone(SHARED.get_or_init(|| key)))
+}
 
 pub(crate) struct SigningKey {
     pub kid: String,

@@ -148,14 +148,15 @@ impl SimHandle {
 
 /// Binds, spawns the server on the current tokio runtime, and returns once it is listening.
 pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
-    let tls = tls::generate()?;
-    let ca_pem_path = tls::write_ca_pem(&config.cert_dir, &tls.ca_pem)?;
+    // Keygen and TLS run beside the seeding; together they dominate startup in debug builds.
+    let key_job = std::thread::spawn(keys::shared_signing_key);
+    let tls_job = std::thread::spawn(tls::generate);
+
     let listener = std::net::TcpListener::bind(config.bind)?;
     let port = listener.local_addr()?.port();
     let base = format!("https://127.0.0.1:{port}");
     let base_url = url::Url::parse(&base)?;
 
-    let key = keys::SigningKey::generate()?;
     let mut registry = Registry::default();
     let partner = seed::partner_tenant(config.seed);
     let (admin_id, admin_upn) = {
@@ -193,6 +194,11 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         .map(|t| t.info())
         .collect();
 
+    let join_err = |_| SimError::Key("startup worker panicked".to_owned());
+    let key = key_job.join().map_err(join_err)??;
+    let tls = tls_job.join().map_err(join_err)??;
+    let ca_pem_path = tls::write_ca_pem(&config.cert_dir, &tls.ca_pem)?;
+
     let sim = Arc::new(Sim {
         base_url: base.clone(),
         seed: config.seed,
@@ -202,7 +208,7 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
             api_app_id: config.api_app_id.clone(),
             api_v2: config.api_accepts_v2_tokens,
         },
-        keys: RwLock::new(vec![Arc::new(key)]),
+        keys: RwLock::new(vec![key]),
         registry: RwLock::new(registry),
         faults: Mutex::new(FaultSet::new(config.seed)),
         stats: Mutex::new(HashMap::new()),

@@ -152,8 +152,20 @@ static DECLARED_INDEX: LazyLock<HashMap<String, &'static str>> = LazyLock::new(|
         .collect()
 });
 
+/// Exact-case index, so seeding and rendering avoid a lower-casing allocation per lookup.
+static EXACT: LazyLock<HashMap<&'static str, usize>> = LazyLock::new(|| {
+    PROPS
+        .iter()
+        .enumerate()
+        .map(|(i, prop)| (prop.name, i))
+        .collect()
+});
+
 pub(crate) fn prop_index(name: &str) -> Option<usize> {
-    INDEX.get(&name.to_ascii_lowercase()).copied()
+    EXACT
+        .get(name)
+        .or_else(|| INDEX.get(&name.to_ascii_lowercase()))
+        .copied()
 }
 
 pub(crate) fn declared_only(name: &str) -> Option<&'static str> {
