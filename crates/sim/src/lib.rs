@@ -17,6 +17,10 @@
 //! - `GET /_sim/partner-refresh-token` → `{"refresh_token", "client_id", "tenant_id", "user_principal_name"}`:
 //!   a delegated refresh token for the partner admin, for the `refresh_token` grant (rotated on use).
 //! - `GET /_sim/users/{tenant}/{id or upn}` → the stored user, deleted ones included.
+//!
+//! Trusting the simulator from reqwest 0.13 (rustls): `add_root_certificate` is deprecated there;
+//! use `Client::builder().tls_certs_only([Certificate::from_pem(handle.ca_pem.as_bytes())?])`
+//! (only the simulator CA) or `.tls_certs_merge([...])` (platform roots plus the simulator CA).
 
 mod admin;
 mod faults;

@@ -1125,3 +1125,70 @@ async fn deleted_users_move_to_deleted_items_and_can_be_restored() {
     assert_eq!(body["value"], json!(true));
     h.stop().await;
 }
+
+#[tokio::test]
+async fn guests_are_found_by_their_escaped_ext_upn_and_managers_resolve() {
+    let (h, c) = sim().await;
+    let token = graph_token(&h, &c, &h.tenants[0].customer_id).await;
+    let (_, guests) = get(
+        &c,
+        &url(
+            &h,
+            "/v1.0/users?$filter=userType%20eq%20'Guest'&$select=id,userPrincipalName",
+        ),
+        &token,
+        false,
+    )
+    .await;
+    let upn = guests["value"][0]["userPrincipalName"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(upn.contains("#EXT#"));
+    let (status, body) = get(
+        &c,
+        &url(&h, &format!("/v1.0/users/{}", upn.replace('#', "%23"))),
+        &token,
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["@odata.context"],
+        json!(url(&h, "/v1.0/$metadata#users/$entity"))
+    );
+    let (_, managed) = get(
+        &c,
+        &url(
+            &h,
+            "/beta/users?$top=50&$expand=manager($select=id,displayName)&$select=id,displayName",
+        ),
+        &token,
+        false,
+    )
+    .await;
+    let user = managed["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u.get("manager").is_some())
+        .unwrap();
+    let id = user["id"].as_str().unwrap();
+    let (status, manager) = get(
+        &c,
+        &url(&h, &format!("/v1.0/users/{id}/manager")),
+        &token,
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(manager["id"], user["manager"]["id"]);
+    assert_eq!(manager["@odata.type"], json!("#microsoft.graph.user"));
+    let (status, body) = get(&c, &url(&h, "/v1.0/users/not-an-id"), &token, false).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body["error"]["message"],
+        json!("Invalid object identifier 'not-an-id'.")
+    );
+    h.stop().await;
+}
