@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 async fn a_request_without_a_token_gets_401_with_a_results_text() {
     let app = spawn_app().await;
     let tenant = app.tenant(0).default_domain_name.clone();
-    let response = app.get(&format!("/api/ListUsers?tenantFilter={tenant}"), None).await;
+    let response = app
+        .get(&format!("/api/ListUsers?tenantFilter={tenant}"), None)
+        .await;
     assert_eq!(response.status().as_u16(), 401);
     let body: Value = response.json().await.unwrap();
     assert!(results(&body).contains("bearer token"));
@@ -25,7 +27,9 @@ async fn a_forged_or_garbled_token_gets_401() {
     forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
     let forged = String::from_utf8(forged).unwrap();
     for bad in [forged.as_str(), "not-a-jwt", "a.b.c"] {
-        let response = app.get(&format!("/api/ListUsers?tenantFilter={tenant}"), Some(bad)).await;
+        let response = app
+            .get(&format!("/api/ListUsers?tenantFilter={tenant}"), Some(bad))
+            .await;
         assert_eq!(response.status().as_u16(), 401, "token {bad:.20}");
     }
     app.stop();
@@ -36,7 +40,10 @@ async fn readonly_is_refused_exec_disable_user_with_cipps_text_and_editor_is_all
     let app = spawn_app().await;
     let tenant = app.tenant(1).clone();
     let users: Value = app
-        .get(&format!("/api/ListUsers?tenantFilter={}", tenant.default_domain_name), Some(&app.token("readonly").await))
+        .get(
+            &format!("/api/ListUsers?tenantFilter={}", tenant.default_domain_name),
+            Some(&app.token("readonly").await),
+        )
         .await
         .json()
         .await
@@ -44,7 +51,13 @@ async fn readonly_is_refused_exec_disable_user_with_cipps_text_and_editor_is_all
     let id = users[0]["id"].as_str().unwrap().to_owned();
     let body = json!({"tenantFilter": tenant.default_domain_name, "ID": id, "Enable": true});
 
-    let refused = app.post("/api/ExecDisableUser", Some(&app.token("readonly").await), body.clone()).await;
+    let refused = app
+        .post(
+            "/api/ExecDisableUser",
+            Some(&app.token("readonly").await),
+            body.clone(),
+        )
+        .await;
     assert_eq!(refused.status().as_u16(), 403);
     let refused: Value = refused.json().await.unwrap();
     assert_eq!(
@@ -52,7 +65,13 @@ async fn readonly_is_refused_exec_disable_user_with_cipps_text_and_editor_is_all
         "Access to this CIPP API endpoint is not allowed, the 'readonly' base role does not have the required permission: Identity.User.ReadWrite"
     );
 
-    let allowed = app.post("/api/ExecDisableUser", Some(&app.token("editor").await), body).await;
+    let allowed = app
+        .post(
+            "/api/ExecDisableUser",
+            Some(&app.token("editor").await),
+            body,
+        )
+        .await;
     assert_eq!(allowed.status().as_u16(), 200);
     app.stop();
 }
@@ -62,11 +81,22 @@ async fn the_custom_role_is_refused_on_every_tenant_but_its_own() {
     let app = spawn_app().await;
     let token = app.token("custom").await;
     let own = app.tenant(0).clone();
-    let response = app.get(&format!("/api/ListUsers?tenantFilter={}", own.default_domain_name), Some(&token)).await;
+    let response = app
+        .get(
+            &format!("/api/ListUsers?tenantFilter={}", own.default_domain_name),
+            Some(&token),
+        )
+        .await;
     assert_eq!(response.status().as_u16(), 200);
     for other in app.tenants.iter().skip(1) {
-        for name in [&other.default_domain_name, &other.customer_id, &other.initial_domain_name] {
-            let response = app.get(&format!("/api/ListUsers?tenantFilter={name}"), Some(&token)).await;
+        for name in [
+            &other.default_domain_name,
+            &other.customer_id,
+            &other.initial_domain_name,
+        ] {
+            let response = app
+                .get(&format!("/api/ListUsers?tenantFilter={name}"), Some(&token))
+                .await;
             assert_eq!(response.status().as_u16(), 403, "tenant {name}");
             let body: Value = response.json().await.unwrap();
             assert_eq!(results(&body), "Access to this tenant is not allowed");
@@ -84,7 +114,12 @@ async fn v1_tokens_are_accepted_by_default() {
     let token = app.token("readonly").await;
     let claims = decode_claims(&token);
     assert_eq!(claims["ver"], "1.0");
-    assert!(claims["iss"].as_str().unwrap().starts_with("https://sts.windows.net/"));
+    assert!(
+        claims["iss"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://sts.windows.net/")
+    );
     let response = app.get("/api/me", Some(&token)).await;
     assert_eq!(response.status().as_u16(), 200);
     app.stop();
@@ -105,16 +140,40 @@ async fn v2_tokens_are_accepted_when_the_api_app_asks_for_them() {
 #[tokio::test]
 async fn me_lists_the_callers_role_and_expanded_permissions() {
     let app = spawn_app().await;
-    let body: Value = app.get("/api/me", Some(&app.token("editor").await)).await.json().await.unwrap();
+    let body: Value = app
+        .get("/api/me", Some(&app.token("editor").await))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(body["clientPrincipal"]["appRole"], json!(["editor"]));
-    let permissions: Vec<&str> = body["permissions"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    let permissions: Vec<&str> = body["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     assert!(permissions.contains(&"Identity.User.ReadWrite"));
     assert!(permissions.contains(&"CIPP.Core.Read"));
     assert!(!permissions.iter().any(|p| p.starts_with("CIPP.Admin.")));
-    let custom: Value = app.get("/api/me", Some(&app.token("custom").await)).await.json().await.unwrap();
-    let custom_permissions: Vec<&str> = custom["permissions"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    let custom: Value = app
+        .get("/api/me", Some(&app.token("custom").await))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let custom_permissions: Vec<&str> = custom["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     assert!(!custom_permissions.is_empty());
-    assert!(custom_permissions.iter().all(|p| p.starts_with("Identity.User.")));
+    assert!(
+        custom_permissions
+            .iter()
+            .all(|p| p.starts_with("Identity.User."))
+    );
     app.stop();
 }
 
@@ -134,6 +193,8 @@ async fn health_endpoints_need_no_token() {
 fn decode_claims(token: &str) -> Value {
     use base64::Engine;
     let payload = token.split('.').nth(1).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
     serde_json::from_slice(&bytes).unwrap()
 }

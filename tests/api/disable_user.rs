@@ -3,8 +3,21 @@
 use crate::helpers::{results, spawn_app};
 use serde_json::{Value, json};
 
-async fn first_user(app: &crate::helpers::TestApp, tenant: &str, token: &str, synced: bool) -> Value {
-    let users: Vec<Value> = app.get(&format!("/api/ListUsers?tenantFilter={tenant}"), Some(token)).await.json().await.unwrap();
+async fn first_user(
+    app: &crate::helpers::TestApp,
+    tenant: &str,
+    token: &str,
+    synced: bool,
+) -> Value {
+    let users: Vec<Value> = app
+        .get(
+            &format!("/api/ListUsers?tenantFilter={tenant}"),
+            Some(token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     users
         .into_iter()
         .find(|u| u["onPremisesSyncEnabled"] == synced && u["accountEnabled"] == true)
@@ -19,18 +32,51 @@ async fn disabling_by_post_body_then_enabling_by_get_query_is_read_back() {
     let user = first_user(&app, &tenant, &token, false).await;
     let id = user["id"].as_str().unwrap();
 
-    let response = app.post("/api/ExecDisableUser", Some(&token), json!({"tenantFilter": {"label": "Demo", "value": tenant}, "ID": id})).await;
+    let response = app
+        .post(
+            "/api/ExecDisableUser",
+            Some(&token),
+            json!({"tenantFilter": {"label": "Demo", "value": tenant}, "ID": id}),
+        )
+        .await;
     assert_eq!(response.status().as_u16(), 200);
     let body: Value = response.json().await.unwrap();
-    assert_eq!(results(&body), format!("Successfully set account enabled state to False for {id}"));
-    let read: Vec<Value> = app.get(&format!("/api/ListUsers?tenantFilter={tenant}&UserID={id}"), Some(&token)).await.json().await.unwrap();
+    assert_eq!(
+        results(&body),
+        format!("Successfully set account enabled state to False for {id}")
+    );
+    let read: Vec<Value> = app
+        .get(
+            &format!("/api/ListUsers?tenantFilter={tenant}&UserID={id}"),
+            Some(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(read[0]["accountEnabled"], false);
 
-    let response = app.get(&format!("/api/execdisableuser?ID={id}&tenantFilter={tenant}&Enable=true"), Some(&token)).await;
+    let response = app
+        .get(
+            &format!("/api/execdisableuser?ID={id}&tenantFilter={tenant}&Enable=true"),
+            Some(&token),
+        )
+        .await;
     assert_eq!(response.status().as_u16(), 200);
     let body: Value = response.json().await.unwrap();
-    assert_eq!(results(&body), format!("Successfully set account enabled state to True for {id}"));
-    let read: Vec<Value> = app.get(&format!("/api/ListUsers?tenantFilter={tenant}&UserID={id}"), Some(&token)).await.json().await.unwrap();
+    assert_eq!(
+        results(&body),
+        format!("Successfully set account enabled state to True for {id}")
+    );
+    let read: Vec<Value> = app
+        .get(
+            &format!("/api/ListUsers?tenantFilter={tenant}&UserID={id}"),
+            Some(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(read[0]["accountEnabled"], true);
     app.stop();
 }
@@ -42,14 +88,26 @@ async fn a_synced_user_is_changed_but_the_answer_is_cipps_ad_sync_warning() {
     let token = app.token("editor").await;
     let user = first_user(&app, &tenant.default_domain_name, &token, true).await;
     let id = user["id"].as_str().unwrap();
-    let response = app.post("/api/ExecDisableUser", Some(&token), json!({"tenantFilter": tenant.default_domain_name, "ID": id, "Enable": "false"})).await;
+    let response = app
+        .post(
+            "/api/ExecDisableUser",
+            Some(&token),
+            json!({"tenantFilter": tenant.default_domain_name, "ID": id, "Enable": "false"}),
+        )
+        .await;
     assert_eq!(response.status().as_u16(), 500);
     let body: Value = response.json().await.unwrap();
     assert_eq!(
         results(&body),
-        format!("Failed to set sign-in state for {id}. Error: WARNING: User {id} is AD Sync enabled. Please enable/disable in the local AD.")
+        format!(
+            "Failed to set sign-in state for {id}. Error: WARNING: User {id} is AD Sync enabled. Please enable/disable in the local AD."
+        )
     );
-    assert_eq!(app.sim_user(&tenant.customer_id, id).await["accountEnabled"], false, "the change was made");
+    assert_eq!(
+        app.sim_user(&tenant.customer_id, id).await["accountEnabled"],
+        false,
+        "the change was made"
+    );
     app.stop();
 }
 
@@ -60,14 +118,22 @@ async fn bad_or_missing_parameters_are_400s_naming_the_field() {
     let token = app.token("editor").await;
     let cases = [
         (json!({"tenantFilter": tenant}), "ID"),
-        (json!({"tenantFilter": tenant, "ID": "x", "Enable": "maybe"}), "Enable"),
+        (
+            json!({"tenantFilter": tenant, "ID": "x", "Enable": "maybe"}),
+            "Enable",
+        ),
         (json!({"ID": "x"}), "tenantFilter"),
     ];
     for (body, field) in cases {
-        let response = app.post("/api/ExecDisableUser", Some(&token), body.clone()).await;
+        let response = app
+            .post("/api/ExecDisableUser", Some(&token), body.clone())
+            .await;
         assert_eq!(response.status().as_u16(), 400, "{body}");
         let answer: Value = response.json().await.unwrap();
-        assert!(results(&answer).contains(field), "{answer} should name {field}");
+        assert!(
+            results(&answer).contains(field),
+            "{answer} should name {field}"
+        );
     }
     let response = app
         .http
@@ -87,9 +153,19 @@ async fn an_unknown_user_gives_cipps_failure_text() {
     let app = spawn_app().await;
     let tenant = app.tenant(0).default_domain_name.clone();
     let token = app.token("editor").await;
-    let response = app.post("/api/ExecDisableUser", Some(&token), json!({"tenantFilter": tenant, "ID": "ghost@nowhere.example"})).await;
+    let response = app
+        .post(
+            "/api/ExecDisableUser",
+            Some(&token),
+            json!({"tenantFilter": tenant, "ID": "ghost@nowhere.example"}),
+        )
+        .await;
     assert_eq!(response.status().as_u16(), 500);
     let body: Value = response.json().await.unwrap();
-    assert!(results(&body).starts_with("Failed to set sign-in state for ghost@nowhere.example. Error: "), "{body}");
+    assert!(
+        results(&body)
+            .starts_with("Failed to set sign-in state for ghost@nowhere.example. Error: "),
+        "{body}"
+    );
     app.stop();
 }

@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 pub struct TestApp {
     pub address: String,
     pub sim: url::Url,
-    pub partner_tenant_id: String,
     /// Customer tenants as the simulator seeded them; the first is the custom role's tenant.
     pub tenants: Vec<cipp_sim::TenantInfo>,
     pub http: Client,
@@ -26,12 +25,15 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the app with test settings, adjusted by `configure` before start.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings::demo_for_tests().expect("test settings");
-    settings.data_dir = std::env::temp_dir().join(format!("cipp-users-test-{}", uuid::Uuid::new_v4()));
+    settings.data_dir =
+        std::env::temp_dir().join(format!("cipp-users-test-{}", uuid::Uuid::new_v4()));
     // Small tenants keep tests fast; the big-tenant tests ask for theirs.
     settings.demo.big_tenant_users = 2000;
     settings.graph_max_attempts = 3;
     configure(&mut settings);
-    let app = Application::build(settings).await.expect("the application starts");
+    let app = Application::build(settings)
+        .await
+        .expect("the application starts");
     let demo = app.demo().expect("demo mode");
     let sim = demo.simulator.base_url.clone();
     let ca = std::fs::read(&demo.simulator.ca_pem_path).expect("the simulator's CA file");
@@ -43,7 +45,6 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let test_app = TestApp {
         address: format!("http://127.0.0.1:{}", app.port()),
         sim,
-        partner_tenant_id: demo.simulator.partner_tenant_id.clone(),
         tenants: demo.simulator.tenants.clone(),
         http,
         ca_pem_path: demo.simulator.ca_pem_path.clone(),
@@ -58,7 +59,10 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 impl TestApp {
     /// A token for the demo client of `role` (readonly, editor, admin, superadmin, custom).
     pub async fn token(&self, role: &str) -> String {
-        let client = DEMO_CLIENTS.iter().find(|c| c.role == role).expect("a demo role");
+        let client = DEMO_CLIENTS
+            .iter()
+            .find(|c| c.role == role)
+            .expect("a demo role");
         let response = self
             .http
             .post(&self.token_url)
@@ -72,7 +76,10 @@ impl TestApp {
             .await
             .expect("token request");
         let body: Value = response.json().await.expect("token JSON");
-        body["access_token"].as_str().expect("an access token").to_owned()
+        body["access_token"]
+            .as_str()
+            .expect("an access token")
+            .to_owned()
     }
 
     pub fn tenant(&self, index: usize) -> &cipp_sim::TenantInfo {
@@ -81,7 +88,10 @@ impl TestApp {
 
     /// The tenant with the most users.
     pub fn big_tenant(&self) -> &cipp_sim::TenantInfo {
-        self.tenants.iter().max_by_key(|t| t.user_count).expect("tenants")
+        self.tenants
+            .iter()
+            .max_by_key(|t| t.user_count)
+            .expect("tenants")
     }
 
     pub async fn get(&self, path_and_query: &str, token: Option<&str>) -> Response {
@@ -93,7 +103,10 @@ impl TestApp {
     }
 
     pub async fn post(&self, path_and_query: &str, token: Option<&str>, body: Value) -> Response {
-        let mut request = self.http.post(format!("{}{}", self.address, path_and_query)).json(&body);
+        let mut request = self
+            .http
+            .post(format!("{}{}", self.address, path_and_query))
+            .json(&body);
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -112,7 +125,11 @@ impl TestApp {
     }
 
     pub async fn reset_sim_stats(&self) {
-        self.http.delete(self.sim.join("_sim/stats").unwrap()).send().await.expect("reset stats");
+        self.http
+            .delete(self.sim.join("_sim/stats").unwrap())
+            .send()
+            .await
+            .expect("reset stats");
     }
 
     /// Sum of simulator request counts whose path contains `fragment` (and tenant, if given).
@@ -144,7 +161,11 @@ impl TestApp {
 
     pub async fn sim_user(&self, tenant_id: &str, user_id: &str) -> Value {
         self.http
-            .get(self.sim.join(&format!("_sim/users/{tenant_id}/{user_id}")).unwrap())
+            .get(
+                self.sim
+                    .join(&format!("_sim/users/{tenant_id}/{user_id}"))
+                    .unwrap(),
+            )
             .send()
             .await
             .expect("sim user")
@@ -160,7 +181,9 @@ impl TestApp {
 }
 
 pub fn results(body: &Value) -> &str {
-    body["Results"].as_str().unwrap_or_else(|| panic!("no Results text in {body}"))
+    body["Results"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no Results text in {body}"))
 }
 
 pub fn no_body() -> Value {
@@ -188,5 +211,7 @@ pub fn check_generated(relative_path: &str, markers: Option<(&str, &str)>, gener
         std::fs::write(&path, expected).unwrap();
         return;
     }
-    panic!("{relative_path} is out of date with the code; run `UPDATE_GENERATED=1 cargo test` and commit the result");
+    panic!(
+        "{relative_path} is out of date with the code; run `UPDATE_GENERATED=1 cargo test` and commit the result"
+    );
 }

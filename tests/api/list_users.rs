@@ -8,7 +8,12 @@ async fn list_users_returns_the_seeded_users_with_cipps_computed_fields() {
     let app = spawn_app().await;
     let tenant = app.tenant(0).clone();
     let token = app.token("readonly").await;
-    let response = app.get(&format!("/api/ListUsers?tenantFilter={}", tenant.default_domain_name), Some(&token)).await;
+    let response = app
+        .get(
+            &format!("/api/ListUsers?tenantFilter={}", tenant.default_domain_name),
+            Some(&token),
+        )
+        .await;
     assert_eq!(response.status().as_u16(), 200);
     let users: Vec<Value> = response.json().await.unwrap();
     assert_eq!(users.len(), tenant.user_count);
@@ -24,9 +29,21 @@ async fn list_users_returns_the_seeded_users_with_cipps_computed_fields() {
         assert!(user["id"].is_string());
         assert!(user["accountEnabled"].is_boolean());
     }
-    assert!(users.iter().any(|u| !u["LicJoined"].as_str().unwrap().is_empty()), "some users are licensed");
-    assert!(users.iter().any(|u| u["manager"]["id"].is_string()), "some users have managers");
-    assert!(users.iter().any(|u| u["Aliases"].as_str().unwrap().contains("SMTP:")));
+    assert!(
+        users
+            .iter()
+            .any(|u| !u["LicJoined"].as_str().unwrap().is_empty()),
+        "some users are licensed"
+    );
+    assert!(
+        users.iter().any(|u| u["manager"]["id"].is_string()),
+        "some users have managers"
+    );
+    assert!(
+        users
+            .iter()
+            .any(|u| u["Aliases"].as_str().unwrap().contains("SMTP:"))
+    );
     app.stop();
 }
 
@@ -35,8 +52,14 @@ async fn list_users_accepts_the_tenant_id_and_the_initial_domain() {
     let app = spawn_app().await;
     let tenant = app.tenant(2).clone();
     let token = app.token("readonly").await;
-    for name in [&tenant.customer_id, &tenant.initial_domain_name, &tenant.default_domain_name.to_uppercase()] {
-        let response = app.get(&format!("/api/ListUsers?TenantFilter={name}"), Some(&token)).await;
+    for name in [
+        &tenant.customer_id,
+        &tenant.initial_domain_name,
+        &tenant.default_domain_name.to_uppercase(),
+    ] {
+        let response = app
+            .get(&format!("/api/ListUsers?TenantFilter={name}"), Some(&token))
+            .await;
         assert_eq!(response.status().as_u16(), 200, "{name}");
         let users: Vec<Value> = response.json().await.unwrap();
         assert_eq!(users.len(), tenant.user_count);
@@ -51,7 +74,12 @@ async fn list_users_of_the_big_tenant_returns_every_user_over_several_graph_page
     assert!(tenant.user_count >= 2000);
     let token = app.token("readonly").await;
     app.reset_sim_stats().await;
-    let response = app.get(&format!("/api/ListUsers?tenantFilter={}", tenant.default_domain_name), Some(&token)).await;
+    let response = app
+        .get(
+            &format!("/api/ListUsers?tenantFilter={}", tenant.default_domain_name),
+            Some(&token),
+        )
+        .await;
     assert_eq!(response.status().as_u16(), 200);
     let users: Vec<Value> = response.json().await.unwrap();
     assert_eq!(users.len(), tenant.user_count);
@@ -59,8 +87,13 @@ async fn list_users_of_the_big_tenant_returns_every_user_over_several_graph_page
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), tenant.user_count, "every user exactly once");
-    let pages = app.sim_count("/beta/users", Some(&tenant.customer_id)).await;
-    assert!(pages >= 3, "2000+ users at 999 a page take at least 3 Graph requests, saw {pages}");
+    let pages = app
+        .sim_count("/beta/users", Some(&tenant.customer_id))
+        .await;
+    assert!(
+        pages >= 3,
+        "2000+ users at 999 a page take at least 3 Graph requests, saw {pages}"
+    );
     app.stop();
 }
 
@@ -69,15 +102,35 @@ async fn list_users_with_a_user_id_returns_that_one_user() {
     let app = spawn_app().await;
     let tenant = app.tenant(0).clone();
     let token = app.token("readonly").await;
-    let users: Vec<Value> = app.get(&format!("/api/ListUsers?tenantFilter={}", tenant.default_domain_name), Some(&token)).await.json().await.unwrap();
+    let users: Vec<Value> = app
+        .get(
+            &format!("/api/ListUsers?tenantFilter={}", tenant.default_domain_name),
+            Some(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let user = &users[3];
-    for key in [user["id"].as_str().unwrap(), user["userPrincipalName"].as_str().unwrap()] {
-        let one: Vec<Value> = app
-            .get(&format!("/api/ListUsers?tenantFilter={}&UserID={key}", tenant.default_domain_name), Some(&token))
-            .await
-            .json()
+    for key in [
+        user["id"].as_str().unwrap(),
+        user["userPrincipalName"].as_str().unwrap(),
+    ] {
+        let response = app
+            .http
+            .get(format!("{}/api/ListUsers", app.address))
+            .query(&[
+                ("tenantFilter", tenant.default_domain_name.as_str()),
+                ("UserID", key),
+            ])
+            .bearer_auth(&token)
+            .send()
             .await
             .unwrap();
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(status, 200, "{key}: {body}");
+        let one = body.as_array().unwrap();
         assert_eq!(one.len(), 1);
         assert_eq!(one[0]["id"], user["id"]);
         assert_eq!(one[0]["username"], user["username"]);
@@ -90,13 +143,24 @@ async fn list_users_passes_a_graph_filter() {
     let app = spawn_app().await;
     let tenant = app.tenant(0).clone();
     let token = app.token("readonly").await;
-    let all: Vec<Value> = app.get(&format!("/api/ListUsers?tenantFilter={}", tenant.default_domain_name), Some(&token)).await.json().await.unwrap();
+    let all: Vec<Value> = app
+        .get(
+            &format!("/api/ListUsers?tenantFilter={}", tenant.default_domain_name),
+            Some(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let disabled = all.iter().filter(|u| u["accountEnabled"] == false).count();
     let filter = "accountEnabled eq false";
     let response = app
         .http
         .get(format!("{}/api/ListUsers", app.address))
-        .query(&[("tenantFilter", tenant.default_domain_name.as_str()), ("graphFilter", filter)])
+        .query(&[
+            ("tenantFilter", tenant.default_domain_name.as_str()),
+            ("graphFilter", filter),
+        ])
         .bearer_auth(&token)
         .send()
         .await
@@ -111,7 +175,9 @@ async fn list_users_passes_a_graph_filter() {
 async fn an_unknown_tenant_is_a_400_that_names_it_and_a_missing_one_says_so() {
     let app = spawn_app().await;
     let token = app.token("readonly").await;
-    let response = app.get("/api/ListUsers?tenantFilter=nowhere.example", Some(&token)).await;
+    let response = app
+        .get("/api/ListUsers?tenantFilter=nowhere.example", Some(&token))
+        .await;
     assert_eq!(response.status().as_u16(), 400);
     let body: Value = response.json().await.unwrap();
     assert!(results(&body).contains("nowhere.example"), "{body}");
@@ -128,7 +194,13 @@ async fn an_unknown_user_id_is_a_404_with_graphs_text() {
     let tenant = app.tenant(0).clone();
     let token = app.token("readonly").await;
     let response = app
-        .get(&format!("/api/ListUsers?tenantFilter={}&UserID=00000000-0000-0000-0000-000000000000", tenant.default_domain_name), Some(&token))
+        .get(
+            &format!(
+                "/api/ListUsers?tenantFilter={}&UserID=00000000-0000-0000-0000-000000000000",
+                tenant.default_domain_name
+            ),
+            Some(&token),
+        )
         .await;
     assert_eq!(response.status().as_u16(), 404);
     let body: Value = response.json().await.unwrap();

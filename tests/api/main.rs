@@ -3,10 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod auth;
+mod disable_user;
 mod graph_client;
 mod helpers;
 mod list_tenants;
 mod list_users;
-mod disable_user;
 mod registry;
 mod spec;

@@ -6,7 +6,12 @@ use serde_json::Value;
 
 fn scope_names() -> Vec<String> {
     let scope: Value = serde_json::from_str(include_str!("../../openapi/scope.json")).unwrap();
-    scope["operations"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap().to_owned()).collect()
+    scope["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -51,8 +56,20 @@ async fn route_names_match_in_any_case_and_with_any_verb() {
     let tenant = app.tenant(0).default_domain_name.clone();
     for path in ["/api/listusers", "/api/LISTUSERS", "/api/ListUsers"] {
         let url = format!("{}{path}?tenantFilter={tenant}", app.address);
-        for method in [reqwest::Method::GET, reqwest::Method::POST, reqwest::Method::PUT, reqwest::Method::PATCH, reqwest::Method::DELETE] {
-            let response = app.http.request(method.clone(), &url).bearer_auth(&token).send().await.unwrap();
+        for method in [
+            reqwest::Method::GET,
+            reqwest::Method::POST,
+            reqwest::Method::PUT,
+            reqwest::Method::PATCH,
+            reqwest::Method::DELETE,
+        ] {
+            let response = app
+                .http
+                .request(method.clone(), &url)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
             assert_eq!(response.status().as_u16(), 200, "{method} {path}");
         }
     }
@@ -66,10 +83,22 @@ async fn answers_come_in_the_order_404_401_403_501() {
     assert_eq!(app.get("/api/AddUser", None).await.status().as_u16(), 401);
     // Readonly on a write that is not implemented: 403 before 501.
     let readonly = app.token("readonly").await;
-    assert_eq!(app.get("/api/AddUser", Some(&readonly)).await.status().as_u16(), 403);
+    assert_eq!(
+        app.get("/api/AddUser", Some(&readonly))
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
     // Allowed but not built: 501.
     let editor = app.token("editor").await;
-    assert_eq!(app.get("/api/AddUser", Some(&editor)).await.status().as_u16(), 501);
+    assert_eq!(
+        app.get("/api/AddUser", Some(&editor))
+            .await
+            .status()
+            .as_u16(),
+        501
+    );
     app.stop();
 }
 

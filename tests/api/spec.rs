@@ -6,7 +6,11 @@ use serde_json::Value;
 #[test]
 fn the_committed_openapi_document_matches_the_code() {
     let registry = cipp_api::registry::Registry::load().unwrap();
-    check_generated("openapi/openapi.json", None, &cipp_api::spec::openapi_json(&registry));
+    check_generated(
+        "openapi/openapi.json",
+        None,
+        &cipp_api::spec::openapi_json(&registry),
+    );
 }
 
 fn parameter_names(operation: &Value, components: &Value) -> Vec<String> {
@@ -17,7 +21,9 @@ fn parameter_names(operation: &Value, components: &Value) -> Vec<String> {
         .filter_map(|p| match p.get("$ref").and_then(Value::as_str) {
             Some(reference) => {
                 let key = reference.rsplit('/').next()?;
-                components["parameters"][key]["name"].as_str().map(str::to_owned)
+                components["parameters"][key]["name"]
+                    .as_str()
+                    .map(str::to_owned)
             }
             None => p["name"].as_str().map(str::to_owned),
         })
@@ -37,7 +43,8 @@ fn single_operation(path_item: &Value) -> (&str, &Value) {
 
 #[test]
 fn implemented_operations_match_their_upstream_entries() {
-    let upstream: Value = serde_json::from_str(include_str!("../../openapi/upstream-operations.json")).unwrap();
+    let upstream: Value =
+        serde_json::from_str(include_str!("../../openapi/upstream-operations.json")).unwrap();
     let registry = cipp_api::registry::Registry::load().unwrap();
     let ours = serde_json::to_value(cipp_api::spec::openapi(&registry)).unwrap();
     let mut compared = 0;
@@ -67,9 +74,17 @@ fn implemented_operations_match_their_upstream_entries() {
 #[tokio::test]
 async fn the_served_document_is_the_generated_one() {
     let app = spawn_app().await;
-    let served: Value = app.get("/api/openapi.json", None).await.json().await.unwrap();
+    let served: Value = app
+        .get("/api/openapi.json", None)
+        .await
+        .json()
+        .await
+        .unwrap();
     let registry = cipp_api::registry::Registry::load().unwrap();
-    assert_eq!(served, serde_json::to_value(cipp_api::spec::openapi(&registry)).unwrap());
+    assert_eq!(
+        served,
+        serde_json::to_value(cipp_api::spec::openapi(&registry)).unwrap()
+    );
     assert_eq!(served["paths"].as_object().unwrap().len(), 92);
     app.stop();
 }
@@ -86,11 +101,24 @@ async fn swagger_ui_loads_without_any_external_url() {
         .collect();
     assert!(!references.is_empty());
     for reference in references {
-        assert!(!reference.contains("//"), "{reference} is not served locally");
-        let asset = app.get(&format!("/swagger-ui/{}", reference.trim_start_matches("./")), None).await;
+        assert!(
+            !reference.contains("//"),
+            "{reference} is not served locally"
+        );
+        let asset = app
+            .get(
+                &format!("/swagger-ui/{}", reference.trim_start_matches("./")),
+                None,
+            )
+            .await;
         assert_eq!(asset.status().as_u16(), 200, "{reference}");
     }
-    let initializer = app.get("/swagger-ui/swagger-initializer.js", None).await.text().await.unwrap();
+    let initializer = app
+        .get("/swagger-ui/swagger-initializer.js", None)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(initializer.contains("/api/openapi.json"));
     assert!(!initializer.contains("https://"), "{initializer}");
     app.stop();

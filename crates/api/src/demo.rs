@@ -116,11 +116,13 @@ pub async fn start(settings: &mut Settings) -> Result<Demo, cipp_sim::SimError> 
     settings.exchange_base_url = base.clone();
     settings.api_app_id = API_APP_ID.to_owned();
     settings.extra_ca_file = Some(simulator.ca_pem_path.clone());
-    settings.api_clients.extend(DEMO_CLIENTS.iter().map(|c| ApiClient {
-        client_id: c.client_id.to_owned(),
-        name: format!("Demo {} client", c.role),
-        role: c.role.to_owned(),
-    }));
+    settings
+        .api_clients
+        .extend(DEMO_CLIENTS.iter().map(|c| ApiClient {
+            client_id: c.client_id.to_owned(),
+            name: format!("Demo {} client", c.role),
+            role: c.role.to_owned(),
+        }));
     let first_tenant = simulator
         .tenants
         .first()
@@ -134,7 +136,10 @@ pub async fn start(settings: &mut Settings) -> Result<Demo, cipp_sim::SimError> 
         blocked_tenants: Vec::new(),
     });
     let token_url = base
-        .join(&format!("{}/oauth2/v2.0/token", simulator.partner_tenant_id))
+        .join(&format!(
+            "{}/oauth2/v2.0/token",
+            simulator.partner_tenant_id
+        ))
         .unwrap_or_else(|_| base.clone());
     Ok(Demo {
         simulator,

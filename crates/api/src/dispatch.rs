@@ -21,11 +21,11 @@ pub async fn dispatch(
         .find(&name)
         .ok_or_else(ApiError::not_found_endpoint)?;
     let caller = authenticate(&request, &state).await?;
-    if let Some(role) = &operation.spec.role {
-        if let Err(refusal) = caller.roles.check_permission(role) {
-            tracing::info!(operation = %operation.spec.name, actor = %caller.actor(), "refused: {refusal}");
-            return Err(ApiError::forbidden(refusal));
-        }
+    if let Some(role) = &operation.spec.role
+        && let Err(refusal) = caller.roles.check_permission(role)
+    {
+        tracing::info!(operation = %operation.spec.name, actor = %caller.actor(), "refused: {refusal}");
+        return Err(ApiError::forbidden(refusal));
     }
     let handler = operation
         .handler

@@ -116,7 +116,10 @@ impl Application {
             address: bind.to_string(),
             source,
         })?;
-        let port = listener.local_addr().map(|a| a.port()).unwrap_or(bind.port());
+        let port = listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or(bind.port());
         let server = serve(listener, state.clone())?;
         Ok(Self {
             port,
@@ -157,7 +160,9 @@ fn http_client(extra_ca_pem: Option<&[u8]>) -> Result<reqwest::Client, StartupEr
             .map_err(|e| StartupError::Http(format!("the extra CA file is not PEM: {e}")))?;
         builder = builder.add_root_certificate(certificate);
     }
-    builder.build().map_err(|e| StartupError::Http(e.to_string()))
+    builder
+        .build()
+        .map_err(|e| StartupError::Http(e.to_string()))
 }
 
 const CORRELATION_HEADER: &str = "x-correlation-id";

@@ -29,7 +29,11 @@ impl Params {
 
     /// The raw value of a parameter: the query's if present, else the body's.
     pub fn raw(&self, name: &str) -> Option<Value> {
-        if let Some((_, v)) = self.query.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)) {
+        if let Some((_, v)) = self
+            .query
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        {
             return Some(Value::String(v.clone()));
         }
         self.body_object()
@@ -117,14 +121,22 @@ mod tests {
 
     #[test]
     fn the_query_wins_over_the_body_and_keys_ignore_case() {
-        let p = Params::new("TENANTFILTER=a.example", br#"{"tenantFilter":"b.example","Id":"x"}"#).unwrap();
+        let p = Params::new(
+            "TENANTFILTER=a.example",
+            br#"{"tenantFilter":"b.example","Id":"x"}"#,
+        )
+        .unwrap();
         assert_eq!(p.string("tenantFilter").as_deref(), Some("a.example"));
         assert_eq!(p.string("ID").as_deref(), Some("x"));
     }
 
     #[test]
     fn a_label_value_object_is_unwrapped() {
-        let p = Params::new("", br#"{"tenantFilter":{"label":"Contoso","value":"contoso.example"}}"#).unwrap();
+        let p = Params::new(
+            "",
+            br#"{"tenantFilter":{"label":"Contoso","value":"contoso.example"}}"#,
+        )
+        .unwrap();
         assert_eq!(p.string("tenantfilter").as_deref(), Some("contoso.example"));
     }
 

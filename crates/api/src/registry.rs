@@ -146,7 +146,10 @@ impl Registry {
                 "| {} | {} | {} | {} |",
                 op.spec.name,
                 op.spec.tier,
-                op.spec.role.as_deref().unwrap_or("any authenticated caller"),
+                op.spec
+                    .role
+                    .as_deref()
+                    .unwrap_or("any authenticated caller"),
                 if op.implemented() {
                     "implemented"
                 } else {

@@ -172,8 +172,12 @@ impl Settings {
         let api_clients = match raw.api_clients {
             None => Vec::new(),
             Some(ApiClientsSource::List(list)) => list,
-            Some(ApiClientsSource::Json(text)) => serde_json::from_str(&text)
-                .map_err(|e| invalid("CIPP_API_CLIENTS", format!("not a JSON list of {{client_id, name, role}}: {e}")))?,
+            Some(ApiClientsSource::Json(text)) => serde_json::from_str(&text).map_err(|e| {
+                invalid(
+                    "CIPP_API_CLIENTS",
+                    format!("not a JSON list of {{client_id, name, role}}: {e}"),
+                )
+            })?,
         };
         let custom_roles = match raw.custom_roles {
             None => Vec::new(),
@@ -187,17 +191,19 @@ impl Settings {
         };
         let data_dir = PathBuf::from(raw.data_dir.unwrap_or_else(|| "data".into()));
         let extra_ca_file = raw.extra_ca_file.map(PathBuf::from);
-        if let Some(path) = &extra_ca_file {
-            if mode == Mode::Production && !path.is_file() {
-                return Err(invalid(
-                    "CIPP_EXTRA_CA_FILE",
-                    format!("{} is not a readable file", path.display()),
-                ));
-            }
+        if let Some(path) = &extra_ca_file
+            && mode == Mode::Production
+            && !path.is_file()
+        {
+            return Err(invalid(
+                "CIPP_EXTRA_CA_FILE",
+                format!("{} is not a readable file", path.display()),
+            ));
         }
         let url = |setting: &'static str, value: Option<String>, default: &str| {
             let text = value.unwrap_or_else(|| default.to_owned());
-            let parsed = Url::parse(&text).map_err(|e| invalid(setting, format!("'{text}' is not a URL: {e}")))?;
+            let parsed = Url::parse(&text)
+                .map_err(|e| invalid(setting, format!("'{text}' is not a URL: {e}")))?;
             if parsed.scheme() != "https" {
                 return Err(invalid(setting, format!("'{text}' must use https")));
             }
@@ -208,10 +214,24 @@ impl Settings {
             bind,
             partner_tenant_id: raw.partner_tenant_id.unwrap_or_default(),
             partner_client_id: raw.partner_client_id.unwrap_or_default(),
-            partner_client_secret: SecretString::from(raw.partner_client_secret.unwrap_or_default()),
-            authority_host: url("CIPP_AUTHORITY_HOST", raw.authority_host, "https://login.microsoftonline.com")?,
-            graph_base_url: url("CIPP_GRAPH_BASE_URL", raw.graph_base_url, "https://graph.microsoft.com")?,
-            exchange_base_url: url("CIPP_EXCHANGE_BASE_URL", raw.exchange_base_url, "https://outlook.office365.com")?,
+            partner_client_secret: SecretString::from(
+                raw.partner_client_secret.unwrap_or_default(),
+            ),
+            authority_host: url(
+                "CIPP_AUTHORITY_HOST",
+                raw.authority_host,
+                "https://login.microsoftonline.com",
+            )?,
+            graph_base_url: url(
+                "CIPP_GRAPH_BASE_URL",
+                raw.graph_base_url,
+                "https://graph.microsoft.com",
+            )?,
+            exchange_base_url: url(
+                "CIPP_EXCHANGE_BASE_URL",
+                raw.exchange_base_url,
+                "https://outlook.office365.com",
+            )?,
             api_app_id: raw.api_app_id.unwrap_or_default(),
             extra_ca_file,
             data_dir,
@@ -256,8 +276,12 @@ impl Settings {
 }
 
 fn parse_addr(setting: &'static str, text: &str) -> Result<SocketAddr, SettingsError> {
-    text.parse()
-        .map_err(|e| invalid(setting, format!("'{text}' is not an address like 127.0.0.1:7071: {e}")))
+    text.parse().map_err(|e| {
+        invalid(
+            setting,
+            format!("'{text}' is not an address like 127.0.0.1:7071: {e}"),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -278,7 +302,10 @@ mod tests {
             mode: Some("production".into()),
             ..RawSettings::default()
         };
-        let error = Settings::from_raw(raw).err().map(|e| e.to_string()).unwrap_or_default();
+        let error = Settings::from_raw(raw)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(error.contains("CIPP_PARTNER_TENANT_ID"), "{error}");
     }
 
@@ -288,7 +315,10 @@ mod tests {
             graph_base_url: Some("http://graph.example".into()),
             ..RawSettings::default()
         };
-        let error = Settings::from_raw(raw).err().map(|e| e.to_string()).unwrap_or_default();
+        let error = Settings::from_raw(raw)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(error.contains("CIPP_GRAPH_BASE_URL"), "{error}");
     }
 }

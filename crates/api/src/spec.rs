@@ -62,7 +62,9 @@ pub fn openapi(registry: &Registry) -> OpenApi {
         )
         .paths(paths.build())
         .components(Some(components))
-        .tags(Some(tags.into_iter().map(|t| TagBuilder::new().name(t).build())))
+        .tags(Some(
+            tags.into_iter().map(|t| TagBuilder::new().name(t).build()),
+        ))
         .build()
 }
 
@@ -121,7 +123,10 @@ fn path_item(op: &Operation, registry: &Registry) -> PathItem {
                     "JSON object; keys are case-insensitive, query parameters win over the body, \
                      `{label, value}` objects are read as their `value`.",
                 ))
-                .content("application/json", ContentBuilder::new().schema(Some(body)).build())
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(body)).build(),
+                )
                 .build(),
         ));
     }
@@ -138,11 +143,36 @@ fn path_item(op: &Operation, registry: &Registry) -> PathItem {
         results()
     };
     builder = builder
-        .response("200", ResponseBuilder::new().description("Success").content("application/json", success))
-        .response("400", ResponseBuilder::new().description("A parameter is missing or malformed; `Results` names it").content("application/json", results()))
-        .response("401", ResponseBuilder::new().description("No valid bearer token").content("application/json", results()))
-        .response("403", ResponseBuilder::new().description("The caller's role or tenant scope does not allow this").content("application/json", results()))
-        .response("501", ResponseBuilder::new().description("Not implemented yet").content("application/json", results()));
+        .response(
+            "200",
+            ResponseBuilder::new()
+                .description("Success")
+                .content("application/json", success),
+        )
+        .response(
+            "400",
+            ResponseBuilder::new()
+                .description("A parameter is missing or malformed; `Results` names it")
+                .content("application/json", results()),
+        )
+        .response(
+            "401",
+            ResponseBuilder::new()
+                .description("No valid bearer token")
+                .content("application/json", results()),
+        )
+        .response(
+            "403",
+            ResponseBuilder::new()
+                .description("The caller's role or tenant scope does not allow this")
+                .content("application/json", results()),
+        )
+        .response(
+            "501",
+            ResponseBuilder::new()
+                .description("Not implemented yet")
+                .content("application/json", results()),
+        );
     let method = match spec.method.to_ascii_uppercase().as_str() {
         "GET" => HttpMethod::Get,
         _ => HttpMethod::Post,

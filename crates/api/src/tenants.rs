@@ -37,10 +37,10 @@ impl TenantDirectory {
 
     /// Every tenant, loading the list when there is none yet or it is stale.
     pub async fn all(&self) -> Result<Arc<Vec<Tenant>>, UserError> {
-        if let Some((list, loaded)) = self.cache.read().as_ref() {
-            if loaded.elapsed() < MAX_AGE {
-                return Ok(list.clone());
-            }
+        if let Some((list, loaded)) = self.cache.read().as_ref()
+            && loaded.elapsed() < MAX_AGE
+        {
+            return Ok(list.clone());
         }
         self.reload(None).await
     }

@@ -8,7 +8,10 @@ pub enum UserError {
     /// A parameter is missing or malformed. CIPP often answers these with a plain-text 500 from
     /// PowerShell; we answer 400 and name the field.
     #[error("{message}")]
-    InvalidInput { field: &'static str, message: String },
+    InvalidInput {
+        field: &'static str,
+        message: String,
+    },
     /// The object the caller named does not exist in the tenant.
     #[error("{message}")]
     NotFound { message: String },

@@ -47,6 +47,9 @@ mod tests {
 
     #[test]
     fn an_unknown_sku_has_no_name() {
-        assert_eq!(sku_display_name("00000000-0000-0000-0000-000000000000"), None);
+        assert_eq!(
+            sku_display_name("00000000-0000-0000-0000-000000000000"),
+            None
+        );
     }
 }

@@ -84,7 +84,9 @@ pub async fn list_users(
                 .await
             {
                 Ok(user) => user,
-                Err(first) if first.status() == Some(404) => return Err(not_found(user_id, &first)),
+                Err(first) if first.status() == Some(404) => {
+                    return Err(not_found(user_id, &first));
+                }
                 Err(_) => graph
                     .get(tenant, GraphVersion::Beta, &base, &consistency)
                     .await
@@ -194,9 +196,15 @@ mod tests {
         });
         let row = with_computed_fields(user);
         assert_eq!(row["username"], "ada");
-        assert_eq!(row["Aliases"], "SMTP:ada@contoso.example, smtp:a@contoso.example");
+        assert_eq!(
+            row["Aliases"],
+            "SMTP:ada@contoso.example, smtp:a@contoso.example"
+        );
         assert_eq!(row["LicJoined"], "Office 365 E3");
-        assert_eq!(row["primDomain"], json!({"value": "contoso.example", "label": "contoso.example"}));
+        assert_eq!(
+            row["primDomain"],
+            json!({"value": "contoso.example", "label": "contoso.example"})
+        );
         assert_eq!(row["onPremisesSyncEnabled"], false);
         assert_eq!(row["manager"]["id"], "m");
     }

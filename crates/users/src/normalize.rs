@@ -206,7 +206,8 @@ mod tests {
 
     #[test]
     fn a_text_matching_two_patterns_yields_both_translations() {
-        let text = "AADSTS50020 and The user or administrator has not consented to use the application";
+        let text =
+            "AADSTS50020 and The user or administrator has not consented to use the application";
         let normalized = normalize_message(text);
         assert!(normalized.starts_with("CIPP cannot access this tenant."));
         assert!(normalized.contains("AADSTS50020: The user you have used"));

@@ -152,7 +152,8 @@ async fn tenant_row(
                     .map(str::to_owned)
             };
             row.default_domain_name = flagged("isDefault")?;
-            row.initial_domain_name = flagged("isInitial").unwrap_or_else(|| row.default_domain_name.clone());
+            row.initial_domain_name =
+                flagged("isInitial").unwrap_or_else(|| row.default_domain_name.clone());
             Some(row)
         }
         Err(error) => {

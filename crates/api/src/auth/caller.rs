@@ -72,7 +72,12 @@ fn caller_from_claims(claims: &Claims, state: &AppState) -> Caller {
                 .iter()
                 .any(|c| c.name.eq_ignore_ascii_case(name))
     };
-    let mut role_names: Vec<String> = claims.roles.iter().filter(|r| known_role(r)).cloned().collect();
+    let mut role_names: Vec<String> = claims
+        .roles
+        .iter()
+        .filter(|r| known_role(r))
+        .cloned()
+        .collect();
     let identity = match claims.user_principal_name() {
         Some(upn) => Identity::User {
             user_principal_name: upn.to_owned(),

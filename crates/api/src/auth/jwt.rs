@@ -112,7 +112,9 @@ impl TokenValidator {
             self.refresh_keys().await?;
         }
         let keys = self.keys.read();
-        let key = keys.get(&kid).ok_or(TokenError::UnknownKey(Some(kid.clone())))?;
+        let key = keys
+            .get(&kid)
+            .ok_or(TokenError::UnknownKey(Some(kid.clone())))?;
         decode::<Claims>(token, key, &self.validation)
             .map(|data| data.claims)
             .map_err(|e| TokenError::Invalid(e.to_string()))

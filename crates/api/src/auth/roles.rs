@@ -64,10 +64,7 @@ impl CustomRole {
             wildcard_match(p, permission)
                 || (permission.ends_with(".Read")
                     && p.ends_with(".ReadWrite")
-                    && wildcard_match(
-                        &p.replace(".ReadWrite", ".Read"),
-                        permission,
-                    ))
+                    && wildcard_match(&p.replace(".ReadWrite", ".Read"), permission))
         });
         included && !self.exclude.iter().any(|p| wildcard_match(p, permission))
     }
@@ -108,7 +105,11 @@ pub struct RoleSet {
 pub enum TenantScope {
     All,
     /// Allowed tenants and blocked tenants (ids or domains, as configured).
-    Limited { allowed: Vec<String>, blocked: Vec<String>, all_except_blocked: bool },
+    Limited {
+        allowed: Vec<String>,
+        blocked: Vec<String>,
+        all_except_blocked: bool,
+    },
 }
 
 impl TenantScope {
@@ -129,8 +130,7 @@ impl TenantScope {
     }
 }
 
-pub const DENIED_NO_ROLE: &str =
-    "Access to this CIPP API endpoint is not allowed, the user does not have the required permission";
+pub const DENIED_NO_ROLE: &str = "Access to this CIPP API endpoint is not allowed, the user does not have the required permission";
 pub const DENIED_TENANT: &str = "Access to this tenant is not allowed";
 
 impl RoleSet {
@@ -227,7 +227,10 @@ impl RoleSet {
             .collect();
         let set: BTreeSet<String> = match self.base {
             Some(base) if self.is_admin() || self.custom.is_empty() => from_base(base),
-            Some(base) => from_base(base).intersection(&from_custom).cloned().collect(),
+            Some(base) => from_base(base)
+                .intersection(&from_custom)
+                .cloned()
+                .collect(),
             None => from_custom,
         };
         set.into_iter().filter(|p| !p.ends_with("None")).collect()
@@ -262,21 +265,38 @@ mod tests {
         let roles = RoleSet::resolve(&["readonly".into()], &[]);
         assert!(roles.check_permission("Identity.User.Read").is_ok());
         assert_eq!(
-            roles.check_permission("Identity.User.ReadWrite").unwrap_err(),
+            roles
+                .check_permission("Identity.User.ReadWrite")
+                .unwrap_err(),
             "Access to this CIPP API endpoint is not allowed, the 'readonly' base role does not have the required permission: Identity.User.ReadWrite"
         );
     }
 
     #[test]
     fn editor_beats_readonly_and_superadmin_beats_admin() {
-        assert_eq!(RoleSet::resolve(&["readonly".into(), "editor".into()], &[]).base, Some("editor"));
-        assert_eq!(RoleSet::resolve(&["superadmin".into(), "admin".into()], &[]).base, Some("superadmin"));
-        assert!(RoleSet::resolve(&["admin".into()], &[]).check_permission("CIPP.SuperAdmin.ReadWrite").is_err());
+        assert_eq!(
+            RoleSet::resolve(&["readonly".into(), "editor".into()], &[]).base,
+            Some("editor")
+        );
+        assert_eq!(
+            RoleSet::resolve(&["superadmin".into(), "admin".into()], &[]).base,
+            Some("superadmin")
+        );
+        assert!(
+            RoleSet::resolve(&["admin".into()], &[])
+                .check_permission("CIPP.SuperAdmin.ReadWrite")
+                .is_err()
+        );
     }
 
     #[test]
     fn a_caller_without_roles_is_refused_with_cipps_text() {
-        assert_eq!(RoleSet::default().check_permission("Identity.User.Read").unwrap_err(), DENIED_NO_ROLE);
+        assert_eq!(
+            RoleSet::default()
+                .check_permission("Identity.User.Read")
+                .unwrap_err(),
+            DENIED_NO_ROLE
+        );
     }
 
     #[test]
@@ -296,7 +316,10 @@ mod tests {
 
     #[test]
     fn a_limited_custom_role_may_target_only_its_tenants_and_never_write_to_all() {
-        let roles = RoleSet::resolve(&["helpdesk".into()], &[custom(&["Identity.User.*"], &["contoso.example"])]);
+        let roles = RoleSet::resolve(
+            &["helpdesk".into()],
+            &[custom(&["Identity.User.*"], &["contoso.example"])],
+        );
         assert!(roles.tenant_scope().permits(&["id-1", "Contoso.example"]));
         assert!(!roles.tenant_scope().permits(&["id-2", "fabrikam.example"]));
         assert!(roles.may_target_all_tenants("Identity.User.Read"));
@@ -309,8 +332,18 @@ mod tests {
         assert!(editor.contains(&"Identity.User.ReadWrite".to_string()));
         assert!(!editor.iter().any(|p| p.starts_with("CIPP.Admin.")));
         let superadmin = RoleSet::resolve(&["superadmin".into()], &[]).permissions();
-        assert_eq!(superadmin.len(), EVERY_PERMISSION.iter().filter(|p| !p.ends_with("None")).count());
-        let custom_only = RoleSet::resolve(&["helpdesk".into()], &[custom(&["Identity.User.*"], &["x"])]).permissions();
+        assert_eq!(
+            superadmin.len(),
+            EVERY_PERMISSION
+                .iter()
+                .filter(|p| !p.ends_with("None"))
+                .count()
+        );
+        let custom_only = RoleSet::resolve(
+            &["helpdesk".into()],
+            &[custom(&["Identity.User.*"], &["x"])],
+        )
+        .permissions();
         assert!(custom_only.iter().all(|p| p.starts_with("Identity.User.")));
         assert!(!custom_only.is_empty());
     }

@@ -13,9 +13,14 @@ pub fn handle(ctx: Context) -> LocalBoxFuture<'static, Result<Reply, ApiError>> 
         let enable = ctx.params.boolean("Enable")?;
         let tenant = match ctx.target_tenant().await? {
             TargetTenant::One(tenant) => tenant,
-            TargetTenant::All => return Err(ApiError::bad_request("tenantFilter: ExecDisableUser acts on one tenant, not AllTenants")),
+            TargetTenant::All => {
+                return Err(ApiError::bad_request(
+                    "tenantFilter: ExecDisableUser acts on one tenant, not AllTenants",
+                ));
+            }
         };
-        let message = set_sign_in_state(&ctx.state.graph, &tenant.customer_id, &user_id, enable).await?;
+        let message =
+            set_sign_in_state(&ctx.state.graph, &tenant.customer_id, &user_id, enable).await?;
         Ok(Reply::results(message))
     }
     .boxed_local()

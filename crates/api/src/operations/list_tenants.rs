@@ -85,7 +85,12 @@ pub fn handle(ctx: Context) -> LocalBoxFuture<'static, Result<Reply, ApiError>> 
 }
 
 fn add_portal_links(row: &mut Value) {
-    let field = |name: &str| row.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let field = |name: &str| {
+        row.get(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
     let (initial, default, id) = (
         field("initialDomainName"),
         field("defaultDomainName"),
@@ -93,17 +98,50 @@ fn add_portal_links(row: &mut Value) {
     );
     if let Value::Object(fields) = row {
         let links = [
-            ("portal_m365", format!("https://admin.cloud.microsoft/?delegatedOrg={initial}")),
-            ("portal_exchange", format!("https://admin.cloud.microsoft/exchange?delegatedOrg={initial}")),
-            ("portal_entra", format!("https://entra.microsoft.com/{default}")),
-            ("portal_teams", format!("https://admin.teams.microsoft.com?delegatedOrg={initial}")),
-            ("portal_azure", format!("https://portal.azure.com/{default}")),
-            ("portal_intune", format!("https://intune.microsoft.com/{default}")),
-            ("portal_security", format!("https://security.microsoft.com/?tid={id}")),
-            ("portal_compliance", format!("https://purview.microsoft.com/?tid={id}")),
-            ("portal_sharepoint", format!("/api/ListSharePointAdminUrl?tenantFilter={default}")),
-            ("portal_platform", format!("https://admin.powerplatform.microsoft.com/account/login/{id}")),
-            ("portal_bi", format!("https://app.powerbi.com/admin-portal?ctid={id}")),
+            (
+                "portal_m365",
+                format!("https://admin.cloud.microsoft/?delegatedOrg={initial}"),
+            ),
+            (
+                "portal_exchange",
+                format!("https://admin.cloud.microsoft/exchange?delegatedOrg={initial}"),
+            ),
+            (
+                "portal_entra",
+                format!("https://entra.microsoft.com/{default}"),
+            ),
+            (
+                "portal_teams",
+                format!("https://admin.teams.microsoft.com?delegatedOrg={initial}"),
+            ),
+            (
+                "portal_azure",
+                format!("https://portal.azure.com/{default}"),
+            ),
+            (
+                "portal_intune",
+                format!("https://intune.microsoft.com/{default}"),
+            ),
+            (
+                "portal_security",
+                format!("https://security.microsoft.com/?tid={id}"),
+            ),
+            (
+                "portal_compliance",
+                format!("https://purview.microsoft.com/?tid={id}"),
+            ),
+            (
+                "portal_sharepoint",
+                format!("/api/ListSharePointAdminUrl?tenantFilter={default}"),
+            ),
+            (
+                "portal_platform",
+                format!("https://admin.powerplatform.microsoft.com/account/login/{id}"),
+            ),
+            (
+                "portal_bi",
+                format!("https://app.powerbi.com/admin-portal?ctid={id}"),
+            ),
         ];
         for (name, link) in links {
             fields.insert(name.into(), Value::String(link));

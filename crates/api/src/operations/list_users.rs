@@ -12,7 +12,11 @@ pub fn handle(ctx: Context) -> LocalBoxFuture<'static, Result<Reply, ApiError>> 
     async move {
         let tenant = match ctx.target_tenant().await? {
             TargetTenant::One(tenant) => tenant,
-            TargetTenant::All => return Err(ApiError::not_implemented("ListUsers with tenantFilter=AllTenants")),
+            TargetTenant::All => {
+                return Err(ApiError::not_implemented(
+                    "ListUsers with tenantFilter=AllTenants",
+                ));
+            }
         };
         let query = ListUsersQuery {
             graph_filter: ctx.params.string("graphFilter"),

@@ -8,8 +8,9 @@ use serde_json::json;
 use super::{Context, Reply};
 use crate::auth::caller::Identity;
 
-
-pub fn handle(ctx: Context) -> futures::future::LocalBoxFuture<'static, Result<Reply, crate::error::ApiError>> {
+pub fn handle(
+    ctx: Context,
+) -> futures::future::LocalBoxFuture<'static, Result<Reply, crate::error::ApiError>> {
     async move {
         let roles = ctx.caller.roles.names();
         let permissions = ctx.caller.roles.permissions();

@@ -63,7 +63,7 @@ pub struct Context {
 
 /// A target tenant as the caller named it.
 pub enum TargetTenant {
-    One(Tenant),
+    One(Box<Tenant>),
     /// The `AllTenants` pseudo-tenant; the operation fans out over the caller's tenants.
     All,
 }
@@ -107,6 +107,6 @@ impl Context {
         if !self.spec.any_tenant && !self.scope().permits(&names) {
             return Err(ApiError::forbidden(DENIED_TENANT));
         }
-        Ok(TargetTenant::One(tenant))
+        Ok(TargetTenant::One(Box::new(tenant)))
     }
 }
