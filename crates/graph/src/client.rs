@@ -14,24 +14,32 @@ use tracing::Instrument;
 use url::Url;
 use uuid::Uuid;
 
+use crate::builder::GraphClientBuilder;
 use crate::error::{GraphError, api_error, parse_error_body};
+use crate::limits::{ConcurrencyLimits, Limiter};
 use crate::paging::{GraphPage, resolve_next_link};
 use crate::retry::{RetryBudget, is_retryable_status, parse_retry_after};
 use crate::settings::{DEFAULT_GRAPH_SCOPE, GraphSettings, GraphVersion};
-use crate::tls::{Purpose, build_http_client, error_chain};
-use crate::tokens::{CachedTokens, ClientCredentialsTokens, TokenProvider};
+use crate::tls::error_chain;
+use crate::tokens::{TokenCache, TokenMode, TokenProvider};
 
-/// Microsoft Graph client. Cheap to clone; clones share connections and the token cache.
+/// Microsoft Graph (and Exchange Online admin REST) client.
+///
+/// Cheap to clone; clones share connections, the token cache and the concurrency limits.
+/// Each clone carries the [`TokenMode`] its calls use: [`GraphClient::app_only`] and
+/// [`GraphClient::partner`] return such clones.
 #[derive(Clone)]
 pub struct GraphClient {
     inner: Arc<Inner>,
+    mode: TokenMode,
 }
 
-struct Inner {
-    http: reqwest::Client,
-    tokens: Arc<dyn TokenProvider>,
-    settings: GraphSettings,
-    scope: String,
+pub(crate) struct Inner {
+    pub(crate) http: reqwest::Client,
+    pub(crate) tokens: TokenCache,
+    pub(crate) settings: GraphSettings,
+    pub(crate) limiter: Limiter,
+    pub(crate) exchange_base_url: Url,
 }
 
 /// A successful HTTP answer, before any decoding.
@@ -42,6 +50,18 @@ pub(crate) struct RawReply {
     pub body: Vec<u8>,
 }
 
+/// What one logical call is: where it goes, with which token, carrying what.
+pub(crate) struct Call<'a> {
+    pub tenant: &'a str,
+    pub method: Method,
+    pub url: Url,
+    pub body: Option<&'a Value>,
+    pub headers: &'a [(&'a str, &'a str)],
+    pub scope: &'a str,
+    /// `graph` or `exchange`, for the span.
+    pub service: &'static str,
+}
+
 impl std::fmt::Debug for GraphClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GraphClient")
@@ -49,53 +69,100 @@ impl std::fmt::Debug for GraphClient {
                 "graph_base_url",
                 &self.inner.settings.graph_base_url.as_str(),
             )
-            .field("scope", &self.inner.scope)
+            .field("exchange_base_url", &self.inner.exchange_base_url.as_str())
+            .field("mode", &self.mode)
+            .field("concurrency", &self.inner.limiter.limits())
             .finish_non_exhaustive()
     }
 }
 
 impl GraphClient {
-    /// App-only client: client-credentials tokens from Entra through azure_identity, cached per tenant.
+    /// App-only client: client-credentials tokens from Entra through azure_identity, cached per
+    /// tenant. For partner (delegated) tokens, limits or Exchange settings use [`GraphClient::builder`].
     pub fn new(settings: GraphSettings) -> Result<Self, GraphError> {
-        settings.validate()?;
-        let tokens = Arc::new(ClientCredentialsTokens::new(&settings)?);
-        Self::build(settings, tokens)
+        GraphClientBuilder::new(settings).build()
     }
 
-    /// Client with a caller-supplied token source (tests, other grants).
-    /// The provider is wrapped in a [`CachedTokens`], so it is asked once per tenant and scope
+    /// Client with a caller-supplied app-mode token source (tests, other grants).
+    /// It sits behind the client's token cache, so it is asked once per tenant and scope
     /// until the token nears expiry.
     pub fn with_token_provider(
         settings: GraphSettings,
         tokens: Arc<dyn TokenProvider>,
     ) -> Result<Self, GraphError> {
-        check_graph_base_url(&settings)?;
-        Self::build(settings, Arc::new(CachedTokens::new(tokens)))
+        GraphClientBuilder::new(settings)
+            .app_token_provider(tokens)
+            .build()
     }
 
-    fn build(settings: GraphSettings, tokens: Arc<dyn TokenProvider>) -> Result<Self, GraphError> {
-        let http = build_http_client(&settings, Purpose::Graph)?;
-        Ok(Self {
-            inner: Arc::new(Inner {
-                http,
-                tokens,
-                settings,
-                scope: DEFAULT_GRAPH_SCOPE.to_owned(),
-            }),
-        })
+    /// Starts a client with more than the settings: a partner refresh token, concurrency
+    /// limits, the Exchange origin.
+    pub fn builder(settings: GraphSettings) -> GraphClientBuilder {
+        GraphClientBuilder::new(settings)
+    }
+
+    pub(crate) fn from_parts(inner: Inner, mode: TokenMode) -> Self {
+        Self {
+            inner: Arc::new(inner),
+            mode,
+        }
+    }
+
+    /// A clone whose calls use app-only tokens (CIPP's `AsApp`).
+    pub fn app_only(&self) -> GraphClient {
+        self.with_mode(TokenMode::App)
+    }
+
+    /// A clone whose calls use delegated tokens from the partner refresh token. Its calls fail
+    /// with [`GraphError::Token`] when no refresh token is configured.
+    pub fn partner(&self) -> GraphClient {
+        self.with_mode(TokenMode::Partner)
+    }
+
+    /// A clone using the given token mode.
+    pub fn with_mode(&self, mode: TokenMode) -> GraphClient {
+        GraphClient {
+            inner: self.inner.clone(),
+            mode,
+        }
+    }
+
+    /// The token mode this client's calls use.
+    pub fn token_mode(&self) -> TokenMode {
+        self.mode
+    }
+
+    /// Whether partner (delegated) tokens are configured.
+    pub fn has_partner_tokens(&self) -> bool {
+        self.inner.tokens.has_partner()
+    }
+
+    /// The concurrency limits shared by this client and its clones.
+    pub fn concurrency_limits(&self) -> ConcurrencyLimits {
+        self.inner.limiter.limits()
+    }
+
+    /// The Exchange Online origin `exchange` calls go to.
+    pub fn exchange_base_url(&self) -> &Url {
+        &self.inner.exchange_base_url
     }
 
     pub fn settings(&self) -> &GraphSettings {
         &self.inner.settings
     }
 
-    /// A (cached) access token for the tenant and scope.
+    /// A (cached) access token for the tenant and scope, in this client's token mode.
     pub async fn access_token(
         &self,
         tenant: &str,
         scope: &str,
     ) -> Result<SecretString, GraphError> {
-        Ok(self.inner.tokens.token(tenant, scope).await?.secret)
+        Ok(self
+            .inner
+            .tokens
+            .token(self.mode, tenant, scope)
+            .await?
+            .secret)
     }
 
     /// One GET; the body as JSON (an empty body is `Null`, a non-JSON text body a JSON string).
@@ -217,7 +284,7 @@ impl GraphClient {
         &self.inner.settings.graph_base_url
     }
 
-    /// One logical call: same `client-request-id` on every attempt, retries within the policy.
+    /// One logical Graph call in this client's token mode (see [`GraphClient::execute_call`]).
     pub(crate) async fn execute(
         &self,
         tenant: &str,
@@ -226,32 +293,53 @@ impl GraphClient {
         body: Option<&Value>,
         headers: &[(&str, &str)],
     ) -> Result<RawReply, GraphError> {
+        self.execute_call(Call {
+            tenant,
+            method,
+            url,
+            body,
+            headers,
+            scope: DEFAULT_GRAPH_SCOPE,
+            service: "graph",
+        })
+        .await
+    }
+
+    /// One logical call: same `client-request-id` on every attempt, retries within the policy,
+    /// a concurrency permit held for each attempt (not while waiting to retry), one span.
+    pub(crate) async fn execute_call(&self, call: Call<'_>) -> Result<RawReply, GraphError> {
         let client_request_id = Uuid::new_v4();
         let span = tracing::info_span!(
             "graph_request",
-            tenant = %tenant,
-            method = %method,
-            path = %url.path(),
+            service = call.service,
+            mode = %self.mode,
+            tenant = %call.tenant,
+            method = %call.method,
+            path = %call.url.path(),
             client_request_id = %client_request_id,
             status = tracing::field::Empty,
             attempt = tracing::field::Empty,
         );
-        self.execute_in_span(tenant, method, url, body, headers, client_request_id, &span)
+        self.execute_in_span(call, client_request_id, &span)
             .instrument(span.clone())
             .await
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn execute_in_span(
         &self,
-        tenant: &str,
-        method: Method,
-        url: Url,
-        body: Option<&Value>,
-        headers: &[(&str, &str)],
+        call: Call<'_>,
         client_request_id: Uuid,
         span: &tracing::Span,
     ) -> Result<RawReply, GraphError> {
+        let Call {
+            tenant,
+            method,
+            url,
+            body,
+            headers,
+            scope,
+            service,
+        } = call;
         let header_map = self.request_headers(headers, client_request_id, body.is_some())?;
         // Serialized once, re-sent as is on retries.
         let body: Option<Vec<u8>> = match body {
@@ -264,7 +352,7 @@ impl GraphClient {
         loop {
             let attempt = budget.start_attempt();
             span.record("attempt", attempt);
-            let token = self.inner.tokens.token(tenant, &self.inner.scope).await?;
+            let token = self.inner.tokens.token(self.mode, tenant, scope).await?;
             let auth = bearer_header(tenant, &token.secret)?;
             let mut request = self
                 .inner
@@ -275,31 +363,41 @@ impl GraphClient {
             if let Some(b) = &body {
                 request = request.body(b.clone());
             }
-            tracing::debug!(attempt, "sending Graph request");
-            let response = match request.send().await {
-                Ok(r) => r,
+            tracing::debug!(attempt, "sending request");
+            // The permit covers the send and the body read, and is released before any wait.
+            let outcome = {
+                let _permit = self.inner.limiter.acquire(tenant).await?;
+                match request.send().await {
+                    Ok(response) => {
+                        let status = response.status().as_u16();
+                        let response_headers = response.headers().clone();
+                        response
+                            .bytes()
+                            .await
+                            .map(|bytes| (status, response_headers, bytes))
+                    }
+                    Err(e) => Err(e),
+                }
+            };
+            let (status, response_headers, bytes) = match outcome {
+                Ok(answer) => answer,
                 Err(e) => {
                     let message = error_chain(&e);
-                    // A refused connect never reached Graph, so even a POST is safe to resend.
+                    // A refused connect never reached the service, so even a POST is safe to resend.
                     if e.is_connect()
                         && let Some(wait) = budget.next_wait(None)
                     {
-                        tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, error = %message, "Graph connect failed; retrying");
+                        tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, error = %message, "connect failed; retrying");
                         tokio::time::sleep(wait).await;
                         continue;
                     }
-                    tracing::warn!(attempt, error = %message, "Graph request failed");
+                    tracing::warn!(attempt, error = %message, "request failed");
                     return Err(GraphError::Transport { message });
                 }
             };
-            let status = response.status().as_u16();
             span.record("status", status);
-            let response_headers = response.headers().clone();
-            let bytes = response.bytes().await.map_err(|e| GraphError::Transport {
-                message: error_chain(&e),
-            })?;
             if (200..300).contains(&status) {
-                tracing::debug!(status, attempt, "Graph request succeeded");
+                tracing::debug!(status, attempt, "request succeeded");
                 return Ok(RawReply {
                     status,
                     headers: response_headers,
@@ -318,7 +416,7 @@ impl GraphClient {
                         attempt,
                         wait_ms = wait.as_millis() as u64,
                         server_said = retry_after.is_some(),
-                        "Graph throttled; retrying"
+                        "throttled; retrying"
                     );
                     tokio::time::sleep(wait).await;
                     continue;
@@ -326,16 +424,13 @@ impl GraphClient {
                 tracing::warn!(
                     status,
                     attempts = budget.attempts(),
-                    "Graph still throttled; giving up"
+                    "still throttled; giving up"
                 );
                 return Err(throttled_error(status, budget.attempts(), &text));
             }
             if status == 401 {
                 // The token was refused (expired early, revoked): make the next call fetch a new one.
-                self.inner
-                    .tokens
-                    .invalidate(tenant, &self.inner.scope)
-                    .await;
+                self.inner.tokens.invalidate(self.mode, tenant, scope).await;
             }
             let request_id = response_headers
                 .get("request-id")
@@ -344,8 +439,9 @@ impl GraphClient {
             let err = api_error(status, text, request_id);
             tracing::info!(
                 status,
+                service,
                 code = err.graph_code().unwrap_or(""),
-                "Graph returned an error"
+                "service returned an error"
             );
             return Err(err);
         }
@@ -414,7 +510,7 @@ fn header_value(name: &str, value: &str) -> Result<HeaderValue, GraphError> {
     })
 }
 
-fn check_graph_base_url(settings: &GraphSettings) -> Result<(), GraphError> {
+pub(crate) fn check_graph_base_url(settings: &GraphSettings) -> Result<(), GraphError> {
     let url = &settings.graph_base_url;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
         return Err(GraphError::Config {

@@ -2,8 +2,12 @@
 //!
 //! - `client`: [`GraphClient`] requests, headers, retries, decoding.
 //! - `paging`: `@odata.nextLink` / `@odata.count` handling ([`GraphPage`]).
-//! - `tokens`: the [`TokenProvider`] trait, the [`CachedTokens`] single-flight cache and
-//!   the azure_identity client-credentials provider ([`ClientCredentialsTokens`]).
+//! - `builder`: [`GraphClientBuilder`] (partner refresh token, concurrency limits, Exchange origin).
+//! - `tokens`: the [`TokenProvider`] trait, [`TokenMode`] (partner or app-only), the
+//!   single-flight caches and the azure_identity client-credentials provider.
+//! - `partner`: delegated tokens from the partner refresh token ([`PartnerTokens`]) and the
+//!   [`RefreshTokenStore`] the rotated token goes to.
+//! - `limits`: [`ConcurrencyLimits`] per tenant and overall.
 //! - `retry`: `Retry-After` parsing and backoff.
 //! - `settings`: [`GraphSettings`], [`RetryPolicy`], [`GraphVersion`].
 //! - `error`: [`GraphError`].
@@ -30,24 +34,30 @@
 //! # }
 //! ```
 
+pub mod builder;
 pub mod client;
 pub mod error;
+pub mod limits;
 pub mod paging;
+pub mod partner;
 pub(crate) mod retry;
 pub mod settings;
 pub(crate) mod tls;
 pub mod tokens;
 
+pub use builder::{GraphClientBuilder, PUBLIC_EXCHANGE_URL};
 pub use client::{GraphClient, graph_url};
 pub use error::GraphError;
+pub use limits::ConcurrencyLimits;
 pub use paging::{GraphPage, resolve_next_link};
+pub use partner::{InMemoryRefreshTokenStore, PartnerTokens, RefreshTokenStore};
 pub use settings::{
     DEFAULT_GRAPH_SCOPE, GraphSettings, GraphVersion, PUBLIC_AUTHORITY_HOST, PUBLIC_GRAPH_URL,
     RetryPolicy,
 };
 pub use tokens::{
     AccessToken, CachedTokens, ClientCredentialsTokens, ClientSecretProvider, EARLY_EXPIRY,
-    TokenProvider,
+    TokenMode, TokenProvider,
 };
 
 /// HTTP method type accepted by [`GraphClient::send`].

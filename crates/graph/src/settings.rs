@@ -137,7 +137,7 @@ fn parse_setting(setting: &'static str, value: &str) -> Result<Url, GraphError> 
     })
 }
 
-fn check_http_origin(setting: &'static str, url: &Url) -> Result<(), GraphError> {
+pub(crate) fn check_http_origin(setting: &'static str, url: &Url) -> Result<(), GraphError> {
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
         return Err(GraphError::Config {
             setting,

@@ -164,6 +164,111 @@ impl<P: TokenProvider> TokenProvider for CachedTokens<P> {
     }
 }
 
+/// Which grant a call's token comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TokenMode {
+    /// Delegated: the partner's refresh token against the customer tenant (CIPP's default).
+    Partner,
+    /// App-only: client credentials (CIPP's `AsApp`).
+    App,
+}
+
+impl TokenMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenMode::Partner => "delegated",
+            TokenMode::App => "app",
+        }
+    }
+}
+
+impl fmt::Display for TokenMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The client's one token cache for both modes, keyed by (tenant, scope, mode), with a
+/// single fetch per key in flight and failures handed to the waiters but not kept.
+pub(crate) struct TokenCache {
+    cache: Cache<TokenKey, AccessToken>,
+    app: Arc<dyn TokenProvider>,
+    partner: Option<Arc<dyn TokenProvider>>,
+}
+
+impl TokenCache {
+    pub(crate) fn new(
+        app: Arc<dyn TokenProvider>,
+        partner: Option<Arc<dyn TokenProvider>>,
+    ) -> Self {
+        let cache = Cache::builder()
+            .max_capacity(10_000)
+            .expire_after(UntilTokenExpiry)
+            .build();
+        Self {
+            cache,
+            app,
+            partner,
+        }
+    }
+
+    pub(crate) fn has_partner(&self) -> bool {
+        self.partner.is_some()
+    }
+
+    fn provider(
+        &self,
+        mode: TokenMode,
+        tenant: &str,
+    ) -> Result<&Arc<dyn TokenProvider>, GraphError> {
+        match mode {
+            TokenMode::App => Ok(&self.app),
+            TokenMode::Partner => self.partner.as_ref().ok_or_else(|| GraphError::Token {
+                tenant: tenant.to_owned(),
+                status: None,
+                code: None,
+                message:
+                    "partner (delegated) mode needs a partner refresh token; none is configured"
+                        .to_owned(),
+            }),
+        }
+    }
+
+    fn key(mode: TokenMode, tenant: &str, scope: &str) -> TokenKey {
+        TokenKey {
+            tenant: tenant.trim().to_lowercase(),
+            scope: scope.trim().to_owned(),
+            mode: mode.as_str(),
+        }
+    }
+
+    pub(crate) async fn token(
+        &self,
+        mode: TokenMode,
+        tenant: &str,
+        scope: &str,
+    ) -> Result<AccessToken, GraphError> {
+        let provider = self.provider(mode, tenant)?;
+        let key = Self::key(mode, tenant, scope);
+        let fetch_tenant = key.tenant.clone();
+        let fetch_scope = key.scope.clone();
+        self.cache
+            .try_get_with(key, async move {
+                tracing::debug!(tenant = %fetch_tenant, scope = %fetch_scope, mode = %mode, "fetching access token");
+                provider.token(&fetch_tenant, &fetch_scope).await
+            })
+            .await
+            .map_err(|shared| (*shared).clone())
+    }
+
+    pub(crate) async fn invalidate(&self, mode: TokenMode, tenant: &str, scope: &str) {
+        self.cache.invalidate(&Self::key(mode, tenant, scope)).await;
+        if let Ok(provider) = self.provider(mode, tenant) {
+            provider.invalidate(tenant, scope).await;
+        }
+    }
+}
+
 /// App-only tokens from Entra's client-credentials grant, through azure_identity, uncached
 /// here (wrap it in [`CachedTokens`], or use [`ClientCredentialsTokens`]).
 ///

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod paging;
+mod partner;
 mod requests;
 mod retries;
 mod support;

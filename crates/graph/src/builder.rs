@@ -1,0 +1,202 @@
+//! [`GraphClientBuilder`]: what a client needs beyond [`GraphSettings`] (whose fields other
+//! crates list in struct literals, so new configuration lives here).
+
+use std::fmt;
+use std::sync::Arc;
+
+use secrecy::SecretString;
+use url::Url;
+
+use crate::client::{GraphClient, Inner, check_graph_base_url};
+use crate::error::GraphError;
+use crate::limits::{ConcurrencyLimits, Limiter};
+use crate::partner::{InMemoryRefreshTokenStore, PartnerTokens, RefreshTokenStore};
+use crate::settings::{GraphSettings, check_http_origin};
+use crate::tls::{Purpose, build_http_client};
+use crate::tokens::{ClientSecretProvider, TokenCache, TokenMode, TokenProvider};
+
+/// Exchange Online's public origin.
+pub const PUBLIC_EXCHANGE_URL: &str = "https://outlook.office365.com";
+
+/// Builds a [`GraphClient`]:
+///
+/// ```no_run
+/// # fn demo() -> Result<(), cipp_graph::GraphError> {
+/// use cipp_graph::{GraphClient, GraphSettings};
+/// use secrecy::SecretString;
+///
+/// let settings = GraphSettings::public_cloud("app-id", SecretString::from("app-secret"))?;
+/// let graph = GraphClient::builder(settings)
+///     .partner_refresh_token(SecretString::from("1.AQ..."))
+///     .concurrency(8, 64)
+///     .build()?;
+/// // Partner (delegated) tokens by default once a refresh token is configured:
+/// let as_app = graph.app_only();
+/// # let _ = as_app;
+/// # Ok(())
+/// # }
+/// ```
+pub struct GraphClientBuilder {
+    settings: GraphSettings,
+    partner_refresh_token: Option<SecretString>,
+    refresh_token_store: Option<Arc<dyn RefreshTokenStore>>,
+    app_tokens: Option<Arc<dyn TokenProvider>>,
+    partner_tokens: Option<Arc<dyn TokenProvider>>,
+    concurrency: ConcurrencyLimits,
+    exchange_base_url: Option<Url>,
+    default_mode: Option<TokenMode>,
+}
+
+impl GraphClientBuilder {
+    pub fn new(settings: GraphSettings) -> Self {
+        Self {
+            settings,
+            partner_refresh_token: None,
+            refresh_token_store: None,
+            app_tokens: None,
+            partner_tokens: None,
+            concurrency: ConcurrencyLimits::default(),
+            exchange_base_url: None,
+            default_mode: None,
+        }
+    }
+
+    /// The partner's refresh token (the Secure Application Model one). Enables partner mode,
+    /// which becomes the default. Used while the [`RefreshTokenStore`] holds nothing.
+    pub fn partner_refresh_token(mut self, token: SecretString) -> Self {
+        self.partner_refresh_token = Some(token);
+        self
+    }
+
+    /// Where the rotated refresh token is kept (default: in memory). Enables partner mode;
+    /// the store's token wins over [`GraphClientBuilder::partner_refresh_token`].
+    pub fn refresh_token_store(mut self, store: Arc<dyn RefreshTokenStore>) -> Self {
+        self.refresh_token_store = Some(store);
+        self
+    }
+
+    /// Replaces the app-only token source (default: client credentials through azure_identity).
+    pub fn app_token_provider(mut self, tokens: Arc<dyn TokenProvider>) -> Self {
+        self.app_tokens = Some(tokens);
+        self
+    }
+
+    /// Replaces the partner token source (default: the `refresh_token` grant). Enables partner mode.
+    pub fn partner_token_provider(mut self, tokens: Arc<dyn TokenProvider>) -> Self {
+        self.partner_tokens = Some(tokens);
+        self
+    }
+
+    /// HTTP attempts in flight per tenant and overall (default 8 and 64).
+    pub fn concurrency(mut self, per_tenant: usize, overall: usize) -> Self {
+        self.concurrency = ConcurrencyLimits {
+            per_tenant,
+            overall,
+        };
+        self
+    }
+
+    pub fn concurrency_limits(mut self, limits: ConcurrencyLimits) -> Self {
+        self.concurrency = limits;
+        self
+    }
+
+    /// Exchange Online origin (default `https://outlook.office365.com`).
+    pub fn exchange_base_url(mut self, url: Url) -> Self {
+        self.exchange_base_url = Some(url);
+        self
+    }
+
+    /// The mode of the built client (default: partner when configured, else app-only).
+    pub fn default_mode(mut self, mode: TokenMode) -> Self {
+        self.default_mode = Some(mode);
+        self
+    }
+
+    pub fn build(self) -> Result<GraphClient, GraphError> {
+        let settings = self.settings;
+        if self.app_tokens.is_none() {
+            // The azure_identity credential needs the full checks (https authority host).
+            settings.validate()?;
+        } else {
+            check_graph_base_url(&settings)?;
+            if settings.retry.max_attempts == 0 {
+                return Err(GraphError::Config {
+                    setting: "retry.max_attempts",
+                    message: "must be at least 1".to_owned(),
+                });
+            }
+        }
+        self.concurrency.validate()?;
+        let app: Arc<dyn TokenProvider> = match self.app_tokens {
+            Some(p) => p,
+            None => Arc::new(ClientSecretProvider::new(&settings)?),
+        };
+        let partner: Option<Arc<dyn TokenProvider>> = match (
+            self.partner_tokens,
+            self.refresh_token_store,
+            self.partner_refresh_token,
+        ) {
+            (Some(p), _, _) => Some(p),
+            (None, None, None) => None,
+            (None, store, seed) => {
+                check_http_origin("authority_host", &settings.authority_host)?;
+                let store =
+                    store.unwrap_or_else(|| Arc::new(InMemoryRefreshTokenStore::new(seed.clone())));
+                Some(Arc::new(PartnerTokens::new(&settings, store, seed)?))
+            }
+        };
+        let exchange_base_url = match self.exchange_base_url {
+            Some(u) => u,
+            None => Url::parse(PUBLIC_EXCHANGE_URL).map_err(|e| GraphError::Config {
+                setting: "exchange_base_url",
+                message: e.to_string(),
+            })?,
+        };
+        check_http_origin("exchange_base_url", &exchange_base_url)?;
+        let mode = match self.default_mode {
+            Some(TokenMode::Partner) if partner.is_none() => {
+                return Err(GraphError::Config {
+                    setting: "default_mode",
+                    message: "partner mode needs a partner refresh token".to_owned(),
+                });
+            }
+            Some(m) => m,
+            None if partner.is_some() => TokenMode::Partner,
+            None => TokenMode::App,
+        };
+        let http = build_http_client(&settings, Purpose::Graph)?;
+        Ok(GraphClient::from_parts(
+            Inner {
+                http,
+                tokens: TokenCache::new(app, partner),
+                limiter: Limiter::new(self.concurrency),
+                settings,
+                exchange_base_url,
+            },
+            mode,
+        ))
+    }
+}
+
+impl fmt::Debug for GraphClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GraphClientBuilder")
+            .field("settings", &self.settings)
+            .field(
+                "partner_refresh_token",
+                &self.partner_refresh_token.as_ref().map(|_| "[REDACTED]"),
+            )
+            .field(
+                "has_refresh_token_store",
+                &self.refresh_token_store.is_some(),
+            )
+            .field("concurrency", &self.concurrency)
+            .field(
+                "exchange_base_url",
+                &self.exchange_base_url.as_ref().map(Url::as_str),
+            )
+            .field("default_mode", &self.default_mode)
+            .finish_non_exhaustive()
+    }
+}
