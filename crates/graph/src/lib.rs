@@ -7,6 +7,7 @@
 //!   single-flight caches and the azure_identity client-credentials provider.
 //! - `partner`: delegated tokens from the partner refresh token ([`PartnerTokens`]) and the
 //!   [`RefreshTokenStore`] the rotated token goes to.
+//! - `batch`: `$batch` in chunks of 20 ([`BatchRequest`], [`BatchResponse`]).
 //! - `limits`: [`ConcurrencyLimits`] per tenant and overall.
 //! - `retry`: `Retry-After` parsing and backoff.
 //! - `settings`: [`GraphSettings`], [`RetryPolicy`], [`GraphVersion`].
@@ -34,6 +35,7 @@
 //! # }
 //! ```
 
+pub mod batch;
 pub mod builder;
 pub mod client;
 pub mod error;
@@ -45,6 +47,7 @@ pub mod settings;
 pub(crate) mod tls;
 pub mod tokens;
 
+pub use batch::{BATCH_CHUNK, BatchRequest, BatchResponse};
 pub use builder::{GraphClientBuilder, PUBLIC_EXCHANGE_URL};
 pub use client::{GraphClient, graph_url};
 pub use error::GraphError;

@@ -2,6 +2,8 @@
 //! or by wiremock behind a TLS front signed by a throwaway CA.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod batch;
+mod limits;
 mod paging;
 mod partner;
 mod requests;
