@@ -4,7 +4,9 @@
 
 mod auth;
 mod disable_user;
+mod first_actions;
 mod graph_client;
+mod graph_request;
 mod helpers;
 mod list_tenants;
 mod list_users;

@@ -59,11 +59,18 @@ impl From<UserError> for ApiError {
         let status = match &error {
             UserError::InvalidInput { .. } => StatusCode::BAD_REQUEST,
             UserError::NotFound { .. } => StatusCode::NOT_FOUND,
+            UserError::Refused { .. } => StatusCode::FORBIDDEN,
+            // CIPP answers a failed proxied Graph read with 400.
+            UserError::GraphRequest { .. } => StatusCode::BAD_REQUEST,
             // CIPP answers failed actions with 500 and its message; we keep that status.
             UserError::Failed { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let log_detail = match &error {
             UserError::Failed {
+                source: Some(source),
+                ..
+            }
+            | UserError::GraphRequest {
                 source: Some(source),
                 ..
             } => Some(format!("{source:?}")),

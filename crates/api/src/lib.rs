@@ -22,6 +22,7 @@ use actix_web::dev::Server;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{App, HttpServer, dev::Service, web};
 use cipp_graph::{GraphClient, GraphSettings, RetryPolicy};
+use cipp_users_domain::graph_proxy_guard::ProxyGuard;
 use futures::FutureExt;
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -51,6 +52,8 @@ pub enum StartupError {
     Graph(#[from] cipp_graph::GraphError),
     #[error("building an HTTP client: {0}")]
     Http(String),
+    #[error(transparent)]
+    Blocklist(#[from] cipp_users_domain::graph_proxy_guard::BlocklistError),
     #[error("validating tokens: {0}")]
     Tokens(#[from] auth::jwt::TokenError),
     #[error("binding {address}: {source}")]
@@ -104,6 +107,11 @@ impl Application {
         )?;
         let registry = Arc::new(Registry::load()?);
         let tenants = TenantDirectory::new(graph.clone(), settings.partner_tenant_id.clone());
+        let proxy_guard = match &settings.graph_proxy_blocklist {
+            Some(patterns) => ProxyGuard::new(patterns),
+            None => ProxyGuard::with_default_blocklist(),
+        }
+        .map_err(StartupError::Blocklist)?;
         let bind = settings.bind;
         let state = web::Data::new(AppState {
             settings,
@@ -111,6 +119,7 @@ impl Application {
             tokens,
             tenants,
             registry,
+            proxy_guard,
         });
         let listener = TcpListener::bind(bind).map_err(|source| StartupError::Bind {
             address: bind.to_string(),

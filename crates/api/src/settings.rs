@@ -79,6 +79,8 @@ pub struct Settings {
     /// Static Web Apps' `x-ms-client-principal` header is trusted only when this is set.
     pub static_web_apps: bool,
     pub graph_max_attempts: u32,
+    /// Regular expressions refusing customer-content paths in the Graph proxy; `None` is the built-in list.
+    pub graph_proxy_blocklist: Option<Vec<String>>,
     pub demo: DemoSettings,
 }
 
@@ -102,6 +104,7 @@ struct RawSettings {
     custom_roles: Option<CustomRolesSource>,
     static_web_apps: Option<bool>,
     graph_max_attempts: Option<u32>,
+    graph_proxy_blocklist: Option<StringListSource>,
     demo_sim_bind: Option<String>,
     demo_seed: Option<u64>,
     demo_v2_tokens: Option<bool>,
@@ -114,6 +117,13 @@ struct RawSettings {
 #[serde(untagged)]
 enum ApiClientsSource {
     List(Vec<ApiClient>),
+    Json(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum StringListSource {
+    List(Vec<String>),
     Json(String),
 }
 
@@ -189,6 +199,22 @@ impl Settings {
                 )
             })?,
         };
+        let graph_proxy_blocklist = match raw.graph_proxy_blocklist {
+            None => None,
+            Some(StringListSource::List(list)) => Some(list),
+            Some(StringListSource::Json(text)) => {
+                Some(serde_json::from_str(&text).map_err(|e| {
+                    invalid(
+                        "CIPP_GRAPH_PROXY_BLOCKLIST",
+                        format!("not a JSON list of regular expressions: {e}"),
+                    )
+                })?)
+            }
+        };
+        if let Some(patterns) = &graph_proxy_blocklist {
+            cipp_users_domain::graph_proxy_guard::ProxyGuard::new(patterns)
+                .map_err(|e| invalid("CIPP_GRAPH_PROXY_BLOCKLIST", e.to_string()))?;
+        }
         let data_dir = PathBuf::from(raw.data_dir.unwrap_or_else(|| "data".into()));
         let extra_ca_file = raw.extra_ca_file.map(PathBuf::from);
         if let Some(path) = &extra_ca_file
@@ -239,6 +265,7 @@ impl Settings {
             custom_roles,
             static_web_apps: raw.static_web_apps.unwrap_or(false),
             graph_max_attempts: raw.graph_max_attempts.unwrap_or(4).clamp(1, 10),
+            graph_proxy_blocklist,
             demo,
         };
         if mode == Mode::Production {

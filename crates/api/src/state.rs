@@ -2,6 +2,7 @@
 //! and the operation registry. Built once at start-up and shared.
 
 use cipp_graph::GraphClient;
+use cipp_users_domain::graph_proxy_guard::ProxyGuard;
 use std::sync::Arc;
 
 use crate::auth::jwt::TokenValidator;
@@ -15,4 +16,5 @@ pub struct AppState {
     pub tokens: TokenValidator,
     pub tenants: TenantDirectory,
     pub registry: Arc<Registry>,
+    pub proxy_guard: ProxyGuard,
 }

@@ -34,7 +34,7 @@ pub async fn set_sign_in_state(
             &[],
         )
         .await
-        .map_err(|e| failed(normalize_graph_error(&e), Some(e)))?;
+        .map_err(|e| failed(normalize_graph_error(&e), Some(Box::new(e))))?;
     graph
         .patch(
             tenant,
@@ -43,7 +43,7 @@ pub async fn set_sign_in_state(
             &json!({ "accountEnabled": enabled }),
         )
         .await
-        .map_err(|e| failed(normalize_graph_error(&e), Some(e)))?;
+        .map_err(|e| failed(normalize_graph_error(&e), Some(Box::new(e))))?;
     let message = format!("Successfully set account enabled state to {state} for {user_id}");
     tracing::info!(tenant, user = user_id, "{message}");
     if user.get("onPremisesSyncEnabled").and_then(Value::as_bool) == Some(true) {

@@ -15,12 +15,22 @@ pub enum UserError {
     /// The object the caller named does not exist in the tenant.
     #[error("{message}")]
     NotFound { message: String },
+    /// The request is refused on principle (e.g. the Graph proxy guard).
+    #[error("{message}")]
+    Refused { message: String },
+    /// A proxied Graph read failed; CIPP answers these with 400 and `Graph Error: … - Endpoint: …`.
+    #[error("{message}")]
+    GraphRequest {
+        message: String,
+        #[source]
+        source: Option<Box<GraphError>>,
+    },
     /// The operation failed; `message` is CIPP's full text, e.g. `Failed to set sign-in state for <id>. Error: <normalised>`.
     #[error("{message}")]
     Failed {
         message: String,
         #[source]
-        source: Option<GraphError>,
+        source: Option<Box<GraphError>>,
     },
 }
 

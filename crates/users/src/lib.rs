@@ -7,9 +7,15 @@
 
 pub mod disable_user;
 pub mod error;
+pub mod graph_proxy_guard;
+pub mod graph_request;
 pub mod licences;
 pub mod list_users;
 pub mod normalize;
+pub mod password;
+pub mod remove_user;
+pub mod reset_password;
+pub mod revoke_sessions;
 pub mod tenants;
 
 pub use error::UserError;

@@ -123,7 +123,7 @@ fn not_found(user_id: &str, error: &cipp_graph::GraphError) -> UserError {
 fn failed(error: cipp_graph::GraphError) -> UserError {
     UserError::Failed {
         message: normalize_graph_error(&error),
-        source: Some(error),
+        source: Some(Box::new(error)),
     }
 }
 

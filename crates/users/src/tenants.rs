@@ -63,7 +63,7 @@ pub async fn load_tenants(
         .await
         .map_err(|e| UserError::Failed {
             message: format!("Failed to retrieve tenants: {}", normalize_graph_error(&e)),
-            source: Some(e),
+            source: Some(Box::new(e)),
         })?;
 
     let mut by_customer: BTreeMap<String, Relationship> = BTreeMap::new();

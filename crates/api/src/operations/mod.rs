@@ -17,9 +17,13 @@ use crate::registry::OperationSpec;
 use crate::state::AppState;
 
 mod exec_disable_user;
+mod exec_reset_pass;
+mod exec_revoke_sessions;
+mod list_graph_request;
 mod list_tenants;
 mod list_users;
 mod me;
+mod remove_user;
 
 /// What an operation answers: a status and a JSON body.
 #[derive(Debug)]
@@ -50,6 +54,10 @@ pub const IMPLEMENTED: &[(&str, Handler)] = &[
     ("ListTenants", list_tenants::handle),
     ("ListUsers", list_users::handle),
     ("ExecDisableUser", exec_disable_user::handle),
+    ("ExecResetPass", exec_reset_pass::handle),
+    ("ExecRevokeSessions", exec_revoke_sessions::handle),
+    ("RemoveUser", remove_user::handle),
+    ("ListGraphRequest", list_graph_request::handle),
 ];
 
 /// Everything one operation call may use.
@@ -108,5 +116,16 @@ impl Context {
             return Err(ApiError::forbidden(DENIED_TENANT));
         }
         Ok(TargetTenant::One(Box::new(tenant)))
+    }
+
+    /// The target tenant of an operation that acts on one tenant only: `AllTenants` is a 400.
+    pub async fn single_tenant(&self) -> Result<Box<Tenant>, ApiError> {
+        match self.target_tenant().await? {
+            TargetTenant::One(tenant) => Ok(tenant),
+            TargetTenant::All => Err(ApiError::bad_request(format!(
+                "tenantFilter: {} acts on one tenant, not AllTenants",
+                self.spec.name
+            ))),
+        }
     }
 }
