@@ -14,6 +14,14 @@ pub enum GraphError {
         request_id: Option<String>,
         raw_body: String,
     },
+    /// Exchange Online answered with a non-success status. `message` is Exchange's nested
+    /// error text (detail message, else inner exception message, else the top message).
+    #[error("Exchange returned {status}: {message}")]
+    Exchange {
+        status: u16,
+        message: String,
+        raw_body: String,
+    },
     /// No access token could be had for the tenant.
     /// `code` is the AADSTS code (`AADSTS65001`) when Entra sent one, else its OAuth `error` value.
     #[error("could not get a token for tenant {tenant}: {message}")]
@@ -51,7 +59,9 @@ impl GraphError {
     /// The HTTP status behind the error, when there was one.
     pub fn status(&self) -> Option<u16> {
         match self {
-            GraphError::Api { status, .. } | GraphError::Throttled { status, .. } => Some(*status),
+            GraphError::Api { status, .. }
+            | GraphError::Exchange { status, .. }
+            | GraphError::Throttled { status, .. } => Some(*status),
             GraphError::Token { status, .. } => *status,
             _ => None,
         }
@@ -70,6 +80,7 @@ impl GraphError {
     pub fn service_message(&self) -> &str {
         match self {
             GraphError::Api { message, .. }
+            | GraphError::Exchange { message, .. }
             | GraphError::Token { message, .. }
             | GraphError::Throttled { message, .. }
             | GraphError::Transport { message }
@@ -83,7 +94,9 @@ impl GraphError {
     pub fn is_transient(&self) -> bool {
         match self {
             GraphError::Throttled { .. } | GraphError::Transport { .. } => true,
-            GraphError::Api { status, .. } => matches!(status, 429 | 503 | 504),
+            GraphError::Api { status, .. } | GraphError::Exchange { status, .. } => {
+                matches!(status, 429 | 503 | 504)
+            }
             GraphError::Token { status, .. } => matches!(status, None | Some(429 | 500..=599)),
             _ => false,
         }

@@ -8,6 +8,7 @@
 //! - `partner`: delegated tokens from the partner refresh token ([`PartnerTokens`]) and the
 //!   [`RefreshTokenStore`] the rotated token goes to.
 //! - `batch`: `$batch` in chunks of 20 ([`BatchRequest`], [`BatchResponse`]).
+//! - `exchange`: Exchange Online admin REST (`InvokeCommand`) through [`GraphClient::exchange`].
 //! - `limits`: [`ConcurrencyLimits`] per tenant and overall.
 //! - `retry`: `Retry-After` parsing and backoff.
 //! - `settings`: [`GraphSettings`], [`RetryPolicy`], [`GraphVersion`].
@@ -39,6 +40,7 @@ pub mod batch;
 pub mod builder;
 pub mod client;
 pub mod error;
+pub mod exchange;
 pub mod limits;
 pub mod paging;
 pub mod partner;
@@ -51,6 +53,7 @@ pub use batch::{BATCH_CHUNK, BatchRequest, BatchResponse};
 pub use builder::{GraphClientBuilder, PUBLIC_EXCHANGE_URL};
 pub use client::{GraphClient, graph_url};
 pub use error::GraphError;
+pub use exchange::{EXCHANGE_SCOPE, ExchangeOutput};
 pub use limits::ConcurrencyLimits;
 pub use paging::{GraphPage, resolve_next_link};
 pub use partner::{InMemoryRefreshTokenStore, PartnerTokens, RefreshTokenStore};
