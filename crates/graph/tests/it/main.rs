@@ -10,5 +10,6 @@ mod partner;
 mod requests;
 mod retries;
 mod support;
+mod timeouts;
 mod tls;
 mod tokens;
