@@ -45,6 +45,7 @@ pub struct GraphClientBuilder {
     concurrency: ConcurrencyLimits,
     exchange_base_url: Option<Url>,
     default_mode: Option<TokenMode>,
+    parallel_refresh_grants: bool,
 }
 
 impl GraphClientBuilder {
@@ -58,6 +59,7 @@ impl GraphClientBuilder {
             concurrency: ConcurrencyLimits::default(),
             exchange_base_url: None,
             default_mode: None,
+            parallel_refresh_grants: false,
         }
     }
 
@@ -107,6 +109,14 @@ impl GraphClientBuilder {
         self
     }
 
+    /// Lets refresh-token grants for different tenants overlap (see
+    /// [`PartnerTokens::parallel_grants`]); off by default, which is safe when the token
+    /// endpoint accepts each refresh token only once.
+    pub fn parallel_refresh_grants(mut self, parallel: bool) -> Self {
+        self.parallel_refresh_grants = parallel;
+        self
+    }
+
     /// The mode of the built client (default: partner when configured, else app-only).
     pub fn default_mode(mut self, mode: TokenMode) -> Self {
         self.default_mode = Some(mode);
@@ -143,7 +153,10 @@ impl GraphClientBuilder {
                 check_http_origin("authority_host", &settings.authority_host)?;
                 let store =
                     store.unwrap_or_else(|| Arc::new(InMemoryRefreshTokenStore::new(seed.clone())));
-                Some(Arc::new(PartnerTokens::new(&settings, store, seed)?))
+                Some(Arc::new(
+                    PartnerTokens::new(&settings, store, seed)?
+                        .parallel_grants(self.parallel_refresh_grants),
+                ))
             }
         };
         let exchange_base_url = match self.exchange_base_url {
@@ -197,6 +210,7 @@ impl fmt::Debug for GraphClientBuilder {
                 &self.exchange_base_url.as_ref().map(Url::as_str),
             )
             .field("default_mode", &self.default_mode)
+            .field("parallel_refresh_grants", &self.parallel_refresh_grants)
             .finish_non_exhaustive()
     }
 }

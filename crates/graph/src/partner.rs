@@ -127,8 +127,11 @@ type EntraClient = oauth2::Client<
 /// token to `{authority_host}/{tenant}/oauth2/v2.0/token`. The refresh token used is the store's,
 /// else the configured seed; a rotated one in the answer is saved to the store.
 ///
-/// Concurrent grants for different tenants run in parallel with the same refresh token, which
-/// Entra allows (an old refresh token stays valid after rotation until it expires).
+/// Grants are serialized by default (load, grant, save as one step), so a token endpoint that
+/// accepts each refresh token only once (the simulator can; Entra keeps an old refresh token
+/// valid after rotation) never sees a consumed one. [`PartnerTokens::parallel_grants`] lifts
+/// that for Entra, where grants for many tenants may then overlap. Either way the client's
+/// token cache makes one grant per tenant and scope per token lifetime.
 pub struct PartnerTokens {
     client_id: String,
     secret: SecretString,
@@ -136,6 +139,8 @@ pub struct PartnerTokens {
     http: reqwest::Client,
     store: Arc<dyn RefreshTokenStore>,
     seed: Option<SecretString>,
+    /// Held across a grant unless grants may run in parallel.
+    serial: Option<tokio::sync::Mutex<()>>,
 }
 
 impl PartnerTokens {
@@ -154,7 +159,15 @@ impl PartnerTokens {
             http,
             store,
             seed,
+            serial: Some(tokio::sync::Mutex::new(())),
         })
+    }
+
+    /// Lets grants for different tenants and scopes run at the same time with the same
+    /// refresh token (fine with Entra, which does not revoke a refresh token when it rotates it).
+    pub fn parallel_grants(mut self, parallel: bool) -> Self {
+        self.serial = (!parallel).then(|| tokio::sync::Mutex::new(()));
+        self
     }
 
     fn token_url(&self, tenant: &str) -> Result<TokenUrl, GraphError> {
@@ -194,6 +207,10 @@ impl fmt::Debug for PartnerTokens {
 #[async_trait::async_trait]
 impl TokenProvider for PartnerTokens {
     async fn token(&self, tenant: &str, scope: &str) -> Result<AccessToken, GraphError> {
+        let _turn = match &self.serial {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        };
         let refresh = self.refresh_token(tenant).await?;
         let client: EntraClient = oauth2::Client::new(ClientId::new(self.client_id.clone()))
             .set_client_secret(ClientSecret::new(self.secret.expose_secret().to_owned()))

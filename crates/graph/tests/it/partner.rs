@@ -350,3 +350,64 @@ async fn refresh_tokens_and_delegated_tokens_never_reach_the_logs() {
         assert!(!text.contains(secret), "{secret} leaked");
     }
 }
+
+/// An Entra that accepts each refresh token once, answering with the next one.
+struct SingleUseEntra {
+    current: std::sync::Mutex<String>,
+    issued: AtomicUsize,
+}
+
+impl wiremock::Respond for SingleUseEntra {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let form = String::from_utf8_lossy(&request.body).into_owned();
+        let presented = form
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("refresh_token="))
+            .unwrap_or_default()
+            .to_owned();
+        let mut current = self.current.lock().unwrap();
+        if presented != *current {
+            return ResponseTemplate::new(400).set_body_json(json!({
+                "error": "invalid_grant",
+                "error_description": "AADSTS70000: The refresh token has already been used.",
+                "error_codes": [70000]
+            }));
+        }
+        let n = self.issued.fetch_add(1, Ordering::SeqCst) + 1;
+        *current = format!("single-{n}");
+        ResponseTemplate::new(200)
+            .set_body_json(json!({
+                "token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
+                "access_token": format!("delegated-{n}"), "refresh_token": format!("single-{n}")
+            }))
+            .set_delay(Duration::from_millis(20))
+    }
+}
+
+#[tokio::test]
+async fn concurrent_grants_for_many_tenants_survive_a_token_endpoint_that_accepts_each_refresh_token_once()
+ {
+    let entra = MockServer::start().await;
+    let graph = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(SingleUseEntra {
+            current: std::sync::Mutex::new("seed-rt".to_owned()),
+            issued: AtomicUsize::new(0),
+        })
+        .mount(&entra)
+        .await;
+    let store = Arc::new(InMemoryRefreshTokenStore::default());
+    let (client, _) = partner_client(&entra, &graph, Some(store.clone())).await;
+    let calls = (0..10).map(|i| {
+        let client = client.clone();
+        async move {
+            client
+                .access_token(&format!("tenant-{i}.example"), DEFAULT_GRAPH_SCOPE)
+                .await
+        }
+    });
+    for r in join_all(calls).await {
+        r.unwrap();
+    }
+    assert_eq!(store.current().unwrap().expose_secret(), "single-10");
+}
