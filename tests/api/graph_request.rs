@@ -265,3 +265,199 @@ async fn the_custom_role_cannot_use_the_proxy_and_no_tenant_means_the_partner() 
     );
     app.stop();
 }
+
+/// The call the CIPP users table makes, page by page, as the frontend follows `Metadata.nextLink`.
+#[tokio::test]
+async fn manual_pagination_pages_the_big_tenant_and_returns_every_user_once() {
+    let app = spawn_app().await;
+    let tenant = app.big_tenant().clone();
+    let token = app.token("readonly").await;
+    let select = "id,accountEnabled,businessPhones,city,createdDateTime,companyName,country,department,displayName,faxNumber,givenName,isResourceAccount,jobTitle,mail,mailNickname,mobilePhone,officeLocation,otherMails,postalCode,preferredDataLocation,preferredLanguage,proxyAddresses,showInAddressList,state,streetAddress,surname,usageLocation,userPrincipalName,userType,assignedLicenses,licenseAssignmentStates,onPremisesSyncEnabled,OnPremisesImmutableId,onPremisesLastSyncDateTime,onPremisesDistinguishedName";
+    let mut ids = Vec::new();
+    let mut next: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut query = vec![
+            ("tenantFilter", tenant.default_domain_name.clone()),
+            ("Endpoint", "users".to_owned()),
+            ("manualPagination", "true".to_owned()),
+            ("$count", "true".to_owned()),
+            ("$orderby", "displayName".to_owned()),
+            ("$top", "999".to_owned()),
+            ("$select", select.to_owned()),
+        ];
+        if let Some(link) = &next {
+            query.push(("nextLink", link.clone()));
+        }
+        let response = app
+            .http
+            .get(format!("{}/api/ListGraphRequest", app.address))
+            .query(&query)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let body: Value = response.json().await.unwrap();
+        pages += 1;
+        for row in body["Results"].as_array().unwrap() {
+            ids.push(row["id"].as_str().unwrap().to_owned());
+            assert_eq!(row["CippStatus"], "Good");
+        }
+        match body["Metadata"]["nextLink"].as_str() {
+            Some(link) => next = Some(link.to_owned()),
+            None => break,
+        }
+        assert!(pages < 10, "paging does not end");
+    }
+    assert!(pages >= 3, "{pages} pages");
+    let total = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), total, "no user twice");
+    assert_eq!(total, tenant.user_count, "every user");
+    app.stop();
+}
+
+#[tokio::test]
+async fn count_only_equals_the_simulators_count() {
+    let app = spawn_app().await;
+    let tenant = app.big_tenant().clone();
+    let token = app.token("readonly").await;
+    let body: Value = app
+        .get(
+            &format!(
+                "/api/ListGraphRequest?tenantFilter={}&Endpoint=users&CountOnly=true",
+                tenant.customer_id
+            ),
+            Some(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["Results"], serde_json::json!([tenant.user_count]));
+    app.stop();
+}
+
+#[tokio::test]
+async fn a_next_link_to_any_other_host_is_refused_and_never_sent() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).default_domain_name.clone();
+    let token = app.token("readonly").await;
+    let warm = app
+        .get(
+            &format!("/api/ListGraphRequest?tenantFilter={tenant}&Endpoint=domains"),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(warm.status().as_u16(), 200);
+    let own = app.sim.as_str().trim_end_matches('/').to_owned();
+    let port = app.sim.port().unwrap();
+    let links = [
+        "https://evil.example/v1.0/users?$skiptoken=x".to_owned(),
+        "http://127.0.0.1:1/v1.0/users".to_owned(),
+        format!("http://127.0.0.1:{port}/v1.0/users"),
+        format!("https://localhost:{port}/v1.0/users"),
+        format!("https://user@127.0.0.1:{port}/v1.0/users"),
+        format!("{own}/v2.0/users"),
+        format!("{own}/v1.0/users/x/messages?$skiptoken=1"),
+        format!("{own}/v1.0/../../evil"),
+        format!("{own}/v1.0/users%2F..%2F..%2Fx"),
+        format!("{own}/beta/users?$expand=messages"),
+        "//evil.example/v1.0/users".to_owned(),
+        "users?$skiptoken=1".to_owned(),
+    ];
+    app.reset_sim_stats().await;
+    for link in &links {
+        let response = app
+            .http
+            .get(format!("{}/api/ListGraphRequest", app.address))
+            .query(&[
+                ("tenantFilter", tenant.as_str()),
+                ("Endpoint", "users"),
+                ("manualPagination", "true"),
+                ("nextLink", link.as_str()),
+            ])
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 403, "{link}");
+        let body: Value = response.json().await.unwrap();
+        assert!(
+            results(&body).starts_with("nextLink is refused"),
+            "{link}: {body}"
+        );
+    }
+    assert_eq!(app.sim_stats().await["total"], 0);
+    app.stop();
+}
+
+#[tokio::test]
+async fn placeholders_sort_list_properties_and_ignore_errors_work_as_in_cipp() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).clone();
+    let token = app.token("readonly").await;
+    let get = |query: String| {
+        let (app, token) = (&app, &token);
+        async move {
+            app.get(&format!("/api/ListGraphRequest?{query}"), Some(token))
+                .await
+        }
+    };
+    let body: Value = get(format!("tenantFilter={}&Endpoint=tenantRelationships/findTenantInformationByTenantId(tenantId='%25tenantid%25')", tenant.default_domain_name))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body["Results"][0]["tenantId"],
+        tenant.customer_id.as_str(),
+        "{body}"
+    );
+    let body: Value = get(format!(
+        "tenantFilter={}&Endpoint=users&$select=displayName&Sort=displayName",
+        tenant.default_domain_name
+    ))
+    .await
+    .json()
+    .await
+    .unwrap();
+    let names: Vec<String> = body["Results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["displayName"].as_str().unwrap().to_lowercase())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    let body: Value = get(format!(
+        "tenantFilter={}&Endpoint=users&ListProperties=true",
+        tenant.default_domain_name
+    ))
+    .await
+    .json()
+    .await
+    .unwrap();
+    let properties: Vec<&str> = body["Results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        properties.contains(&"userPrincipalName") && !properties.contains(&"Tenant"),
+        "{body}"
+    );
+    let response = get(format!(
+        "tenantFilter={}&Endpoint=users/00000000-0000-0000-0000-000000000000&IgnoreErrors=true",
+        tenant.default_domain_name
+    ))
+    .await;
+    assert_eq!(response.status().as_u16(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert!(results(&body).starts_with("Graph Error: "));
+    app.stop();
+}
