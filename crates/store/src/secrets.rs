@@ -1,0 +1,196 @@
+//! Secrets sealed at rest (the partner's rotated refresh token): AES-256-GCM with a fresh
+//! random 96-bit nonce per write, stored as nonce || ciphertext-and-tag. The secret's name is
+//! the associated data, so a sealed value copied under another name fails to open.
+
+use aes_gcm::aead::{Aead, Generate, KeyInit, Nonce, Payload};
+use aes_gcm::{Aes256Gcm, Key};
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::time_col::DbTime;
+use crate::{Store, StoreError, on_pool};
+
+const NONCE_LEN: usize = 12;
+const KEY_LEN: usize = 32;
+
+/// The 256-bit key from configuration. Its `Debug` prints nothing of the key.
+#[derive(Clone)]
+pub struct EncryptionKey(Key<Aes256Gcm>);
+
+impl EncryptionKey {
+    /// Reads a base64 (standard or URL-safe, padded or not) encoding of exactly 32 bytes,
+    /// e.g. the output of `openssl rand -base64 32`.
+    pub fn from_base64(encoded: &str) -> Result<Self, StoreError> {
+        let trimmed = encoded.trim();
+        if trimmed.is_empty() {
+            return Err(StoreError::InvalidKey("the key is empty".into()));
+        }
+        let unpadded = trimmed.trim_end_matches('=');
+        let bytes = STANDARD
+            .decode(pad(unpadded))
+            .or_else(|_| URL_SAFE.decode(pad(unpadded)))
+            .map_err(|_| StoreError::InvalidKey("the key is not valid base64".into()))?;
+        Self::from_bytes(&bytes)
+    }
+
+    /// Uses 32 raw bytes as the key.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, StoreError> {
+        if bytes.len() != KEY_LEN {
+            return Err(StoreError::InvalidKey(format!(
+                "the key must be {KEY_LEN} bytes (AES-256), got {}",
+                bytes.len()
+            )));
+        }
+        Key::<Aes256Gcm>::try_from(bytes)
+            .map(Self)
+            .map_err(|_| StoreError::InvalidKey(format!("the key must be {KEY_LEN} bytes")))
+    }
+
+    fn seal(&self, name: &str, plaintext: &[u8]) -> Result<Vec<u8>, StoreError> {
+        let cipher = Aes256Gcm::new(&self.0);
+        let nonce = Nonce::<Aes256Gcm>::generate();
+        let ciphertext = cipher
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext,
+                    aad: name.as_bytes(),
+                },
+            )
+            .map_err(|_| StoreError::Encrypt { name: name.into() })?;
+        let mut sealed = Vec::with_capacity(NONCE_LEN + ciphertext.len());
+        sealed.extend_from_slice(&nonce);
+        sealed.extend_from_slice(&ciphertext);
+        Ok(sealed)
+    }
+
+    fn open(&self, name: &str, sealed: &[u8]) -> Result<Vec<u8>, StoreError> {
+        let failed = || StoreError::Decrypt { name: name.into() };
+        let (nonce, ciphertext) = sealed.split_at_checked(NONCE_LEN).ok_or_else(failed)?;
+        let nonce = Nonce::<Aes256Gcm>::try_from(nonce).map_err(|_| failed())?;
+        Aes256Gcm::new(&self.0)
+            .decrypt(
+                &nonce,
+                Payload {
+                    msg: ciphertext,
+                    aad: name.as_bytes(),
+                },
+            )
+            .map_err(|_| failed())
+    }
+}
+
+impl std::fmt::Debug for EncryptionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EncryptionKey(***)")
+    }
+}
+
+fn pad(unpadded: &str) -> String {
+    let mut s = unpadded.to_string();
+    while !s.len().is_multiple_of(4) {
+        s.push('=');
+    }
+    s
+}
+
+impl Store {
+    /// Seals `plaintext` with `key` and stores it under `name`, replacing any earlier value.
+    pub async fn put_secret(
+        &self,
+        name: &str,
+        plaintext: &SecretString,
+        key: &EncryptionKey,
+    ) -> Result<(), StoreError> {
+        let sealed = key.seal(name, plaintext.expose_secret().as_bytes())?;
+        on_pool!(self, p => {
+            sqlx::query(
+                "INSERT INTO secrets (name, sealed, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(name)
+            .bind(&sealed)
+            .bind(DbTime::now())
+            .execute(p)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// The secret stored under `name`, opened with `key`; `None` if there is none.
+    /// A wrong key or altered bytes give [`StoreError::Decrypt`].
+    pub async fn get_secret(
+        &self,
+        name: &str,
+        key: &EncryptionKey,
+    ) -> Result<Option<SecretString>, StoreError> {
+        let Some(sealed) = self.get_sealed_secret(name).await? else {
+            return Ok(None);
+        };
+        let plaintext = key.open(name, &sealed)?;
+        let text = String::from_utf8(plaintext).map_err(|_| StoreError::Corrupt {
+            what: "secret",
+            detail: format!("{name:?} is not UTF-8"),
+        })?;
+        Ok(Some(SecretString::from(text)))
+    }
+
+    /// The raw stored bytes (nonce || ciphertext), for tests and key-rotation tools.
+    pub async fn get_sealed_secret(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let sealed: Option<Vec<u8>> = on_pool!(self, p => {
+            sqlx::query_scalar("SELECT sealed FROM secrets WHERE name = $1")
+                .bind(name)
+                .fetch_optional(p)
+                .await
+        })?;
+        Ok(sealed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY_B64: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+    #[test]
+    fn keys_parse_from_standard_or_url_safe_base64_of_32_bytes() {
+        assert!(EncryptionKey::from_base64(KEY_B64).is_ok());
+        assert!(EncryptionKey::from_base64(KEY_B64.trim_end_matches('=')).is_ok());
+        let url_safe = URL_SAFE.encode([0xfbu8; 32]);
+        assert!(EncryptionKey::from_base64(&url_safe).is_ok());
+    }
+
+    #[test]
+    fn key_errors_say_what_is_wrong() {
+        let short = EncryptionKey::from_base64(&STANDARD.encode([1u8; 16])).unwrap_err();
+        assert!(short.to_string().contains("32 bytes"), "{short}");
+        assert!(short.to_string().contains("got 16"), "{short}");
+        let garbage = EncryptionKey::from_base64("not base64 at all!").unwrap_err();
+        assert!(garbage.to_string().contains("base64"), "{garbage}");
+        let empty = EncryptionKey::from_base64("  ").unwrap_err();
+        assert!(empty.to_string().contains("empty"), "{empty}");
+    }
+
+    #[test]
+    fn a_sealed_value_opens_only_with_the_same_key_and_name() {
+        let key = EncryptionKey::from_base64(KEY_B64).unwrap();
+        let other = EncryptionKey::from_bytes(&[9u8; 32]).unwrap();
+        let sealed = key.seal("refresh", b"token").unwrap();
+        assert_eq!(key.open("refresh", &sealed).unwrap(), b"token");
+        assert!(other.open("refresh", &sealed).is_err());
+        assert!(key.open("other-name", &sealed).is_err());
+        assert!(key.open("refresh", &sealed[..5]).is_err());
+        // A fresh nonce per write: sealing twice gives different bytes.
+        assert_ne!(sealed, key.seal("refresh", b"token").unwrap());
+    }
+
+    #[test]
+    fn the_key_is_not_printed_by_debug() {
+        let key = EncryptionKey::from_base64(KEY_B64).unwrap();
+        assert_eq!(format!("{key:?}"), "EncryptionKey(***)");
+    }
+}
