@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::auth::caller::authenticate;
 use crate::error::ApiError;
-use crate::operations::Context;
+use crate::operations::{Context, ReplyBody};
 use crate::params::Params;
 use crate::state::AppState;
 
@@ -39,7 +39,12 @@ pub async fn dispatch(
         request,
     };
     let reply = handler(context).await?;
-    Ok(HttpResponse::build(reply.status).json(reply.body))
+    Ok(match reply.body {
+        ReplyBody::Json(body) => HttpResponse::build(reply.status).json(body),
+        ReplyBody::Stream(body) => HttpResponse::build(reply.status)
+            .content_type("application/json")
+            .streaming(body),
+    })
 }
 
 /// Anything else under `/api/`.

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod demo;
 pub mod dispatch;
 pub mod error;
+pub mod fan_out;
 pub mod health;
 pub mod operations;
 pub mod params;
@@ -16,6 +17,7 @@ pub mod registry;
 pub mod settings;
 pub mod spec;
 pub mod state;
+pub mod streaming;
 pub mod tenants;
 
 use actix_web::dev::Server;

@@ -81,6 +81,10 @@ pub struct Settings {
     pub graph_max_attempts: u32,
     /// Regular expressions refusing customer-content paths in the Graph proxy; `None` is the built-in list.
     pub graph_proxy_blocklist: Option<Vec<String>>,
+    /// How long an `AllTenants` request may work before unfinished tenants are reported as such.
+    pub all_tenants_budget: std::time::Duration,
+    /// How many tenants an `AllTenants` request works on at once.
+    pub all_tenants_concurrency: usize,
     pub demo: DemoSettings,
 }
 
@@ -105,6 +109,8 @@ struct RawSettings {
     static_web_apps: Option<bool>,
     graph_max_attempts: Option<u32>,
     graph_proxy_blocklist: Option<StringListSource>,
+    all_tenants_budget_seconds: Option<u64>,
+    all_tenants_concurrency: Option<usize>,
     demo_sim_bind: Option<String>,
     demo_seed: Option<u64>,
     demo_v2_tokens: Option<bool>,
@@ -266,6 +272,10 @@ impl Settings {
             static_web_apps: raw.static_web_apps.unwrap_or(false),
             graph_max_attempts: raw.graph_max_attempts.unwrap_or(4).clamp(1, 10),
             graph_proxy_blocklist,
+            all_tenants_budget: std::time::Duration::from_secs(
+                raw.all_tenants_budget_seconds.unwrap_or(50).clamp(1, 600),
+            ),
+            all_tenants_concurrency: raw.all_tenants_concurrency.unwrap_or(16).clamp(1, 256),
             demo,
         };
         if mode == Mode::Production {

@@ -217,14 +217,23 @@ pub fn check_next_link(
     Ok((version, path_and_query))
 }
 
-/// Reads a Graph path for one tenant. Every row gets `Tenant` (the name the caller used) and
-/// `CippStatus: "Good"`.
-pub async fn list_graph_request(
+/// A request checked and built, ready to send.
+pub struct PreparedRequest {
+    /// The query after `%token%` substitution and CIPP's adjustments.
+    pub query: GraphRequestQuery,
+    pub version: GraphVersion,
+    pub path: String,
+    pub metadata: Map<String, Value>,
+}
+
+/// Substitutes placeholders, applies the guard to `Endpoint`, `$expand` and `nextLink`, and
+/// builds the path and the echoed `Metadata`. Nothing is sent.
+pub fn prepare(
     graph: &GraphClient,
     guard: &ProxyGuard,
     placeholders: &TenantPlaceholders,
     query: &GraphRequestQuery,
-) -> Result<GraphRequestAnswer, UserError> {
+) -> Result<PreparedRequest, UserError> {
     let mut query = query.clone();
     query.endpoint = placeholders.apply(&query.endpoint);
     for value in query.odata.values_mut() {
@@ -263,16 +272,6 @@ pub async fn list_graph_request(
         version = link_version;
         path = link_path;
     }
-    // CIPP always sends ConsistencyLevel for single-tenant reads, so advanced queries work.
-    let headers = [("ConsistencyLevel", "eventual")];
-    let graph_failed = |error: cipp_graph::GraphError| UserError::GraphRequest {
-        message: format!(
-            "Graph Error: {} - Endpoint: {}",
-            normalize_message(&error.to_string_for_cipp()),
-            query.endpoint
-        ),
-        source: Some(Box::new(error)),
-    };
     let mut metadata = Map::new();
     metadata.insert("Endpoint".into(), json!(query.endpoint));
     metadata.insert("Parameters".into(), json!(query.odata));
@@ -286,6 +285,86 @@ pub async fn list_graph_request(
     if query.manual_pagination {
         metadata.insert("ManualPagination".into(), json!(true));
     }
+    Ok(PreparedRequest {
+        query,
+        version,
+        path,
+        metadata,
+    })
+}
+
+/// CIPP always sends ConsistencyLevel for single-tenant reads, so advanced queries work.
+const HEADERS: [(&str, &str); 1] = [("ConsistencyLevel", "eventual")];
+
+fn graph_failed(endpoint: &str, error: cipp_graph::GraphError) -> UserError {
+    UserError::GraphRequest {
+        message: format!(
+            "Graph Error: {} - Endpoint: {endpoint}",
+            normalize_message(&error.to_string_for_cipp())
+        ),
+        source: Some(Box::new(error)),
+    }
+}
+
+/// Whether a prepared request reads every page and needs nothing but the rows: then it can be
+/// streamed page by page with [`graph_request_pages`].
+pub fn streams_pages(prepared: &PreparedRequest) -> bool {
+    let q = &prepared.query;
+    !(q.count_only
+        || q.list_properties
+        || q.no_pagination
+        || q.manual_pagination
+        || q.sort.is_some())
+}
+
+/// Every page of a prepared request, rows tagged with `Tenant` and `CippStatus`.
+pub fn graph_request_pages(
+    graph: &GraphClient,
+    placeholders: &TenantPlaceholders,
+    prepared: &PreparedRequest,
+) -> impl futures::Stream<Item = Result<Vec<Value>, UserError>> + 'static {
+    let graph = graph.clone();
+    let placeholders = placeholders.clone();
+    let query = prepared.query.clone();
+    let endpoint = query.endpoint.clone();
+    graph
+        .pages(
+            &placeholders.tenant_id,
+            prepared.version,
+            &prepared.path,
+            &HEADERS,
+        )
+        .then(move |page| {
+            let (graph, placeholders, query, endpoint) = (
+                graph.clone(),
+                placeholders.clone(),
+                query.clone(),
+                endpoint.clone(),
+            );
+            async move {
+                let page = page.map_err(|e| graph_failed(&endpoint, e))?;
+                let answer = finish(page.items, Map::new(), &placeholders, &query, &graph).await?;
+                Ok(answer.results)
+            }
+        })
+}
+
+/// Reads a Graph path for one tenant, all at once. Every row gets `Tenant` (the name the caller
+/// used) and `CippStatus: "Good"`.
+pub async fn list_graph_request(
+    graph: &GraphClient,
+    guard: &ProxyGuard,
+    placeholders: &TenantPlaceholders,
+    query: &GraphRequestQuery,
+) -> Result<GraphRequestAnswer, UserError> {
+    let PreparedRequest {
+        query,
+        version,
+        path,
+        mut metadata,
+    } = prepare(graph, guard, placeholders, query)?;
+    let headers = HEADERS;
+    let graph_failed = |error| graph_failed(&query.endpoint, error);
     if query.count_only {
         metadata.insert("CountOnly".into(), json!(true));
         let body = graph

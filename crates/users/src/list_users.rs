@@ -2,6 +2,7 @@
 //! fields CIPP computes on each row.
 
 use cipp_graph::{GraphClient, GraphVersion};
+use futures::{Stream, StreamExt};
 use serde_json::{Map, Value, json};
 
 use crate::normalize::normalize_graph_error;
@@ -111,6 +112,44 @@ pub async fn list_users(
             })?,
     };
     Ok(users.into_iter().map(with_computed_fields).collect())
+}
+
+/// The users of one tenant page by page, with CIPP's computed fields and `Tenant` set to
+/// `tenant_label`: what `ListUsers` streams, for one tenant or for each of many.
+pub fn list_users_pages(
+    graph: &GraphClient,
+    tenant: &str,
+    tenant_label: &str,
+    graph_filter: Option<&str>,
+) -> impl Stream<Item = Result<Vec<Value>, UserError>> + Send + 'static {
+    let filter = query_value(graph_filter.unwrap_or_default());
+    let label = tenant_label.to_owned();
+    graph
+        .pages(
+            tenant,
+            GraphVersion::Beta,
+            &format!("users/?$top=999&$filter={filter}&$count=true&{MANAGER_EXPAND}"),
+            &[("ConsistencyLevel", "eventual")],
+        )
+        .map(move |page| match page {
+            Ok(page) => Ok(page
+                .items
+                .into_iter()
+                .map(|user| with_tenant(with_computed_fields(user), &label))
+                .collect()),
+            Err(e) => Err(match e.status() {
+                Some(400) => UserError::invalid("graphFilter", normalize_graph_error(&e)),
+                _ => failed(e),
+            }),
+        })
+}
+
+/// Adds the `Tenant` field the CIPP frontend reads on rows (CIPP's ListUsers omits it).
+pub fn with_tenant(mut row: Value, tenant_label: &str) -> Value {
+    if let Value::Object(fields) = &mut row {
+        fields.insert("Tenant".into(), Value::String(tenant_label.to_owned()));
+    }
+    row
 }
 
 fn not_found(user_id: &str, error: &cipp_graph::GraphError) -> UserError {

@@ -25,18 +25,34 @@ mod list_users;
 mod me;
 mod remove_user;
 
-/// What an operation answers: a status and a JSON body.
-#[derive(Debug)]
+/// What an operation answers: a status and a JSON body, whole or streamed.
 pub struct Reply {
     pub status: StatusCode,
-    pub body: Value,
+    pub body: ReplyBody,
+}
+
+pub enum ReplyBody {
+    Json(Value),
+    /// JSON written as it is produced, so large answers never sit in memory whole.
+    Stream(crate::streaming::JsonStream),
 }
 
 impl Reply {
     pub fn ok(body: Value) -> Self {
+        Self::with_status(StatusCode::OK, body)
+    }
+
+    pub fn with_status(status: StatusCode, body: Value) -> Self {
+        Self {
+            status,
+            body: ReplyBody::Json(body),
+        }
+    }
+
+    pub fn stream(body: crate::streaming::JsonStream) -> Self {
         Self {
             status: StatusCode::OK,
-            body,
+            body: ReplyBody::Stream(body),
         }
     }
 
@@ -116,6 +132,26 @@ impl Context {
             return Err(ApiError::forbidden(DENIED_TENANT));
         }
         Ok(TargetTenant::One(Box::new(tenant)))
+    }
+
+    /// The tenants an `AllTenants` request covers: every tenant in the caller's scope.
+    pub async fn visible_tenants(&self) -> Result<Vec<Tenant>, ApiError> {
+        let scope = self.scope();
+        Ok(self
+            .state
+            .tenants
+            .all()
+            .await?
+            .iter()
+            .filter(|t| {
+                scope.permits(&[
+                    &t.customer_id,
+                    &t.default_domain_name,
+                    &t.initial_domain_name,
+                ])
+            })
+            .cloned()
+            .collect())
     }
 
     /// The target tenant of an operation that acts on one tenant only: `AllTenants` is a 400.
