@@ -11,7 +11,9 @@
 //! `target/release/cipp-sim`; `SIM_USERS`, default 100000) and read the JSON line it prints.
 //!
 //! Options: `BENCH_SELECT` (the `$select`, default `id,userPrincipalName,displayName,mail,accountEnabled`),
-//! `BENCH_COLLECT=1` to use `get_all` (everything held at once) instead of the stream, for comparison.
+//! `BENCH_COLLECT=1` to use `get_all` (everything held at once) instead of the stream, for comparison;
+//! `BENCH_PARTNER=1` for partner (delegated) tokens, with the refresh token from the simulator's
+//! `GET /_sim/partner-refresh-token`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -97,6 +99,21 @@ fn target_from_env() -> Option<Target> {
     })
 }
 
+/// A partner refresh token from the simulator's admin API.
+async fn sim_refresh_token(target: &Target, settings: &GraphSettings) -> SecretString {
+    let ca = reqwest::Certificate::from_pem(settings.extra_ca_pem.as_deref().unwrap()).unwrap();
+    let http = reqwest::Client::builder()
+        .tls_certs_merge([ca])
+        .build()
+        .unwrap();
+    let url = format!(
+        "{}/_sim/partner-refresh-token",
+        target.base_url.trim_end_matches('/')
+    );
+    let body: Value = http.get(url).send().await.unwrap().json().await.unwrap();
+    SecretString::from(body["refresh_token"].as_str().unwrap().to_owned())
+}
+
 /// Peak resident set size of this process, in KiB (Linux).
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -124,7 +141,12 @@ async fn main() {
     );
     settings.extra_ca_pem = Some(std::fs::read(&target.ca_pem).unwrap());
     settings.request_timeout = Duration::from_secs(120);
-    let client = GraphClient::new(settings).unwrap();
+    let partner = env("BENCH_PARTNER").is_some_and(|v| v == "1");
+    let mut builder = GraphClient::builder(settings.clone());
+    if partner {
+        builder = builder.partner_refresh_token(sim_refresh_token(&target, &settings).await);
+    }
+    let client = builder.build().unwrap();
     let select = env("BENCH_SELECT")
         .unwrap_or_else(|| "id,userPrincipalName,displayName,mail,accountEnabled".to_owned());
     let query = format!("users?$top=999&$select={select}");
@@ -170,6 +192,7 @@ async fn main() {
         }
     );
     println!("tenant:          {}", target.tenant);
+    println!("tokens:          {}", client.token_mode());
     println!("users:           {users}");
     if let Some(p) = pages {
         println!("pages:           {p}");
