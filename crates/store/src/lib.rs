@@ -155,6 +155,20 @@ impl Store {
         Ok(())
     }
 
+    /// Refreshes the query planner's statistics (PostgreSQL `ANALYZE`, SQLite
+    /// `PRAGMA optimize`). Autovacuum does this eventually; call it after bulk loads or a
+    /// large retention delete so filtered `ListLogs` queries keep using the time index.
+    pub async fn optimize(&self) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Sqlite(p) => sqlx::query("PRAGMA optimize")
+                .execute(p)
+                .await
+                .map(|_| ())?,
+            Pool::Postgres(p) => sqlx::query("ANALYZE").execute(p).await.map(|_| ())?,
+        }
+        Ok(())
+    }
+
     /// Closes the pool, waiting for connections to be returned (SQLite then checkpoints the WAL).
     pub async fn close(&self) {
         on_pool!(self, p => p.close().await);
@@ -206,9 +220,11 @@ async fn connect_sqlite(path: PathBuf, options: &StoreOptions) -> Result<Store, 
         })?;
     // SQLite has no migration lock: if another process migrated between our check and our
     // write, our attempt fails on "table exists"; a second run then sees it applied.
-    if migrator(Backend::Sqlite).run(&pool).await.is_err() {
+    if let Err(first) = migrator(Backend::Sqlite).run(&pool).await {
+        tracing::debug!(error = %first, "SQLite migration raced another process; retrying");
         migrator(Backend::Sqlite).run(&pool).await?;
     }
+    tracing::info!(path = %path.display(), "state store ready (SQLite)");
     Ok(Store {
         pool: Pool::Sqlite(pool),
     })
@@ -236,7 +252,11 @@ async fn connect_postgres(url: &str, options: &StoreOptions) -> Result<Store, St
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(connect)
         .await
-        .map_err(|source| StoreError::Connect { target, source })?;
+        .map_err(|source| StoreError::Connect {
+            target: target.clone(),
+            source,
+        })?;
+    tracing::info!(database = %target, "state store ready (PostgreSQL)");
     Ok(Store {
         pool: Pool::Postgres(pool),
     })
