@@ -129,7 +129,7 @@ impl Store {
     /// Like [`Store::connect`] with explicit pool size and PostgreSQL schema.
     pub async fn connect_with(options: &StoreOptions) -> Result<Store, StoreError> {
         let url = options.url.trim();
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        if is_postgres_url(url) {
             connect_postgres(url, options).await
         } else if url.contains("://") && !url.starts_with("sqlite://") {
             Err(StoreError::InvalidUrl(format!(
@@ -307,7 +307,7 @@ fn migrator(backend: Backend) -> Migrator {
     Migrator::with_migrations(migrations)
 }
 
-/// Exposed for tests and tools that want to check a path before connecting.
+/// Whether [`Store::connect`] would treat `url` as PostgreSQL (otherwise SQLite).
 pub fn is_postgres_url(url: &str) -> bool {
     let url = url.trim();
     url.starts_with("postgres://") || url.starts_with("postgresql://")
