@@ -180,6 +180,27 @@ impl GraphClient {
         Ok(decode_body(&reply)?.unwrap_or(Value::Null))
     }
 
+    /// One GET of a non-JSON resource (a photo's `$value`): the body bytes and the answer's
+    /// `Content-Type`. Sends `Accept: */*` unless the caller gives an `Accept` header.
+    pub async fn get_bytes(
+        &self,
+        tenant: &str,
+        version: GraphVersion,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<(Vec<u8>, Option<String>), GraphError> {
+        let url = self.graph_url(version, path_and_query)?;
+        let mut all: Vec<(&str, &str)> = vec![("Accept", "*/*")];
+        all.extend_from_slice(headers);
+        let reply = self.execute(tenant, Method::GET, url, None, &all).await?;
+        let content_type = reply
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Ok((reply.body, content_type))
+    }
+
     /// GET following every `@odata.nextLink`: the `value` items of all pages, or the single
     /// object when the body is not a collection.
     pub async fn get_all(
