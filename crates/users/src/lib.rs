@@ -5,6 +5,7 @@
 //! returns either the value CIPP answers with or a [`UserError`] carrying CIPP's message text.
 //! The API crate maps these to status codes; nothing here knows about HTTP frameworks or status codes.
 
+pub mod deleted_items;
 pub mod disable_user;
 pub mod error;
 pub mod graph_proxy_guard;
@@ -13,10 +14,18 @@ pub mod licences;
 pub mod list_users;
 pub mod normalize;
 pub mod password;
+pub mod per_user_mfa;
+pub(crate) mod read_support;
 pub mod remove_user;
 pub mod reset_password;
 pub mod revoke_sessions;
+pub mod sign_in_logs;
 pub mod tenants;
+pub mod user_ca_policies;
+pub mod user_counts;
+pub mod user_devices;
+pub mod user_groups;
+pub mod user_photo;
 
 pub use error::UserError;
 pub use tenants::Tenant;
