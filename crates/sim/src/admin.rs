@@ -159,6 +159,7 @@ fn add_tenants(sim: &Sim, body: &[u8]) -> HttpResponse {
     let mut registry = sim.registry.write();
     let mut rows = Vec::new();
     for tenant in made {
+        crate::seed_reads::enrich_tenant(sim.seed, &tenant);
         rows.push(tenant_row(&tenant.info()));
         registry.add(tenant, false);
     }

@@ -28,6 +28,7 @@ mod graph;
 mod http;
 mod keys;
 mod seed;
+mod seed_reads;
 mod state;
 mod tls;
 mod tokens;
@@ -191,6 +192,12 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
     let inactive_tenants = vec![former.info()];
     registry.add(former, false);
     registry.next_customer_index = customers + 1;
+    if let Some(partner) = &registry.partner {
+        seed_reads::enrich_tenant(config.seed, partner);
+    }
+    for tenant in &registry.customers {
+        seed_reads::enrich_tenant(config.seed, tenant);
+    }
     let tenants: Vec<TenantInfo> = registry
         .customers
         .iter()
@@ -219,6 +226,7 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         refresh_tokens: Mutex::new(HashMap::new()),
         partner_admin_id: admin_id,
         partner_admin_upn: admin_upn,
+        reads: Default::default(),
     });
 
     let data = web::Data::new(Arc::clone(&sim));

@@ -294,6 +294,8 @@ pub(crate) struct Sim {
     /// The partner admin on whose behalf delegated (refresh-token) grants act.
     pub partner_admin_id: String,
     pub partner_admin_upn: String,
+    /// Groups, roles, devices, policies, methods and photos, built per tenant on first use.
+    pub reads: crate::seed_reads::ReadStore,
 }
 
 impl Sim {

@@ -103,6 +103,8 @@ pub(crate) static PROPS: &[Prop] = &[
     p("usageLocation", Str, Always, false),
     p("userPrincipalName", Str, Cloud, true),
     p("userType", Str, Always, false),
+    // Last, so the indices above stay put; written through authentication/requirements.
+    p("perUserMfaState", Str, No, false),
 ];
 
 /// Declared on microsoft.graph.user but not simulated: `$select` accepts them and answers null.

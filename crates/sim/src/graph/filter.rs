@@ -33,6 +33,8 @@ pub(crate) enum Operand {
     Prop(usize),
     /// The lambda variable itself (`x`) or one of its members (`x/skuId`).
     Var(Option<String>),
+    /// The item count of a collection property (`assignedLicenses/$count`, advanced mode only).
+    Count(usize),
 }
 
 #[derive(Debug, Clone)]
@@ -282,6 +284,15 @@ impl Parser<'_> {
             let Some(Tok::Word(func)) = self.next() else {
                 return Err(self.syntax("member expected"));
             };
+            if func == "$count"
+                && matches!(
+                    PROPS.get(index).map(|p| p.kind),
+                    Some(Kind::StrList | Kind::Json)
+                )
+            {
+                self.needs.advanced.get_or_insert("$count");
+                return Ok(PathOrAny::Operand(Operand::Count(index)));
+            }
             if !func.eq_ignore_ascii_case("any") {
                 return Err(FilterError::Unsupported(format!(
                     "Unsupported or invalid query filter clause specified for property '{}' of resource 'User'.",
@@ -433,6 +444,7 @@ fn lit_matches(value: &Value, op: Op, lit: &Lit) -> bool {
 fn operand_value<'v>(operand: &Operand, user: &'v User, item: Option<&'v Value>) -> Value {
     match operand {
         Operand::Prop(i) => user.get(*i).clone(),
+        Operand::Count(i) => Value::from(user.get(*i).as_array().map_or(0, Vec::len)),
         Operand::Var(None) => item.cloned().unwrap_or(Value::Null),
         Operand::Var(Some(member)) => item
             .and_then(|v| v.get(member.as_str()))
@@ -555,6 +567,15 @@ mod tests {
         assert!(!matches(
             "assignedLicenses/any(x:x/skuId eq cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46)"
         ));
+    }
+
+    #[test]
+    fn collection_counts_compare_as_numbers_in_advanced_mode() {
+        assert!(matches("assignedLicenses/$count ne 0"));
+        assert!(matches("assignedLicenses/$count eq 1"));
+        assert!(!matches("proxyAddresses/$count gt 1"));
+        let (_, needs) = parse("assignedLicenses/$count eq 0").unwrap().unwrap();
+        assert!(needs.advanced.is_some());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Microsoft Graph (`/v1.0/…` and `/beta/…`): envelope, errors and routing.
 
 mod directory;
+mod reads;
 pub(crate) mod filter;
 mod users;
 
@@ -218,6 +219,9 @@ pub(crate) fn dispatch(
 ) -> Result<HttpResponse, GraphError> {
     let segs = segments(rest);
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
+    if let Some(answer) = reads::dispatch(ctx, method, &s) {
+        return answer;
+    }
     let not_allowed = || {
         GraphError::new(
             405,
