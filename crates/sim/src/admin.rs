@@ -39,6 +39,25 @@ pub(crate) fn handle(sim: &Sim, method: &str, path: &str, body: &[u8]) -> HttpRe
                 not_found(format!("no fault '{id}'"))
             }
         }
+        ("GET", ["exchange"]) => HttpResponse::Ok()
+            .json(json!({"error_format": crate::exchange::error_format(sim).name()})),
+        ("PUT" | "POST", ["exchange"]) => {
+            let body: Value = match serde_json::from_slice(body) {
+                Ok(v) => v,
+                Err(e) => return bad(e),
+            };
+            let Some(format) = body
+                .get("error_format")
+                .and_then(Value::as_str)
+                .and_then(crate::exchange::ErrorFormat::parse)
+            else {
+                return bad(
+                    "error_format must be one of pipe, json, innererror, innererror-camel, message",
+                );
+            };
+            *sim.exo_error_format.lock() = format;
+            HttpResponse::Ok().json(json!({"error_format": format.name()}))
+        }
         ("GET", ["stats"]) => stats(sim),
         ("DELETE", ["stats"]) => {
             sim.stats.lock().clear();

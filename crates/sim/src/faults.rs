@@ -6,6 +6,34 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
 
+/// The body of `POST /_sim/faults`. A fault matches requests whose path starts with `path`
+/// (for `$batch` items: the inner path as if sent alone, e.g. `/v1.0/users/x`), optionally
+/// only for one `method` and one `tenant` (id or any domain; for Graph the token's `tid`, for
+/// token routes and Exchange the tenant in the URL). What it does when it fires:
+///
+/// - `status`: answer with that status and the route's own error body: Graph's
+///   `{"error": {code, message, innerError}}` (429 `TooManyRequests`, 503
+///   `serviceNotAvailable`, 504 `GatewayTimeout`, ...), Entra's `{error, error_description,
+///   error_codes, ...}` on token and discovery routes, Exchange's nested error on `/adminapi`.
+///   Inside a Graph `$batch` the item gets the status and the batch itself stays 200.
+/// - `retry_after`: a number of seconds (integer or fractional) sent as `Retry-After` with
+///   the forced status (in the item's `headers` inside a batch); leave it out for none.
+/// - `latency_ms`: delay before answering (adds up across matching faults).
+/// - `drop: true`: close the connection without any answer (every request in flight on that
+///   connection fails too, as with a real connection reset).
+/// - `malformed: true`: answer 200 with `Content-Type: application/json` and a JSON body
+///   cut off half way (the real answer truncated; a fixed fragment when it had no body).
+/// - `aadsts: <code>`: on token routes only, Entra's error for that AADSTS code with Entra's
+///   status (65001 consent → 400 `invalid_grant`, 700082 expired refresh token → 400
+///   `invalid_grant`, 53003 blocked by Conditional Access → 400 `invalid_grant`, 7000215 bad
+///   secret → 401 `invalid_client`, 90002 unknown tenant → 400 `invalid_tenant`, 50076 MFA
+///   required, 50057 disabled account, 700016 app not in tenant, 90055 throttled → 429, ...;
+///   other codes → 400 `invalid_request`). Ignored on other routes.
+/// - `rate` (0..1, default 1) fires it for that share of matching requests, drawn from the
+///   seeded generator; `count` limits how many times it fires in total.
+///
+/// A fault needs at least one of `status`, `latency_ms`, `drop`, `malformed` or `aadsts`.
+/// When several faults match, latencies add up and the first one with an action wins.
 #[derive(Debug, Deserialize)]
 pub(crate) struct FaultSpec {
     pub path: String,
@@ -23,6 +51,21 @@ pub(crate) struct FaultSpec {
     pub retry_after: Option<serde_json::Number>,
     #[serde(default)]
     pub latency_ms: Option<u64>,
+    #[serde(default)]
+    pub drop: bool,
+    #[serde(default)]
+    pub malformed: bool,
+    #[serde(default)]
+    pub aadsts: Option<u32>,
+}
+
+/// What a firing fault does instead of the normal answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
+    Status(u16),
+    Drop,
+    Malformed,
+    Aadsts(u32),
 }
 
 struct Fault {
@@ -31,7 +74,7 @@ struct Fault {
     method: Option<String>,
     /// Tenant id when the spec named a known tenant, else the raw lower-cased value.
     tenant: Option<String>,
-    status: Option<u16>,
+    action: Option<Action>,
     rate: f64,
     remaining: Option<u64>,
     retry_after: Option<String>,
@@ -42,7 +85,7 @@ struct Fault {
 #[derive(Debug, Default)]
 pub(crate) struct Firing {
     pub latency_ms: u64,
-    pub status: Option<u16>,
+    pub action: Option<Action>,
     pub retry_after: Option<String>,
 }
 
@@ -66,8 +109,20 @@ impl FaultSet {
         if !(0.0..=1.0).contains(&rate) {
             return Err("rate must be between 0 and 1".to_owned());
         }
-        if spec.status.is_none() && spec.latency_ms.is_none() {
-            return Err("a fault needs a status, a latency_ms, or both".to_owned());
+        let actions = [
+            spec.status.is_some(),
+            spec.drop,
+            spec.malformed,
+            spec.aadsts.is_some(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
+        if actions > 1 {
+            return Err("a fault takes only one of status, drop, malformed and aadsts".to_owned());
+        }
+        if actions == 0 && spec.latency_ms.is_none() {
+            return Err("a fault needs a status, drop, malformed, aadsts or latency_ms".to_owned());
         }
         if let Some(status) = spec.status
             && !(100..=599).contains(&status)
@@ -81,7 +136,13 @@ impl FaultSet {
             path: spec.path,
             method: spec.method.map(|m| m.to_ascii_uppercase()),
             tenant: tenant_id.or(spec.tenant.map(|t| t.to_ascii_lowercase())),
-            status: spec.status,
+            action: match (spec.status, spec.drop, spec.malformed, spec.aadsts) {
+                (Some(status), ..) => Some(Action::Status(status)),
+                (_, true, ..) => Some(Action::Drop),
+                (_, _, true, _) => Some(Action::Malformed),
+                (.., Some(code)) => Some(Action::Aadsts(code)),
+                _ => None,
+            },
             rate,
             remaining: spec.count,
             retry_after: spec.retry_after.map(|n| n.to_string()),
@@ -100,12 +161,12 @@ impl FaultSet {
         self.faults.len() != before
     }
 
-    /// Decides the faults for a request. Latencies add up; the first firing status wins.
+    /// Decides the faults for a request. Latencies add up; the first firing action wins.
     pub fn check(&mut self, method: &str, path: &str, tenant: Option<&str>) -> Firing {
         let mut firing = Firing::default();
         let tenant = tenant.map(str::to_ascii_lowercase);
         for fault in &mut self.faults {
-            if firing.status.is_some() && fault.status.is_some() {
+            if firing.action.is_some() && fault.action.is_some() {
                 continue;
             }
             if !path.starts_with(&fault.path) || fault.remaining == Some(0) {
@@ -128,8 +189,8 @@ impl FaultSet {
                 *left -= 1;
             }
             firing.latency_ms += fault.latency_ms;
-            if let Some(status) = fault.status {
-                firing.status = Some(status);
+            if let Some(action) = fault.action {
+                firing.action = Some(action);
                 firing.retry_after = fault.retry_after.clone();
             }
         }

@@ -1,28 +1,46 @@
 //! The single entry point: classify the path, apply faults, dispatch, and record stats.
 //!
 //! One handler instead of actix route tables, because Graph paths (`users('x')`, `$count`,
-//! trailing slashes, `%23` in UPNs) are easier to match after our own decoding.
+//! trailing slashes, `%23` in UPNs) are easier to match after our own decoding. The same
+//! pipeline ([`serve`]) runs for requests off the wire and for the items of a `$batch`.
 
+use std::any::Any;
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::body::MessageBody;
+use actix_web::dev::Extensions;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use crate::faults::{Action, Firing};
 use crate::graph::{self, Ctx, GraphError};
 use crate::state::{Sim, StatKey, Tenant};
 use crate::tokens;
 
-enum Route<'p> {
-    Graph { version: &'p str, rest: &'p str },
+pub(crate) enum Route<'p> {
+    Graph {
+        version: &'p str,
+        rest: &'p str,
+    },
+    Exchange {
+        version: &'p str,
+        tenant: &'p str,
+        rest: &'p str,
+    },
     Token(&'p str),
     OpenIdV2(&'p str),
     OpenIdV1(&'p str),
-    Keys { tenant: &'p str, v2: bool },
+    Keys {
+        tenant: &'p str,
+        v2: bool,
+    },
     Unknown,
 }
 
-fn classify(path: &str) -> Route<'_> {
+pub(crate) fn classify(path: &str) -> Route<'_> {
     let trimmed = path.trim_start_matches('/');
     let (first, rest) = trimmed.split_once('/').unwrap_or((trimmed, ""));
     if first == "v1.0" || first == "beta" {
@@ -30,6 +48,20 @@ fn classify(path: &str) -> Route<'_> {
             version: first,
             rest,
         };
+    }
+    if first == "adminapi" {
+        let mut parts = rest.splitn(3, '/');
+        let version = parts.next().unwrap_or("");
+        let tenant = parts.next().unwrap_or("");
+        let rest = parts.next().unwrap_or("");
+        if (version == "beta" || version == "v1.0") && !tenant.is_empty() {
+            return Route::Exchange {
+                version,
+                tenant,
+                rest,
+            };
+        }
+        return Route::Unknown;
     }
     match rest.trim_end_matches('/') {
         "oauth2/v2.0/token" => Route::Token(first),
@@ -47,8 +79,62 @@ fn classify(path: &str) -> Route<'_> {
     }
 }
 
-fn header<'r>(req: &'r HttpRequest, name: &str) -> Option<&'r str> {
-    req.headers().get(name).and_then(|v| v.to_str().ok())
+/// Request headers, from the wire or from a `$batch` item.
+pub(crate) enum Headers<'a> {
+    Http(&'a HeaderMap),
+    List(&'a [(String, String)]),
+}
+
+impl Headers<'_> {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        match self {
+            Headers::Http(map) => map.get(name).and_then(|v| v.to_str().ok()),
+            Headers::List(list) => list
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str()),
+        }
+    }
+}
+
+/// One request as the pipeline sees it.
+pub(crate) struct Inbound<'a> {
+    pub method: &'a str,
+    /// The path as received (still percent-encoded), without the query.
+    pub path: &'a str,
+    pub query: &'a str,
+    pub headers: Headers<'a>,
+    pub body: &'a [u8],
+}
+
+/// What the pipeline decided: an answer, or closing the connection without one.
+pub(crate) enum Outcome {
+    Reply(HttpResponse),
+    Drop,
+}
+
+/// A duplicate of the connection's socket, so a `drop` fault can shut it down.
+struct ConnSocket(Arc<OwnedFd>);
+
+/// Registered with `HttpServer::on_connect`: remembers each TLS connection's socket.
+pub(crate) fn on_connect(conn: &dyn Any, ext: &mut Extensions) {
+    type Tls = actix_tls::accept::rustls_0_23::TlsStream<tokio::net::TcpStream>;
+    if let Some(tls) = conn.downcast_ref::<Tls>()
+        && let Ok(fd) = tls.get_ref().0.as_fd().try_clone_to_owned()
+    {
+        ext.insert(ConnSocket(Arc::new(fd)));
+    }
+}
+
+/// Shuts the socket down in both directions: the client sees the connection close with no
+/// answer (and no TLS close_notify), the way a crashed proxy or a reset looks.
+fn drop_connection(req: &HttpRequest) {
+    if let Some(sock) = req.conn_data::<ConnSocket>()
+        && let Ok(fd) = sock.0.try_clone()
+    {
+        let stream = std::net::TcpStream::from(fd);
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+    }
 }
 
 pub(crate) async fn entry(
@@ -57,14 +143,36 @@ pub(crate) async fn entry(
     sim: web::Data<Arc<Sim>>,
 ) -> HttpResponse {
     let sim: &Sim = sim.get_ref();
-    let method = req.method().as_str().to_owned();
-    let path = req.path().to_owned();
+    let method = req.method().as_str();
+    let path = req.path();
     if path == "/_sim" || path.starts_with("/_sim/") {
-        return crate::admin::handle(sim, &method, &path, &body);
+        return crate::admin::handle(sim, method, path, &body);
     }
-    let route = classify(&path);
+    let inbound = Inbound {
+        method,
+        path,
+        query: req.query_string(),
+        headers: Headers::Http(req.headers()),
+        body: &body,
+    };
+    match serve(sim, &inbound, true).await {
+        Outcome::Reply(resp) => resp,
+        Outcome::Drop => {
+            drop_connection(&req);
+            // Never reaches the client: the socket is already shut down.
+            HttpResponse::build(StatusCode::BAD_GATEWAY).finish()
+        }
+    }
+}
+
+/// Route, faults, dispatch and stats for one request. `$batch` is only served when
+/// `allow_batch` (batches do not nest).
+pub(crate) async fn serve(sim: &Sim, inb: &Inbound<'_>, allow_batch: bool) -> Outcome {
+    let route = classify(inb.path);
     let request_id = uuid::Uuid::new_v4().to_string();
-    let client_request_id = header(&req, "client-request-id")
+    let client_request_id = inb
+        .headers
+        .get("client-request-id")
         .map(str::to_owned)
         .unwrap_or_else(|| request_id.clone());
 
@@ -73,7 +181,7 @@ pub(crate) async fn entry(
     let mut url_tenant: Option<Arc<Tenant>> = None;
     let stat_tenant: Option<String> = match &route {
         Route::Graph { .. } => {
-            let auth = tokens::validate_graph(sim, header(&req, "authorization"));
+            let auth = tokens::validate_graph(sim, inb.headers.get("authorization"));
             let tid = auth
                 .as_ref()
                 .ok()
@@ -91,6 +199,14 @@ pub(crate) async fn entry(
                     .map_or_else(|| (*raw).to_owned(), |t| t.id.clone()),
             )
         }
+        Route::Exchange { tenant: raw, .. } => {
+            url_tenant = sim.resolve_tenant(raw);
+            Some(
+                url_tenant
+                    .as_ref()
+                    .map_or_else(|| (*raw).to_owned(), |t| t.id.clone()),
+            )
+        }
         Route::OpenIdV1(raw) | Route::OpenIdV2(raw) | Route::Keys { tenant: raw, .. } => {
             url_tenant = sim.resolve_tenant(raw);
             url_tenant.as_ref().map(|t| t.id.clone())
@@ -101,77 +217,171 @@ pub(crate) async fn entry(
     let firing = sim
         .faults
         .lock()
-        .check(&method, &path, stat_tenant.as_deref());
+        .check(inb.method, inb.path, stat_tenant.as_deref());
     if firing.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(firing.latency_ms)).await;
     }
 
-    let mut resp = if let Some(status) = firing.status {
-        match &route {
-            Route::Token(_) | Route::OpenIdV1(_) | Route::OpenIdV2(_) | Route::Keys { .. } => {
-                let mut r = tokens::fault_error(status).response();
-                if let Some(ra) = &firing.retry_after
-                    && let Ok(v) = HeaderValue::from_str(ra)
-                {
-                    r.headers_mut()
-                        .insert(actix_web::http::header::RETRY_AFTER, v);
-                }
-                r
-            }
-            _ => graph::error_response(
-                &graph::fault_error(status),
-                &request_id,
-                &client_request_id,
-                firing.retry_after.as_deref(),
-            ),
+    let is_graph = matches!(route, Route::Graph { .. });
+    let outcome = match firing.action {
+        Some(Action::Drop) => Outcome::Drop,
+        Some(Action::Status(status)) => Outcome::Reply(forced_status(
+            &route,
+            status,
+            &firing,
+            &request_id,
+            &client_request_id,
+        )),
+        Some(Action::Aadsts(code)) if matches!(route, Route::Token(_)) => {
+            Outcome::Reply(tokens::aadsts_error(code).response())
         }
-    } else {
-        match route {
-            Route::Graph { version, rest } => {
-                let auth = graph_auth.unwrap_or(Err("Access token is empty."));
-                graph_request(sim, &req, &body, version, rest, auth, &request_id, &client_request_id)
-            }
-            Route::Token(raw) => {
-                if method == "POST" {
-                    tokens::token(sim, url_tenant, raw, &body)
+        action => {
+            let outcome = match route {
+                Route::Graph { version, rest }
+                    if allow_batch
+                        && rest.trim_end_matches('/') == "$batch"
+                        && inb.method == "POST" =>
+                {
+                    match graph_auth.unwrap_or(Err("Access token is empty.")) {
+                        Ok(_) => Box::pin(crate::batch::run(sim, inb, version)).await,
+                        Err(msg) => Outcome::Reply(graph::error_response(
+                            &GraphError::new(401, "InvalidAuthenticationToken", msg),
+                            &request_id,
+                            &client_request_id,
+                            None,
+                        )),
+                    }
+                }
+                Route::Exchange {
+                    version,
+                    tenant,
+                    rest,
+                } => {
+                    let target = crate::exchange::Target {
+                        version,
+                        raw_tenant: tenant,
+                        rest,
+                    };
+                    Box::pin(crate::exchange::handle(
+                        sim,
+                        inb,
+                        url_tenant,
+                        &target,
+                        &request_id,
+                        allow_batch,
+                    ))
+                    .await
+                }
+                Route::Graph { version, rest } => {
+                    let auth = graph_auth.unwrap_or(Err("Access token is empty."));
+                    Outcome::Reply(graph_request(
+                        sim,
+                        inb,
+                        version,
+                        rest,
+                        auth,
+                        &request_id,
+                        &client_request_id,
+                    ))
+                }
+                Route::Token(raw) => Outcome::Reply(if inb.method == "POST" {
+                    tokens::token(sim, url_tenant, raw, inb.body)
                 } else {
                     HttpResponse::MethodNotAllowed().finish()
+                }),
+                Route::OpenIdV2(raw) => Outcome::Reply(tokens::openid_v2(sim, url_tenant, raw)),
+                Route::OpenIdV1(raw) => Outcome::Reply(tokens::openid_v1(sim, url_tenant, raw)),
+                Route::Keys { tenant, v2 } => {
+                    Outcome::Reply(tokens::jwks(sim, url_tenant, tenant, v2))
                 }
+                Route::Unknown => Outcome::Reply(HttpResponse::NotFound()
+                    .content_type("application/json")
+                    .body(r#"{"error":"not_found","error_description":"No such endpoint in the simulator."}"#)),
+            };
+            match outcome {
+                Outcome::Reply(resp) if action == Some(Action::Malformed) => {
+                    Outcome::Reply(truncate(resp))
+                }
+                other => other,
             }
-            Route::OpenIdV2(raw) => tokens::openid_v2(sim, url_tenant, raw),
-            Route::OpenIdV1(raw) => tokens::openid_v1(sim, url_tenant, raw),
-            Route::Keys { tenant, v2 } => tokens::jwks(sim, url_tenant, tenant, v2),
-            Route::Unknown => HttpResponse::NotFound()
-                .content_type("application/json")
-                .body(r#"{"error":"not_found","error_description":"No such endpoint in the simulator."}"#),
         }
     };
 
-    if matches!(classify(&path), Route::Graph { .. }) {
-        let headers = resp.headers_mut();
-        for (name, value) in [
-            ("request-id", &request_id),
-            ("client-request-id", &client_request_id),
-        ] {
-            if let Ok(v) = HeaderValue::from_str(value) {
-                headers.insert(HeaderName::from_static(name), v);
+    let status = match &outcome {
+        Outcome::Reply(resp) => resp.status().as_u16(),
+        Outcome::Drop => 0,
+    };
+    let outcome = match outcome {
+        Outcome::Reply(mut resp) if is_graph => {
+            let headers = resp.headers_mut();
+            for (name, value) in [
+                ("request-id", &request_id),
+                ("client-request-id", &client_request_id),
+            ] {
+                if let Ok(v) = HeaderValue::from_str(value) {
+                    headers.insert(HeaderName::from_static(name), v);
+                }
             }
+            Outcome::Reply(resp)
         }
-    }
+        other => other,
+    };
     sim.record(StatKey {
-        method,
-        path,
+        method: inb.method.to_owned(),
+        path: inb.path.to_owned(),
         tenant: stat_tenant,
-        status: resp.status().as_u16(),
+        status,
     });
+    outcome
+}
+
+/// The route's own error body for a status forced by a fault.
+fn forced_status(
+    route: &Route<'_>,
+    status: u16,
+    firing: &Firing,
+    request_id: &str,
+    client_request_id: &str,
+) -> HttpResponse {
+    let mut resp = match route {
+        Route::Token(_) | Route::OpenIdV1(_) | Route::OpenIdV2(_) | Route::Keys { .. } => {
+            tokens::fault_error(status).response()
+        }
+        Route::Exchange { .. } => crate::exchange::fault_response(status, request_id),
+        _ => {
+            return graph::error_response(
+                &graph::fault_error(status),
+                request_id,
+                client_request_id,
+                firing.retry_after.as_deref(),
+            );
+        }
+    };
+    if let Some(ra) = &firing.retry_after
+        && let Ok(v) = HeaderValue::from_str(ra)
+    {
+        resp.headers_mut()
+            .insert(actix_web::http::header::RETRY_AFTER, v);
+    }
     resp
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A 200 whose JSON body stops half way, as a proxy cutting a response short would leave it.
+fn truncate(resp: HttpResponse) -> HttpResponse {
+    let bytes = resp.into_body().try_into_bytes().unwrap_or_default();
+    let cut = if bytes.len() > 2 {
+        bytes.slice(..bytes.len() / 2)
+    } else {
+        web::Bytes::from_static(br#"{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#users","value":[{"id":"#)
+    };
+    HttpResponse::Ok()
+        .content_type("application/json; charset=utf-8")
+        .body(cut)
+}
+
 fn graph_request(
     sim: &Sim,
-    req: &HttpRequest,
-    body: &[u8],
+    inb: &Inbound<'_>,
     version: &str,
     rest: &str,
     auth: Result<serde_json::Value, &'static str>,
@@ -194,18 +404,19 @@ fn graph_request(
             "Access token validation failure. Invalid audience.",
         ));
     };
-    let raw_query = req.query_string();
     let ctx = Ctx {
         sim,
         tenant,
         version,
-        eventual: header(req, "consistencylevel")
+        eventual: inb
+            .headers
+            .get("consistencylevel")
             .is_some_and(|v| v.eq_ignore_ascii_case("eventual")),
-        query: graph::parse_query(raw_query),
-        raw_query,
-        body,
+        query: graph::parse_query(inb.query),
+        raw_query: inb.query,
+        body: inb.body,
     };
-    match graph::dispatch(&ctx, req.method().as_str(), rest) {
+    match graph::dispatch(&ctx, inb.method, rest) {
         Ok(r) => r,
         Err(e) => fail(e),
     }

@@ -1,28 +1,74 @@
-//! A simulated Microsoft 365 for tests and demos: the Entra token endpoint, Microsoft Graph
-//! and (later) Exchange Online, all served over loopback HTTPS from one origin.
+//! A simulated Microsoft 365 for tests, demos and benchmarks: the Entra token endpoint,
+//! Microsoft Graph and the Exchange Online admin REST API, all served over loopback HTTPS from
+//! one origin. The `cipp-sim` binary runs it in its own process (see `src/bin/cipp-sim.rs`:
+//! `--bind`, `--seed`, `--tenants`, `--users`, `--cert-dir`; one JSON line on stdout).
 //!
 //! Map of the crate:
 //! - [`start`] / [`SimConfig`] / [`SimHandle`]: this file.
 //! - `tls`: the per-start CA and the server certificate for 127.0.0.1 / localhost.
 //! - `keys`, `tokens`: token signing, the token endpoint, discovery and JWKS.
-//! - `graph`: envelope and errors (`mod.rs`), `$filter` (`filter.rs`), users, GDAP and domains.
-//! - `admin`: the `/_sim/…` test API (faults, stats, tenants, stored users).
+//! - `http`: the one pipeline (route, faults, dispatch, stats) for requests and batch items.
+//! - `graph`: envelope and errors (`mod.rs`), `$filter` (`filter.rs`), users, GDAP, domains,
+//!   `mailboxSettings` (`mailbox.rs`); `batch`: Graph JSON batching.
+//! - `exchange`: InvokeCommand, its `$batch`, cmdlets (`cmdlets.rs`) and the mailbox model
+//!   shared with Graph (`mailbox.rs`).
+//! - `admin`: the `/_sim/…` test API (faults, stats, tenants, stored users, Exchange errors).
 //! - `seed`, `state`, `user`, `faults`: deterministic data, in-memory state, fault matching.
 //!
+//! Routes (besides the admin API):
+//! - `POST /{tenant}/oauth2/v2.0/token` (client_credentials, refresh_token), discovery, JWKS.
+//!   Refresh tokens rotate: each use returns a new one and the used one stays valid (Entra's
+//!   behaviour for confidential clients) until `revokeSignInSessions`. Delegated tokens carry
+//!   `scp`, `upn`, `idtyp: "user"`; app-only tokens carry `roles`, `idtyp: "app"` (Exchange
+//!   tokens for the partner app hold `Exchange.ManageAsApp`).
+//! - Graph `/{v1.0|beta}/…`: users (list/get/patch/delete, manager, revoke, password reset),
+//!   deleted items, GDAP relationships, domains, organization,
+//!   `GET|PATCH /users/{id}/mailboxSettings`, `GET …/mailboxSettings/automaticRepliesSetting`.
+//! - `POST /{v1.0|beta}/$batch`: at most 20 items (more: 400 "Number of requests inside batch
+//!   exceeds the limit."), ids unique case-insensitively, relative `url`s, `Content-Type`
+//!   required with a `body`. Items run through the same pipeline as single requests (the
+//!   batch's token, faults matched on the item path such as `/v1.0/users/x`, stats under that
+//!   path; the batch itself counts as `/v1.0/$batch`). `dependsOn` on a failed (non-2xx) item
+//!   gives 424. Answers come back shuffled (seeded), never in request order.
+//! - `POST /adminapi/{beta|v1.0}/{tenant id or domain}/InvokeCommand` with
+//!   `{"CmdletInput": {"CmdletName", "Parameters"}}` and `X-AnchorMailbox`; an Exchange token
+//!   (`aud` `https://outlook.office365.com`) for that tenant. Answers
+//!   `{"@odata.context", "adminapi.warnings@odata.type", "@adminapi.warnings", "value": [...],
+//!   "@odata.nextLink"?}`; page size from `Prefer: odata.maxpagesize=N` (≤ 1000); the client
+//!   re-POSTs the same body to the nextLink. `?$select=A,B` trims objects. Cmdlets:
+//!   Get-Mailbox, Set-Mailbox, Enable-Mailbox (-Archive, -AutoExpandingArchive),
+//!   Get/Set-MailboxAutoReplyConfiguration, Get-InboxRule, Enable/Disable/Remove-InboxRule,
+//!   Get/Add/Remove-MailboxPermission, Get/Add/Remove-RecipientPermission, Get/Set-CASMailbox,
+//!   Get/Set-MailboxJunkEmailConfiguration, Get-MailboxStatistics, Get-OrganizationConfig,
+//!   Get-BlockedSenderAddress. Errors use Exchange's nested shapes (see `/_sim/exchange`).
+//!   Also `POST /adminapi/beta/{tenant}/$batch` (absolute InvokeCommand URLs, answers in
+//!   request order) and `GET /adminapi/beta/{tenant}/Mailbox('{id}')/Exchange.GetMailboxStatistics()`.
+//!   One mailbox, two views: addresses, names and the address-book flag are the directory
+//!   user's; auto-replies are the same state as Graph's `automaticRepliesSetting`.
+//!
 //! Admin API (no auth, same origin, not counted in stats):
-//! - `POST /_sim/faults` `{"path", "method"?, "tenant"?, "status"?, "rate"?, "count"?, "retry_after"?, "latency_ms"?}` → `{"id"}`;
-//!   `DELETE /_sim/faults`, `DELETE /_sim/faults/{id}`.
-//! - `GET /_sim/stats` → `{"requests": [{method, path, tenant, status, count}], "total"}`; `DELETE /_sim/stats`.
+//! - `POST /_sim/faults` `{"path", "method"?, "tenant"?, "status"?, "rate"?, "count"?,
+//!   "retry_after"?, "latency_ms"?, "drop"?, "malformed"?, "aadsts"?}` → `{"id"}` (see
+//!   `faults::FaultSpec` for what each does); `DELETE /_sim/faults`, `DELETE /_sim/faults/{id}`.
+//! - `GET /_sim/stats` → `{"requests": [{method, path, tenant, status, count}], "total"}`
+//!   (a dropped request counts with status 0); `DELETE /_sim/stats`.
 //! - `GET /_sim/tenants`, `POST /_sim/tenants` `{"count", "users"}` → `{"tenants": [...]}`.
 //! - `GET /_sim/partner-refresh-token` → `{"refresh_token", "client_id", "tenant_id", "user_principal_name"}`:
-//!   a delegated refresh token for the partner admin, for the `refresh_token` grant (rotated on use).
+//!   a delegated refresh token for the partner admin, for the `refresh_token` grant.
 //! - `GET /_sim/users/{tenant}/{id or upn}` → the stored user, deleted ones included.
+//! - `GET /_sim/exchange` → `{"error_format"}`; `PUT /_sim/exchange` `{"error_format": "pipe" |
+//!   "json" | "innererror" | "innererror-camel" | "message"}` picks where cmdlet error texts go:
+//!   `error.details[0].message` as `ErrorId|ExceptionType|Text` (default) or as a JSON string,
+//!   `error.innererror.internalexception.message`, the camel-cased `innerError.internalException`,
+//!   or `error.message` alone.
 //!
 //! Trusting the simulator from reqwest 0.13 (rustls): `add_root_certificate` is deprecated there;
 //! use `Client::builder().tls_certs_only([Certificate::from_pem(handle.ca_pem.as_bytes())?])`
 //! (only the simulator CA) or `.tls_certs_merge([...])` (platform roots plus the simulator CA).
 
 mod admin;
+mod batch;
+mod exchange;
 mod faults;
 mod graph;
 mod http;
@@ -222,6 +268,8 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         keys: RwLock::new(vec![key]),
         registry: RwLock::new(registry),
         faults: Mutex::new(FaultSet::new(config.seed)),
+        batch_rng: Mutex::new(seed::rng_for(config.seed ^ 0xBA7C_4000, 0)),
+        exo_error_format: Mutex::new(exchange::ErrorFormat::Pipe),
         stats: Mutex::new(HashMap::new()),
         refresh_tokens: Mutex::new(HashMap::new()),
         partner_admin_id: admin_id,
@@ -236,6 +284,7 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
             .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
             .default_service(web::to(http::entry))
     })
+    .on_connect(http::on_connect)
     .workers(2)
     .disable_signals()
     .listen_rustls_0_23(listener, tls.server_config)?

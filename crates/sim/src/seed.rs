@@ -263,6 +263,7 @@ pub(crate) fn partner_tenant(seed: u64) -> Arc<Tenant> {
         city: "Seattle",
         relationship: None,
         users: RwLock::new(UserStore::default()),
+        mailboxes: RwLock::new(std::collections::HashMap::new()),
     };
     let users = generate_users(&mut rng, &tenant, 8);
     {
@@ -341,6 +342,7 @@ pub(crate) fn customer_tenant(
         city,
         relationship: Some(relationship),
         users: RwLock::new(UserStore::default()),
+        mailboxes: RwLock::new(std::collections::HashMap::new()),
     };
     let list = generate_users(&mut rng, &tenant, users);
     {

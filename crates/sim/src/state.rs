@@ -184,6 +184,8 @@ pub(crate) struct Tenant {
     /// GDAP relationship with the partner; None for the partner tenant itself.
     pub relationship: Option<Relationship>,
     pub users: RwLock<UserStore>,
+    /// Mailboxes someone changed, by user id; untouched ones are derived on demand.
+    pub mailboxes: RwLock<HashMap<String, crate::exchange::mailbox::Mailbox>>,
 }
 
 impl Tenant {
@@ -289,6 +291,10 @@ pub(crate) struct Sim {
     pub keys: RwLock<Vec<Arc<SigningKey>>>,
     pub registry: RwLock<Registry>,
     pub faults: Mutex<FaultSet>,
+    /// Shuffles `$batch` answers; seeded so a run can be repeated.
+    pub batch_rng: Mutex<rand_chacha::ChaCha8Rng>,
+    /// How Exchange cmdlet errors are shaped (`/_sim/exchange`).
+    pub exo_error_format: Mutex<crate::exchange::ErrorFormat>,
     pub stats: Mutex<HashMap<StatKey, u64>>,
     pub refresh_tokens: Mutex<HashMap<String, RefreshGrant>>,
     /// The partner admin on whose behalf delegated (refresh-token) grants act.

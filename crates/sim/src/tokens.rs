@@ -121,6 +121,110 @@ pub(crate) fn fault_error(status: u16) -> EntraError {
     }
 }
 
+/// Entra's answer for a given AADSTS code, as forced by an `aadsts` fault.
+pub(crate) fn aadsts_error(code: u32) -> EntraError {
+    let (status, error, text): (u16, &'static str, &str) = match code {
+        65001 => (
+            400,
+            "invalid_grant",
+            "The user or administrator has not consented to use the application. Send an interactive authorization request for this user and resource.",
+        ),
+        700082 => (
+            400,
+            "invalid_grant",
+            "The refresh token has expired due to inactivity. The token was issued on 2025-09-01T00:00:00.0000000Z and was inactive for 90.00:00:00.",
+        ),
+        700084 => (
+            400,
+            "invalid_grant",
+            "The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended.",
+        ),
+        70000 => (
+            400,
+            "invalid_grant",
+            "The provided value for the 'refresh_token' is not valid. The refresh token has been revoked or has already been used.",
+        ),
+        70008 => (
+            400,
+            "invalid_grant",
+            "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.",
+        ),
+        53003 => (
+            400,
+            "invalid_grant",
+            "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.",
+        ),
+        53000 => (
+            400,
+            "invalid_grant",
+            "Device is not in required device state: compliant. Conditional Access policy requires a compliant device, and the device is not compliant.",
+        ),
+        50076 => (
+            400,
+            "invalid_grant",
+            "Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '00000003-0000-0000-c000-000000000000'.",
+        ),
+        50079 => (
+            400,
+            "invalid_grant",
+            "Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication to access '00000003-0000-0000-c000-000000000000'.",
+        ),
+        50057 => (
+            400,
+            "invalid_grant",
+            "The user account is disabled. The user object in Active Directory backing this account has been disabled. An admin can re-enable this account through PowerShell.",
+        ),
+        50126 => (
+            400,
+            "invalid_grant",
+            "Error validating credentials due to invalid username or password.",
+        ),
+        50173 => (
+            400,
+            "invalid_grant",
+            "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.",
+        ),
+        7000215 => (401, "invalid_client", "Invalid client secret provided."),
+        7000222 => (
+            401,
+            "invalid_client",
+            "The provided client secret keys for app are expired. Visit the Azure portal to create new keys for your app.",
+        ),
+        700016 => (
+            400,
+            "unauthorized_client",
+            "Application was not found in the directory. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.",
+        ),
+        90002 => (
+            400,
+            "invalid_tenant",
+            "Tenant not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.",
+        ),
+        500011 => (
+            400,
+            "invalid_resource",
+            "The resource principal was not found in the tenant.",
+        ),
+        70011 => (
+            400,
+            "invalid_scope",
+            "The provided value for the input parameter 'scope' is not valid.",
+        ),
+        90055 | 50196 => (
+            429,
+            "temporarily_unavailable",
+            "TenantThrottlingError - There are too many incoming requests. This exception is thrown for blocked tenants.",
+        ),
+        90033 => (
+            503,
+            "temporarily_unavailable",
+            "A transient error has occurred. Please try again.",
+        ),
+        _ => (400, "invalid_request", "The request is invalid."),
+    };
+    EntraError::new(status, error, code, text)
+}
+
 fn parse_form(body: &[u8]) -> Vec<(String, String)> {
     url::form_urlencoded::parse(body).into_owned().collect()
 }
@@ -349,8 +453,9 @@ fn token_inner(
                     "Invalid request. Request is malformed or invalid.",
                 ));
             }
-            // Rotation: the presented token is spent and a new one is issued.
-            let grant = sim.refresh_tokens.lock().remove(presented).ok_or_else(|| {
+            // Entra issues a new refresh token on every use but, for confidential clients,
+            // leaves the presented one valid until it expires or is revoked.
+            let grant = sim.refresh_tokens.lock().get(presented).cloned().ok_or_else(|| {
                 EntraError::new(
                     400,
                     "invalid_grant",
@@ -424,7 +529,11 @@ fn app_token(
                 "ver": "1.0",
             });
             if is_partner {
-                c["roles"] = json!(PARTNER_GRAPH_ROLES);
+                c["roles"] = if matches!(resource, Resource::Graph) {
+                    json!(PARTNER_GRAPH_ROLES)
+                } else {
+                    json!(["Exchange.ManageAsApp"])
+                };
             }
             c
         }
@@ -509,6 +618,19 @@ fn user_token(
 
 /// Validates a Graph bearer token; Err carries Graph's 401 message.
 pub(crate) fn validate_graph(sim: &Sim, header: Option<&str>) -> Result<Value, &'static str> {
+    validate(
+        sim,
+        header,
+        &[GRAPH_AUD, "00000003-0000-0000-c000-000000000000"],
+    )
+}
+
+/// Validates a bearer token for one of `audiences`; Err carries Graph-style 401 text.
+pub(crate) fn validate(
+    sim: &Sim,
+    header: Option<&str>,
+    audiences: &[&str],
+) -> Result<Value, &'static str> {
     let token = header
         .and_then(|h| {
             h.strip_prefix("Bearer ")
@@ -525,7 +647,7 @@ pub(crate) fn validate_graph(sim: &Sim, header: Option<&str>) -> Result<Value, &
         .and_then(|kid| sim.key_by_kid(kid))
         .ok_or("Access token validation failure.")?;
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-    validation.set_audience(&[GRAPH_AUD, "00000003-0000-0000-c000-000000000000"]);
+    validation.set_audience(audiences);
     validation.leeway = 0;
     validation.set_required_spec_claims(&["exp", "aud"]);
     let data =

@@ -959,8 +959,11 @@ async fn refresh_tokens_rotate_and_reach_gdap_customers() {
     assert_eq!(claims(access)["tid"], json!(h.tenants[1].customer_id));
     let (status, _) = get(&c, &url(&h, "/beta/users?$top=1"), access, false).await;
     assert_eq!(status, StatusCode::OK);
-    // The spent token no longer works.
+    // As Entra does for confidential clients, the used token stays valid.
     let resp = refresh(first, h.partner_tenant_id.clone()).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    // An unknown token is refused.
+    let resp = refresh("1.AQnot-a-token".to_owned(), h.partner_tenant_id.clone()).await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error"], json!("invalid_grant"));

@@ -1,8 +1,9 @@
 //! Microsoft Graph (`/v1.0/…` and `/beta/…`): envelope, errors and routing.
 
 mod directory;
-mod reads;
 pub(crate) mod filter;
+mod mailbox;
+mod reads;
 mod users;
 
 use std::sync::Arc;
@@ -242,6 +243,20 @@ pub(crate) fn dispatch(
             "GET" => users::get(ctx, key),
             "PATCH" => users::patch(ctx, key),
             "DELETE" => users::delete(ctx, key),
+            _ => Err(not_allowed()),
+        },
+        ["users", key, "mailboxSettings"] => match method {
+            "GET" => mailbox::get(ctx, key, None),
+            "PATCH" => mailbox::patch(ctx, key),
+            _ => Err(not_allowed()),
+        },
+        [
+            "users",
+            key,
+            "mailboxSettings",
+            sub @ "automaticRepliesSetting",
+        ] => match method {
+            "GET" => mailbox::get(ctx, key, Some(sub)),
             _ => Err(not_allowed()),
         },
         ["users", key, "manager"] => match method {
