@@ -13,6 +13,8 @@ pub struct TestApp {
     pub tenants: Vec<cipp_sim::TenantInfo>,
     pub http: Client,
     pub ca_pem_path: std::path::PathBuf,
+    /// The app's own store, to read audit rows back.
+    pub store: cipp_store::Store,
     token_url: String,
     scope: String,
     server: actix_web::dev::ServerHandle,
@@ -38,7 +40,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let sim = demo.simulator.base_url.clone();
     let ca = std::fs::read(&demo.simulator.ca_pem_path).expect("the simulator's CA file");
     let http = Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(&ca).expect("PEM"))
+        .tls_certs_merge([reqwest::Certificate::from_pem(&ca).expect("PEM")])
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
@@ -48,6 +50,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         tenants: demo.simulator.tenants.clone(),
         http,
         ca_pem_path: demo.simulator.ca_pem_path.clone(),
+        store: app.state().store.clone(),
         token_url: demo.token_url.to_string(),
         scope: demo.scope.clone(),
         server: app.server_handle(),
@@ -214,4 +217,58 @@ pub fn check_generated(relative_path: &str, markers: Option<(&str, &str)>, gener
     panic!(
         "{relative_path} is out of date with the code; run `UPDATE_GENERATED=1 cargo test` and commit the result"
     );
+}
+
+/// The correlation id an answer carries.
+pub fn correlation_id(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("x-correlation-id")
+        .and_then(|v| v.to_str().ok())
+        .expect("every answer carries x-correlation-id")
+        .to_owned()
+}
+
+/// The PostgreSQL server tests may use (`CIPP_TEST_DATABASE_URL`). Without it the test says it
+/// was skipped, unless `CIPP_REQUIRE_DATABASE_TESTS=1` (CI), which makes a skip a failure.
+pub fn postgres_url(test: &str) -> Option<String> {
+    match std::env::var("CIPP_TEST_DATABASE_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            if std::env::var("CIPP_REQUIRE_DATABASE_TESTS").is_ok_and(|v| v == "1") {
+                panic!(
+                    "{test}: CIPP_REQUIRE_DATABASE_TESTS=1 but CIPP_TEST_DATABASE_URL is not set"
+                );
+            }
+            eprintln!("SKIPPED: {test} needs PostgreSQL (set CIPP_TEST_DATABASE_URL)");
+            None
+        }
+    }
+}
+
+/// A fresh, empty database on the test server: its URL and its name (for `drop_database`).
+pub async fn fresh_database(server_url: &str) -> (String, String) {
+    use sqlx::Connection;
+    let name = format!("cipp_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(server_url)
+        .await
+        .expect("connect to the test server");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create database");
+    let mut url = url::Url::parse(server_url).expect("a URL");
+    url.set_path(&format!("/{name}"));
+    (url.to_string(), name)
+}
+
+pub async fn drop_database(server_url: &str, name: &str) {
+    use sqlx::Connection;
+    if let Ok(mut admin) = sqlx::PgConnection::connect(server_url).await {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&mut admin)
+        .await;
+    }
 }

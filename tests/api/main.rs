@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod all_tenants;
+mod audit;
 mod auth;
 mod disable_user;
 mod first_actions;
@@ -11,5 +12,8 @@ mod graph_request;
 mod helpers;
 mod list_tenants;
 mod list_users;
+mod process;
 mod registry;
+mod shell;
 mod spec;
+mod user_reads;

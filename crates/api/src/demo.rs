@@ -78,6 +78,21 @@ impl Demo {
     }
 }
 
+/// The simulator's refresh token for the partner admin, so demo mode runs in partner (GDAP)
+/// mode as production does. Without it the demo falls back to app-only tokens.
+async fn partner_refresh_token(simulator: &SimHandle) -> Option<secrecy::SecretString> {
+    let certificate = reqwest::Certificate::from_pem(simulator.ca_pem.as_bytes()).ok()?;
+    let client = reqwest::Client::builder()
+        .tls_certs_merge([certificate])
+        .build()
+        .ok()?;
+    let url = simulator.base_url.join("_sim/partner-refresh-token").ok()?;
+    let body: serde_json::Value = client.get(url).send().await.ok()?.json().await.ok()?;
+    body.get("refresh_token")
+        .and_then(serde_json::Value::as_str)
+        .map(|t| secrecy::SecretString::from(t.to_owned()))
+}
+
 /// Starts the simulator and rewrites the settings to use it.
 pub async fn start(settings: &mut Settings) -> Result<Demo, cipp_sim::SimError> {
     let mut clients: Vec<SimApp> = DEMO_CLIENTS
@@ -116,6 +131,7 @@ pub async fn start(settings: &mut Settings) -> Result<Demo, cipp_sim::SimError> 
     settings.exchange_base_url = base.clone();
     settings.api_app_id = API_APP_ID.to_owned();
     settings.extra_ca_file = Some(simulator.ca_pem_path.clone());
+    settings.partner_refresh_token = partner_refresh_token(&simulator).await;
     settings
         .api_clients
         .extend(DEMO_CLIENTS.iter().map(|c| ApiClient {

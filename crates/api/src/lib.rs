@@ -5,6 +5,7 @@
 //! caller and checks its role, [`params`] merges query and body the CIPP way, the handler in
 //! [`operations`] resolves the tenant and calls one function of the users domain crate.
 
+pub mod audit;
 pub mod auth;
 pub mod demo;
 pub mod dispatch;
@@ -13,6 +14,7 @@ pub mod fan_out;
 pub mod health;
 pub mod operations;
 pub mod params;
+pub mod refresh_tokens;
 pub mod registry;
 pub mod settings;
 pub mod spec;
@@ -22,10 +24,11 @@ pub mod tenants;
 
 use actix_web::dev::Server;
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{App, HttpServer, dev::Service, web};
+use actix_web::{App, HttpMessage, HttpServer, dev::Service, web};
 use cipp_graph::{GraphClient, GraphSettings, RetryPolicy};
 use cipp_users_domain::graph_proxy_guard::ProxyGuard;
 use futures::FutureExt;
+use secrecy::ExposeSecret;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,6 +59,8 @@ pub enum StartupError {
     Http(String),
     #[error(transparent)]
     Blocklist(#[from] cipp_users_domain::graph_proxy_guard::BlocklistError),
+    #[error("opening the store: {0}")]
+    Store(#[from] cipp_store::StoreError),
     #[error("validating tokens: {0}")]
     Tokens(#[from] auth::jwt::TokenError),
     #[error("binding {address}: {source}")]
@@ -86,7 +91,7 @@ impl Application {
             })?),
             None => None,
         };
-        let graph = GraphClient::new(GraphSettings {
+        let graph_settings = GraphSettings {
             graph_base_url: settings.graph_base_url.clone(),
             authority_host: settings.authority_host.clone(),
             client_id: settings.partner_client_id.clone(),
@@ -99,7 +104,28 @@ impl Application {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             user_agent: format!("CIPP-Users/{}", env!("CARGO_PKG_VERSION")),
-        })?;
+        };
+        let store = connect_store(&settings).await?;
+        let mut graph = GraphClient::builder(graph_settings)
+            .exchange_base_url(settings.exchange_base_url.clone())
+            .concurrency(
+                settings.graph_concurrency_per_tenant,
+                settings.graph_concurrency_overall,
+            );
+        if let Some(token) = &settings.partner_refresh_token {
+            graph = graph.partner_refresh_token(token.clone());
+        }
+        if let Some(key) = &settings.encryption_key {
+            let key = cipp_store::EncryptionKey::from_base64(key.expose_secret())?;
+            let kept = refresh_tokens::StoredRefreshToken::new(
+                store.clone(),
+                key,
+                settings.partner_refresh_token.clone(),
+                settings.mode == Mode::Demo,
+            );
+            graph = graph.refresh_token_store(Arc::new(kept));
+        }
+        let graph = graph.build()?;
         let http = http_client(extra_ca_pem.as_deref())?;
         let tokens = TokenValidator::new(
             &settings.authority_host,
@@ -122,7 +148,9 @@ impl Application {
             tenants,
             registry,
             proxy_guard,
+            store: store.clone(),
         });
+        audit::spawn_retention(store, state.settings.audit_retention_days);
         let listener = TcpListener::bind(bind).map_err(|source| StartupError::Bind {
             address: bind.to_string(),
             source,
@@ -162,6 +190,17 @@ impl Application {
     }
 }
 
+/// PostgreSQL when `CIPP_DATABASE_URL` is set, else SQLite in the data directory.
+async fn connect_store(settings: &Settings) -> Result<cipp_store::Store, StartupError> {
+    let location = match &settings.database_url {
+        Some(url) => url.expose_secret().to_owned(),
+        None => format!("sqlite://{}", settings.data_dir.join("cipp.db").display()),
+    };
+    let store = cipp_store::Store::connect(&location).await?;
+    tracing::info!(backend = ?store.backend(), "store ready");
+    Ok(store)
+}
+
 fn http_client(extra_ca_pem: Option<&[u8]>) -> Result<reqwest::Client, StartupError> {
     let mut builder = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
@@ -169,7 +208,7 @@ fn http_client(extra_ca_pem: Option<&[u8]>) -> Result<reqwest::Client, StartupEr
     if let Some(pem) = extra_ca_pem {
         let certificate = reqwest::Certificate::from_pem(pem)
             .map_err(|e| StartupError::Http(format!("the extra CA file is not PEM: {e}")))?;
-        builder = builder.add_root_certificate(certificate);
+        builder = builder.tls_certs_merge([certificate]);
     }
     builder
         .build()
@@ -187,6 +226,9 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> Result<Server, St
             // Every answer carries a correlation id that the logs of the request also carry.
             .wrap_fn(|request, service| {
                 let correlation_id = uuid::Uuid::new_v4().to_string();
+                request
+                    .extensions_mut()
+                    .insert(audit::CorrelationId(correlation_id.clone()));
                 let span = tracing::info_span!("request", correlation_id = %correlation_id, method = %request.method(), path = %request.path());
                 let response = service.call(request);
                 async move {

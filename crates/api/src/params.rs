@@ -105,13 +105,15 @@ impl Params {
         }
     }
 
-    /// The parameters with their values, for the audit log (secrets are redacted by the caller).
-    pub fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.query.iter().map(|(k, _)| k.clone()).collect();
-        if let Some(o) = self.body_object() {
-            names.extend(o.keys().cloned());
+    /// Query and body as one JSON object (the query winning), for the audit log; secrets are
+    /// redacted by the audit code, not here.
+    pub fn to_json(&self) -> Value {
+        let mut merged = self.body_object().cloned().unwrap_or_default();
+        for (key, value) in &self.query {
+            merged.retain(|k, _| !k.eq_ignore_ascii_case(key));
+            merged.insert(key.clone(), Value::String(value.clone()));
         }
-        names
+        Value::Object(merged)
     }
 }
 

@@ -66,6 +66,9 @@ pub struct Settings {
     pub partner_tenant_id: String,
     pub partner_client_id: String,
     pub partner_client_secret: SecretString,
+    /// The partner admin's refresh token (CIPP's SAM refresh token). With it, calls use delegated
+    /// GDAP tokens per customer tenant, as CIPP does; without it, app-only tokens.
+    pub partner_refresh_token: Option<SecretString>,
     pub authority_host: Url,
     pub graph_base_url: Url,
     pub exchange_base_url: Url,
@@ -74,17 +77,34 @@ pub struct Settings {
     /// A PEM file with an extra trusted root certificate (the simulator's CA in demo mode).
     pub extra_ca_file: Option<PathBuf>,
     pub data_dir: PathBuf,
+    /// PostgreSQL URL for the store (several replicas share it); unset: SQLite in `data_dir`.
+    pub database_url: Option<SecretString>,
+    /// Key (base64, 32 bytes) sealing secrets at rest, e.g. the rotated partner refresh token.
+    pub encryption_key: Option<SecretString>,
+    /// Audit rows older than this are deleted.
+    pub audit_retention_days: u32,
+    /// Also audit reads (at severity Debug).
+    pub audit_reads: bool,
+    /// Proxies whose `X-Forwarded-For` is believed: the first hop is then the caller's address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub api_clients: Vec<ApiClient>,
     pub custom_roles: Vec<CustomRole>,
     /// Static Web Apps' `x-ms-client-principal` header is trusted only when this is set.
     pub static_web_apps: bool,
     pub graph_max_attempts: u32,
+    /// Graph and Exchange requests in flight at once, per tenant and overall.
+    pub graph_concurrency_per_tenant: usize,
+    pub graph_concurrency_overall: usize,
     /// Regular expressions refusing customer-content paths in the Graph proxy; `None` is the built-in list.
     pub graph_proxy_blocklist: Option<Vec<String>>,
     /// How long an `AllTenants` request may work before unfinished tenants are reported as such.
     pub all_tenants_budget: std::time::Duration,
     /// How many tenants an `AllTenants` request works on at once.
     pub all_tenants_concurrency: usize,
+    /// Feature flags switched on or off, by flag `Id`, over CIPP's defaults (`data/FeatureFlags.json`).
+    pub feature_flags: std::collections::BTreeMap<String, bool>,
+    /// Release notes `ListGitHubReleaseNotes` serves (`[]` unless configured, so no dialog opens).
+    pub release_notes: Vec<serde_json::Value>,
     pub demo: DemoSettings,
 }
 
@@ -96,21 +116,31 @@ struct RawSettings {
     partner_tenant_id: Option<String>,
     partner_client_id: Option<String>,
     partner_client_secret: Option<String>,
+    partner_refresh_token: Option<String>,
     authority_host: Option<String>,
     graph_base_url: Option<String>,
     exchange_base_url: Option<String>,
     api_app_id: Option<String>,
     extra_ca_file: Option<String>,
     data_dir: Option<String>,
+    database_url: Option<String>,
+    encryption_key: Option<String>,
+    audit_retention_days: Option<u32>,
+    audit_reads: Option<bool>,
+    trusted_proxies: Option<StringListSource>,
     #[serde(default)]
     api_clients: Option<ApiClientsSource>,
     #[serde(default)]
     custom_roles: Option<CustomRolesSource>,
     static_web_apps: Option<bool>,
     graph_max_attempts: Option<u32>,
+    graph_concurrency_per_tenant: Option<usize>,
+    graph_concurrency_overall: Option<usize>,
     graph_proxy_blocklist: Option<StringListSource>,
     all_tenants_budget_seconds: Option<u64>,
     all_tenants_concurrency: Option<usize>,
+    feature_flags: Option<FlagsSource>,
+    release_notes: Option<NotesSource>,
     demo_sim_bind: Option<String>,
     demo_seed: Option<u64>,
     demo_v2_tokens: Option<bool>,
@@ -123,6 +153,20 @@ struct RawSettings {
 #[serde(untagged)]
 enum ApiClientsSource {
     List(Vec<ApiClient>),
+    Json(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum FlagsSource {
+    Map(std::collections::BTreeMap<String, bool>),
+    Json(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum NotesSource {
+    List(Vec<serde_json::Value>),
     Json(String),
 }
 
@@ -221,6 +265,67 @@ impl Settings {
             cipp_users_domain::graph_proxy_guard::ProxyGuard::new(patterns)
                 .map_err(|e| invalid("CIPP_GRAPH_PROXY_BLOCKLIST", e.to_string()))?;
         }
+        let feature_flags = match raw.feature_flags {
+            None => Default::default(),
+            Some(FlagsSource::Map(map)) => map,
+            Some(FlagsSource::Json(text)) => serde_json::from_str(&text).map_err(|e| {
+                invalid(
+                    "CIPP_FEATURE_FLAGS",
+                    format!("not a JSON object of flag id to true/false: {e}"),
+                )
+            })?,
+        };
+        let release_notes = match raw.release_notes {
+            None => Vec::new(),
+            Some(NotesSource::List(list)) => list,
+            Some(NotesSource::Json(text)) => serde_json::from_str(&text).map_err(|e| {
+                invalid(
+                    "CIPP_RELEASE_NOTES",
+                    format!("not a JSON list of release notes: {e}"),
+                )
+            })?,
+        };
+        let trusted_proxies = match raw.trusted_proxies {
+            None => Vec::new(),
+            Some(StringListSource::List(list)) => list,
+            Some(StringListSource::Json(text)) if text.trim_start().starts_with('[') => {
+                serde_json::from_str(&text).map_err(|e| {
+                    invalid(
+                        "CIPP_TRUSTED_PROXIES",
+                        format!("not a JSON list of IP addresses: {e}"),
+                    )
+                })?
+            }
+            Some(StringListSource::Json(text)) => text
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+        }
+        .iter()
+        .map(|ip| {
+            ip.parse::<std::net::IpAddr>().map_err(|e| {
+                invalid(
+                    "CIPP_TRUSTED_PROXIES",
+                    format!("'{ip}' is not an IP address: {e}"),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+        let database_url = raw.database_url.filter(|u| !u.trim().is_empty());
+        if let Some(url) = &database_url
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "CIPP_DATABASE_URL",
+                "must be a postgres:// URL (leave it unset for the embedded SQLite store)",
+            ));
+        }
+        let encryption_key = raw.encryption_key.filter(|k| !k.trim().is_empty());
+        if let Some(key) = &encryption_key {
+            cipp_store::EncryptionKey::from_base64(key)
+                .map_err(|e| invalid("CIPP_ENCRYPTION_KEY", e.to_string()))?;
+        }
         let data_dir = PathBuf::from(raw.data_dir.unwrap_or_else(|| "data".into()));
         let extra_ca_file = raw.extra_ca_file.map(PathBuf::from);
         if let Some(path) = &extra_ca_file
@@ -249,6 +354,10 @@ impl Settings {
             partner_client_secret: SecretString::from(
                 raw.partner_client_secret.unwrap_or_default(),
             ),
+            partner_refresh_token: raw
+                .partner_refresh_token
+                .filter(|t| !t.trim().is_empty())
+                .map(SecretString::from),
             authority_host: url(
                 "CIPP_AUTHORITY_HOST",
                 raw.authority_host,
@@ -267,14 +376,26 @@ impl Settings {
             api_app_id: raw.api_app_id.unwrap_or_default(),
             extra_ca_file,
             data_dir,
+            database_url: database_url.map(SecretString::from),
+            encryption_key: encryption_key.map(SecretString::from),
+            audit_retention_days: raw.audit_retention_days.unwrap_or(90).max(1),
+            audit_reads: raw.audit_reads.unwrap_or(false),
+            trusted_proxies,
             api_clients,
             custom_roles,
             static_web_apps: raw.static_web_apps.unwrap_or(false),
             graph_max_attempts: raw.graph_max_attempts.unwrap_or(4).clamp(1, 10),
             graph_proxy_blocklist,
+            graph_concurrency_per_tenant: raw
+                .graph_concurrency_per_tenant
+                .unwrap_or(8)
+                .clamp(1, 256),
+            graph_concurrency_overall: raw.graph_concurrency_overall.unwrap_or(64).clamp(1, 4096),
             all_tenants_budget: std::time::Duration::from_secs(
                 raw.all_tenants_budget_seconds.unwrap_or(50).clamp(1, 600),
             ),
+            feature_flags,
+            release_notes,
             all_tenants_concurrency: raw.all_tenants_concurrency.unwrap_or(16).clamp(1, 256),
             demo,
         };

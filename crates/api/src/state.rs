@@ -17,4 +17,5 @@ pub struct AppState {
     pub tenants: TenantDirectory,
     pub registry: Arc<Registry>,
     pub proxy_guard: ProxyGuard,
+    pub store: cipp_store::Store,
 }

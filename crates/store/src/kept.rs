@@ -59,7 +59,7 @@ pub struct PasswordSettings {
     pub extra: Map<String, Value>,
 }
 
-/// CIPP's defaults when nothing was saved.
+/// CIPP's defaults when nothing was saved (`New-passwordString.ps1`: 14 characters, all four classes, `$%&*#`).
 impl Default for PasswordSettings {
     fn default() -> Self {
         Self {
@@ -69,7 +69,7 @@ impl Default for PasswordSettings {
             include_lowercase: true,
             include_digits: true,
             include_special_chars: true,
-            special_char_set: "!@#$%^&*()_+-=[]{}|;:,.<>?".into(),
+            special_char_set: "$%&*#".into(),
             extra: Map::new(),
         }
     }

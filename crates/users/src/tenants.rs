@@ -103,7 +103,7 @@ pub async fn load_tenants(
     let mut tenants: Vec<Tenant> = stream::iter(by_customer)
         .map(|(customer_id, relationship)| {
             let now = now.clone();
-            async move { tenant_row(graph, customer_id, relationship, now).await }
+            async move { tenant_row(graph, partner_tenant_id, customer_id, relationship, now).await }
         })
         .buffer_unordered(DOMAIN_READS_IN_FLIGHT)
         .filter_map(|row| async move { row })
@@ -119,6 +119,7 @@ pub async fn load_tenants(
 
 async fn tenant_row(
     graph: &GraphClient,
+    partner_tenant_id: &str,
     customer_id: String,
     relationship: Relationship,
     now: String,
@@ -161,8 +162,9 @@ async fn tenant_row(
             let path = format!(
                 "tenantRelationships/findTenantInformationByTenantId(tenantId='{customer_id}')"
             );
+            // A partner-tenant API: it answers even when the customer's own tokens fail.
             let info = graph
-                .get(&customer_id, GraphVersion::V1, &path, &[])
+                .get(partner_tenant_id, GraphVersion::V1, &path, &[])
                 .await
                 .ok()?;
             let domain = info.get("defaultDomainName")?.as_str()?.to_owned();

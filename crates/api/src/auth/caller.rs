@@ -41,14 +41,37 @@ impl Caller {
     }
 }
 
+/// The header Azure Static Web Apps adds for its signed-in users (base64 JSON).
+const CLIENT_PRINCIPAL: &str = "x-ms-client-principal";
+
 /// Validates the bearer token of a request and resolves the caller's roles. Any failure is a
 /// 401 whose reason goes to the log, not to the caller.
+///
+/// Static Web Apps mode (off unless configured): a request without a bearer token may carry
+/// SWA's `x-ms-client-principal`; its `userRoles` then decide, exactly as a token's roles do.
+/// The header is trusted only in that mode, because anyone can send it to an API that is not
+/// behind Static Web Apps.
 pub async fn authenticate(request: &HttpRequest, state: &AppState) -> Result<Caller, ApiError> {
     let header = request
         .headers()
         .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| ApiError::unauthorized("no Authorization header"))?;
+        .and_then(|v| v.to_str().ok());
+    let principal = request
+        .headers()
+        .get(CLIENT_PRINCIPAL)
+        .and_then(|v| v.to_str().ok());
+    let header = match (header, principal) {
+        (Some(header), _) => header,
+        (None, Some(principal)) if state.settings.static_web_apps => {
+            return static_web_apps_caller(principal, state);
+        }
+        (None, Some(_)) => {
+            return Err(ApiError::unauthorized(
+                "an x-ms-client-principal header was sent but Static Web Apps mode is off",
+            ));
+        }
+        (None, None) => return Err(ApiError::unauthorized("no Authorization header")),
+    };
     let token = header
         .strip_prefix("Bearer ")
         .or_else(|| header.strip_prefix("bearer "))
@@ -61,6 +84,51 @@ pub async fn authenticate(request: &HttpRequest, state: &AppState) -> Result<Cal
         .await
         .map_err(|e| ApiError::unauthorized(e.to_string()))?;
     Ok(caller_from_claims(&claims, state))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ClientPrincipal {
+    #[serde(default)]
+    user_id: String,
+    #[serde(default)]
+    user_details: String,
+    #[serde(default)]
+    user_roles: Vec<String>,
+}
+
+fn static_web_apps_caller(header: &str, state: &AppState) -> Result<Caller, ApiError> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(header.trim())
+        .map_err(|e| ApiError::unauthorized(format!("x-ms-client-principal is not base64: {e}")))?;
+    let principal: ClientPrincipal = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::unauthorized(format!("x-ms-client-principal is not a principal: {e}"))
+    })?;
+    if principal.user_details.is_empty() {
+        return Err(ApiError::unauthorized(
+            "x-ms-client-principal names no user",
+        ));
+    }
+    let known: Vec<String> = principal
+        .user_roles
+        .into_iter()
+        .filter(|r| {
+            is_base_role(r)
+                || state
+                    .settings
+                    .custom_roles
+                    .iter()
+                    .any(|c| c.name.eq_ignore_ascii_case(r))
+        })
+        .collect();
+    Ok(Caller {
+        identity: Identity::User {
+            user_principal_name: principal.user_details,
+            object_id: principal.user_id,
+        },
+        roles: RoleSet::resolve(&known, &state.settings.custom_roles),
+    })
 }
 
 fn caller_from_claims(claims: &Claims, state: &AppState) -> Caller {

@@ -17,8 +17,16 @@ pub fn handle(ctx: Context) -> LocalBoxFuture<'static, Result<Reply, ApiError>> 
         let must_change = ctx.params.boolean("MustChange")?;
         let display_name = ctx.params.string("displayName");
         let tenant = ctx.single_tenant().await?;
-        // CIPP's stored password settings arrive with the state store; until then, CIPP's defaults.
-        let settings = PasswordSettings::default();
+        // CIPP's stored password settings; a store failure falls back to CIPP's defaults.
+        let settings = match ctx.state.store.get_password_settings().await {
+            Ok(stored) => serde_json::to_value(stored)
+                .and_then(serde_json::from_value::<PasswordSettings>)
+                .unwrap_or_default(),
+            Err(error) => {
+                tracing::warn!(%error, "password settings unreadable; using CIPP's defaults");
+                PasswordSettings::default()
+            }
+        };
         let outcome = reset_password(
             &ctx.state.graph,
             &tenant.customer_id,
@@ -28,6 +36,8 @@ pub fn handle(ctx: Context) -> LocalBoxFuture<'static, Result<Reply, ApiError>> 
             &settings,
         )
         .await?;
+        // The audit row records the outcome without the password.
+        ctx.audit.borrow_mut().message = Some(outcome.log_text.clone());
         Ok(Reply::results(json!({
             "resultText": outcome.result_text.expose_secret(),
             "copyField": outcome.copy_field.expose_secret(),

@@ -9,21 +9,38 @@ use cipp_users_domain::Tenant;
 use futures::future::LocalBoxFuture;
 use serde_json::Value;
 
+use crate::audit::AuditNotes;
 use crate::auth::Caller;
 use crate::auth::roles::{DENIED_TENANT, TenantScope};
 use crate::error::ApiError;
 use crate::params::Params;
 use crate::registry::OperationSpec;
 use crate::state::AppState;
+use std::cell::RefCell;
+use std::rc::Rc;
 
 mod exec_disable_user;
 mod exec_reset_pass;
 mod exec_revoke_sessions;
+mod get_cipp_alerts;
+mod list_deleted_items;
+mod list_feature_flags;
+mod list_github_release_notes;
 mod list_graph_request;
+mod list_logs;
+mod list_per_user_mfa;
 mod list_tenants;
+mod list_user_conditional_access_policies;
+mod list_user_counts;
+mod list_user_devices;
+mod list_user_groups;
+mod list_user_photo;
+mod list_user_signin_logs;
 mod list_users;
 mod me;
 mod remove_user;
+mod templates;
+mod user_settings;
 
 /// What an operation answers: a status and a JSON body, whole or streamed.
 pub struct Reply {
@@ -35,6 +52,11 @@ pub enum ReplyBody {
     Json(Value),
     /// JSON written as it is produced, so large answers never sit in memory whole.
     Stream(crate::streaming::JsonStream),
+    /// Raw bytes with their content type (e.g. a user's photo).
+    Bytes {
+        content_type: String,
+        bytes: actix_web::web::Bytes,
+    },
 }
 
 impl Reply {
@@ -46,6 +68,17 @@ impl Reply {
         Self {
             status,
             body: ReplyBody::Json(body),
+        }
+    }
+
+    /// Raw bytes with 200, e.g. an image.
+    pub fn bytes(content_type: impl Into<String>, bytes: actix_web::web::Bytes) -> Self {
+        Self {
+            status: StatusCode::OK,
+            body: ReplyBody::Bytes {
+                content_type: content_type.into(),
+                bytes,
+            },
         }
     }
 
@@ -74,6 +107,26 @@ pub const IMPLEMENTED: &[(&str, Handler)] = &[
     ("ExecRevokeSessions", exec_revoke_sessions::handle),
     ("RemoveUser", remove_user::handle),
     ("ListGraphRequest", list_graph_request::handle),
+    ("ListFeatureFlags", list_feature_flags::handle),
+    ("GetCippAlerts", get_cipp_alerts::handle),
+    ("ListGitHubReleaseNotes", list_github_release_notes::handle),
+    ("ListLogs", list_logs::handle),
+    ("ListUserSettings", user_settings::list),
+    ("ExecUserSettings", user_settings::exec),
+    ("ListNewUserDefaults", templates::list_new_user_defaults),
+    ("ListJITAdminTemplates", templates::list_jit_admin_templates),
+    ("ListUserCounts", list_user_counts::handle),
+    ("ListUserGroups", list_user_groups::handle),
+    ("ListUserDevices", list_user_devices::handle),
+    ("ListUserSigninLogs", list_user_signin_logs::handle),
+    ("ListDeletedItems", list_deleted_items::handle),
+    ("ListUserPhoto", list_user_photo::handle),
+    (
+        "ListUserConditionalAccessPolicies",
+        list_user_conditional_access_policies::handle,
+    ),
+    ("ListPerUserMFA", list_per_user_mfa::handle),
+    ("ListUserConditionalAccessPolicies", list_user_conditional_access_policies::handle),
 ];
 
 /// Everything one operation call may use.
@@ -83,6 +136,8 @@ pub struct Context {
     pub params: Params,
     pub spec: OperationSpec,
     pub request: HttpRequest,
+    /// What the audit row of this call needs from the handler.
+    pub audit: Rc<RefCell<AuditNotes>>,
 }
 
 /// A target tenant as the caller named it.
@@ -128,6 +183,10 @@ impl Context {
             tenant.default_domain_name.as_str(),
             tenant.initial_domain_name.as_str(),
         ];
+        self.audit.borrow_mut().tenant = Some((
+            tenant.default_domain_name.clone(),
+            tenant.customer_id.clone(),
+        ));
         if !self.spec.any_tenant && !self.scope().permits(&names) {
             return Err(ApiError::forbidden(DENIED_TENANT));
         }

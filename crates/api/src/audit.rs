@@ -1,0 +1,290 @@
+//! The audit log: who did what, to which user, in which tenant, and did it work.
+//!
+//! Every call that changes something, and every call refused with 403, writes exactly one row
+//! before its answer is sent. Anonymous 401s are counted per source address and minute in one
+//! row, so unauthenticated traffic cannot flood the store. Reads are recorded (at Debug) only
+//! when `CIPP_AUDIT_READS` is on. Secrets never reach a row: parameters that carry them are
+//! redacted by name, and a value the answer offers to copy (a password, a temporary access
+//! pass) is cut out of the message.
+
+use actix_web::{HttpMessage, HttpRequest};
+use cipp_store::{ActorKind, AuditEntry, AuditResult, Severity, Store};
+use serde_json::{Map, Value, json};
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crate::auth::Caller;
+use crate::auth::caller::Identity;
+use crate::registry::OperationSpec;
+use crate::state::AppState;
+
+/// The id of one request, in its logs, its `x-correlation-id` header and its audit row.
+#[derive(Clone, Debug)]
+pub struct CorrelationId(pub String);
+
+/// What a handler learned that the audit row needs: the tenant it acted on, and a message to
+/// record instead of the answer's (when the answer holds a secret).
+#[derive(Default, Debug)]
+pub struct AuditNotes {
+    pub tenant: Option<(String, String)>,
+    pub message: Option<String>,
+}
+
+pub fn correlation_id(request: &HttpRequest) -> String {
+    request
+        .extensions()
+        .get::<CorrelationId>()
+        .map(|c| c.0.clone())
+        .unwrap_or_default()
+}
+
+/// The caller's address: the first `X-Forwarded-For` hop when the peer is a trusted proxy,
+/// else the peer itself (a header from anyone else could be forged).
+pub fn source_ip(request: &HttpRequest, trusted_proxies: &[IpAddr]) -> Option<String> {
+    let peer = request.peer_addr().map(|a| a.ip());
+    if let Some(peer) = peer
+        && trusted_proxies.contains(&peer)
+        && let Some(first) = request
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+    {
+        let hop = first.trim();
+        // Strip a port (`1.2.3.4:5678`, `[::1]:5678`) and brackets, as CIPP does.
+        let host = if let Some(rest) = hop.strip_prefix('[') {
+            rest.split(']').next().unwrap_or(rest)
+        } else if hop.matches(':').count() == 1 {
+            hop.split(':').next().unwrap_or(hop)
+        } else {
+            hop
+        };
+        if host.parse::<IpAddr>().is_ok() {
+            return Some(host.to_owned());
+        }
+    }
+    peer.map(|p| p.to_string())
+}
+
+/// Whether an operation changes something (its role grants writing).
+pub fn is_write(spec: &OperationSpec) -> bool {
+    spec.role
+        .as_deref()
+        .is_some_and(|r| r.ends_with("ReadWrite") || r.ends_with(".Write"))
+}
+
+const SECRET_NAME_PARTS: &[&str] = &[
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "temporaryaccesspass",
+    "accesspass",
+    "apikey",
+    "refresh",
+    "credential",
+];
+
+fn secret_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower == "tap" || lower == "pw" || SECRET_NAME_PARTS.iter().any(|p| lower.contains(p))
+}
+
+/// Parameters with every secret-bearing value replaced, recursively.
+pub fn redact(value: &Value) -> Value {
+    match value {
+        Value::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(k, v)| {
+                    let v = if secret_name(k) {
+                        json!("[redacted]")
+                    } else {
+                        redact(v)
+                    };
+                    (k.clone(), v)
+                })
+                .collect::<Map<String, Value>>(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The text an answer carries (`Results` as a string, `resultText`s, or strings), with every
+/// value it offers to copy cut out.
+pub fn answer_message(body: &Value) -> String {
+    let results = body.get("Results").unwrap_or(body);
+    let mut copy_values = Vec::new();
+    let text = match results {
+        Value::String(s) => s.clone(),
+        Value::Object(o) => item_text(o, &mut copy_values),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| match item {
+                Value::String(s) => s.clone(),
+                Value::Object(o) => item_text(o, &mut copy_values),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(" | "),
+        other => other.to_string(),
+    };
+    copy_values
+        .iter()
+        .filter(|v| !v.is_empty())
+        .fold(text, |text, secret| {
+            text.replace(secret.as_str(), "[redacted]")
+        })
+}
+
+fn item_text(item: &Map<String, Value>, copy_values: &mut Vec<String>) -> String {
+    if let Some(Value::String(copy)) = item.get("copyField") {
+        copy_values.push(copy.clone());
+    }
+    item.get("resultText")
+        .or_else(|| item.get("Results"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or_default()
+}
+
+/// One finished call, as the audit log needs it.
+pub struct CallRecord<'a> {
+    pub request: &'a HttpRequest,
+    pub spec: &'a OperationSpec,
+    pub caller: &'a Caller,
+    pub parameters: Value,
+    pub notes: &'a AuditNotes,
+    pub status: u16,
+    pub message: String,
+}
+
+/// Writes the row for a call when it must be audited; returns once the row is stored.
+pub async fn record_call(state: &AppState, call: CallRecord<'_>) {
+    let refused = call.status == 403;
+    let write = is_write(call.spec);
+    if !(write || refused || state.settings.audit_reads) {
+        return;
+    }
+    let (actor_kind, app_id) = match &call.caller.identity {
+        Identity::ApiClient { client_id, .. } => (ActorKind::ApiClient, Some(client_id.clone())),
+        Identity::User { .. } => (ActorKind::User, None),
+    };
+    let (result, severity) = match call.status {
+        s if s < 400 && (write || refused) => (AuditResult::Success, Severity::Info),
+        s if s < 400 => (AuditResult::Success, Severity::Debug),
+        403 => (AuditResult::Error, Severity::Warning),
+        _ => (AuditResult::Error, Severity::Error),
+    };
+    let target = ["ID", "id", "UserID", "userPrincipalName", "user"]
+        .iter()
+        .find_map(|k| lookup(&call.parameters, k))
+        .map(str::to_owned);
+    let (tenant, tenant_id) = match &call.notes.tenant {
+        Some((domain, id)) => (Some(domain.clone()), Some(id.clone())),
+        None => (
+            lookup(&call.parameters, "tenantFilter")
+                .map(str::to_owned)
+                .or_else(|| Some("None".to_owned())),
+            None,
+        ),
+    };
+    let roles = call.caller.roles.names();
+    let entry = AuditEntry {
+        id: uuid::Uuid::new_v4(),
+        time: time::OffsetDateTime::now_utc(),
+        actor: call.caller.actor(),
+        actor_kind,
+        app_id,
+        role: (!roles.is_empty()).then(|| roles.join(",")),
+        source_ip: source_ip(call.request, &state.settings.trusted_proxies),
+        tenant,
+        tenant_id,
+        operation: call.spec.name.clone(),
+        target,
+        parameters: redact(&call.parameters),
+        result,
+        message: call.notes.message.clone().unwrap_or(call.message),
+        severity,
+        correlation_id: correlation_id(call.request),
+        status: call.status,
+    };
+    if let Err(error) = state.store.insert_audit(&entry).await {
+        // The action itself has happened; losing its row is reported loudly, not hidden.
+        tracing::error!(%error, operation = %entry.operation, "the audit row could not be written");
+    }
+}
+
+/// Counts an anonymous 401 in its source's row for this minute.
+pub async fn record_unauthorized(state: &AppState, request: &HttpRequest) {
+    let ip =
+        source_ip(request, &state.settings.trusted_proxies).unwrap_or_else(|| "unknown".into());
+    if let Err(error) = state
+        .store
+        .record_unauthorized(&ip, time::OffsetDateTime::now_utc())
+        .await
+    {
+        tracing::warn!(%error, "an anonymous 401 could not be counted");
+    }
+}
+
+fn lookup<'a>(parameters: &'a Value, key: &str) -> Option<&'a str> {
+    let value = parameters
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))?
+        .1;
+    match value {
+        Value::String(s) => Some(s.as_str()),
+        Value::Object(o) => o.get("value").and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+/// Deletes rows older than the retention period, hourly.
+pub fn spawn_retention(store: Store, days: u32) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            let cutoff = time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(days));
+            match store.delete_audit_before(cutoff).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(rows = n, days, "deleted audit rows past retention"),
+                Err(error) => tracing::warn!(%error, "audit retention failed"),
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_parameters_are_redacted_at_any_depth() {
+        let params = json!({"ID": "x", "password": "p", "nested": {"ClientSecret": "s", "TAP": "t"}, "list": [{"refreshToken": "r"}]});
+        let redacted = redact(&params);
+        assert_eq!(redacted["ID"], "x");
+        for pointer in [
+            "/password",
+            "/nested/ClientSecret",
+            "/nested/TAP",
+            "/list/0/refreshToken",
+        ] {
+            assert_eq!(
+                redacted.pointer(pointer),
+                Some(&json!("[redacted]")),
+                "{pointer}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_value_offered_for_copying_is_cut_out_of_the_message() {
+        let body = json!({"Results": {"resultText": "The new password is Abc$123xyz", "copyField": "Abc$123xyz", "state": "success"}});
+        assert_eq!(answer_message(&body), "The new password is [redacted]");
+        assert_eq!(answer_message(&json!({"Results": "Done"})), "Done");
+    }
+}

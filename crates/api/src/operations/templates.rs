@@ -1,0 +1,96 @@
+//! `ListNewUserDefaults` and `ListJITAdminTemplates` (CIPP-API `Invoke-ListNewUserDefaults.ps1`
+//! and its JIT sibling): templates kept in the store, filtered by tenant as CIPP does.
+
+use cipp_store::{Template, TemplateKind};
+use futures::FutureExt;
+use futures::future::LocalBoxFuture;
+use serde_json::{Value, json};
+
+use super::{Context, Reply};
+use crate::error::ApiError;
+
+pub fn list_new_user_defaults(ctx: Context) -> LocalBoxFuture<'static, Result<Reply, ApiError>> {
+    list(ctx, TemplateKind::NewUserDefaults, "ID").boxed_local()
+}
+
+pub fn list_jit_admin_templates(ctx: Context) -> LocalBoxFuture<'static, Result<Reply, ApiError>> {
+    list(ctx, TemplateKind::JitAdmin, "GUID").boxed_local()
+}
+
+async fn list(ctx: Context, kind: TemplateKind, id_param: &'static str) -> Result<Reply, ApiError> {
+    let templates = ctx
+        .state
+        .store
+        .list_templates(kind, None)
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
+                format!("Failed to read templates: {e}"),
+            )
+        })?;
+    let tenant = ctx.params.string("TenantFilter");
+    // `includeAllTenants=false` (any case) leaves out the templates made for every tenant.
+    let include_all = !ctx
+        .params
+        .string("includeAllTenants")
+        .is_some_and(|v| v.eq_ignore_ascii_case("false"));
+    let id = ctx.params.string(id_param);
+    if let Some(id) = &id
+        && uuid::Uuid::parse_str(id).is_err()
+    {
+        return Err(ApiError::bad_request(format!(
+            "{id_param}: '{id}' is not a GUID"
+        )));
+    }
+    let scope = ctx.scope();
+    let mut rows: Vec<(String, Value)> = templates
+        .into_iter()
+        .filter(|t| {
+            let all = t.tenant.eq_ignore_ascii_case("AllTenants");
+            // A tenant-scoped caller sees its own tenants' templates and the shared ones.
+            (all || scope.permits(&[&t.tenant]))
+                && match tenant.as_deref() {
+                    None => true,
+                    Some(f) if f.eq_ignore_ascii_case("AllTenants") => all,
+                    Some(f) => t.tenant.eq_ignore_ascii_case(f) || (all && include_all),
+                }
+        })
+        .filter(|t| {
+            id.as_deref()
+                .is_none_or(|id| t.id.to_string().eq_ignore_ascii_case(id))
+        })
+        .map(|t| (sort_key(&t), row(t)))
+        .collect();
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(Reply::ok(Value::Array(
+        rows.into_iter().map(|(_, r)| r).collect(),
+    )))
+}
+
+fn sort_key(template: &Template) -> String {
+    template
+        .body
+        .get("templateName")
+        .and_then(Value::as_str)
+        .unwrap_or(&template.name)
+        .to_lowercase()
+}
+
+/// The stored JSON with the template's id as `GUID` and `RowKey`, as CIPP returns it.
+fn row(template: Template) -> Value {
+    let mut body = match template.body {
+        Value::Object(fields) => fields,
+        other => {
+            let mut fields = serde_json::Map::new();
+            fields.insert("value".into(), other);
+            fields
+        }
+    };
+    body.insert("GUID".into(), json!(template.id.to_string()));
+    body.insert("RowKey".into(), json!(template.id.to_string()));
+    if !body.contains_key("tenantFilter") {
+        body.insert("tenantFilter".into(), json!(template.tenant));
+    }
+    Value::Object(body)
+}

@@ -1,0 +1,214 @@
+//! The service binary as a real process: what survives SIGKILL, what reaches the logs, and two
+//! replicas sharing one PostgreSQL.
+
+use crate::helpers::{drop_database, fresh_database, postgres_url};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A running `cipp-users` process in demo mode, on OS-chosen ports.
+struct Service {
+    child: Child,
+    address: String,
+    token_url: String,
+    scope: String,
+    http: reqwest::Client,
+}
+
+fn start(data_dir: &Path, extra_env: &[(&str, &str)], log_file: Option<&Path>) -> Service {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cipp-users"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("CIPP_BIND", "127.0.0.1:0")
+        .env("CIPP_DEMO_SIM_BIND", "127.0.0.1:0")
+        .env("CIPP_DEMO_BIG_TENANT_USERS", "200")
+        .env("CIPP_DATA_DIR", data_dir)
+        .env("CIPP_LOG", "debug")
+        .stdout(Stdio::piped());
+    for (key, value) in extra_env {
+        command.env(key, value);
+    }
+    match log_file {
+        Some(path) => {
+            command.stderr(std::fs::File::create(path).unwrap());
+        }
+        None => {
+            command.stderr(Stdio::null());
+        }
+    }
+    let mut child = command.spawn().expect("the service binary starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let (mut token_url, mut scope, mut address, mut ca) = (None, None, None, None);
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.starts_with("demo-client role=editor ") {
+            for part in line.split(' ') {
+                if let Some(v) = part.strip_prefix("token_url=") {
+                    token_url = Some(v.to_owned());
+                }
+                if let Some(v) = part.strip_prefix("scope=") {
+                    scope = Some(v.to_owned());
+                }
+            }
+        }
+        if let Some(path) = line.strip_prefix("demo-ca path=") {
+            ca = Some(path.to_owned());
+        }
+        if let Some(rest) = line.strip_prefix("listening on ") {
+            address = Some(rest.split(' ').next().unwrap().to_owned());
+            break;
+        }
+    }
+    // Keep draining stdout so the process never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    let ca = std::fs::read(ca.expect("the demo CA line")).unwrap();
+    let http = reqwest::Client::builder()
+        .tls_certs_merge([reqwest::Certificate::from_pem(&ca).unwrap()])
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    Service {
+        child,
+        address: address.expect("the listening line"),
+        token_url: token_url.expect("the editor's token line"),
+        scope: scope.unwrap(),
+        http,
+    }
+}
+
+impl Service {
+    /// A token for the demo client of `role`, from this process's simulator.
+    async fn token(&self, role: &str) -> String {
+        let client = cipp_api::demo::DEMO_CLIENTS.iter().find(|c| c.role == role).unwrap();
+        let body: Value = self
+            .http
+            .post(&self.token_url)
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", client.client_id),
+                ("client_secret", client.client_secret),
+                ("scope", self.scope.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> reqwest::Response {
+        let mut request = self.http.request(method, format!("{}{path}", self.address)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
+    }
+
+    async fn first_cloud_user(&self, token: &str) -> (String, String) {
+        let users: Vec<Value> = self
+            .call(reqwest::Method::GET, "/api/ListUsers?tenantFilter=fabrikam.example", token, None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let user = users.iter().find(|u| u["onPremisesSyncEnabled"] == false && u["userType"] != "Guest").unwrap();
+        ("fabrikam.example".to_owned(), user["id"].as_str().unwrap().to_owned())
+    }
+
+    fn kill(mut self) {
+        // SIGKILL: no shutdown code runs.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn audit_rows(service: &Service, token: &str) -> Vec<Value> {
+    service
+        .call(reqwest::Method::GET, "/api/ListLogs?Filter=true&Severity=Info,Warning,Error", token, None)
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_audit_row_survives_sigkill_right_after_the_write_returned() {
+    let dir = std::env::temp_dir().join(format!("cipp-kill-{}", uuid::Uuid::new_v4()));
+    let service = start(&dir, &[], None);
+    let token = service.token("editor").await;
+    let (tenant, id) = service.first_cloud_user(&token).await;
+    let response = service
+        .call(reqwest::Method::POST, "/api/ExecDisableUser", &token, Some(json!({"tenantFilter": tenant, "ID": id})))
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    let correlation = response.headers()["x-correlation-id"].to_str().unwrap().to_owned();
+    service.kill();
+    let service = start(&dir, &[], None);
+    let token = service.token("superadmin").await;
+    let rows = audit_rows(&service, &token).await;
+    assert_eq!(rows.iter().filter(|r| r["LogData"]["CorrelationId"] == correlation.as_str()).count(), 1);
+    service.kill();
+}
+
+#[tokio::test]
+async fn a_reset_password_never_reaches_the_logs() {
+    let dir = std::env::temp_dir().join(format!("cipp-logs-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("service.log");
+    let service = start(&dir, &[], Some(&log));
+    let token = service.token("editor").await;
+    let (tenant, id) = service.first_cloud_user(&token).await;
+    let response = service
+        .call(reqwest::Method::POST, "/api/ExecResetPass", &token, Some(json!({"tenantFilter": tenant, "ID": id, "MustChange": true})))
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    let correlation = response.headers()["x-correlation-id"].to_str().unwrap().to_owned();
+    let body: Value = response.json().await.unwrap();
+    let password = body["Results"]["copyField"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    service.kill();
+    let logs = std::fs::read_to_string(&log).unwrap();
+    assert!(logs.contains(&correlation), "the request was logged (at debug level)");
+    assert!(!logs.contains(&password), "the password is not in the logs");
+    assert!(!logs.contains(&token), "nor is the caller's token");
+    assert!(!logs.contains(cipp_api::demo::PARTNER_CLIENT_SECRET), "nor the partner secret");
+}
+
+#[tokio::test]
+async fn two_replicas_on_one_postgresql_see_each_others_writes() {
+    let Some(server) = postgres_url("two_replicas_on_one_postgresql_see_each_others_writes") else {
+        return;
+    };
+    let (database, name) = fresh_database(&server).await;
+    let env = [("CIPP_DATABASE_URL", database.as_str())];
+    let dir_a = std::env::temp_dir().join(format!("cipp-a-{}", uuid::Uuid::new_v4()));
+    let dir_b = std::env::temp_dir().join(format!("cipp-b-{}", uuid::Uuid::new_v4()));
+    let a = start(&dir_a, &env, None);
+    let b = start(&dir_b, &env, None);
+    let (token_a, token_b) = (a.token("editor").await, b.token("editor").await);
+    let mut correlations = Vec::new();
+    for (service, token) in [(&a, &token_a), (&b, &token_b)] {
+        let (tenant, id) = service.first_cloud_user(token).await;
+        let response = service
+            .call(reqwest::Method::POST, "/api/ExecRevokeSessions", token, Some(json!({"tenantFilter": tenant, "id": id})))
+            .await;
+        assert_eq!(response.status().as_u16(), 200);
+        correlations.push(response.headers()["x-correlation-id"].to_str().unwrap().to_owned());
+    }
+    for service in [&a, &b] {
+        let token = service.token("superadmin").await;
+        let rows = audit_rows(service, &token).await;
+        for correlation in &correlations {
+            assert_eq!(rows.iter().filter(|r| r["LogData"]["CorrelationId"] == correlation.as_str()).count(), 1);
+        }
+    }
+    a.kill();
+    b.kill();
+    drop_database(&server, &name).await;
+}
