@@ -44,10 +44,12 @@ async fn get_mailbox_answers_in_exchanges_envelope_and_agrees_with_graph() {
     );
     assert_eq!(body["adminapi.warnings@odata.type"], "#Collection(String)");
     // Three of many: Exchange says there is more.
-    assert!(body["@adminapi.warnings"][0]
-        .as_str()
-        .unwrap()
-        .contains("ResultSize"));
+    assert!(
+        body["@adminapi.warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("ResultSize")
+    );
     let mbx = &body["value"][0];
     for key in [
         "UserPrincipalName",
@@ -131,8 +133,9 @@ async fn get_mailbox_answers_in_exchanges_envelope_and_agrees_with_graph() {
     let (_, sel) = json_of(resp).await;
     let keys: Vec<&String> = sel["value"][0].as_object().unwrap().keys().collect();
     assert!(
-        keys.iter()
-            .all(|k| k.starts_with("UserPrincipalName") || k.starts_with("Guid") || k.starts_with('@')),
+        keys.iter().all(|k| k.starts_with("UserPrincipalName")
+            || k.starts_with("Guid")
+            || k.starts_with('@')),
         "{keys:?}"
     );
     h.stop().await;
@@ -830,6 +833,58 @@ async fn the_exchange_batch_runs_each_cmdlet_and_faults_use_exchange_shapes() {
             &format!("/adminapi/beta/{tid}/InvokeCommand"),
             429
         ) == 1
+    );
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_deleted_users_mailbox_disappears_and_returns_with_its_settings_on_restore() {
+    let (h, c) = sim().await;
+    let tid = h.tenants[0].customer_id.clone();
+    let exo = exo_token(&h, &c, &tid).await;
+    let graph = graph_token(&h, &c, &tid).await;
+    let mbx = user_mailboxes(&h, &c, &exo, 3).await.remove(2);
+    let id = mbx["ExternalDirectoryObjectId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    cmdlet(
+        &h,
+        &c,
+        &exo,
+        &tid,
+        "Set-Mailbox",
+        json!({"Identity": id, "ForwardingSmtpAddress": "smtp:keep@else.example"}),
+    )
+    .await;
+    let resp = c
+        .delete(url(&h, &format!("/v1.0/users/{id}")))
+        .bearer_auth(&graph)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let (status, _) = cmdlet(&h, &c, &exo, &tid, "Get-Mailbox", json!({"Identity": id})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let resp = c
+        .post(url(
+            &h,
+            &format!("/v1.0/directory/deletedItems/{id}/restore"),
+        ))
+        .bearer_auth(&graph)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (status, back) = cmdlet(&h, &c, &exo, &tid, "Get-Mailbox", json!({"Identity": id})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        back["value"][0]["ForwardingSmtpAddress"],
+        "smtp:keep@else.example"
+    );
+    assert_eq!(
+        back["value"][0]["UserPrincipalName"],
+        mbx["UserPrincipalName"]
     );
     h.stop().await;
 }

@@ -1451,3 +1451,34 @@ pub(crate) fn graph_mailbox(
         .cloned()
         .or_else(|| mailbox::derive(sim.seed, user, store))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_when;
+
+    #[test]
+    fn dates_in_the_forms_clients_send_normalise_to_utc() {
+        assert_eq!(
+            parse_when("2026-03-01T09:00:00Z").as_deref(),
+            Some("2026-03-01T09:00:00")
+        );
+        assert_eq!(
+            parse_when("2026-03-01T10:00:00+01:00").as_deref(),
+            Some("2026-03-01T09:00:00")
+        );
+        assert_eq!(
+            parse_when("2026-03-01T09:00:00.0000000").as_deref(),
+            Some("2026-03-01T09:00:00")
+        );
+        assert_eq!(
+            parse_when("03/08/2026 17:00:00").as_deref(),
+            Some("2026-03-08T17:00:00")
+        );
+        assert_eq!(
+            parse_when("2026-03-08").as_deref(),
+            Some("2026-03-08T00:00:00")
+        );
+        assert_eq!(parse_when("next tuesday"), None);
+        assert_eq!(parse_when("2026-13-01T00:00:00"), None);
+    }
+}

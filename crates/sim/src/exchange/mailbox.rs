@@ -723,3 +723,25 @@ pub(crate) fn render(user: &User, m: &Mailbox, server: &str) -> Value {
         );
     o.done()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_print_like_exchange_with_grouped_bytes() {
+        assert_eq!(size_text(99 << 30), "99 GB (106,300,440,576 bytes)");
+        assert_eq!(size_text(1_536), "1.5 KB (1,536 bytes)");
+        assert_eq!(size_text(12), "12 B (12 bytes)");
+    }
+
+    #[test]
+    fn plain_text_is_wrapped_in_html_once() {
+        assert_eq!(html("Away"), "<html>\n<body>\nAway\n</body>\n</html>\n");
+        assert_eq!(
+            html("<html><body>x</body></html>"),
+            "<html><body>x</body></html>"
+        );
+        assert_eq!(html(""), "");
+    }
+}
