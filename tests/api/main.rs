@@ -12,6 +12,7 @@ mod graph_request;
 mod helpers;
 mod list_tenants;
 mod list_users;
+mod mailbox_reads;
 mod process;
 mod registry;
 mod shell;

@@ -83,7 +83,10 @@ fn start(data_dir: &Path, extra_env: &[(&str, &str)], log_file: Option<&Path>) -
 impl Service {
     /// A token for the demo client of `role`, from this process's simulator.
     async fn token(&self, role: &str) -> String {
-        let client = cipp_api::demo::DEMO_CLIENTS.iter().find(|c| c.role == role).unwrap();
+        let client = cipp_api::demo::DEMO_CLIENTS
+            .iter()
+            .find(|c| c.role == role)
+            .unwrap();
         let body: Value = self
             .http
             .post(&self.token_url)
@@ -102,8 +105,17 @@ impl Service {
         body["access_token"].as_str().unwrap().to_owned()
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> reqwest::Response {
-        let mut request = self.http.request(method, format!("{}{path}", self.address)).bearer_auth(token);
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.address))
+            .bearer_auth(token);
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -112,13 +124,24 @@ impl Service {
 
     async fn first_cloud_user(&self, token: &str) -> (String, String) {
         let users: Vec<Value> = self
-            .call(reqwest::Method::GET, "/api/ListUsers?tenantFilter=fabrikam.example", token, None)
+            .call(
+                reqwest::Method::GET,
+                "/api/ListUsers?tenantFilter=fabrikam.example",
+                token,
+                None,
+            )
             .await
             .json()
             .await
             .unwrap();
-        let user = users.iter().find(|u| u["onPremisesSyncEnabled"] == false && u["userType"] != "Guest").unwrap();
-        ("fabrikam.example".to_owned(), user["id"].as_str().unwrap().to_owned())
+        let user = users
+            .iter()
+            .find(|u| u["onPremisesSyncEnabled"] == false && u["userType"] != "Guest")
+            .unwrap();
+        (
+            "fabrikam.example".to_owned(),
+            user["id"].as_str().unwrap().to_owned(),
+        )
     }
 
     fn kill(mut self) {
@@ -130,7 +153,12 @@ impl Service {
 
 async fn audit_rows(service: &Service, token: &str) -> Vec<Value> {
     service
-        .call(reqwest::Method::GET, "/api/ListLogs?Filter=true&Severity=Info,Warning,Error", token, None)
+        .call(
+            reqwest::Method::GET,
+            "/api/ListLogs?Filter=true&Severity=Info,Warning,Error",
+            token,
+            None,
+        )
         .await
         .json()
         .await
@@ -144,15 +172,28 @@ async fn an_audit_row_survives_sigkill_right_after_the_write_returned() {
     let token = service.token("editor").await;
     let (tenant, id) = service.first_cloud_user(&token).await;
     let response = service
-        .call(reqwest::Method::POST, "/api/ExecDisableUser", &token, Some(json!({"tenantFilter": tenant, "ID": id})))
+        .call(
+            reqwest::Method::POST,
+            "/api/ExecDisableUser",
+            &token,
+            Some(json!({"tenantFilter": tenant, "ID": id})),
+        )
         .await;
     assert_eq!(response.status().as_u16(), 200);
-    let correlation = response.headers()["x-correlation-id"].to_str().unwrap().to_owned();
+    let correlation = response.headers()["x-correlation-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     service.kill();
     let service = start(&dir, &[], None);
     let token = service.token("superadmin").await;
     let rows = audit_rows(&service, &token).await;
-    assert_eq!(rows.iter().filter(|r| r["LogData"]["CorrelationId"] == correlation.as_str()).count(), 1);
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r["LogData"]["CorrelationId"] == correlation.as_str())
+            .count(),
+        1
+    );
     service.kill();
 }
 
@@ -165,19 +206,33 @@ async fn a_reset_password_never_reaches_the_logs() {
     let token = service.token("editor").await;
     let (tenant, id) = service.first_cloud_user(&token).await;
     let response = service
-        .call(reqwest::Method::POST, "/api/ExecResetPass", &token, Some(json!({"tenantFilter": tenant, "ID": id, "MustChange": true})))
+        .call(
+            reqwest::Method::POST,
+            "/api/ExecResetPass",
+            &token,
+            Some(json!({"tenantFilter": tenant, "ID": id, "MustChange": true})),
+        )
         .await;
     assert_eq!(response.status().as_u16(), 200);
-    let correlation = response.headers()["x-correlation-id"].to_str().unwrap().to_owned();
+    let correlation = response.headers()["x-correlation-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let body: Value = response.json().await.unwrap();
     let password = body["Results"]["copyField"].as_str().unwrap().to_owned();
     tokio::time::sleep(Duration::from_millis(300)).await;
     service.kill();
     let logs = std::fs::read_to_string(&log).unwrap();
-    assert!(logs.contains(&correlation), "the request was logged (at debug level)");
+    assert!(
+        logs.contains(&correlation),
+        "the request was logged (at debug level)"
+    );
     assert!(!logs.contains(&password), "the password is not in the logs");
     assert!(!logs.contains(&token), "nor is the caller's token");
-    assert!(!logs.contains(cipp_api::demo::PARTNER_CLIENT_SECRET), "nor the partner secret");
+    assert!(
+        !logs.contains(cipp_api::demo::PARTNER_CLIENT_SECRET),
+        "nor the partner secret"
+    );
 }
 
 #[tokio::test]
@@ -196,16 +251,31 @@ async fn two_replicas_on_one_postgresql_see_each_others_writes() {
     for (service, token) in [(&a, &token_a), (&b, &token_b)] {
         let (tenant, id) = service.first_cloud_user(token).await;
         let response = service
-            .call(reqwest::Method::POST, "/api/ExecRevokeSessions", token, Some(json!({"tenantFilter": tenant, "id": id})))
+            .call(
+                reqwest::Method::POST,
+                "/api/ExecRevokeSessions",
+                token,
+                Some(json!({"tenantFilter": tenant, "id": id})),
+            )
             .await;
         assert_eq!(response.status().as_u16(), 200);
-        correlations.push(response.headers()["x-correlation-id"].to_str().unwrap().to_owned());
+        correlations.push(
+            response.headers()["x-correlation-id"]
+                .to_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     for service in [&a, &b] {
         let token = service.token("superadmin").await;
         let rows = audit_rows(service, &token).await;
         for correlation in &correlations {
-            assert_eq!(rows.iter().filter(|r| r["LogData"]["CorrelationId"] == correlation.as_str()).count(), 1);
+            assert_eq!(
+                rows.iter()
+                    .filter(|r| r["LogData"]["CorrelationId"] == correlation.as_str())
+                    .count(),
+                1
+            );
         }
     }
     a.kill();

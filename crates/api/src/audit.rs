@@ -24,7 +24,7 @@ pub struct CorrelationId(pub String);
 
 /// What a handler learned that the audit row needs: the tenant it acted on, and a message to
 /// record instead of the answer's (when the answer holds a secret).
-#[derive(Default, Debug)]
+#[derive(Default, Debug, Clone)]
 pub struct AuditNotes {
     pub tenant: Option<(String, String)>,
     pub message: Option<String>,

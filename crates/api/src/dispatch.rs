@@ -41,12 +41,13 @@ pub async fn dispatch(
     {
         tracing::info!(operation = %spec.name, actor = %caller.actor(), "refused: {refusal}");
         let error = ApiError::forbidden(refusal);
+        let snapshot = notes.borrow().clone();
         let record = CallRecord {
             request: &request,
             spec: &spec,
             caller: &caller,
             parameters,
-            notes: &notes.borrow(),
+            notes: &snapshot,
             status: 403,
             message: error.message.clone(),
         };
@@ -75,12 +76,13 @@ pub async fn dispatch(
         },
         Err(error) => (error.status_code().as_u16(), error.message.clone()),
     };
+    let snapshot = notes.borrow().clone();
     let record = CallRecord {
         request: &request,
         spec: &spec,
         caller: &caller,
         parameters,
-        notes: &notes.borrow(),
+        notes: &snapshot,
         status,
         message,
     };

@@ -12,6 +12,7 @@ pub mod graph_proxy_guard;
 pub mod graph_request;
 pub mod licences;
 pub mod list_users;
+pub mod mailbox_reads;
 pub mod normalize;
 pub mod password;
 pub mod per_user_mfa;

@@ -37,6 +37,7 @@ mod list_user_groups;
 mod list_user_photo;
 mod list_user_signin_logs;
 mod list_users;
+mod mailbox_reads;
 mod me;
 mod remove_user;
 mod templates;
@@ -111,6 +112,12 @@ pub const IMPLEMENTED: &[(&str, Handler)] = &[
     ("GetCippAlerts", get_cipp_alerts::handle),
     ("ListGitHubReleaseNotes", list_github_release_notes::handle),
     ("ListLogs", list_logs::handle),
+    ("ListUserMailboxDetails", mailbox_reads::details),
+    ("ListUserMailboxRules", mailbox_reads::rules),
+    (
+        "ListUserTrustedBlockedSenders",
+        mailbox_reads::trusted_blocked,
+    ),
     ("ListUserSettings", user_settings::list),
     ("ExecUserSettings", user_settings::exec),
     ("ListNewUserDefaults", templates::list_new_user_defaults),
@@ -126,7 +133,10 @@ pub const IMPLEMENTED: &[(&str, Handler)] = &[
         list_user_conditional_access_policies::handle,
     ),
     ("ListPerUserMFA", list_per_user_mfa::handle),
-    ("ListUserConditionalAccessPolicies", list_user_conditional_access_policies::handle),
+    (
+        "ListUserConditionalAccessPolicies",
+        list_user_conditional_access_policies::handle,
+    ),
 ];
 
 /// Everything one operation call may use.
