@@ -235,3 +235,40 @@ async fn with_static_web_apps_mode_the_principal_roles_decide_like_a_token_role(
     );
     app.stop();
 }
+
+#[tokio::test]
+async fn user_settings_are_read_back_also_after_a_restart() {
+    let data_dir = std::env::temp_dir().join(format!("cipp-settings-{}", uuid::Uuid::new_v4()));
+    let dir = data_dir.clone();
+    let app = spawn_app_with(move |s| s.data_dir = dir).await;
+    let token = app.token("editor").await;
+    let empty: Value = app.get("/api/ListUserSettings", Some(&token)).await.json().await.unwrap();
+    assert_eq!(empty["paletteMode"], "light", "CIPP's defaults before anything is saved");
+    let saved = app
+        .post(
+            "/api/ExecUserSettings",
+            Some(&token),
+            json!({"user": "c1990000-0000-4000-8000-000000000012", "currentSettings": {"paletteMode": "dark", "usageLocation": {"label": "Netherlands", "value": "NL"}, "CurrentTenant": "dropped"}}),
+        )
+        .await;
+    assert_eq!(saved.status().as_u16(), 200);
+    let body: Value = saved.json().await.unwrap();
+    assert_eq!(body, json!([{"Results": "Successfully added user settings"}]));
+    let read: Value = app.get("/api/ListUserSettings", Some(&token)).await.json().await.unwrap();
+    assert_eq!(read["paletteMode"], "dark");
+    assert_eq!(read["usageLocation"]["value"], "NL");
+    assert!(read.get("CurrentTenant").is_none());
+    // Someone else's settings, or everyone's, are for admins only.
+    let other = app.post("/api/ExecUserSettings", Some(&token), json!({"user": "allUsers", "currentSettings": {"paletteMode": "dark"}})).await;
+    assert_eq!(other.status().as_u16(), 403);
+    app.stop();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    let dir = data_dir.clone();
+    let restarted = spawn_app_with(move |s| s.data_dir = dir).await;
+    let token = restarted.token("editor").await;
+    let read: Value = restarted.get("/api/ListUserSettings", Some(&token)).await.json().await.unwrap();
+    assert_eq!(read["paletteMode"], "dark", "kept across the restart");
+    assert_eq!(read["UserSpecificSettings"]["usageLocation"]["value"], "NL");
+    restarted.stop();
+}
