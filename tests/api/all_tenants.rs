@@ -99,11 +99,8 @@ async fn with_injected_latency_all_tenants_finishes_within_its_budget() {
     let token = app.token("readonly").await;
     let started = Instant::now();
     let rows: Vec<Value> = app
-        .get("/api/ListUsers?tenantFilter=AllTenants", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/ListUsers?tenantFilter=AllTenants", &token)
+        .await;
     let elapsed = started.elapsed();
     assert!(elapsed < budget, "took {elapsed:?}");
     let by_tenant = rows_by_tenant(&rows);
@@ -129,11 +126,8 @@ async fn tenants_not_finished_within_the_budget_say_so() {
     let token = app.token("readonly").await;
     let started = Instant::now();
     let rows: Vec<Value> = app
-        .get("/api/ListUsers?tenantFilter=AllTenants", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/ListUsers?tenantFilter=AllTenants", &token)
+        .await;
     assert!(
         started.elapsed() < Duration::from_secs(6),
         "the budget bounds the request: {:?}",
@@ -161,11 +155,8 @@ async fn the_custom_role_sees_only_its_tenant_in_all_tenants() {
     let app = spawn_app_with(|s| s.demo.big_tenant_users = 300).await;
     let token = app.token("custom").await;
     let rows: Vec<Value> = app
-        .get("/api/ListUsers?tenantFilter=AllTenants", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/ListUsers?tenantFilter=AllTenants", &token)
+        .await;
     let by_tenant = rows_by_tenant(&rows);
     assert_eq!(
         by_tenant.keys().collect::<Vec<_>>(),
@@ -179,12 +170,7 @@ async fn the_custom_role_sees_only_its_tenant_in_all_tenants() {
 async fn list_graph_request_answers_all_tenants_inline() {
     let app = spawn_app_with(|s| s.demo.big_tenant_users = 300).await;
     let token = app.token("readonly").await;
-    let body: Value = app
-        .get("/api/ListGraphRequest?tenantFilter=AllTenants&Endpoint=users&$select=id,userPrincipalName", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.get_json("/api/ListGraphRequest?tenantFilter=AllTenants&Endpoint=users&$select=id,userPrincipalName", &token).await;
     let rows = body["Results"].as_array().unwrap();
     let total: usize = app.tenants.iter().map(|t| t.user_count).sum();
     assert_eq!(rows.len(), total);

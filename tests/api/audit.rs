@@ -22,14 +22,8 @@ async fn rows_for(app: &TestApp, correlation: &str) -> Vec<Value> {
 async fn cloud_user(app: &TestApp, tenant: &str) -> Value {
     let token = app.token("readonly").await;
     let users: Vec<Value> = app
-        .get(
-            &format!("/api/ListUsers?tenantFilter={tenant}"),
-            Some(&token),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/ListUsers?tenantFilter={tenant}"), &token)
+        .await;
     users
         .into_iter()
         .find(|u| u["onPremisesSyncEnabled"] == false && u["userType"] != "Guest")
@@ -163,14 +157,11 @@ async fn a_thousand_anonymous_401s_leave_at_most_a_few_rows() {
     assert_eq!(counts.iter().map(|c| c.count).sum::<u64>(), 1000);
     let token = app.token("superadmin").await;
     let rows: Vec<Value> = app
-        .get(
+        .get_json(
             "/api/ListLogs?Filter=true&Severity=Info,Warning,Error,Debug",
-            Some(&token),
+            &token,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert!(rows.len() < 5, "no audit row per anonymous call");
     app.stop();
 }
@@ -329,20 +320,10 @@ async fn a_tenant_scoped_caller_sees_only_its_tenants_rows() {
         assert_eq!(response.status().as_u16(), 200);
     }
     let superadmin = app.token("superadmin").await;
-    let all: Vec<Value> = app
-        .get("/api/ListLogs", Some(&superadmin))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let all: Vec<Value> = app.get_json("/api/ListLogs", &superadmin).await;
     assert_eq!(all.len(), 2);
     let custom = app.token("custom").await;
-    let scoped: Vec<Value> = app
-        .get("/api/ListLogs", Some(&custom))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let scoped: Vec<Value> = app.get_json("/api/ListLogs", &custom).await;
     assert_eq!(scoped.len(), 1);
     assert_eq!(
         scoped[0]["Tenant"],

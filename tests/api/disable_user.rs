@@ -10,14 +10,8 @@ async fn first_user(
     synced: bool,
 ) -> Value {
     let users: Vec<Value> = app
-        .get(
-            &format!("/api/ListUsers?tenantFilter={tenant}"),
-            Some(token),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/ListUsers?tenantFilter={tenant}"), &token)
+        .await;
     users
         .into_iter()
         .find(|u| u["onPremisesSyncEnabled"] == synced && u["accountEnabled"] == true)
@@ -46,14 +40,11 @@ async fn disabling_by_post_body_then_enabling_by_get_query_is_read_back() {
         format!("Successfully set account enabled state to False for {id}")
     );
     let read: Vec<Value> = app
-        .get(
+        .get_json(
             &format!("/api/ListUsers?tenantFilter={tenant}&UserID={id}"),
-            Some(&token),
+            &token,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(read[0]["accountEnabled"], false);
 
     let response = app
@@ -69,14 +60,11 @@ async fn disabling_by_post_body_then_enabling_by_get_query_is_read_back() {
         format!("Successfully set account enabled state to True for {id}")
     );
     let read: Vec<Value> = app
-        .get(
+        .get_json(
             &format!("/api/ListUsers?tenantFilter={tenant}&UserID={id}"),
-            Some(&token),
+            &token,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(read[0]["accountEnabled"], true);
     app.stop();
 }

@@ -8,14 +8,8 @@ use std::collections::HashSet;
 
 async fn users(app: &TestApp, tenant: &str) -> Vec<Value> {
     let token = app.token("readonly").await;
-    app.get(
-        &format!("/api/ListUsers?tenantFilter={tenant}"),
-        Some(&token),
-    )
-    .await
-    .json()
-    .await
-    .unwrap()
+    app.get_json(&format!("/api/ListUsers?tenantFilter={tenant}"), &token)
+        .await
 }
 
 fn pick(users: &[Value], synced: bool) -> Value {

@@ -62,14 +62,11 @@ async fn a_429_with_retry_after_is_retried_and_the_call_succeeds() {
     let token = app.token("editor").await;
     // Load the tenant list first, so the fault only meets the operation's own calls.
     let users: Vec<Value> = app
-        .get(
+        .get_json(
             &format!("/api/ListUsers?tenantFilter={}", tenant.default_domain_name),
-            Some(&token),
+            &token,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let id = users[0]["id"].as_str().unwrap().to_owned();
     app.reset_sim_stats().await;
     app.add_fault(json!({"path": format!("/v1.0/users/{id}"), "method": "PATCH", "status": 429, "count": 2, "retry_after": 1})).await;
@@ -106,14 +103,11 @@ async fn a_429_that_never_ends_gives_a_clear_error_after_the_bounded_attempts() 
     let tenant = app.tenant(0).clone();
     let token = app.token("editor").await;
     let users: Vec<Value> = app
-        .get(
+        .get_json(
             &format!("/api/ListUsers?tenantFilter={}", tenant.default_domain_name),
-            Some(&token),
+            &token,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let id = users[0]["id"].as_str().unwrap().to_owned();
     app.reset_sim_stats().await;
     app.add_fault(json!({"path": "/v1.0/users", "status": 429, "retry_after": 1}))

@@ -252,11 +252,8 @@ async fn the_custom_role_cannot_use_the_proxy_and_no_tenant_means_the_partner() 
     assert_eq!(response.status().as_u16(), 403);
     let readonly = app.token("readonly").await;
     let body: Value = app
-        .get("/api/ListGraphRequest?Endpoint=domains", Some(&readonly))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/ListGraphRequest?Endpoint=domains", &readonly)
+        .await;
     let rows = body["Results"].as_array().unwrap();
     assert!(
         rows.iter()
@@ -325,17 +322,14 @@ async fn count_only_equals_the_simulators_count() {
     let tenant = app.big_tenant().clone();
     let token = app.token("readonly").await;
     let body: Value = app
-        .get(
+        .get_json(
             &format!(
                 "/api/ListGraphRequest?tenantFilter={}&Endpoint=users&CountOnly=true",
                 tenant.customer_id
             ),
-            Some(&token),
+            &token,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(body["Results"], serde_json::json!([tenant.user_count]));
     app.stop();
 }

@@ -272,3 +272,18 @@ pub async fn drop_database(server_url: &str, name: &str) {
         .await;
     }
 }
+
+impl TestApp {
+    /// GET with a token, the answer's JSON body (the status is the test's business elsewhere).
+    pub async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path_and_query: &str,
+        token: &str,
+    ) -> T {
+        self.get(path_and_query, Some(token))
+            .await
+            .json()
+            .await
+            .expect("a JSON answer")
+    }
+}

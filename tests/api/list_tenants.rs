@@ -7,12 +7,7 @@ use serde_json::Value;
 async fn list_tenants_returns_every_gdap_customer_with_cipps_fields() {
     let app = spawn_app().await;
     let token = app.token("readonly").await;
-    let rows: Vec<Value> = app
-        .get("/api/ListTenants", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let rows: Vec<Value> = app.get_json("/api/ListTenants", &token).await;
     assert_eq!(rows.len(), app.tenants.len());
     for tenant in &app.tenants {
         let row = rows
@@ -49,35 +44,26 @@ async fn the_all_tenants_selector_is_prepended_only_when_asked() {
     let app = spawn_app().await;
     let token = app.token("readonly").await;
     let rows: Vec<Value> = app
-        .get("/api/ListTenants?AllTenantSelector=true", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/ListTenants?AllTenantSelector=true", &token)
+        .await;
     assert_eq!(rows[0]["customerId"], "AllTenants");
     assert_eq!(rows[0]["displayName"], "*All Tenants");
     assert_eq!(rows.len(), app.tenants.len() + 1);
     let one = &app.tenants[1];
     let rows: Vec<Value> = app
-        .get(
+        .get_json(
             &format!(
                 "/api/ListTenants?AllTenantSelector=true&tenantFilter={}",
                 one.default_domain_name
             ),
-            Some(&token),
+            &token,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["customerId"], one.customer_id.as_str());
     let rows: Vec<Value> = app
-        .get("/api/ListTenants?Mode=TenantList", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/ListTenants?Mode=TenantList", &token)
+        .await;
     assert!(
         rows[0]["portal_entra"]
             .as_str()

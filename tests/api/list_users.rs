@@ -103,14 +103,11 @@ async fn list_users_with_a_user_id_returns_that_one_user() {
     let tenant = app.tenant(0).clone();
     let token = app.token("readonly").await;
     let users: Vec<Value> = app
-        .get(
+        .get_json(
             &format!("/api/ListUsers?tenantFilter={}", tenant.default_domain_name),
-            Some(&token),
+            &token,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let user = &users[3];
     for key in [
         user["id"].as_str().unwrap(),
@@ -144,14 +141,11 @@ async fn list_users_passes_a_graph_filter() {
     let tenant = app.tenant(0).clone();
     let token = app.token("readonly").await;
     let all: Vec<Value> = app
-        .get(
+        .get_json(
             &format!("/api/ListUsers?tenantFilter={}", tenant.default_domain_name),
-            Some(&token),
+            &token,
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     let disabled = all.iter().filter(|u| u["accountEnabled"] == false).count();
     let filter = "accountEnabled eq false";
     let response = app

@@ -7,14 +7,8 @@ use serde_json::Value;
 async fn mailbox_users(app: &TestApp, tenant: &str) -> Vec<Value> {
     let token = app.token("readonly").await;
     let users: Vec<Value> = app
-        .get(
-            &format!("/api/ListUsers?tenantFilter={tenant}"),
-            Some(&token),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/ListUsers?tenantFilter={tenant}"), &token)
+        .await;
     users
         .into_iter()
         .filter(|u| {

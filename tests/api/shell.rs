@@ -18,12 +18,7 @@ async fn the_shell_calls_return_what_the_frontend_renders() {
     .await;
     let token = app.token("editor").await;
 
-    let flags: Value = app
-        .get("/api/ListFeatureFlags", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let flags: Value = app.get_json("/api/ListFeatureFlags", &token).await;
     let flags = flags.as_array().expect("an array");
     assert!(!flags.is_empty());
     for flag in flags {
@@ -43,11 +38,8 @@ async fn the_shell_calls_return_what_the_frontend_renders() {
     );
 
     let alerts: Value = app
-        .get("/api/GetCippAlerts?localversion=10.9.0", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/GetCippAlerts?localversion=10.9.0", &token)
+        .await;
     let alerts = alerts.as_array().expect("an array");
     assert!(
         alerts
@@ -55,20 +47,12 @@ async fn the_shell_calls_return_what_the_frontend_renders() {
             .any(|a| a["title"] == "Demo mode" && a["maintenance"] == true)
     );
 
-    let notes: Value = app
-        .get("/api/ListGitHubReleaseNotes", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let notes: Value = app.get_json("/api/ListGitHubReleaseNotes", &token).await;
     assert_eq!(notes, json!([]));
 
     let tenants: Value = app
-        .get("/api/listTenants?AllTenantSelector=true", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/listTenants?AllTenantSelector=true", &token)
+        .await;
     let tenants = tenants.as_array().expect("an array");
     assert_eq!(tenants[0]["defaultDomainName"], "AllTenants");
     for tenant in &tenants[1..] {
@@ -94,12 +78,7 @@ async fn alerts_name_a_tenant_whose_token_requests_fail() {
         json!({"path": format!("/{}/oauth2/v2.0/token", broken.customer_id), "status": 400}),
     )
     .await;
-    let tenants: Value = app
-        .get("/api/ListTenants", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let tenants: Value = app.get_json("/api/ListTenants", &token).await;
     let row = tenants
         .as_array()
         .unwrap()
@@ -109,12 +88,7 @@ async fn alerts_name_a_tenant_whose_token_requests_fail() {
         .unwrap();
     assert_eq!(row["RequiresRefresh"], true, "{row}");
     assert!(!row["LastGraphError"].as_str().unwrap().is_empty());
-    let alerts: Value = app
-        .get("/api/GetCippAlerts", Some(&token))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let alerts: Value = app.get_json("/api/GetCippAlerts", &token).await;
     let alerts = alerts.as_array().unwrap();
     let named: Vec<&Value> = alerts
         .iter()
@@ -242,8 +216,11 @@ async fn user_settings_are_read_back_also_after_a_restart() {
     let dir = data_dir.clone();
     let app = spawn_app_with(move |s| s.data_dir = dir).await;
     let token = app.token("editor").await;
-    let empty: Value = app.get("/api/ListUserSettings", Some(&token)).await.json().await.unwrap();
-    assert_eq!(empty["paletteMode"], "light", "CIPP's defaults before anything is saved");
+    let empty: Value = app.get_json("/api/ListUserSettings", &token).await;
+    assert_eq!(
+        empty["paletteMode"], "light",
+        "CIPP's defaults before anything is saved"
+    );
     let saved = app
         .post(
             "/api/ExecUserSettings",
@@ -253,13 +230,22 @@ async fn user_settings_are_read_back_also_after_a_restart() {
         .await;
     assert_eq!(saved.status().as_u16(), 200);
     let body: Value = saved.json().await.unwrap();
-    assert_eq!(body, json!([{"Results": "Successfully added user settings"}]));
-    let read: Value = app.get("/api/ListUserSettings", Some(&token)).await.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!([{"Results": "Successfully added user settings"}])
+    );
+    let read: Value = app.get_json("/api/ListUserSettings", &token).await;
     assert_eq!(read["paletteMode"], "dark");
     assert_eq!(read["usageLocation"]["value"], "NL");
     assert!(read.get("CurrentTenant").is_none());
     // Someone else's settings, or everyone's, are for admins only.
-    let other = app.post("/api/ExecUserSettings", Some(&token), json!({"user": "allUsers", "currentSettings": {"paletteMode": "dark"}})).await;
+    let other = app
+        .post(
+            "/api/ExecUserSettings",
+            Some(&token),
+            json!({"user": "allUsers", "currentSettings": {"paletteMode": "dark"}}),
+        )
+        .await;
     assert_eq!(other.status().as_u16(), 403);
     app.stop();
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
@@ -267,7 +253,12 @@ async fn user_settings_are_read_back_also_after_a_restart() {
     let dir = data_dir.clone();
     let restarted = spawn_app_with(move |s| s.data_dir = dir).await;
     let token = restarted.token("editor").await;
-    let read: Value = restarted.get("/api/ListUserSettings", Some(&token)).await.json().await.unwrap();
+    let read: Value = restarted
+        .get("/api/ListUserSettings", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(read["paletteMode"], "dark", "kept across the restart");
     assert_eq!(read["UserSpecificSettings"]["usageLocation"]["value"], "NL");
     restarted.stop();

@@ -10,14 +10,8 @@ fn small(app: &TestApp) -> cipp_sim::TenantInfo {
 }
 
 async fn users_of(app: &TestApp, token: &str, domain: &str) -> Vec<Value> {
-    app.get(
-        &format!("/api/ListUsers?tenantFilter={domain}"),
-        Some(token),
-    )
-    .await
-    .json()
-    .await
-    .unwrap()
+    app.get_json(&format!("/api/ListUsers?tenantFilter={domain}"), &token)
+        .await
 }
 
 fn admin_of(users: &[Value]) -> Value {
