@@ -10,7 +10,7 @@ async fn first_user(
     synced: bool,
 ) -> Value {
     let users: Vec<Value> = app
-        .get_json(&format!("/api/ListUsers?tenantFilter={tenant}"), &token)
+        .get_json(&format!("/api/ListUsers?tenantFilter={tenant}"), token)
         .await;
     users
         .into_iter()

@@ -10,7 +10,7 @@ fn small(app: &TestApp) -> cipp_sim::TenantInfo {
 }
 
 async fn users_of(app: &TestApp, token: &str, domain: &str) -> Vec<Value> {
-    app.get_json(&format!("/api/ListUsers?tenantFilter={domain}"), &token)
+    app.get_json(&format!("/api/ListUsers?tenantFilter={domain}"), token)
         .await
 }
 
