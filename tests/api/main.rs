@@ -13,6 +13,7 @@ mod helpers;
 mod list_tenants;
 mod list_users;
 mod mailbox_reads;
+mod mfa_jit;
 mod process;
 mod registry;
 mod shell;

@@ -152,6 +152,7 @@ pub(crate) fn enrich_tenant(seed: u64, tenant: &Tenant) {
             user.set(state_index, Value::String(state.to_owned()));
         }
     }
+    crate::graph::extensions::seed_jit_admins(seed, &tenant.id, &mut store);
     let domain = tenant.default_domain().to_owned();
     let mut rng = rng_for_id(seed, &tenant.id, 2);
     for (n, (given, surname)) in [("Former", "Employee"), ("Temp", "Contractor")]

@@ -105,6 +105,13 @@ pub(crate) static PROPS: &[Prop] = &[
     p("userType", Str, Always, false),
     // Last, so the indices above stay put; written through authentication/requirements.
     p("perUserMfaState", Str, No, false),
+    // CIPP's schema extension (JIT admin data); returned only when selected, as Graph does.
+    p(
+        crate::graph::extensions::CIPP_USER_EXTENSION,
+        Json,
+        Always,
+        false,
+    ),
 ];
 
 /// Declared on microsoft.graph.user but not simulated: `$select` accepts them and answers null.
@@ -208,6 +215,7 @@ pub(crate) mod idx {
     pub const SIGN_IN_SESSIONS_VALID_FROM: usize = 47;
     pub const UPN: usize = 52;
     pub const USER_TYPE: usize = 53;
+    pub const CIPP_USER_EXTENSION: usize = 55;
 }
 
 #[derive(Debug, Clone)]
@@ -272,7 +280,7 @@ impl User {
             }
             None => {
                 for (i, prop) in PROPS.iter().enumerate() {
-                    if beta || prop.v1_default {
+                    if (beta || prop.v1_default) && i != idx::CIPP_USER_EXTENSION {
                         out.insert(prop.name.to_owned(), self.visible(&Field::Stored(i)));
                     }
                 }
@@ -301,6 +309,10 @@ mod tests {
         );
         check(idx::UPN, "userPrincipalName");
         check(idx::USER_TYPE, "userType");
+        check(
+            idx::CIPP_USER_EXTENSION,
+            crate::graph::extensions::CIPP_USER_EXTENSION,
+        );
     }
 
     #[test]

@@ -27,7 +27,9 @@ mod list_deleted_items;
 mod list_feature_flags;
 mod list_github_release_notes;
 mod list_graph_request;
+mod list_jit_admin;
 mod list_logs;
+mod list_mfa_users;
 mod list_per_user_mfa;
 mod list_tenants;
 mod list_user_conditional_access_policies;
@@ -133,6 +135,8 @@ pub const IMPLEMENTED: &[(&str, Handler)] = &[
         list_user_conditional_access_policies::handle,
     ),
     ("ListPerUserMFA", list_per_user_mfa::handle),
+    ("ListMFAUsers", list_mfa_users::handle),
+    ("ListJITAdmin", list_jit_admin::handle),
     (
         "ListUserConditionalAccessPolicies",
         list_user_conditional_access_policies::handle,

@@ -35,6 +35,8 @@ pub(crate) enum Operand {
     Var(Option<String>),
     /// The item count of a collection property (`assignedLicenses/$count`, advanced mode only).
     Count(usize),
+    /// A member of a schema extension (`ext…_cippUser/jitAdminEnabled`).
+    Member(usize, String),
 }
 
 #[derive(Debug, Clone)]
@@ -293,6 +295,9 @@ impl Parser<'_> {
                 self.needs.advanced.get_or_insert("$count");
                 return Ok(PathOrAny::Operand(Operand::Count(index)));
             }
+            if index == crate::user::idx::CIPP_USER_EXTENSION {
+                return Ok(PathOrAny::Operand(Operand::Member(index, func)));
+            }
             if !func.eq_ignore_ascii_case("any") {
                 return Err(FilterError::Unsupported(format!(
                     "Unsupported or invalid query filter clause specified for property '{}' of resource 'User'.",
@@ -445,6 +450,11 @@ fn operand_value<'v>(operand: &Operand, user: &'v User, item: Option<&'v Value>)
     match operand {
         Operand::Prop(i) => user.get(*i).clone(),
         Operand::Count(i) => Value::from(user.get(*i).as_array().map_or(0, Vec::len)),
+        Operand::Member(i, member) => user
+            .get(*i)
+            .get(member.as_str())
+            .cloned()
+            .unwrap_or(Value::Null),
         Operand::Var(None) => item.cloned().unwrap_or(Value::Null),
         Operand::Var(Some(member)) => item
             .and_then(|v| v.get(member.as_str()))

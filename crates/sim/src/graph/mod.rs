@@ -1,6 +1,7 @@
 //! Microsoft Graph (`/v1.0/…` and `/beta/…`): envelope, errors and routing.
 
 mod directory;
+pub(crate) mod extensions;
 pub(crate) mod filter;
 mod mailbox;
 mod reads;
@@ -221,6 +222,9 @@ pub(crate) fn dispatch(
     let segs = segments(rest);
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     if let Some(answer) = reads::dispatch(ctx, method, &s) {
+        return answer;
+    }
+    if let Some(answer) = extensions::dispatch(ctx, method, &s) {
         return answer;
     }
     let not_allowed = || {
