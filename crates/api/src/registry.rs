@@ -62,6 +62,8 @@ pub enum RegistryError {
     Upstream(serde_json::Error),
     #[error("operation {0} is implemented but not in scope.json")]
     UnknownImplementation(&'static str),
+    #[error("operation {0} is registered twice in operations::IMPLEMENTED")]
+    DuplicateImplementation(&'static str),
 }
 
 /// Legacy names that take another operation's role (CIPP renamed the operation).
@@ -99,7 +101,9 @@ impl Registry {
                 .iter_mut()
                 .find(|o| o.spec.name == *name)
                 .ok_or(RegistryError::UnknownImplementation(name))?;
-            op.handler = Some(*handler);
+            if op.handler.replace(*handler).is_some() {
+                return Err(RegistryError::DuplicateImplementation(name));
+            }
         }
         let by_name = operations
             .iter()
