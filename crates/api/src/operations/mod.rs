@@ -137,10 +137,6 @@ pub const IMPLEMENTED: &[(&str, Handler)] = &[
     ("ListPerUserMFA", list_per_user_mfa::handle),
     ("ListMFAUsers", list_mfa_users::handle),
     ("ListJITAdmin", list_jit_admin::handle),
-    (
-        "ListUserConditionalAccessPolicies",
-        list_user_conditional_access_policies::handle,
-    ),
 ];
 
 /// Everything one operation call may use.
