@@ -6,6 +6,7 @@
 //! The API crate maps these to status codes; nothing here knows about HTTP frameworks or status codes.
 
 pub mod deleted_items;
+pub mod deleted_objects;
 pub mod disable_user;
 pub mod error;
 pub mod graph_proxy_guard;

@@ -19,6 +19,7 @@ use crate::state::AppState;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+mod deleted_objects;
 mod exec_disable_user;
 mod exec_reset_pass;
 mod exec_revoke_sessions;
@@ -42,6 +43,7 @@ mod list_users;
 mod mailbox_reads;
 mod me;
 mod remove_user;
+mod template_writes;
 mod templates;
 mod user_settings;
 
@@ -137,6 +139,19 @@ pub const IMPLEMENTED: &[(&str, Handler)] = &[
     ("ListPerUserMFA", list_per_user_mfa::handle),
     ("ListMFAUsers", list_mfa_users::handle),
     ("ListJITAdmin", list_jit_admin::handle),
+    ("ExecRestoreDeleted", deleted_objects::restore),
+    ("RemoveDeletedObject", deleted_objects::remove),
+    ("AddUserDefaults", template_writes::add_user_defaults),
+    (
+        "RemoveUserDefaultTemplate",
+        template_writes::remove_user_default_template,
+    ),
+    ("AddJITAdminTemplate", template_writes::add_jit_admin_template),
+    ("EditJITAdminTemplate", template_writes::edit_jit_admin_template),
+    (
+        "RemoveJITAdminTemplate",
+        template_writes::remove_jit_admin_template,
+    ),
 ];
 
 /// Everything one operation call may use.
