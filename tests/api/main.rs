@@ -14,6 +14,7 @@ mod helpers;
 mod list_tenants;
 mod list_users;
 mod mailbox_reads;
+mod mailbox_writes;
 mod mfa_jit;
 mod process;
 mod registry;

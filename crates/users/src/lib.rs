@@ -5,9 +5,12 @@
 //! returns either the value CIPP answers with or a [`UserError`] carrying CIPP's message text.
 //! The API crate maps these to status codes; nothing here knows about HTTP frameworks or status codes.
 
+pub mod convert_mailbox;
 pub mod deleted_items;
 pub mod deleted_objects;
 pub mod disable_user;
+pub mod email_forward;
+pub mod enable_archive;
 pub mod error;
 pub mod graph_proxy_guard;
 pub mod graph_request;
@@ -17,6 +20,7 @@ pub mod list_users;
 pub mod mailbox_reads;
 pub mod mfa_users;
 pub mod normalize;
+pub mod out_of_office;
 pub mod password;
 pub mod per_user_mfa;
 pub(crate) mod read_support;
@@ -25,6 +29,7 @@ pub mod reset_password;
 pub mod revoke_sessions;
 pub mod sign_in_logs;
 pub mod tenants;
+pub mod trusted_blocked_sender;
 pub mod user_ca_policies;
 pub mod user_counts;
 pub mod user_devices;

@@ -20,9 +20,13 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 mod deleted_objects;
+mod exec_convert_mailbox;
 mod exec_disable_user;
+mod exec_email_forward;
+mod exec_enable_archive;
 mod exec_reset_pass;
 mod exec_revoke_sessions;
+mod exec_set_ooo;
 mod get_cipp_alerts;
 mod list_deleted_items;
 mod list_feature_flags;
@@ -42,6 +46,7 @@ mod list_user_signin_logs;
 mod list_users;
 mod mailbox_reads;
 mod me;
+mod remove_trusted_blocked_sender;
 mod remove_user;
 mod template_writes;
 mod templates;
@@ -108,6 +113,18 @@ pub const IMPLEMENTED: &[(&str, Handler)] = &[
     ("ListTenants", list_tenants::handle),
     ("ListUsers", list_users::handle),
     ("ExecDisableUser", exec_disable_user::handle),
+    ("ExecEmailForward", exec_email_forward::handle),
+    ("ExecSetOoO", exec_set_ooo::handle),
+    ("ExecConvertMailbox", exec_convert_mailbox::handle),
+    (
+        "ExecConverttoSharedMailbox",
+        exec_convert_mailbox::to_shared,
+    ),
+    ("ExecEnableArchive", exec_enable_archive::handle),
+    (
+        "RemoveTrustedBlockedSender",
+        remove_trusted_blocked_sender::handle,
+    ),
     ("ExecResetPass", exec_reset_pass::handle),
     ("ExecRevokeSessions", exec_revoke_sessions::handle),
     ("RemoveUser", remove_user::handle),
