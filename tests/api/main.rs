@@ -5,6 +5,7 @@
 mod all_tenants;
 mod audit;
 mod auth;
+mod credential_actions;
 mod directory_and_templates;
 mod disable_user;
 mod first_actions;

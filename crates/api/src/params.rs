@@ -41,6 +41,21 @@ impl Params {
             .map(|(_, v)| v.clone())
     }
 
+    /// The body's value alone, for the few parameters CIPP reads from both places separately.
+    pub fn body_value(&self, name: &str) -> Option<Value> {
+        self.body_object()
+            .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
+            .map(|(_, v)| v.clone())
+    }
+
+    /// The query string's value alone.
+    pub fn query_value(&self, name: &str) -> Option<String> {
+        self.query
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    }
+
     fn body_object(&self) -> Option<&Map<String, Value>> {
         self.body.as_object()
     }

@@ -24,6 +24,15 @@
 //! - Graph `/{v1.0|beta}/…`: users (list/get/patch/delete, manager, revoke, password reset),
 //!   deleted items, GDAP relationships, domains, organization,
 //!   `GET|PATCH /users/{id}/mailboxSettings`, `GET …/mailboxSettings/automaticRepliesSetting`.
+//! - Credentials (`graph/credentials.rs`): `GET …/authentication/{type}Methods[/{id}]`,
+//!   `DELETE …/authentication/{type}Methods/{id}` (204; the password method is refused), beta
+//!   `DELETE …/authentication/qrCodePinMethod`, `POST …/authentication/temporaryAccessPassMethods`
+//!   (201 with the pass, shown once; lifetime 10–43200, default 60; one pass per user), beta
+//!   `PATCH …/authentication/signInPreferences` (the method must be registered), `riskyUsers`
+//!   (list, get, `POST riskyUsers/dismiss`; about one member in ten seeded at risk, on first use)
+//!   and beta `{users|groups|contacts}/{id}/onPremisesSyncBehavior` (GET/PATCH `isCloudManaged`;
+//!   a cloud-managed user is no longer synced, so Entra edits such as clearing
+//!   `onPremisesImmutableId` are accepted).
 //! - `POST /{v1.0|beta}/$batch`: at most 20 items (more: 400 "Number of requests inside batch
 //!   exceeds the limit."), ids unique case-insensitively, relative `url`s, `Content-Type`
 //!   required with a `body`. Items run through the same pipeline as single requests (the
@@ -275,6 +284,7 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         partner_admin_id: admin_id,
         partner_admin_upn: admin_upn,
         reads: Default::default(),
+        credentials: Default::default(),
     });
 
     let data = web::Data::new(Arc::clone(&sim));

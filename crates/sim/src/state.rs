@@ -302,6 +302,8 @@ pub(crate) struct Sim {
     pub partner_admin_upn: String,
     /// Groups, roles, devices, policies, methods and photos, built per tenant on first use.
     pub reads: crate::seed_reads::ReadStore,
+    /// Preferred methods, risk records and cloud-managed flags (`graph::credentials`).
+    pub credentials: crate::graph::credentials::CredentialState,
 }
 
 impl Sim {

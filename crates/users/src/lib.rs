@@ -5,10 +5,15 @@
 //! returns either the value CIPP answers with or a [`UserError`] carrying CIPP's message text.
 //! The API crate maps these to status codes; nothing here knows about HTTP frameworks or status codes.
 
+pub mod clear_immutable_id;
+pub mod cloud_managed;
 pub mod convert_mailbox;
+pub mod create_tap;
+pub mod default_mfa_method;
 pub mod deleted_items;
 pub mod deleted_objects;
 pub mod disable_user;
+pub mod dismiss_risky_user;
 pub mod email_forward;
 pub mod enable_archive;
 pub mod error;
@@ -22,11 +27,14 @@ pub mod mfa_users;
 pub mod normalize;
 pub mod out_of_office;
 pub mod password;
+pub mod password_never_expires;
 pub mod per_user_mfa;
 pub(crate) mod read_support;
 pub mod remove_user;
+pub mod reset_mfa;
 pub mod reset_password;
 pub mod revoke_sessions;
+pub mod set_per_user_mfa;
 pub mod sign_in_logs;
 pub mod tenants;
 pub mod trusted_blocked_sender;

@@ -20,12 +20,20 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 mod deleted_objects;
+mod exec_clr_imm_id;
 mod exec_convert_mailbox;
+mod exec_create_tap;
 mod exec_disable_user;
+mod exec_dismiss_risky_user;
 mod exec_email_forward;
 mod exec_enable_archive;
+mod exec_password_never_expires;
+mod exec_per_user_mfa;
+mod exec_reset_mfa;
 mod exec_reset_pass;
 mod exec_revoke_sessions;
+mod exec_set_cloud_managed;
+mod exec_set_default_mfa_method;
 mod exec_set_ooo;
 mod get_cipp_alerts;
 mod list_deleted_items;
@@ -48,6 +56,7 @@ mod mailbox_reads;
 mod me;
 mod remove_trusted_blocked_sender;
 mod remove_user;
+mod results_array;
 mod template_writes;
 mod templates;
 mod user_settings;
@@ -127,6 +136,20 @@ pub const IMPLEMENTED: &[(&str, Handler)] = &[
     ),
     ("ExecResetPass", exec_reset_pass::handle),
     ("ExecRevokeSessions", exec_revoke_sessions::handle),
+    ("ExecResetMFA", exec_reset_mfa::handle),
+    ("ExecCreateTAP", exec_create_tap::handle),
+    ("ExecPerUserMFA", exec_per_user_mfa::handle),
+    (
+        "ExecSetDefaultMFAMethod",
+        exec_set_default_mfa_method::handle,
+    ),
+    (
+        "ExecPasswordNeverExpires",
+        exec_password_never_expires::handle,
+    ),
+    ("ExecDismissRiskyUser", exec_dismiss_risky_user::handle),
+    ("ExecClrImmId", exec_clr_imm_id::handle),
+    ("ExecSetCloudManaged", exec_set_cloud_managed::handle),
     ("RemoveUser", remove_user::handle),
     ("ListGraphRequest", list_graph_request::handle),
     ("ListFeatureFlags", list_feature_flags::handle),
@@ -163,8 +186,14 @@ pub const IMPLEMENTED: &[(&str, Handler)] = &[
         "RemoveUserDefaultTemplate",
         template_writes::remove_user_default_template,
     ),
-    ("AddJITAdminTemplate", template_writes::add_jit_admin_template),
-    ("EditJITAdminTemplate", template_writes::edit_jit_admin_template),
+    (
+        "AddJITAdminTemplate",
+        template_writes::add_jit_admin_template,
+    ),
+    (
+        "EditJITAdminTemplate",
+        template_writes::edit_jit_admin_template,
+    ),
     (
         "RemoveJITAdminTemplate",
         template_writes::remove_jit_admin_template,

@@ -1,5 +1,6 @@
 //! Microsoft Graph (`/v1.0/…` and `/beta/…`): envelope, errors and routing.
 
+pub(crate) mod credentials;
 mod directory;
 pub(crate) mod extensions;
 pub(crate) mod filter;
@@ -221,6 +222,9 @@ pub(crate) fn dispatch(
 ) -> Result<HttpResponse, GraphError> {
     let segs = segments(rest);
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
+    if let Some(answer) = credentials::dispatch(ctx, method, &s) {
+        return answer;
+    }
     if let Some(answer) = reads::dispatch(ctx, method, &s) {
         return answer;
     }

@@ -869,6 +869,9 @@ fn sign_in_preferences(ctx: &Ctx<'_>, key: &str) -> Answer {
     } else {
         Value::Null
     };
+    // A preference set by PATCH wins over the one derived from the methods.
+    let preferred =
+        super::credentials::stored_preference(ctx, user.id()).map_or(preferred, Value::String);
     Ok(ok_json(
         StatusCode::OK,
         &json!({

@@ -1,0 +1,150 @@
+//! `ExecResetMFA` (CIPP-API `Invoke-ExecResetMFA.ps1` → `Remove-CIPPUserMFA.ps1`): removes a
+//! user's MFA methods, all of them or one, so the user must register again.
+
+use cipp_graph::{GraphClient, GraphVersion};
+use serde_json::Value;
+
+use crate::normalize::normalize_graph_error;
+use crate::{UserError, path_segment};
+
+const PASSWORD_TYPE: &str = "#microsoft.graph.passwordAuthenticationMethod";
+
+/// The singular method name CIPP reports and builds the DELETE path from:
+/// `#microsoft.graph.phoneAuthenticationMethod` → `phoneMethod`.
+fn method_type(odata_type: &str) -> String {
+    odata_type
+        .rsplit('.')
+        .next()
+        .unwrap_or_default()
+        .replace("Authentication", "")
+}
+
+/// Lists the user's methods (app-only, as CIPP does) and deletes each removable one in turn.
+/// Returns CIPP's success text; a partial or total failure is CIPP's failure text.
+pub async fn remove_user_mfa(
+    graph: &GraphClient,
+    tenant: &str,
+    user: &str,
+    method_id: Option<&str>,
+) -> Result<String, UserError> {
+    let user = user.trim();
+    if user.is_empty() {
+        return Err(UserError::missing("ID"));
+    }
+    let app = graph.app_only();
+    // Guest UPNs carry `#EXT#`, which must not end the path.
+    let segment = path_segment(user);
+    let methods = app
+        .get_all(
+            tenant,
+            GraphVersion::V1,
+            &format!("users/{segment}/authentication/methods"),
+            &[],
+        )
+        .await
+        .map_err(|e| UserError::Failed {
+            message: format!(
+                "Failed to get MFA methods for user {user}. Error: {}",
+                normalize_graph_error(&e)
+            ),
+            source: Some(Box::new(e)),
+        })?;
+    let removable: Vec<(String, String)> = methods
+        .iter()
+        .filter_map(|m| {
+            let odata_type = m.get("@odata.type").and_then(Value::as_str)?;
+            let id = m.get("id").and_then(Value::as_str).unwrap_or_default();
+            (odata_type != PASSWORD_TYPE).then(|| (method_type(odata_type), id.to_owned()))
+        })
+        .filter(|(_, id)| method_id.is_none_or(|wanted| wanted.eq_ignore_ascii_case(id)))
+        .collect();
+    if removable.is_empty() {
+        let message = match method_id {
+            Some(id) => format!("No removable MFA method with id {id} found for user {user}"),
+            None => format!("No MFA methods found for user {user}"),
+        };
+        tracing::info!(tenant, "{message}");
+        return Ok(message);
+    }
+    let mut succeeded = Vec::new();
+    let mut failed = Vec::new();
+    for (kind, id) in removable {
+        let (version, path) = if kind == "qrCodePinMethod" {
+            (
+                GraphVersion::Beta,
+                format!("users/{segment}/authentication/{kind}"),
+            )
+        } else {
+            (
+                GraphVersion::V1,
+                format!(
+                    "users/{segment}/authentication/{kind}s/{}",
+                    path_segment(&id)
+                ),
+            )
+        };
+        match app.delete(tenant, version, &path).await {
+            Ok(()) => succeeded.push(kind),
+            Err(error) => {
+                tracing::error!(
+                    tenant,
+                    "Failed to remove {kind} for {user}. Error: {}",
+                    normalize_graph_error(&error)
+                );
+                failed.push(kind);
+            }
+        }
+    }
+    if !failed.is_empty() {
+        let message = if succeeded.is_empty() {
+            format!(
+                "Failed to remove MFA methods ({}) for user {user}",
+                failed.join(", ")
+            )
+        } else {
+            format!(
+                "Successfully removed MFA methods ({}) for user {user}. However, failed to remove ({}). User may still have MFA methods assigned.",
+                succeeded.join(", "),
+                failed.join(", ")
+            )
+        };
+        return Err(UserError::Failed {
+            message,
+            source: None,
+        });
+    }
+    let message = if method_id.is_some() {
+        format!(
+            "Successfully removed MFA method ({}) for user {user}",
+            succeeded.join(", ")
+        )
+    } else {
+        format!(
+            "Successfully removed MFA methods ({}) for user {user}. User must supply MFA at next logon",
+            succeeded.join(", ")
+        )
+    };
+    tracing::info!(tenant, "{message}");
+    Ok(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_method_type_loses_its_namespace_and_the_word_authentication() {
+        assert_eq!(
+            method_type("#microsoft.graph.microsoftAuthenticatorAuthenticationMethod"),
+            "microsoftAuthenticatorMethod"
+        );
+        assert_eq!(
+            method_type("#microsoft.graph.phoneAuthenticationMethod"),
+            "phoneMethod"
+        );
+        assert_eq!(
+            method_type("#microsoft.graph.qrCodePinAuthenticationMethod"),
+            "qrCodePinMethod"
+        );
+    }
+}
