@@ -568,6 +568,17 @@ async fn a_custom_role_writes_templates_only_for_its_own_tenants() {
     .await;
     assert_eq!(status, 200, "{body}");
     let mine = results(&body).rsplit(' ').next().unwrap().to_owned();
+    // It reads its own tenant's template back, though its role names the tenant by id and the
+    // template by default domain; asked by tenant id, the template is found too.
+    let (tenant_id, custom_reads) = (app.tenant(0).customer_id.clone(), custom.clone());
+    for query in [
+        "/api/ListNewUserDefaults".to_owned(),
+        format!("/api/ListNewUserDefaults?TenantFilter={tenant_id}"),
+    ] {
+        let rows: Vec<Value> = app.get_json(&query, &custom_reads).await;
+        assert_eq!(rows.len(), 1, "{query}: {rows:?}");
+        assert_eq!(rows[0]["GUID"], mine.as_str());
+    }
     for tenant in [other.as_str(), "AllTenants"] {
         let (status, body) = call(
             &app,

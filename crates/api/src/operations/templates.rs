@@ -43,17 +43,33 @@ async fn list(ctx: Context, kind: TemplateKind, id_param: &'static str) -> Resul
             "{id_param}: '{id}' is not a GUID"
         )));
     }
-    let scope = ctx.scope();
+    // A tenant-scoped caller sees its own tenants' templates and the shared ones; templates name
+    // their tenant by default domain, roles may name it by id, so compare every name.
+    let visible: Vec<String> = ctx
+        .visible_tenants()
+        .await?
+        .into_iter()
+        .flat_map(|t| [t.customer_id, t.default_domain_name, t.initial_domain_name])
+        .collect();
+    // The tenant asked for, by any of its names (an unknown name matches only itself).
+    let asked: Option<Vec<String>> = match tenant.as_deref() {
+        None => None,
+        Some(f) if f.eq_ignore_ascii_case("AllTenants") => Some(Vec::new()),
+        Some(f) => Some(match ctx.state.tenants.find(f).await? {
+            Some(t) => vec![t.customer_id, t.default_domain_name, t.initial_domain_name],
+            None => vec![f.to_owned()],
+        }),
+    };
+    let named = |names: &[String], name: &str| names.iter().any(|n| n.eq_ignore_ascii_case(name));
     let mut rows: Vec<(String, Value)> = templates
         .into_iter()
         .filter(|t| {
             let all = t.tenant.eq_ignore_ascii_case("AllTenants");
-            // A tenant-scoped caller sees its own tenants' templates and the shared ones.
-            (all || scope.permits(&[&t.tenant]))
-                && match tenant.as_deref() {
+            (all || named(&visible, &t.tenant))
+                && match &asked {
                     None => true,
-                    Some(f) if f.eq_ignore_ascii_case("AllTenants") => all,
-                    Some(f) => t.tenant.eq_ignore_ascii_case(f) || (all && include_all),
+                    Some(names) if names.is_empty() => all,
+                    Some(names) => named(names, &t.tenant) || (all && include_all),
                 }
         })
         .filter(|t| {
