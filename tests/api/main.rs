@@ -12,6 +12,7 @@ mod first_actions;
 mod graph_client;
 mod graph_request;
 mod helpers;
+mod licences_roles_photo;
 mod list_tenants;
 mod list_users;
 mod mailbox_reads;

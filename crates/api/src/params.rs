@@ -56,6 +56,11 @@ impl Params {
             .map(|(_, v)| v.clone())
     }
 
+    /// The JSON body as sent (an array for the operations that take one, e.g. PatchUser).
+    pub fn body(&self) -> &Value {
+        &self.body
+    }
+
     fn body_object(&self) -> Option<&Map<String, Value>> {
         self.body.as_object()
     }

@@ -56,6 +56,8 @@ pub(crate) struct Call<'a> {
     pub method: Method,
     pub url: Url,
     pub body: Option<&'a Value>,
+    /// A non-JSON body (a photo), sent as is; its `Content-Type` comes from `headers`.
+    pub raw_body: Option<&'a [u8]>,
     pub headers: &'a [(&'a str, &'a str)],
     pub scope: &'a str,
     /// `graph` or `exchange`, for the span.
@@ -277,6 +279,30 @@ impl GraphClient {
             .map(|_| ())
     }
 
+    /// PUT of raw bytes (a photo's `$value`) with their content type; success is any 2xx.
+    pub async fn put_bytes(
+        &self,
+        tenant: &str,
+        version: GraphVersion,
+        path: &str,
+        bytes: &[u8],
+        content_type: &str,
+    ) -> Result<(), GraphError> {
+        let url = self.graph_url(version, path)?;
+        self.execute_call(Call {
+            tenant,
+            method: Method::PUT,
+            url,
+            body: None,
+            raw_body: Some(bytes),
+            headers: &[("Content-Type", content_type)],
+            scope: DEFAULT_GRAPH_SCOPE,
+            service: "graph",
+        })
+        .await
+        .map(|_| ())
+    }
+
     /// Any method, optional JSON body, extra headers; `None` when the answer has no body.
     pub async fn send(
         &self,
@@ -319,6 +345,7 @@ impl GraphClient {
             method,
             url,
             body,
+            raw_body: None,
             headers,
             scope: DEFAULT_GRAPH_SCOPE,
             service: "graph",
@@ -357,6 +384,7 @@ impl GraphClient {
             method,
             url,
             body,
+            raw_body,
             headers,
             scope,
             service,
@@ -364,6 +392,7 @@ impl GraphClient {
         let header_map = self.request_headers(headers, client_request_id, body.is_some())?;
         // Serialized once, re-sent as is on retries.
         let body: Option<Vec<u8>> = match body {
+            _ if raw_body.is_some() => raw_body.map(<[u8]>::to_vec),
             Some(v) => Some(serde_json::to_vec(v).map_err(|e| GraphError::Decode {
                 message: format!("request body is not serializable: {e}"),
             })?),

@@ -83,6 +83,7 @@ impl GraphClient {
                     method: Method::POST,
                     url: url.clone(),
                     body: Some(&body),
+                    raw_body: None,
                     headers: &headers,
                     scope: EXCHANGE_SCOPE,
                     service: "exchange",

@@ -33,6 +33,11 @@
 //!   and beta `{users|groups|contacts}/{id}/onPremisesSyncBehavior` (GET/PATCH `isCloudManaged`;
 //!   a cloud-managed user is no longer synced, so Entra edits such as clearing
 //!   `onPremisesImmutableId` are accepted).
+//! - Licences, roles, photos (`graph/assignments.rs`): `POST users/{id}/assignLicense` (Graph's
+//!   400s for an unknown SKU, no seats left, no `usageLocation`; seats fixed per tenant on first
+//!   use), `POST users/{id}/reprocessLicenseAssignment`, `DELETE directoryRoles/{id}/members/{id}/$ref`
+//!   (also `directoryRoles(roleTemplateId='…')`), `DELETE roleManagement/directory/roleAssignments/{id}`,
+//!   `PUT|DELETE users/{id}/photo/$value` (the bytes the photo GET then serves).
 //! - `POST /{v1.0|beta}/$batch`: at most 20 items (more: 400 "Number of requests inside batch
 //!   exceeds the limit."), ids unique case-insensitively, relative `url`s, `Content-Type`
 //!   required with a `body`. Items run through the same pipeline as single requests (the
@@ -285,6 +290,7 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         partner_admin_upn: admin_upn,
         reads: Default::default(),
         credentials: Default::default(),
+        licences: Default::default(),
     });
 
     let data = web::Data::new(Arc::clone(&sim));

@@ -304,6 +304,8 @@ pub(crate) struct Sim {
     pub reads: crate::seed_reads::ReadStore,
     /// Preferred methods, risk records and cloud-managed flags (`graph::credentials`).
     pub credentials: crate::graph::credentials::CredentialState,
+    /// Purchased licence units per tenant and SKU (`graph::assignments`).
+    pub licences: crate::graph::assignments::LicenceState,
 }
 
 impl Sim {

@@ -5,6 +5,7 @@
 //! returns either the value CIPP answers with or a [`UserError`] carrying CIPP's message text.
 //! The API crate maps these to status codes; nothing here knows about HTTP frameworks or status codes.
 
+pub mod bulk_license;
 pub mod clear_immutable_id;
 pub mod cloud_managed;
 pub mod convert_mailbox;
@@ -30,11 +31,14 @@ pub mod password;
 pub mod password_never_expires;
 pub mod per_user_mfa;
 pub(crate) mod read_support;
+pub mod remove_admin_role;
 pub mod remove_user;
+pub mod reprocess_licenses;
 pub mod reset_mfa;
 pub mod reset_password;
 pub mod revoke_sessions;
 pub mod set_per_user_mfa;
+pub mod set_user_photo;
 pub mod sign_in_logs;
 pub mod tenants;
 pub mod trusted_blocked_sender;

@@ -20,6 +20,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 mod deleted_objects;
+mod exec_bulk_license;
 mod exec_clr_imm_id;
 mod exec_convert_mailbox;
 mod exec_create_tap;
@@ -29,12 +30,15 @@ mod exec_email_forward;
 mod exec_enable_archive;
 mod exec_password_never_expires;
 mod exec_per_user_mfa;
+mod exec_remove_admin_role;
+mod exec_reprocess_user_licenses;
 mod exec_reset_mfa;
 mod exec_reset_pass;
 mod exec_revoke_sessions;
 mod exec_set_cloud_managed;
 mod exec_set_default_mfa_method;
 mod exec_set_ooo;
+mod exec_set_user_photo;
 mod get_cipp_alerts;
 mod list_deleted_items;
 mod list_feature_flags;
@@ -150,6 +154,13 @@ pub const IMPLEMENTED: &[(&str, Handler)] = &[
     ("ExecDismissRiskyUser", exec_dismiss_risky_user::handle),
     ("ExecClrImmId", exec_clr_imm_id::handle),
     ("ExecSetCloudManaged", exec_set_cloud_managed::handle),
+    ("ExecBulkLicense", exec_bulk_license::handle),
+    (
+        "ExecReprocessUserLicenses",
+        exec_reprocess_user_licenses::handle,
+    ),
+    ("ExecRemoveAdminRole", exec_remove_admin_role::handle),
+    ("ExecSetUserPhoto", exec_set_user_photo::handle),
     ("RemoveUser", remove_user::handle),
     ("ListGraphRequest", list_graph_request::handle),
     ("ListFeatureFlags", list_feature_flags::handle),

@@ -1,5 +1,6 @@
 //! Microsoft Graph (`/v1.0/…` and `/beta/…`): envelope, errors and routing.
 
+pub(crate) mod assignments;
 pub(crate) mod credentials;
 mod directory;
 pub(crate) mod extensions;
@@ -229,6 +230,9 @@ pub(crate) fn dispatch(
         return answer;
     }
     if let Some(answer) = extensions::dispatch(ctx, method, &s) {
+        return answer;
+    }
+    if let Some(answer) = assignments::dispatch(ctx, method, &s) {
         return answer;
     }
     let not_allowed = || {

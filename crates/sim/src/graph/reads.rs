@@ -657,7 +657,7 @@ fn subscribed_skus(ctx: &Ctx<'_>) -> Answer {
                 "skuId": sku,
                 "skuPartNumber": part,
                 "subscriptionIds": [],
-                "prepaidUnits": {"enabled": n + n / 10 + 5, "suspended": 0, "warning": 0, "lockedOut": 0},
+                "prepaidUnits": {"enabled": ctx.sim.licences.enabled(&ctx.tenant.id, &sku, n), "suspended": 0, "warning": 0, "lockedOut": 0},
                 "servicePlans": [],
             })
         })

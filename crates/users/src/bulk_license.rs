@@ -1,0 +1,364 @@
+//! `ExecBulkLicense` (CIPP-API `Invoke-ExecBulkLicense.ps1` → `Set-CIPPUserLicense.ps1`, bulk
+//! mode): adds, removes or replaces licences for many users, tenant by tenant.
+
+use std::collections::HashSet;
+
+use cipp_graph::{BatchRequest, BatchResponse, GraphClient, GraphVersion, Method};
+use serde_json::{Value, json};
+
+use crate::normalize::normalize_graph_error;
+use crate::{UserError, path_segment, query_value};
+
+/// How many `id eq` clauses CIPP puts in one lookup filter.
+const IDS_PER_LOOKUP: usize = 15;
+
+/// What one request item asks for one user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LicenceOperation {
+    Add,
+    Remove,
+    Replace,
+}
+
+/// One item of the request body, already checked (ids and SKUs are GUIDs).
+#[derive(Debug, Clone)]
+pub struct LicenceItem {
+    pub user_ids: Vec<String>,
+    pub operation: LicenceOperation,
+    pub licenses: Vec<String>,
+    pub to_remove: Vec<String>,
+    pub to_replace: Vec<String>,
+    pub remove_all: bool,
+    pub replace_all: bool,
+}
+
+/// One tenant's result texts (CIPP's order) and how many items failed.
+#[derive(Debug, Default)]
+pub struct TenantOutcome {
+    pub results: Vec<String>,
+    pub failed: usize,
+}
+
+/// A GUID in its 8-4-4-4-12 hex form (what Graph takes as an object or SKU id).
+pub fn is_guid(value: &str) -> bool {
+    let parts: Vec<&str> = value.split('-').collect();
+    parts.len() == 5
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+struct Request {
+    user_id: String,
+    upn: String,
+    add: Vec<String>,
+    remove: Vec<String>,
+    is_replace: bool,
+}
+
+const VISIBLE: &str = "It may take 2\u{2013}5 minutes before the changes become visible.";
+
+/// Runs the items of one tenant. `Err` is a failed user lookup, which CIPP answers for the
+/// whole request (`Failed to process bulk license operation: …`).
+pub async fn bulk_license_tenant(
+    graph: &GraphClient,
+    tenant_id: &str,
+    tenant_name: &str,
+    items: &[LicenceItem],
+    default_usage_location: &str,
+) -> Result<TenantOutcome, UserError> {
+    let mut seen = HashSet::new();
+    let ids: Vec<&str> = items
+        .iter()
+        .flat_map(|i| i.user_ids.iter().map(String::as_str))
+        .filter(|id| !id.trim().is_empty() && seen.insert(id.to_ascii_lowercase()))
+        .collect();
+    let lookups = ids
+        .chunks(IDS_PER_LOOKUP)
+        .enumerate()
+        .map(|(n, chunk)| {
+            let filter = chunk
+                .iter()
+                .map(|id| format!("id eq '{id}'"))
+                .collect::<Vec<_>>()
+                .join(" or ");
+            BatchRequest::get(format!(
+                "users?$filter={}&$select=id,userPrincipalName,assignedLicenses&$top=999",
+                query_value(&filter)
+            ))
+            .with_id(format!("UserLookup{}", n * IDS_PER_LOOKUP))
+        })
+        .collect();
+    let answers = graph
+        .batch(tenant_id, GraphVersion::Beta, lookups)
+        .await
+        .map_err(|e| UserError::Failed {
+            message: format!(
+                "Failed to lookup users before license assignment for tenant {tenant_name}. Error: {}",
+                normalize_graph_error(&e)
+            ),
+            source: Some(Box::new(e)),
+        })?;
+    let mut users: Vec<Value> = Vec::new();
+    for answer in answers {
+        if !answer.is_success() {
+            return Err(UserError::Failed {
+                message: format!(
+                    "Failed to fetch users for chunk {}: {}",
+                    answer.id,
+                    answer
+                        .error_message()
+                        .unwrap_or("Unknown Graph batch error")
+                ),
+                source: None,
+            });
+        }
+        if let Some(list) = answer
+            .body
+            .as_ref()
+            .and_then(|b| b.get("value"))
+            .and_then(Value::as_array)
+        {
+            users.extend(list.iter().cloned());
+        }
+    }
+
+    let mut outcome = TenantOutcome::default();
+    let mut requests = Vec::new();
+    for item in items {
+        let Some(user_id) = item.user_ids.iter().find(|id| !id.trim().is_empty()) else {
+            outcome.failed += 1;
+            outcome.results.push(format!(
+                "No valid user ID found in request for tenant {tenant_name}"
+            ));
+            continue;
+        };
+        let Some(user) = users.iter().find(|u| {
+            u.get("id")
+                .and_then(Value::as_str)
+                .is_some_and(|id| id.eq_ignore_ascii_case(user_id))
+        }) else {
+            outcome.failed += 1;
+            outcome
+                .results
+                .push(format!("User {user_id} not found in tenant {tenant_name}"));
+            continue;
+        };
+        let upn = user
+            .get("userPrincipalName")
+            .and_then(Value::as_str)
+            .unwrap_or(user_id)
+            .to_owned();
+        let held: Vec<String> = user
+            .get("assignedLicenses")
+            .and_then(Value::as_array)
+            .map(|l| {
+                l.iter()
+                    .filter_map(|x| x.get("skuId").and_then(Value::as_str))
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let held_of = |list: &[String]| -> Vec<String> {
+            list.iter()
+                .filter(|s| held.iter().any(|h| h.eq_ignore_ascii_case(s)))
+                .cloned()
+                .collect()
+        };
+        let (add, remove) = match item.operation {
+            LicenceOperation::Add => (item.licenses.clone(), Vec::new()),
+            LicenceOperation::Remove if item.remove_all => (Vec::new(), held.clone()),
+            LicenceOperation::Remove => (Vec::new(), held_of(&item.to_remove)),
+            LicenceOperation::Replace if item.replace_all => (item.licenses.clone(), held.clone()),
+            LicenceOperation::Replace => (item.licenses.clone(), held_of(&item.to_replace)),
+        };
+        if add.is_empty() && remove.is_empty() {
+            outcome
+                .results
+                .push(format!("No license changes needed for user {upn}"));
+            continue;
+        }
+        requests.push(Request {
+            user_id: user_id.clone(),
+            upn,
+            add,
+            remove,
+            is_replace: item.operation == LicenceOperation::Replace && item.replace_all,
+        });
+    }
+    if !requests.is_empty() {
+        set_licences(
+            graph,
+            tenant_id,
+            &requests,
+            default_usage_location,
+            &mut outcome,
+        )
+        .await;
+    }
+    Ok(outcome)
+}
+
+fn assign_path(user_id: &str) -> String {
+    format!("users/{}/assignLicense", path_segment(user_id))
+}
+
+fn assign_body(add: &[String], remove: &[String]) -> Value {
+    let add: Vec<Value> = add
+        .iter()
+        .map(|sku| json!({"disabledPlans": [], "skuId": sku}))
+        .collect();
+    json!({"addLicenses": add, "removeLicenses": remove})
+}
+
+fn graph_message(answer: &BatchResponse) -> String {
+    answer
+        .error_message()
+        .map_or_else(|| format!("HTTP {}", answer.status), str::to_owned)
+}
+
+/// `Set-CIPPUserLicense` in bulk mode: replace removals first, then one `assignLicense` per user
+/// in a beta `$batch` (delegated), then the usage-location retries.
+async fn set_licences(
+    graph: &GraphClient,
+    tenant: &str,
+    requests: &[Request],
+    default_usage_location: &str,
+    outcome: &mut TenantOutcome,
+) {
+    let mut failed_users: HashSet<String> = HashSet::new();
+    let removals: Vec<&Request> = requests
+        .iter()
+        .filter(|r| r.is_replace && !r.remove.is_empty())
+        .collect();
+    if !removals.is_empty() {
+        let batch = removals
+            .iter()
+            .map(|r| {
+                BatchRequest::new(Method::POST, assign_path(&r.user_id))
+                    .with_body(assign_body(&[], &r.remove))
+            })
+            .collect();
+        let answers = batch_or_failures(graph, tenant, batch, removals.len()).await;
+        for (request, answer) in removals.iter().zip(&answers) {
+            if !answer.is_success() {
+                failed_users.insert(request.user_id.to_ascii_lowercase());
+                outcome.results.push(format!(
+                    "Failed to remove licenses for user {}: {}",
+                    request.upn,
+                    graph_message(answer)
+                ));
+            }
+        }
+    }
+    let batch = requests
+        .iter()
+        .map(|r| {
+            let remove: &[String] = if r.is_replace { &[] } else { &r.remove };
+            BatchRequest::new(Method::POST, assign_path(&r.user_id))
+                .with_body(assign_body(&r.add, remove))
+        })
+        .collect();
+    let answers = batch_or_failures(graph, tenant, batch, requests.len()).await;
+    let mut retry = Vec::new();
+    for (request, answer) in requests.iter().zip(&answers) {
+        if answer.is_success() {
+            outcome.results.push(format!(
+                "Successfully set licenses for {}. {VISIBLE}",
+                request.upn
+            ));
+            continue;
+        }
+        let message = graph_message(answer);
+        let lower = message.to_ascii_lowercase();
+        if lower.contains("invalid usage location") || lower.contains("usagelocation") {
+            retry.push(request);
+            continue;
+        }
+        failed_users.insert(request.user_id.to_ascii_lowercase());
+        outcome.results.push(format!(
+            "Failed to assign licenses for user {}: {message}",
+            request.upn
+        ));
+    }
+    for request in retry {
+        let remove: &[String] = if request.is_replace {
+            &[]
+        } else {
+            &request.remove
+        };
+        let user = format!("users/{}", path_segment(&request.user_id));
+        let attempt = async {
+            graph
+                .patch(
+                    tenant,
+                    GraphVersion::Beta,
+                    &user,
+                    &json!({"usageLocation": default_usage_location}),
+                )
+                .await?;
+            graph
+                .post(
+                    tenant,
+                    GraphVersion::Beta,
+                    &assign_path(&request.user_id),
+                    &assign_body(&request.add, remove),
+                )
+                .await
+        };
+        match attempt.await {
+            Ok(_) => outcome.results.push(format!(
+                "Successfully set licenses for {} after setting usage location. {VISIBLE}",
+                request.upn
+            )),
+            Err(e) => {
+                failed_users.insert(request.user_id.to_ascii_lowercase());
+                outcome.results.push(format!(
+                    "Failed to assign licenses for user {} after setting usage location: {}",
+                    request.upn,
+                    e.service_message()
+                ));
+            }
+        }
+    }
+    outcome.failed += failed_users.len();
+}
+
+/// The batch's answers; when the batch call itself failed, one failure per request carrying
+/// the normalised error, so every user's outcome is reported.
+async fn batch_or_failures(
+    graph: &GraphClient,
+    tenant: &str,
+    batch: Vec<BatchRequest>,
+    count: usize,
+) -> Vec<BatchResponse> {
+    match graph.batch(tenant, GraphVersion::Beta, batch).await {
+        Ok(answers) => answers,
+        Err(e) => {
+            let message = normalize_graph_error(&e);
+            (0..count)
+                .map(|i| BatchResponse {
+                    id: i.to_string(),
+                    status: e.status().unwrap_or(502),
+                    headers: Default::default(),
+                    body: Some(
+                        json!({"error": {"code": "cippGraph.batchFailed", "message": message}}),
+                    ),
+                })
+                .collect()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guids_are_recognised_in_any_case() {
+        assert!(is_guid("6FD2C87F-B296-42F0-B197-1e91e994b900"));
+        assert!(!is_guid("not-a-guid"));
+        assert!(!is_guid("6fd2c87f-b296-42f0-b197-1e91e994b90"));
+    }
+}
