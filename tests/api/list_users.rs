@@ -201,3 +201,73 @@ async fn an_unknown_user_id_is_a_404_with_graphs_text() {
     assert!(results(&body).contains("does not exist"), "{body}");
     app.stop();
 }
+
+#[tokio::test]
+async fn include_logon_details_adds_the_last_sign_in_from_the_audit_log() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).clone();
+    let token = app.token("readonly").await;
+    let users: Vec<Value> = app
+        .get_json(
+            &format!("/api/ListUsers?tenantFilter={}", tenant.default_domain_name),
+            &token,
+        )
+        .await;
+    let mut with_sign_in = 0;
+    for user in users.iter().filter(|u| u["userType"] == "Member").take(8) {
+        let id = user["id"].as_str().unwrap();
+        let answer: Value = app
+            .get_json(
+                &format!(
+                    "/api/ListUsers?tenantFilter={}&UserID={id}&IncludeLogonDetails=true",
+                    tenant.default_domain_name
+                ),
+                &token,
+            )
+            .await;
+        let row = &answer.as_array().unwrap_or_else(|| panic!("{answer}"))[0];
+        for field in [
+            "LastSigninApplication",
+            "LastSigninDate",
+            "LastSigninStatus",
+            "LastSigninResult",
+            "LastSigninFailureReason",
+        ] {
+            assert!(row.get(field).is_some(), "{field} in {row}");
+        }
+        if row["LastSigninStatus"].is_string() {
+            with_sign_in += 1;
+            let status = row["LastSigninStatus"].as_str().unwrap();
+            assert!(
+                status == "UserLoggedIn" || status == "UserLoginFailed",
+                "{status}"
+            );
+            let date = row["LastSigninDate"].as_str().unwrap();
+            assert!(
+                date.starts_with("\r\n") && date.ends_with(" AM\r\n\r\n")
+                    || date.ends_with(" PM\r\n\r\n"),
+                "{date:?}"
+            );
+            if status == "UserLoggedIn" {
+                assert_eq!(row["LastSigninFailureReason"], "Successfully signed in");
+            }
+        }
+    }
+    assert!(
+        with_sign_in > 0,
+        "some seeded users signed in during the last 7 days"
+    );
+    // Without IncludeLogonDetails the fields are absent, as in CIPP.
+    let id = users[0]["id"].as_str().unwrap();
+    let plain: Vec<Value> = app
+        .get_json(
+            &format!(
+                "/api/ListUsers?tenantFilter={}&UserID={id}",
+                tenant.default_domain_name
+            ),
+            &token,
+        )
+        .await;
+    assert!(plain[0].get("LastSigninDate").is_none());
+    app.stop();
+}

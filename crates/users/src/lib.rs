@@ -23,6 +23,7 @@ pub mod graph_request;
 pub mod jit_admin;
 pub mod licences;
 pub mod list_users;
+pub mod logon_details;
 pub mod mailbox_reads;
 pub mod mfa_users;
 pub mod normalize;

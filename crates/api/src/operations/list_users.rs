@@ -3,6 +3,7 @@
 //! a deprecation message). Rows carry `Tenant`, which the CIPP frontend reads.
 
 use cipp_users_domain::list_users::{ListUsersQuery, list_users, list_users_pages, with_tenant};
+use cipp_users_domain::logon_details::add_logon_details;
 use futures::future::LocalBoxFuture;
 use futures::{FutureExt, StreamExt};
 use serde_json::Value;
@@ -23,7 +24,13 @@ pub fn handle(ctx: Context) -> LocalBoxFuture<'static, Result<Reply, ApiError>> 
                         graph_filter,
                         user_id: Some(user_id),
                     };
-                    let users = list_users(&graph, &tenant.customer_id, &query).await?;
+                    let mut users = list_users(&graph, &tenant.customer_id, &query).await?;
+                    // CIPP adds the last sign-in for any non-empty IncludeLogonDetails.
+                    if ctx.params.string("IncludeLogonDetails").is_some() {
+                        for user in &mut users {
+                            add_logon_details(&graph, &tenant.customer_id, user).await?;
+                        }
+                    }
                     let label = &tenant.default_domain_name;
                     let rows = users.into_iter().map(|u| with_tenant(u, label)).collect();
                     return Ok(Reply::ok(Value::Array(rows)));

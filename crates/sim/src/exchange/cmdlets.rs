@@ -338,6 +338,7 @@ pub(crate) fn run(cx: &Cx<'_>, name: &str) -> Result<Answer, ExoError> {
             "SmtpClientAuthenticationDisabled": true,
         }))),
         "get-blockedsenderaddress" => Ok(Answer::default()),
+        "search-unifiedauditlog" => super::audit_log::search(cx),
         _ => Err(ExoError::unknown_cmdlet(name)),
     }
 }

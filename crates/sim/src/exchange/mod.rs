@@ -6,6 +6,7 @@
 //! `WWW-Authenticate` challenge. `X-AnchorMailbox` is required (400 without it); its domain
 //! or tenant part must belong to the same tenant.
 
+mod audit_log;
 mod cmdlets;
 pub(crate) mod mailbox;
 
