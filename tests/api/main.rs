@@ -8,6 +8,7 @@ mod auth;
 mod credential_actions;
 mod directory_and_templates;
 mod disable_user;
+mod edit_user;
 mod first_actions;
 mod graph_client;
 mod graph_request;

@@ -38,6 +38,10 @@
 //!   use), `POST users/{id}/reprocessLicenseAssignment`, `DELETE directoryRoles/{id}/members/{id}/$ref`
 //!   (also `directoryRoles(roleTemplateId='…')`), `DELETE roleManagement/directory/roleAssignments/{id}`,
 //!   `PUT|DELETE users/{id}/photo/$value` (the bytes the photo GET then serves).
+//! - Relationship writes (`graph/relations.rs`): `POST groups/{id}/members/$ref`, `DELETE
+//!   groups/{id}/members/{user}/$ref` (refused for synced, dynamic and Exchange-owned groups;
+//!   an existing member or a non-member is an error), `POST users/{id}/assignLicense`, `PUT|DELETE
+//!   users/{id}/manager/$ref` (a synced user's manager is AD's).
 //! - `POST /{v1.0|beta}/$batch`: at most 20 items (more: 400 "Number of requests inside batch
 //!   exceeds the limit."), ids unique case-insensitively, relative `url`s, `Content-Type`
 //!   required with a `body`. Items run through the same pipeline as single requests (the

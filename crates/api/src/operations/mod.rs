@@ -20,6 +20,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 mod deleted_objects;
+mod edit_user;
+mod edit_user_aliases;
 mod exec_bulk_license;
 mod exec_clr_imm_id;
 mod exec_convert_mailbox;
@@ -58,6 +60,7 @@ mod list_user_signin_logs;
 mod list_users;
 mod mailbox_reads;
 mod me;
+mod patch_user;
 mod remove_trusted_blocked_sender;
 mod remove_user;
 mod results_array;
@@ -126,6 +129,9 @@ pub const IMPLEMENTED: &[(&str, Handler)] = &[
     ("ListTenants", list_tenants::handle),
     ("ListUsers", list_users::handle),
     ("ExecDisableUser", exec_disable_user::handle),
+    ("PatchUser", patch_user::handle),
+    ("EditUserAliases", edit_user_aliases::handle),
+    ("EditUser", edit_user::handle),
     ("ExecEmailForward", exec_email_forward::handle),
     ("ExecSetOoO", exec_set_ooo::handle),
     ("ExecConvertMailbox", exec_convert_mailbox::handle),

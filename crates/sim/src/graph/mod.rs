@@ -7,6 +7,7 @@ pub(crate) mod extensions;
 pub(crate) mod filter;
 mod mailbox;
 mod reads;
+mod relations;
 mod users;
 
 use std::sync::Arc;
@@ -233,6 +234,10 @@ pub(crate) fn dispatch(
         return answer;
     }
     if let Some(answer) = assignments::dispatch(ctx, method, &s) {
+        return answer;
+    }
+    // Last: where another module answers the same route, that one wins.
+    if let Some(answer) = relations::dispatch(ctx, method, &s) {
         return answer;
     }
     let not_allowed = || {

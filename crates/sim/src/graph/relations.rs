@@ -1,0 +1,309 @@
+//! Writes to a user's relationships: group membership (`POST groups/{id}/members/$ref`,
+//! `DELETE groups/{id}/members/{user}/$ref`), licences (`POST users/{id}/assignLicense`) and the
+//! manager (`PUT|DELETE users/{id}/manager/$ref`).
+//!
+//! Graph's rules kept here: mail-enabled security groups and distribution lists are owned by
+//! Exchange and refuse Graph membership writes; groups synced from AD and dynamic groups refuse
+//! them too; adding an existing member or removing a non-member is an error; a synced user's
+//! manager is owned by AD; licences need a usage location and a SKU the tenant has bought.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::{Ctx, GraphError, ok_json};
+use crate::seed_reads::Group;
+use crate::state::UserStore;
+use crate::user::{User, prop_index};
+
+type Answer = Result<HttpResponse, GraphError>;
+
+const SYNCED_REFUSAL: &str = "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently undergoing migration.";
+
+/// Answers the routes this module owns; `None` for every other path.
+pub(crate) fn dispatch(ctx: &Ctx<'_>, method: &str, s: &[&str]) -> Option<Answer> {
+    let answer = match (method, s) {
+        ("POST", ["groups", gid, "members", "$ref"]) => add_member(ctx, gid),
+        ("DELETE", ["groups", gid, "members", uid, "$ref"]) => remove_member(ctx, gid, uid),
+        ("POST", ["users", key, "assignLicense"]) => assign_license(ctx, key),
+        ("PUT", ["users", key, "manager", "$ref"]) => set_manager(ctx, key),
+        ("DELETE", ["users", key, "manager", "$ref"]) => remove_manager(ctx, key),
+        _ => return None,
+    };
+    Some(answer)
+}
+
+fn no_content() -> Answer {
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A live user by object id or UPN, with Graph's errors.
+fn find<'s>(store: &'s UserStore, key: &str) -> Result<&'s User, GraphError> {
+    let is_guid = uuid::Uuid::parse_str(key).is_ok() && key.len() == 36;
+    if !is_guid && !key.contains('@') {
+        return Err(GraphError::bad_request(
+            "Request_BadRequest",
+            format!("Invalid object identifier '{key}'."),
+        ));
+    }
+    store.get(key).ok_or_else(|| GraphError::not_found(key))
+}
+
+/// The object an `{"@odata.id": ".../directoryObjects/{id}"}` body points at (the last segment;
+/// `users/{upn}` works too, as in Graph).
+fn referenced(ctx: &Ctx<'_>) -> Result<String, GraphError> {
+    let body = ctx.json_body()?;
+    let link = body
+        .get("@odata.id")
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| {
+            GraphError::bad_request(
+                "Request_BadRequest",
+                "The request body must contain an @odata.id reference.",
+            )
+        })?;
+    let last = link.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    let decoded = percent_encoding::percent_decode_str(last)
+        .decode_utf8_lossy()
+        .into_owned();
+    if decoded.is_empty() {
+        return Err(GraphError::bad_request(
+            "Request_BadRequest",
+            format!("Invalid object identifier '{link}'."),
+        ));
+    }
+    Ok(decoded)
+}
+
+/// Why Graph refuses membership writes to this group, if it does.
+fn membership_refusal(group: &Group) -> Option<GraphError> {
+    let v = &group.value;
+    let flag = |name: &str| v.get(name).and_then(Value::as_bool) == Some(true);
+    let types: Vec<&str> = v
+        .get("groupTypes")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if flag("onPremisesSyncEnabled") {
+        return Some(GraphError::bad_request(
+            "Request_BadRequest",
+            SYNCED_REFUSAL,
+        ));
+    }
+    if types
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case("DynamicMembership"))
+    {
+        return Some(GraphError::bad_request(
+            "Request_BadRequest",
+            "Insufficient privileges to complete the operation.",
+        ));
+    }
+    let unified = types.iter().any(|t| t.eq_ignore_ascii_case("Unified"));
+    if flag("mailEnabled") && !unified {
+        return Some(GraphError::bad_request(
+            "Request_BadRequest",
+            "Cannot Update a mail-enabled security groups and or distribution list.",
+        ));
+    }
+    None
+}
+
+fn add_member(ctx: &Ctx<'_>, gid: &str) -> Answer {
+    let member = referenced(ctx)?;
+    let store = ctx.tenant.users.read();
+    let user_id = find(&store, &member)?.id().to_owned();
+    drop(store);
+    let data = ctx.sim.reads.tenant(ctx.sim.seed, &ctx.tenant);
+    let mut r = data.write();
+    let group = r
+        .groups
+        .iter_mut()
+        .find(|g| g.id().eq_ignore_ascii_case(gid))
+        .ok_or_else(|| GraphError::not_found(gid))?;
+    if let Some(refusal) = membership_refusal(group) {
+        return Err(refusal);
+    }
+    if group.members.iter().any(|m| m == &user_id) {
+        return Err(GraphError::bad_request(
+            "Request_BadRequest",
+            "One or more added object references already exist for the following modified properties: 'members'.",
+        ));
+    }
+    group.members.push(user_id);
+    no_content()
+}
+
+fn remove_member(ctx: &Ctx<'_>, gid: &str, uid: &str) -> Answer {
+    let store = ctx.tenant.users.read();
+    let user_id = store.get(uid).map(|u| u.id().to_owned());
+    drop(store);
+    let data = ctx.sim.reads.tenant(ctx.sim.seed, &ctx.tenant);
+    let mut r = data.write();
+    let group = r
+        .groups
+        .iter_mut()
+        .find(|g| g.id().eq_ignore_ascii_case(gid))
+        .ok_or_else(|| GraphError::not_found(gid))?;
+    if let Some(refusal) = membership_refusal(group) {
+        return Err(refusal);
+    }
+    let id = user_id.ok_or_else(|| GraphError::not_found(uid))?;
+    let before = group.members.len();
+    group.members.retain(|m| m != &id);
+    if group.members.len() == before {
+        return Err(GraphError::not_found(uid));
+    }
+    no_content()
+}
+
+/// The SKUs every simulated tenant has bought.
+const TENANT_SKUS: &[&str] = &[
+    crate::seed::SKU_O365_E3,
+    crate::seed::SKU_M365_E3,
+    crate::seed::SKU_BUSINESS_PREMIUM,
+    crate::seed::SKU_BUSINESS_STANDARD,
+    crate::seed::SKU_EXO_PLAN1,
+];
+
+fn assign_license(ctx: &Ctx<'_>, key: &str) -> Answer {
+    let body = ctx.json_body()?;
+    let invalid = || {
+        GraphError::bad_request(
+            "Request_BadRequest",
+            "Invalid value specified for property 'addLicenses' of resource 'User'.",
+        )
+    };
+    let add = body
+        .get("addLicenses")
+        .and_then(Value::as_array)
+        .ok_or_else(invalid)?;
+    let remove = body
+        .get("removeLicenses")
+        .and_then(Value::as_array)
+        .ok_or_else(|| {
+            GraphError::bad_request(
+                "Request_BadRequest",
+                "Invalid value specified for property 'removeLicenses' of resource 'User'.",
+            )
+        })?;
+    let mut adds: Vec<(String, Value)> = Vec::new();
+    for item in add {
+        let sku = item
+            .get("skuId")
+            .and_then(Value::as_str)
+            .ok_or_else(invalid)?
+            .to_ascii_lowercase();
+        if !TENANT_SKUS.contains(&sku.as_str()) {
+            return Err(GraphError::bad_request(
+                "Request_BadRequest",
+                format!("License {sku} does not correspond to a valid company License."),
+            ));
+        }
+        let disabled = item
+            .get("disabledPlans")
+            .cloned()
+            .unwrap_or_else(|| json!([]));
+        adds.push((sku, disabled));
+    }
+    let mut removes: Vec<String> = Vec::new();
+    for item in remove {
+        removes.push(item.as_str().ok_or_else(invalid)?.to_ascii_lowercase());
+    }
+    let mut store = ctx.tenant.users.write();
+    let seq = store
+        .find_seq(key)
+        .ok_or_else(|| GraphError::not_found(key))?;
+    let Some(user) = store.get_mut(seq) else {
+        return Err(GraphError::not_found(key));
+    };
+    let Some(lic_index) = prop_index("assignedLicenses") else {
+        return Err(GraphError::new(500, "InternalServerError", "no licences"));
+    };
+    let usage = prop_index("usageLocation")
+        .map(|i| user.get(i).clone())
+        .unwrap_or(Value::Null);
+    if !adds.is_empty() && usage.as_str().is_none_or(|s| s.trim().is_empty()) {
+        return Err(GraphError::bad_request(
+            "Request_BadRequest",
+            "License assignment cannot be done for user with invalid usage location.",
+        ));
+    }
+    let mut current: Vec<Value> = user.get(lic_index).as_array().cloned().unwrap_or_default();
+    let sku_of = |l: &Value| {
+        l.get("skuId")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_ascii_lowercase()
+    };
+    for sku in &removes {
+        if !current.iter().any(|l| &sku_of(l) == sku) {
+            return Err(GraphError::bad_request(
+                "Request_BadRequest",
+                "User does not have a corresponding license.",
+            ));
+        }
+    }
+    current.retain(|l| !removes.contains(&sku_of(l)));
+    for (sku, disabled) in adds {
+        current.retain(|l| sku_of(l) != sku);
+        current.push(json!({"disabledPlans": disabled, "skuId": sku}));
+    }
+    user.set(lic_index, Value::Array(current));
+    let mut out = user.render(None, ctx.beta());
+    out.insert("@odata.context".into(), json!(ctx.context("users/$entity")));
+    Ok(ok_json(StatusCode::OK, &Value::Object(out)))
+}
+
+fn set_manager(ctx: &Ctx<'_>, key: &str) -> Answer {
+    let target = referenced(ctx)?;
+    let mut store = ctx.tenant.users.write();
+    let user = find(&store, key)?;
+    let (user_id, synced) = (user.id().to_owned(), user.is_synced());
+    let manager_id = store
+        .get(&target)
+        .map(|m| m.id().to_owned())
+        .ok_or_else(|| GraphError::not_found(&target))?;
+    if synced {
+        return Err(GraphError::bad_request(
+            "Request_BadRequest",
+            SYNCED_REFUSAL,
+        ));
+    }
+    if manager_id == user_id {
+        return Err(GraphError::bad_request(
+            "Request_BadRequest",
+            "The manager of a user cannot be the user itself.",
+        ));
+    }
+    let seq = store
+        .find_seq(&user_id)
+        .ok_or_else(|| GraphError::not_found(key))?;
+    if let Some(user) = store.get_mut(seq) {
+        user.manager = Some(manager_id);
+    }
+    no_content()
+}
+
+fn remove_manager(ctx: &Ctx<'_>, key: &str) -> Answer {
+    let mut store = ctx.tenant.users.write();
+    let user = find(&store, key)?;
+    if user.is_synced() {
+        return Err(GraphError::bad_request(
+            "Request_BadRequest",
+            SYNCED_REFUSAL,
+        ));
+    }
+    let user_id = user.id().to_owned();
+    let seq = store
+        .find_seq(&user_id)
+        .ok_or_else(|| GraphError::not_found(key))?;
+    match store.get_mut(seq) {
+        Some(user) if user.manager.is_some() => {
+            user.manager = None;
+            no_content()
+        }
+        _ => Err(GraphError::not_found("manager")),
+    }
+}
