@@ -429,3 +429,125 @@ async fn photo_input_errors_name_the_field_and_readonly_is_refused() {
     assert_eq!(response.status().as_u16(), 403);
     app.stop();
 }
+
+#[tokio::test]
+async fn a_user_without_usage_location_gets_the_default_and_the_licence_on_retry() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).default_domain_name.clone();
+    let token = app.token("editor").await;
+    let users: Vec<Value> = app
+        .get_json(&format!("/api/ListUsers?tenantFilter={tenant}"), &token)
+        .await;
+    let sku = users
+        .iter()
+        .find_map(|u| skus(u).into_iter().next())
+        .unwrap();
+    let target = users.iter().find(|u| !skus(u).contains(&sku)).unwrap();
+    let id = target["id"].as_str().unwrap();
+    let upn = target["userPrincipalName"].as_str().unwrap();
+    let response = app
+        .post(
+            "/api/PatchUser",
+            Some(&token),
+            json!([{"id": id, "tenantFilter": tenant, "usageLocation": null}]),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        user(&app, &tenant, &token, id).await["usageLocation"],
+        Value::Null
+    );
+
+    let add = json!([{"tenantFilter": tenant, "userIds": id, "LicenseOperation": "Add",
+        "Licenses": [{"value": sku}]}]);
+    let response = app.post("/api/ExecBulkLicense", Some(&token), add).await;
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["Results"],
+        json!([format!(
+            "Successfully set licenses for {upn} after setting usage location. It may take 2\u{2013}5 minutes before the changes become visible."
+        )])
+    );
+    let read = user(&app, &tenant, &token, id).await;
+    assert_eq!(read["usageLocation"], "US");
+    assert!(skus(&read).contains(&sku));
+    app.stop();
+}
+
+#[tokio::test]
+async fn a_photo_over_four_megabytes_is_refused_with_cipps_size_text() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(2).default_domain_name.clone();
+    let token = app.token("editor").await;
+    let mut big = png();
+    big.resize(4 * 1024 * 1024 + 100 * 1024, 0);
+    let data = base64::engine::general_purpose::STANDARD.encode(&big);
+    let response = app
+        .post(
+            "/api/ExecSetUserPhoto",
+            Some(&token),
+            json!({"tenantFilter": tenant, "userId": GLOBAL_ADMIN, "action": "set", "photoData": data}),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["Results"],
+        json!([
+            "Failed to set user profile picture: photoData: Photo size exceeds 4MB limit. Current size: 4.1MB"
+        ])
+    );
+    app.stop();
+}
+
+#[tokio::test]
+async fn assigning_more_licences_than_the_tenant_bought_reports_each_users_outcome_with_207() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).default_domain_name.clone();
+    let token = app.token("editor").await;
+    let users: Vec<Value> = app
+        .get_json(&format!("/api/ListUsers?tenantFilter={tenant}"), &token)
+        .await;
+    let all: Vec<String> = users.iter().flat_map(skus).collect();
+    let sku = all
+        .iter()
+        .min_by_key(|s| all.iter().filter(|x| x == s).count())
+        .unwrap()
+        .clone();
+    let holders = all.iter().filter(|x| **x == sku).count();
+    let free = holders / 10 + 5;
+    let targets: Vec<&Value> = users
+        .iter()
+        .filter(|u| !skus(u).contains(&sku) && u["usageLocation"].is_string())
+        .take(free + 2)
+        .collect();
+    assert_eq!(targets.len(), free + 2, "the small tenant has enough users");
+    let items: Vec<Value> = targets
+        .iter()
+        .map(|u| json!({"tenantFilter": tenant, "userIds": u["id"], "LicenseOperation": "Add", "Licenses": [{"value": sku}]}))
+        .collect();
+    let response = app
+        .post("/api/ExecBulkLicense", Some(&token), json!(items))
+        .await;
+    assert_eq!(response.status().as_u16(), 207);
+    let body: Value = response.json().await.unwrap();
+    let results: Vec<&str> = body["Results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert_eq!(results.len(), free + 2);
+    let refused = "does not have any available licenses.";
+    assert_eq!(
+        results
+            .iter()
+            .filter(|r| r.starts_with("Successfully set licenses for "))
+            .count(),
+        free
+    );
+    assert_eq!(results.iter().filter(|r| r.starts_with("Failed to assign licenses for user ") && r.ends_with(refused)).count(), 2);
+    app.stop();
+}

@@ -222,7 +222,8 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> Result<Server, St
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
-            .app_data(web::PayloadConfig::new(4 * 1024 * 1024))
+            // Room for a 4 MB photo sent as base64 (ExecSetUserPhoto), which CIPP accepts.
+            .app_data(web::PayloadConfig::new(6 * 1024 * 1024))
             // Every answer carries a correlation id that the logs of the request also carry.
             .wrap_fn(|request, service| {
                 let correlation_id = uuid::Uuid::new_v4().to_string();
