@@ -90,7 +90,11 @@ fn secret_name(name: &str) -> bool {
     lower == "tap" || lower == "pw" || SECRET_NAME_PARTS.iter().any(|p| lower.contains(p))
 }
 
-/// Parameters with every secret-bearing value replaced, recursively.
+/// Longer parameter values (a photo's base64, a pasted document) are cut to this many characters:
+/// an audit row records what was asked, not the payload.
+const MAX_PARAMETER_CHARS: usize = 512;
+
+/// Parameters with every secret-bearing value replaced and long values shortened, recursively.
 pub fn redact(value: &Value) -> Value {
     match value {
         Value::Object(fields) => Value::Object(
@@ -107,6 +111,11 @@ pub fn redact(value: &Value) -> Value {
                 .collect::<Map<String, Value>>(),
         ),
         Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
+        Value::String(text) if text.chars().count() > MAX_PARAMETER_CHARS => {
+            let kept: String = text.chars().take(MAX_PARAMETER_CHARS).collect();
+            let omitted = text.chars().count() - MAX_PARAMETER_CHARS;
+            json!(format!("{kept}… [{omitted} more characters not recorded]"))
+        }
         other => other.clone(),
     }
 }
@@ -279,6 +288,15 @@ mod tests {
                 "{pointer}"
             );
         }
+    }
+
+    #[test]
+    fn a_long_value_is_shortened_in_the_row() {
+        let photo = "A".repeat(10_000);
+        let redacted = redact(&json!({"photoData": photo}));
+        let kept = redacted["photoData"].as_str().unwrap();
+        assert!(kept.len() < 600, "{}", kept.len());
+        assert!(kept.ends_with("[9488 more characters not recorded]"));
     }
 
     #[test]
