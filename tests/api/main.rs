@@ -2,6 +2,7 @@
 //! talking real HTTP(S). One binary, so the workspace links once.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod add_user;
 mod all_tenants;
 mod audit;
 mod auth;

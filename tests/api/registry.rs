@@ -80,11 +80,17 @@ async fn route_names_match_in_any_case_and_with_any_verb() {
 async fn answers_come_in_the_order_404_401_403_501() {
     let app = spawn_app().await;
     // Not implemented and no token: 401 before 501.
-    assert_eq!(app.get("/api/AddUser", None).await.status().as_u16(), 401);
+    assert_eq!(
+        app.get("/api/ExecOffboardUser", None)
+            .await
+            .status()
+            .as_u16(),
+        401
+    );
     // Readonly on a write that is not implemented: 403 before 501.
     let readonly = app.token("readonly").await;
     assert_eq!(
-        app.get("/api/AddUser", Some(&readonly))
+        app.get("/api/ExecOffboardUser", Some(&readonly))
             .await
             .status()
             .as_u16(),
@@ -93,7 +99,7 @@ async fn answers_come_in_the_order_404_401_403_501() {
     // Allowed but not built: 501.
     let editor = app.token("editor").await;
     assert_eq!(
-        app.get("/api/AddUser", Some(&editor))
+        app.get("/api/ExecOffboardUser", Some(&editor))
             .await
             .status()
             .as_u16(),

@@ -42,6 +42,11 @@
 //!   groups/{id}/members/{user}/$ref` (refused for synced, dynamic and Exchange-owned groups;
 //!   an existing member or a non-member is an error), `POST users/{id}/assignLicense`, `PUT|DELETE
 //!   users/{id}/manager/$ref` (a synced user's manager is AD's).
+//! - User writes (`graph/user_writes.rs`): `POST /users` (201; Graph's required properties,
+//!   verified UPN domain, allowed characters, password complexity, duplicate UPN), `POST
+//!   /invitations` (a guest `…#EXT#@<initial domain>`, `PendingAcceptance`; an address in one of
+//!   the tenant's domains is refused); writing `mail` makes it the primary SMTP proxy address and
+//!   keeps the old ones as aliases.
 //! - `POST /{v1.0|beta}/$batch`: at most 20 items (more: 400 "Number of requests inside batch
 //!   exceeds the limit."), ids unique case-insensitively, relative `url`s, `Content-Type`
 //!   required with a `body`. Items run through the same pipeline as single requests (the

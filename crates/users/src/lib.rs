@@ -5,6 +5,8 @@
 //! returns either the value CIPP answers with or a [`UserError`] carrying CIPP's message text.
 //! The API crate maps these to status codes; nothing here knows about HTTP frameworks or status codes.
 
+pub mod add_guest;
+pub mod add_user;
 pub mod bulk_license;
 pub mod clear_immutable_id;
 pub mod cloud_managed;

@@ -19,6 +19,8 @@ use crate::state::AppState;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+mod add_guest;
+mod add_user;
 mod deleted_objects;
 mod edit_user;
 mod edit_user_aliases;
@@ -128,6 +130,8 @@ pub const IMPLEMENTED: &[(&str, Handler)] = &[
     ("me", me::handle),
     ("ListTenants", list_tenants::handle),
     ("ListUsers", list_users::handle),
+    ("AddUser", add_user::handle),
+    ("AddGuest", add_guest::handle),
     ("ExecDisableUser", exec_disable_user::handle),
     ("PatchUser", patch_user::handle),
     ("EditUserAliases", edit_user_aliases::handle),

@@ -8,6 +8,7 @@ pub(crate) mod filter;
 mod mailbox;
 mod reads;
 mod relations;
+mod user_writes;
 mod users;
 
 use std::sync::Arc;
@@ -231,6 +232,9 @@ pub(crate) fn dispatch(
         return answer;
     }
     if let Some(answer) = extensions::dispatch(ctx, method, &s) {
+        return answer;
+    }
+    if let Some(answer) = user_writes::dispatch(ctx, method, &s) {
         return answer;
     }
     if let Some(answer) = assignments::dispatch(ctx, method, &s) {

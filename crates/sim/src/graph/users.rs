@@ -617,6 +617,9 @@ pub(super) fn patch(ctx: &Ctx<'_>, key: &str) -> Result<HttpResponse, GraphError
                 new_upn = value.as_str().map(str::to_owned);
             }
             user.set(i, value);
+            if i == idx::MAIL {
+                super::user_writes::mail_changed(user);
+            }
         }
     }
     if let Some(new_upn) = new_upn {
