@@ -10,7 +10,7 @@
 use actix_web::http::StatusCode;
 use cipp_users_domain::UserError;
 use cipp_users_domain::add_user::{GroupChoice, NewUser, add_user};
-use cipp_users_domain::password::{PasswordSettings, generate_password};
+use cipp_users_domain::password::generate_password;
 use futures::FutureExt;
 use futures::future::LocalBoxFuture;
 use secrecy::{ExposeSecret, SecretString};
@@ -251,15 +251,7 @@ pub fn handle(ctx: Context) -> LocalBoxFuture<'static, Result<Reply, ApiError>> 
         let new = read_new_user(&ctx.params)?;
         let unscheduled = shared_grants(&ctx.params)?;
         let tenant = ctx.single_tenant().await?;
-        let settings = match ctx.state.store.get_password_settings().await {
-            Ok(stored) => serde_json::to_value(stored)
-                .and_then(serde_json::from_value::<PasswordSettings>)
-                .unwrap_or_default(),
-            Err(error) => {
-                tracing::warn!(%error, "password settings unreadable; using CIPP's defaults");
-                PasswordSettings::default()
-            }
-        };
+        let settings = ctx.password_settings().await;
         let usage = default_usage_location(&ctx).await;
         let outcome = add_user(
             &ctx.state.graph,

@@ -1,6 +1,5 @@
 //! `ExecResetPass` (CIPP-API `Invoke-ExecResetPass.ps1`): a new password, shown once, to the caller only.
 
-use cipp_users_domain::password::PasswordSettings;
 use cipp_users_domain::reset_password::reset_password;
 use futures::FutureExt;
 use futures::future::LocalBoxFuture;
@@ -17,16 +16,7 @@ pub fn handle(ctx: Context) -> LocalBoxFuture<'static, Result<Reply, ApiError>> 
         let must_change = ctx.params.boolean("MustChange")?;
         let display_name = ctx.params.string("displayName");
         let tenant = ctx.single_tenant().await?;
-        // CIPP's stored password settings; a store failure falls back to CIPP's defaults.
-        let settings = match ctx.state.store.get_password_settings().await {
-            Ok(stored) => serde_json::to_value(stored)
-                .and_then(serde_json::from_value::<PasswordSettings>)
-                .unwrap_or_default(),
-            Err(error) => {
-                tracing::warn!(%error, "password settings unreadable; using CIPP's defaults");
-                PasswordSettings::default()
-            }
-        };
+        let settings = ctx.password_settings().await;
         let outcome = reset_password(
             &ctx.state.graph,
             &tenant.customer_id,

@@ -285,6 +285,21 @@ impl Context {
         Ok(TargetTenant::One(Box::new(tenant)))
     }
 
+    /// CIPP's stored password settings for the generator; a store failure falls back to CIPP's
+    /// defaults (and says so in the log) rather than failing the write.
+    pub async fn password_settings(&self) -> cipp_users_domain::password::PasswordSettings {
+        use cipp_users_domain::password::PasswordSettings;
+        match self.state.store.get_password_settings().await {
+            Ok(stored) => serde_json::to_value(stored)
+                .and_then(serde_json::from_value::<PasswordSettings>)
+                .unwrap_or_default(),
+            Err(error) => {
+                tracing::warn!(%error, "password settings unreadable; using CIPP's defaults");
+                PasswordSettings::default()
+            }
+        }
+    }
+
     /// The tenants an `AllTenants` request covers: every tenant in the caller's scope.
     pub async fn visible_tenants(&self) -> Result<Vec<Tenant>, ApiError> {
         let scope = self.scope();
