@@ -1,10 +1,10 @@
 //! `ExecDisableUser` (CIPP-API `Invoke-ExecDisableUser.ps1` → `Set-CIPPSignInState.ps1`).
 
 use cipp_graph::{GraphClient, GraphVersion};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::normalize::normalize_graph_error;
-use crate::{UserError, path_segment};
+use crate::{UserError, is_synced, path_segment};
 
 /// Sets `accountEnabled` on one user. Returns CIPP's success text.
 ///
@@ -26,13 +26,7 @@ pub async fn set_sign_in_state(
         source,
     };
     let segment = path_segment(user_id);
-    let user = graph
-        .get(
-            tenant,
-            GraphVersion::V1,
-            &format!("users/{segment}?$select=onPremisesSyncEnabled"),
-            &[],
-        )
+    let synced = is_synced(graph, tenant, &segment)
         .await
         .map_err(|e| failed(normalize_graph_error(&e), Some(Box::new(e))))?;
     graph
@@ -46,7 +40,7 @@ pub async fn set_sign_in_state(
         .map_err(|e| failed(normalize_graph_error(&e), Some(Box::new(e))))?;
     let message = format!("Successfully set account enabled state to {state} for {user_id}");
     tracing::info!(tenant, user = user_id, "{message}");
-    if user.get("onPremisesSyncEnabled").and_then(Value::as_bool) == Some(true) {
+    if synced {
         return Err(failed(
             format!(
                 "WARNING: User {user_id} is AD Sync enabled. Please enable/disable in the local AD."

@@ -70,6 +70,27 @@ pub fn path_segment(value: &str) -> String {
     percent_encoding::utf8_percent_encode(value, SEGMENT).to_string()
 }
 
+/// Whether a user is synced from on-premises AD (CIPP's first call before changing sign-in
+/// state or a password: `GET v1.0/users/<id>?$select=onPremisesSyncEnabled`).
+pub async fn is_synced(
+    graph: &cipp_graph::GraphClient,
+    tenant: &str,
+    user_segment: &str,
+) -> Result<bool, cipp_graph::GraphError> {
+    let user = graph
+        .get(
+            tenant,
+            cipp_graph::GraphVersion::V1,
+            &format!("users/{user_segment}?$select=onPremisesSyncEnabled"),
+            &[],
+        )
+        .await?;
+    Ok(user
+        .get("onPremisesSyncEnabled")
+        .and_then(serde_json::Value::as_bool)
+        == Some(true))
+}
+
 /// Encodes a caller-supplied OData expression (a `$filter` value) so it stays one query
 /// parameter: `&`, `#`, `+` and spaces would otherwise split or change the query.
 pub fn query_value(value: &str) -> String {

@@ -2,11 +2,11 @@
 
 use cipp_graph::{GraphClient, GraphVersion};
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::normalize::normalize_graph_error;
 use crate::password::{PasswordSettings, generate_password};
-use crate::{UserError, path_segment};
+use crate::{UserError, is_synced, path_segment};
 
 /// The password-writeback method Graph resets synced users' passwords through.
 const PASSWORD_METHOD_ID: &str = "28c10230-6103-485e-b985-444c60001490";
@@ -47,16 +47,7 @@ pub async fn reset_password(
     };
     let password = generate_password(settings);
     let segment = path_segment(user_id);
-    let user = graph
-        .get(
-            tenant,
-            GraphVersion::V1,
-            &format!("users/{segment}?$select=onPremisesSyncEnabled"),
-            &[],
-        )
-        .await
-        .map_err(failed)?;
-    let synced = user.get("onPremisesSyncEnabled").and_then(Value::as_bool) == Some(true);
+    let synced = is_synced(graph, tenant, &segment).await.map_err(failed)?;
     let pw = password.expose_secret();
     let must = if must_change { "True" } else { "False" };
     if synced {
