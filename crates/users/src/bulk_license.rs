@@ -39,15 +39,7 @@ pub struct TenantOutcome {
     pub failed: usize,
 }
 
-/// A GUID in its 8-4-4-4-12 hex form (what Graph takes as an object or SKU id).
-pub fn is_guid(value: &str) -> bool {
-    let parts: Vec<&str> = value.split('-').collect();
-    parts.len() == 5
-        && parts
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
-}
+pub use crate::is_guid;
 
 struct Request {
     user_id: String,

@@ -487,7 +487,7 @@ async fn reverse_tenant_lookup(
     let mut ids: Vec<String> = rows
         .iter()
         .filter_map(|r| r.get(property).and_then(Value::as_str))
-        .filter(|v| uuid_like(v))
+        .filter(|v| crate::is_guid(v))
         .map(str::to_ascii_lowercase)
         .collect();
     ids.sort_unstable();
@@ -526,17 +526,6 @@ async fn reverse_tenant_lookup(
             *fields = with_info;
         }
     }
-}
-
-fn uuid_like(value: &str) -> bool {
-    value.len() == 36
-        && value.chars().enumerate().all(|(i, c)| {
-            if [8, 13, 18, 23].contains(&i) {
-                c == '-'
-            } else {
-                c.is_ascii_hexdigit()
-            }
-        })
 }
 
 /// How a Graph failure reads in CIPP messages: Graph's own message, else its code.

@@ -91,6 +91,17 @@ pub async fn is_synced(
         == Some(true))
 }
 
+/// A GUID in its 8-4-4-4-12 hex form (what Graph takes as an object or SKU id); checked before
+/// a value is put into a URL or a Graph body.
+pub fn is_guid(value: &str) -> bool {
+    let parts: Vec<&str> = value.split('-').collect();
+    parts.len() == 5
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// Encodes a caller-supplied OData expression (a `$filter` value) so it stays one query
 /// parameter: `&`, `#`, `+` and spaces would otherwise split or change the query.
 pub fn query_value(value: &str) -> String {

@@ -460,7 +460,7 @@ async fn resolve_names(
 ) -> BTreeMap<String, String> {
     let mut ids: Vec<String> = Vec::new();
     let mut consider = |value: &str| {
-        if uuid_like(value) && !ids.iter().any(|i| i.eq_ignore_ascii_case(value)) {
+        if crate::is_guid(value) && !ids.iter().any(|i| i.eq_ignore_ascii_case(value)) {
             ids.push(value.to_owned());
         }
     };
@@ -527,17 +527,6 @@ fn strip_prefix_ci<'a>(text: &'a str, prefix: &str) -> &'a str {
     } else {
         text
     }
-}
-
-fn uuid_like(value: &str) -> bool {
-    value.len() == 36
-        && value.chars().enumerate().all(|(i, c)| {
-            if [8, 13, 18, 23].contains(&i) {
-                c == '-'
-            } else {
-                c.is_ascii_hexdigit()
-            }
-        })
 }
 
 fn round2(value: f64) -> f64 {

@@ -64,14 +64,6 @@ fn list(params: &Params, name: &'static str) -> Result<Vec<Value>, ApiError> {
     }
 }
 
-fn is_guid(text: &str) -> bool {
-    let groups: Vec<&str> = text.split('-').collect();
-    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
-        && groups
-            .iter()
-            .all(|g| g.chars().all(|c| c.is_ascii_hexdigit()))
-}
-
 fn scheduled(params: &Params) -> bool {
     match params.raw("Scheduled") {
         Some(Value::Object(o)) => match get(&o, "enabled") {
@@ -124,7 +116,7 @@ fn read_new_user(params: &Params) -> Result<NewUser, ApiError> {
     let mut licenses = Vec::new();
     for item in list(params, "licenses")? {
         let sku = text_of(&item)
-            .filter(|s| is_guid(s))
+            .filter(|s| cipp_users_domain::is_guid(s))
             .ok_or_else(|| ApiError::bad_request(format!("licenses: {item} is not a SKU id")))?;
         licenses.push(sku);
     }

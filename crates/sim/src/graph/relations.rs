@@ -1,20 +1,19 @@
 //! Writes to a user's relationships: group membership (`POST groups/{id}/members/$ref`,
-//! `DELETE groups/{id}/members/{user}/$ref`), licences (`POST users/{id}/assignLicense`) and the
-//! manager (`PUT|DELETE users/{id}/manager/$ref`).
+//! `DELETE groups/{id}/members/{user}/$ref`) and the manager (`PUT|DELETE users/{id}/manager/$ref`).
+//! Licences (`assignLicense`) are `assignments.rs`'s.
 //!
 //! Graph's rules kept here: mail-enabled security groups and distribution lists are owned by
 //! Exchange and refuse Graph membership writes; groups synced from AD and dynamic groups refuse
 //! them too; adding an existing member or removing a non-member is an error; a synced user's
-//! manager is owned by AD; licences need a usage location and a SKU the tenant has bought.
+//! manager is owned by AD.
 
 use actix_web::HttpResponse;
-use actix_web::http::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{Ctx, GraphError, ok_json};
+use super::{Ctx, GraphError};
 use crate::seed_reads::Group;
 use crate::state::UserStore;
-use crate::user::{User, prop_index};
+use crate::user::User;
 
 type Answer = Result<HttpResponse, GraphError>;
 
@@ -25,7 +24,6 @@ pub(crate) fn dispatch(ctx: &Ctx<'_>, method: &str, s: &[&str]) -> Option<Answer
     let answer = match (method, s) {
         ("POST", ["groups", gid, "members", "$ref"]) => add_member(ctx, gid),
         ("DELETE", ["groups", gid, "members", uid, "$ref"]) => remove_member(ctx, gid, uid),
-        ("POST", ["users", key, "assignLicense"]) => assign_license(ctx, key),
         ("PUT", ["users", key, "manager", "$ref"]) => set_manager(ctx, key),
         ("DELETE", ["users", key, "manager", "$ref"]) => remove_manager(ctx, key),
         _ => return None,
@@ -156,104 +154,6 @@ fn remove_member(ctx: &Ctx<'_>, gid: &str, uid: &str) -> Answer {
         return Err(GraphError::not_found(uid));
     }
     no_content()
-}
-
-/// The SKUs every simulated tenant has bought.
-const TENANT_SKUS: &[&str] = &[
-    crate::seed::SKU_O365_E3,
-    crate::seed::SKU_M365_E3,
-    crate::seed::SKU_BUSINESS_PREMIUM,
-    crate::seed::SKU_BUSINESS_STANDARD,
-    crate::seed::SKU_EXO_PLAN1,
-];
-
-fn assign_license(ctx: &Ctx<'_>, key: &str) -> Answer {
-    let body = ctx.json_body()?;
-    let invalid = || {
-        GraphError::bad_request(
-            "Request_BadRequest",
-            "Invalid value specified for property 'addLicenses' of resource 'User'.",
-        )
-    };
-    let add = body
-        .get("addLicenses")
-        .and_then(Value::as_array)
-        .ok_or_else(invalid)?;
-    let remove = body
-        .get("removeLicenses")
-        .and_then(Value::as_array)
-        .ok_or_else(|| {
-            GraphError::bad_request(
-                "Request_BadRequest",
-                "Invalid value specified for property 'removeLicenses' of resource 'User'.",
-            )
-        })?;
-    let mut adds: Vec<(String, Value)> = Vec::new();
-    for item in add {
-        let sku = item
-            .get("skuId")
-            .and_then(Value::as_str)
-            .ok_or_else(invalid)?
-            .to_ascii_lowercase();
-        if !TENANT_SKUS.contains(&sku.as_str()) {
-            return Err(GraphError::bad_request(
-                "Request_BadRequest",
-                format!("License {sku} does not correspond to a valid company License."),
-            ));
-        }
-        let disabled = item
-            .get("disabledPlans")
-            .cloned()
-            .unwrap_or_else(|| json!([]));
-        adds.push((sku, disabled));
-    }
-    let mut removes: Vec<String> = Vec::new();
-    for item in remove {
-        removes.push(item.as_str().ok_or_else(invalid)?.to_ascii_lowercase());
-    }
-    let mut store = ctx.tenant.users.write();
-    let seq = store
-        .find_seq(key)
-        .ok_or_else(|| GraphError::not_found(key))?;
-    let Some(user) = store.get_mut(seq) else {
-        return Err(GraphError::not_found(key));
-    };
-    let Some(lic_index) = prop_index("assignedLicenses") else {
-        return Err(GraphError::new(500, "InternalServerError", "no licences"));
-    };
-    let usage = prop_index("usageLocation")
-        .map(|i| user.get(i).clone())
-        .unwrap_or(Value::Null);
-    if !adds.is_empty() && usage.as_str().is_none_or(|s| s.trim().is_empty()) {
-        return Err(GraphError::bad_request(
-            "Request_BadRequest",
-            "License assignment cannot be done for user with invalid usage location.",
-        ));
-    }
-    let mut current: Vec<Value> = user.get(lic_index).as_array().cloned().unwrap_or_default();
-    let sku_of = |l: &Value| {
-        l.get("skuId")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_ascii_lowercase()
-    };
-    for sku in &removes {
-        if !current.iter().any(|l| &sku_of(l) == sku) {
-            return Err(GraphError::bad_request(
-                "Request_BadRequest",
-                "User does not have a corresponding license.",
-            ));
-        }
-    }
-    current.retain(|l| !removes.contains(&sku_of(l)));
-    for (sku, disabled) in adds {
-        current.retain(|l| sku_of(l) != sku);
-        current.push(json!({"disabledPlans": disabled, "skuId": sku}));
-    }
-    user.set(lic_index, Value::Array(current));
-    let mut out = user.render(None, ctx.beta());
-    out.insert("@odata.context".into(), json!(ctx.context("users/$entity")));
-    Ok(ok_json(StatusCode::OK, &Value::Object(out)))
 }
 
 fn set_manager(ctx: &Ctx<'_>, key: &str) -> Answer {
