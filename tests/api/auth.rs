@@ -1,6 +1,6 @@
 //! Authentication and roles over real HTTP.
 
-use crate::helpers::{no_body, results, spawn_app, spawn_app_with};
+use crate::helpers::{results, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -186,7 +186,6 @@ async fn health_endpoints_need_no_token() {
         let body: Value = response.json().await.unwrap();
         assert_eq!(body, json!({"status": "ok"}));
     }
-    let _ = no_body();
     app.stop();
 }
 

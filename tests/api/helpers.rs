@@ -4,7 +4,7 @@ use cipp_api::Application;
 use cipp_api::demo::DEMO_CLIENTS;
 use cipp_api::settings::Settings;
 use reqwest::{Client, Response};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub struct TestApp {
     pub address: String,
@@ -187,10 +187,6 @@ pub fn results(body: &Value) -> &str {
     body["Results"]
         .as_str()
         .unwrap_or_else(|| panic!("no Results text in {body}"))
-}
-
-pub fn no_body() -> Value {
-    json!({})
 }
 
 /// Checks that a generated text is what the repository holds (the whole file, or the part
