@@ -156,18 +156,12 @@ mod tests {
             Forwarding::from_request(Some("externalAddress"), None, Some(" ".into())).unwrap_err();
         assert!(matches!(
             missing,
-            UserError::InvalidInput {
-                field: "ForwardExternal",
-                ..
-            }
+            UserError::InvalidInput { ref field, .. } if field == "ForwardExternal"
         ));
         let unknown = Forwarding::from_request(Some("sideways"), None, None).unwrap_err();
         assert!(matches!(
             unknown,
-            UserError::InvalidInput {
-                field: "forwardOption",
-                ..
-            }
+            UserError::InvalidInput { ref field, .. } if field == "forwardOption"
         ));
     }
 }

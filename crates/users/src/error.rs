@@ -1,23 +1,73 @@
 use cipp_graph::GraphError;
+use serde_json::Value;
 
-/// What can go wrong in a user operation, with the text CIPP shows for it.
+/// What kind of failure an operation met. The API crate alone turns a kind into a status code;
+/// [`ErrorKind::code`] is the stable, machine-readable name a PSA script can branch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ErrorKind {
+    /// A parameter is missing or malformed.
+    InvalidInput,
+    /// The object the caller named does not exist.
+    NotFound,
+    /// The caller may not do this (tenant scope, a refused principle such as the proxy guard).
+    Forbidden,
+    /// The request clashes with existing state (a duplicate, a conflicting edit).
+    Conflict,
+    /// Microsoft 365 refused the request as made (CIPP answers these with 400).
+    UpstreamRejected,
+    /// The action failed on Microsoft 365's side or on the way there (CIPP answers 500).
+    UpstreamFailed,
+    /// A part of the request this service does not do yet.
+    NotImplemented,
+    /// Something failed here (the store, a bug); the details go to the log only.
+    Internal,
+}
+
+impl ErrorKind {
+    pub const ALL: [ErrorKind; 8] = [
+        ErrorKind::InvalidInput,
+        ErrorKind::NotFound,
+        ErrorKind::Forbidden,
+        ErrorKind::Conflict,
+        ErrorKind::UpstreamRejected,
+        ErrorKind::UpstreamFailed,
+        ErrorKind::NotImplemented,
+        ErrorKind::Internal,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Forbidden => "forbidden",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::UpstreamRejected => "upstream_rejected",
+            ErrorKind::UpstreamFailed => "upstream_failed",
+            ErrorKind::NotImplemented => "not_implemented",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
+/// The one failure channel of the domain: what went wrong, with the text CIPP shows for it.
 ///
-/// The API layer chooses the status code per variant; the message is what goes into `Results`.
+/// The message is what goes into `Results`; a source (a Graph or store error) is kept for the log
+/// and never reaches a response body.
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
     /// A parameter is missing or malformed. CIPP often answers these with a plain-text 500 from
     /// PowerShell; we answer 400 and name the field.
     #[error("{message}")]
-    InvalidInput {
-        field: &'static str,
-        message: String,
-    },
+    InvalidInput { field: String, message: String },
     /// The object the caller named does not exist in the tenant.
     #[error("{message}")]
     NotFound { message: String },
-    /// The request is refused on principle (e.g. the Graph proxy guard).
+    /// The request is refused on principle (e.g. the Graph proxy guard, a tenant out of scope).
     #[error("{message}")]
     Refused { message: String },
+    /// The request clashes with what exists.
+    #[error("{message}")]
+    Conflict { message: String },
     /// A proxied Graph read failed; CIPP answers these with 400 and `Graph Error: … - Endpoint: …`.
     #[error("{message}")]
     GraphRequest {
@@ -32,17 +82,107 @@ pub enum UserError {
         #[source]
         source: Option<Box<GraphError>>,
     },
+    /// A failure whose body CIPP shapes itself (e.g. `{"Results": ["Failed to …"]}`): `results` is
+    /// the `Results` value, `message` the text for the log and the audit row.
+    #[error("{message}")]
+    Answered {
+        kind: ErrorKind,
+        message: String,
+        results: Value,
+    },
+    /// A part of the request not built yet; the text says which.
+    #[error("{message}")]
+    NotImplemented { message: String },
+    /// A failure of this service (store, serialisation); the caller sees `message` only.
+    #[error("{message}")]
+    Internal {
+        message: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
 }
 
 impl UserError {
-    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::InvalidInput {
-            field,
+            field: field.into(),
             message: message.into(),
         }
     }
 
     pub fn missing(field: &'static str) -> Self {
         Self::invalid(field, format!("{field} is required"))
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::NotFound {
+            message: message.into(),
+        }
+    }
+
+    pub fn refused(message: impl Into<String>) -> Self {
+        Self::Refused {
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Internal {
+            message: message.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// CIPP's failure text sent as `{"Results": [text]}` (the operations whose answers are arrays).
+    pub fn failed_list(message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self::Answered {
+            kind: ErrorKind::UpstreamFailed,
+            results: Value::Array(vec![Value::String(message.clone())]),
+            message,
+        }
+    }
+
+    /// A failed action's error with its body shaped as `{"Results": [text]}`, as CIPP sends it for
+    /// the operations whose answers are arrays. Input errors stay ours: a string naming the field.
+    pub fn into_list(self) -> Self {
+        match self {
+            Self::Failed { message, source } => {
+                if let Some(source) = source {
+                    tracing::info!(detail = ?source, "operation failed");
+                }
+                Self::Answered {
+                    kind: ErrorKind::UpstreamFailed,
+                    results: Value::Array(vec![Value::String(message.clone())]),
+                    message,
+                }
+            }
+            other => other,
+        }
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InvalidInput { .. } => ErrorKind::InvalidInput,
+            Self::NotFound { .. } => ErrorKind::NotFound,
+            Self::Refused { .. } => ErrorKind::Forbidden,
+            Self::Conflict { .. } => ErrorKind::Conflict,
+            Self::GraphRequest { .. } => ErrorKind::UpstreamRejected,
+            Self::Failed { .. } => ErrorKind::UpstreamFailed,
+            Self::Answered { kind, .. } => *kind,
+            Self::NotImplemented { .. } => ErrorKind::NotImplemented,
+            Self::Internal { .. } => ErrorKind::Internal,
+        }
+    }
+
+    /// The `Results` value of the error body.
+    pub fn results(&self) -> Value {
+        match self {
+            Self::Answered { results, .. } => results.clone(),
+            other => Value::String(other.to_string()),
+        }
     }
 }

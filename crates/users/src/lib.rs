@@ -15,7 +15,7 @@ pub mod create_tap;
 pub mod default_mfa_method;
 pub mod deleted_items;
 pub mod deleted_objects;
-pub mod disable_user;
+pub mod demo;
 pub mod dismiss_risky_user;
 pub mod edit_user;
 pub mod edit_user_aliases;
@@ -31,6 +31,8 @@ pub mod logon_details;
 pub mod mailbox_reads;
 pub mod mfa_users;
 pub mod normalize;
+pub mod op;
+pub mod operations;
 pub mod out_of_office;
 pub mod password;
 pub mod password_never_expires;
@@ -46,6 +48,7 @@ pub mod revoke_sessions;
 pub mod set_per_user_mfa;
 pub mod set_user_photo;
 pub mod sign_in_logs;
+pub mod tenant_directory;
 pub mod tenants;
 pub mod trusted_blocked_sender;
 pub mod user_ca_policies;
@@ -54,7 +57,7 @@ pub mod user_devices;
 pub mod user_groups;
 pub mod user_photo;
 
-pub use error::UserError;
+pub use error::{ErrorKind, UserError};
 pub use tenants::Tenant;
 
 /// Percent-encodes one URL path segment (a user id or UPN) so that it cannot add path segments

@@ -4,8 +4,8 @@
 //! declared unknown, so a new customer appears without a restart and a typo cannot make every
 //! request reload the list.
 
+use crate::{Tenant, UserError, tenants::load_tenants};
 use cipp_graph::GraphClient;
-use cipp_users_domain::{Tenant, UserError, tenants::load_tenants};
 use parking_lot::RwLock;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

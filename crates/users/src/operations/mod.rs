@@ -1,0 +1,23 @@
+//! Every operation this service answers: one file each, named after the operation, and one line
+//! in [`registry!`] below. The API crate, the OpenAPI document and the coverage table all read
+//! [`declarations`]; operations in `openapi/scope.json` that are not listed here answer 501.
+//!
+//! To add an operation: write `operations/<snake_case_name>.rs` with a type implementing
+//! [`crate::op::Operation`], then add `<snake_case_name>::<TypeName>` to the list.
+
+use crate::op::Declaration;
+
+macro_rules! registry {
+    ($($module:ident :: $operation:ident),* $(,)?) => {
+        $(pub mod $module;)*
+
+        /// Every operation built, in the order listed.
+        pub fn declarations() -> Vec<Declaration> {
+            vec![$(Declaration::of::<$module::$operation>()),*]
+        }
+    };
+}
+
+registry! {
+    exec_disable_user::ExecDisableUser,
+}
