@@ -28,6 +28,8 @@ pub struct CorrelationId(pub String);
 pub struct AuditNotes {
     pub tenant: Option<(String, String)>,
     pub message: Option<String>,
+    /// The object acted on, when the operation names it (else it is read from the parameters).
+    pub target: Option<String>,
 }
 
 pub fn correlation_id(request: &HttpRequest) -> String {
@@ -66,11 +68,9 @@ pub fn source_ip(request: &HttpRequest, trusted_proxies: &[IpAddr]) -> Option<St
     peer.map(|p| p.to_string())
 }
 
-/// Whether an operation changes something (its role grants writing).
+/// Whether an operation changes something (as its declaration, or else its role, says).
 pub fn is_write(spec: &OperationSpec) -> bool {
-    spec.role
-        .as_deref()
-        .is_some_and(|r| r.ends_with("ReadWrite") || r.ends_with(".Write"))
+    spec.writes
 }
 
 const SECRET_NAME_PARTS: &[&str] = &[
@@ -186,10 +186,12 @@ pub async fn record_call(state: &AppState, call: CallRecord<'_>) {
         403 => (AuditResult::Error, Severity::Warning),
         _ => (AuditResult::Error, Severity::Error),
     };
-    let target = ["ID", "id", "UserID", "userPrincipalName", "user"]
-        .iter()
-        .find_map(|k| lookup(&call.parameters, k))
-        .map(str::to_owned);
+    let target = call.notes.target.clone().or_else(|| {
+        ["ID", "id", "UserID", "userPrincipalName", "user"]
+            .iter()
+            .find_map(|k| lookup(&call.parameters, k))
+            .map(str::to_owned)
+    });
     let (tenant, tenant_id) = match &call.notes.tenant {
         Some((domain, id)) => (Some(domain.clone()), Some(id.clone())),
         None => (

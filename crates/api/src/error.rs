@@ -1,19 +1,59 @@
-//! The one error type of the API layer. Every error body is `{"Results": "<text>"}`, because the
-//! CIPP frontend and its integrations read `Results` first.
+//! The one error type of the API layer, and the only place a domain error kind becomes a status
+//! code. Every error body is `{"Results": <text or list>, "code": "<kind>"}`: the CIPP frontend
+//! and its integrations read `Results`, a script can branch on the stable `code`.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use cipp_users_domain::UserError;
-use serde_json::json;
+use cipp_users_domain::{ErrorKind, UserError};
+use serde_json::{Value, json};
 
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct ApiError {
     pub status: StatusCode,
-    /// What the caller sees in `Results`.
+    /// The text of the answer (and of the audit row).
     pub message: String,
-    /// What only the log sees (e.g. why a token was refused).
+    /// What the caller sees in `Results` when it is not `message` itself (a list, as CIPP sends
+    /// for some operations).
+    pub results: Option<Value>,
+    /// The stable, machine-readable kind of the failure.
+    pub code: &'static str,
+    /// What only the log sees (e.g. why a token was refused, the cause chain of a failure).
     pub log_detail: Option<String>,
+}
+
+/// The status each domain error kind is answered with.
+pub fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::InvalidInput => StatusCode::BAD_REQUEST,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        // CIPP answers a request Microsoft 365 refused with 400.
+        ErrorKind::UpstreamRejected => StatusCode::BAD_REQUEST,
+        // CIPP answers failed actions with 500 and its message; we keep that status.
+        ErrorKind::UpstreamFailed => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorKind::NotImplemented => StatusCode::NOT_IMPLEMENTED,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// Codes of failures the API layer itself answers (no domain kind).
+pub const CODE_UNAUTHORIZED: &str = "unauthorized";
+pub const CODE_UNKNOWN_OPERATION: &str = "unknown_operation";
+pub const CODE_TOO_LARGE: &str = "payload_too_large";
+
+fn code_of(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => ErrorKind::InvalidInput.code(),
+        401 => CODE_UNAUTHORIZED,
+        403 => ErrorKind::Forbidden.code(),
+        404 => CODE_UNKNOWN_OPERATION,
+        409 => ErrorKind::Conflict.code(),
+        413 => CODE_TOO_LARGE,
+        501 => ErrorKind::NotImplemented.code(),
+        _ => ErrorKind::Internal.code(),
+    }
 }
 
 impl ApiError {
@@ -21,6 +61,8 @@ impl ApiError {
         Self {
             status,
             message: message.into(),
+            results: None,
+            code: code_of(status),
             log_detail: None,
         }
     }
@@ -36,9 +78,11 @@ impl ApiError {
     /// 401 with a fixed text; the reason is logged only, so probing callers learn nothing.
     pub fn unauthorized(reason: impl Into<String>) -> Self {
         Self {
-            status: StatusCode::UNAUTHORIZED,
-            message: "Unauthorized: a valid bearer token issued for this API is required".into(),
             log_detail: Some(reason.into()),
+            ..Self::new(
+                StatusCode::UNAUTHORIZED,
+                "Unauthorized: a valid bearer token issued for this API is required",
+            )
         }
     }
 
@@ -56,31 +100,38 @@ impl ApiError {
 
 impl From<UserError> for ApiError {
     fn from(error: UserError) -> Self {
-        let status = match &error {
-            UserError::InvalidInput { .. } => StatusCode::BAD_REQUEST,
-            UserError::NotFound { .. } => StatusCode::NOT_FOUND,
-            UserError::Refused { .. } => StatusCode::FORBIDDEN,
-            // CIPP answers a failed proxied Graph read with 400.
-            UserError::GraphRequest { .. } => StatusCode::BAD_REQUEST,
-            // CIPP answers failed actions with 500 and its message; we keep that status.
-            UserError::Failed { .. } => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        let log_detail = match &error {
-            UserError::Failed {
-                source: Some(source),
-                ..
+        let kind = error.kind();
+        let log_detail = std::error::Error::source(&error).map(|source| {
+            // The whole cause chain, for the log only.
+            let mut chain = format!("{source}");
+            let mut next = source.source();
+            while let Some(cause) = next {
+                chain.push_str(&format!(": {cause}"));
+                next = cause.source();
             }
-            | UserError::GraphRequest {
-                source: Some(source),
-                ..
-            } => Some(format!("{source:?}")),
+            chain
+        });
+        let results = match &error {
+            UserError::Answered { results, .. } => Some(results.clone()),
             _ => None,
         };
         Self {
-            status,
+            status: status_of(kind),
             message: error.to_string(),
+            results,
+            code: kind.code(),
             log_detail,
         }
+    }
+}
+
+impl ApiError {
+    /// The body every error is answered with.
+    pub fn body(&self) -> Value {
+        json!({
+            "Results": self.results.clone().unwrap_or_else(|| Value::String(self.message.clone())),
+            "code": self.code,
+        })
     }
 }
 
@@ -93,6 +144,6 @@ impl ResponseError for ApiError {
         if let Some(detail) = &self.log_detail {
             tracing::info!(status = self.status.as_u16(), detail = %detail, "request refused or failed");
         }
-        HttpResponse::build(self.status).json(json!({ "Results": self.message }))
+        HttpResponse::build(self.status).json(self.body())
     }
 }

@@ -20,13 +20,14 @@ pub mod settings;
 pub mod spec;
 pub mod state;
 pub mod streaming;
-pub mod tenants;
 
 use actix_web::dev::Server;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{App, HttpMessage, HttpServer, dev::Service, web};
 use cipp_graph::{GraphClient, GraphSettings, RetryPolicy};
 use cipp_users_domain::graph_proxy_guard::ProxyGuard;
+use cipp_users_domain::op::Environment;
+use cipp_users_domain::tenant_directory::TenantDirectory;
 use futures::FutureExt;
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
@@ -38,7 +39,6 @@ use crate::auth::jwt::TokenValidator;
 use crate::registry::Registry;
 use crate::settings::{Mode, Settings};
 use crate::state::AppState;
-use crate::tenants::TenantDirectory;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -134,21 +134,29 @@ impl Application {
             http,
         )?;
         let registry = Arc::new(Registry::load()?);
-        let tenants = TenantDirectory::new(graph.clone(), settings.partner_tenant_id.clone());
         let proxy_guard = match &settings.graph_proxy_blocklist {
             Some(patterns) => ProxyGuard::new(patterns),
             None => ProxyGuard::with_default_blocklist(),
         }
         .map_err(StartupError::Blocklist)?;
+        let env = Arc::new(Environment {
+            tenants: TenantDirectory::new(graph.clone(), settings.partner_tenant_id.clone()),
+            proxy_guard,
+            partner_client_id: settings.partner_client_id.clone(),
+            demo: settings.mode == Mode::Demo,
+            all_tenants_budget: settings.all_tenants_budget,
+            all_tenants_concurrency: settings.all_tenants_concurrency,
+            feature_flags: settings.feature_flags.clone(),
+            release_notes: settings.release_notes.clone(),
+        });
         let bind = settings.bind;
         let state = web::Data::new(AppState {
             settings,
             graph,
             tokens,
-            tenants,
             registry,
-            proxy_guard,
             store: store.clone(),
+            env,
         });
         audit::spawn_retention(store, state.settings.audit_retention_days);
         let listener = TcpListener::bind(bind).map_err(|source| StartupError::Bind {

@@ -1,11 +1,14 @@
-//! The one list of operations. Every operation in `openapi/scope.json` is declared there once
-//! (name, upstream method, tag, role, parameter names); `operations::IMPLEMENTED` names the ones
-//! built so far. Route dispatch, the OpenAPI document, the coverage test and the README's coverage
-//! table all come from this registry.
+//! The one list of operations: every operation in `openapi/scope.json` (name, upstream method,
+//! tag, role, parameter names) joined with the operations the users domain crate declares
+//! ([`cipp_users_domain::operations::declarations`]), which may add operations outside the scope
+//! list. Route dispatch, the OpenAPI document, the coverage test and the README's coverage table
+//! all come from this registry; an operation in scope with no declaration answers 501.
 
+use cipp_users_domain::op::{Declaration, Method};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::operations::{self, Handler};
 
@@ -30,6 +33,9 @@ pub struct OperationSpec {
     /// Upstream's `x-cipp-any-tenant`: the tenant check is skipped (the operation scopes its own output).
     #[serde(skip)]
     pub any_tenant: bool,
+    /// Whether a call changes something (and so always leaves an audit row).
+    #[serde(skip)]
+    pub writes: bool,
 }
 
 #[derive(Deserialize)]
@@ -39,14 +45,19 @@ struct ScopeFile {
 
 pub struct Operation {
     pub spec: OperationSpec,
+    /// The typed operation of the users domain crate, when it is built.
+    pub declaration: Option<Arc<Declaration>>,
     pub handler: Option<Handler>,
 }
 
 impl Operation {
     pub fn implemented(&self) -> bool {
-        self.handler.is_some()
+        self.declaration.is_some() || self.handler.is_some()
     }
 }
+
+/// Operations outside `scope.json` are listed after it, in this tier.
+pub const BEYOND_SCOPE_TIER: u8 = 3;
 
 pub struct Registry {
     operations: Vec<Operation>,
@@ -64,6 +75,8 @@ pub enum RegistryError {
     UnknownImplementation(&'static str),
     #[error("operation {0} is registered twice in operations::IMPLEMENTED")]
     DuplicateImplementation(&'static str),
+    #[error("operation {0} is declared twice in the users domain crate")]
+    DuplicateDeclaration(&'static str),
 }
 
 /// Legacy names that take another operation's role (CIPP renamed the operation).
@@ -81,8 +94,13 @@ impl Registry {
                     .and_then(|e| e.get("x-cipp-any-tenant"))
                     .and_then(Value::as_bool)
                     .unwrap_or(false);
+                spec.writes = spec
+                    .role
+                    .as_deref()
+                    .is_some_and(|r| r.ends_with("ReadWrite") || r.ends_with(".Write"));
                 Operation {
                     spec,
+                    declaration: None,
                     handler: None,
                 }
             })
@@ -103,6 +121,45 @@ impl Registry {
                 .ok_or(RegistryError::UnknownImplementation(name))?;
             if op.handler.replace(*handler).is_some() {
                 return Err(RegistryError::DuplicateImplementation(name));
+            }
+        }
+        for declaration in cipp_users_domain::operations::declarations() {
+            let name = declaration.name;
+            let index = match operations.iter().position(|o| o.spec.name == name) {
+                Some(index) => index,
+                None => {
+                    operations.push(Operation {
+                        spec: OperationSpec {
+                            name: name.to_owned(),
+                            method: String::new(),
+                            tier: BEYOND_SCOPE_TIER,
+                            tag: String::new(),
+                            role: None,
+                            query: Vec::new(),
+                            body: Vec::new(),
+                            note: None,
+                            any_tenant: false,
+                            writes: false,
+                        },
+                        declaration: None,
+                        handler: None,
+                    });
+                    operations.len() - 1
+                }
+            };
+            let op = &mut operations[index];
+            // The declaration is the truth for what it states; scope.json keeps the tier.
+            op.spec.method = match declaration.method {
+                Method::Get => "GET".to_owned(),
+                Method::Post => "POST".to_owned(),
+            };
+            op.spec.tag = declaration.tag.to_owned();
+            op.spec.role = declaration.role.map(str::to_owned);
+            op.spec.any_tenant = declaration.any_tenant;
+            op.spec.writes = declaration.writes;
+            op.handler = None;
+            if op.declaration.replace(Arc::new(declaration)).is_some() {
+                return Err(RegistryError::DuplicateDeclaration(name));
             }
         }
         let by_name = operations

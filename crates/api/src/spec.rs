@@ -1,41 +1,72 @@
-//! The OpenAPI document, built from the operation registry with utoipa's builders, so the
-//! document cannot list an operation the router does not serve or miss one it does.
+//! The OpenAPI document, generated at run time from the registry: a built operation is described
+//! by its own `Params` and `Answer` types (the same types the dispatcher parses and answers with),
+//! so the document cannot disagree with the code. Operations not built yet are described from
+//! `scope.json` and answer 501.
 
+use std::collections::BTreeMap;
+
+use cipp_users_domain::ErrorKind;
+use cipp_users_domain::op::{Declaration, Method, TenantUse, TypeSchema};
+use serde_json::{Value, json};
 use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::path::{
     HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
 };
 use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
     ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref,
-    Required, ResponseBuilder, tag::TagBuilder,
+    RefOr, Required, ResponseBuilder, tag::TagBuilder,
 };
 
+use crate::error::{CODE_TOO_LARGE, CODE_UNAUTHORIZED, CODE_UNKNOWN_OPERATION};
 use crate::registry::{Operation, Registry};
 
-const RESULTS_SCHEMA: &str = "StandardResults";
+const ERROR_SCHEMA: &str = "ErrorBody";
+
+/// Every status the generic dispatcher (and the domain's error kinds) can answer a built
+/// operation with, besides its success.
+const ERROR_STATUSES: &[(&str, &str)] = &[
+    (
+        "400",
+        "A parameter is missing or malformed (`Results` names it), or Microsoft 365 refused the request",
+    ),
+    ("401", "No valid bearer token"),
+    (
+        "403",
+        "The caller's role or tenant scope does not allow this, or the request is refused on principle",
+    ),
+    ("404", "The object named does not exist"),
+    ("409", "The request conflicts with what exists"),
+    (
+        "413",
+        "The request body is larger than this service accepts",
+    ),
+    (
+        "500",
+        "The action failed (CIPP's failure text in `Results`); the cause is in the log under the correlation id",
+    ),
+    ("501", "A part of the request this service does not do yet"),
+];
 
 pub fn openapi(registry: &Registry) -> OpenApi {
     let mut paths = PathsBuilder::new();
     let mut tags: Vec<String> = Vec::new();
+    let mut schemas: BTreeMap<String, RefOr<Schema>> = BTreeMap::new();
     for op in registry.all() {
         if !tags.contains(&op.spec.tag) {
             tags.push(op.spec.tag.clone());
         }
-        paths = paths.path(format!("/api/{}", op.spec.name), path_item(op, registry));
+        let item = match &op.declaration {
+            Some(declaration) => declared_path_item(op, declaration, registry, &mut schemas),
+            None => scope_path_item(op, registry),
+        };
+        paths = paths.path(format!("/api/{}", op.spec.name), item);
     }
     tags.sort();
-    let results_schema = ObjectBuilder::new()
-        .description(Some(
-            "CIPP's envelope. `Results` is a string, an array of strings, or result objects \
-             `{resultText, state, copyField}`; every error body is `{\"Results\": \"<text>\"}`.",
-        ))
-        .property("Results", ObjectBuilder::new())
-        .required("Results");
-    let components = ComponentsBuilder::new()
-        .schema(RESULTS_SCHEMA, results_schema)
+    let mut components = ComponentsBuilder::new()
+        .schema(ERROR_SCHEMA, error_schema())
         .security_scheme(
             "bearerAuth",
             SecurityScheme::Http(
@@ -47,8 +78,10 @@ pub fn openapi(registry: &Registry) -> OpenApi {
                     ))
                     .build(),
             ),
-        )
-        .build();
+        );
+    for (name, schema) in schemas {
+        components = components.schema(name, schema);
+    }
     OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
@@ -56,27 +89,301 @@ pub fn openapi(registry: &Registry) -> OpenApi {
                 .version(env!("CARGO_PKG_VERSION"))
                 .description(Some(
                     "CIPP-compatible user-management API. Routes, parameter names, roles and \
-                     response shapes follow CIPP-API; operations not built yet answer 501.",
+                     response shapes follow CIPP-API; operations not built yet answer 501. \
+                     Parameters may be sent in the query string or the JSON body (the query \
+                     wins), keys in any case; `{label, value}` objects are read as their `value` \
+                     and `\"true\"`/`\"false\"` as booleans. Every error body is \
+                     `{\"Results\": …, \"code\": …}`.",
                 ))
                 .build(),
         )
         .paths(paths.build())
-        .components(Some(components))
+        .components(Some(components.build()))
         .tags(Some(
             tags.into_iter().map(|t| TagBuilder::new().name(t).build()),
         ))
         .build()
 }
 
-fn path_item(op: &Operation, registry: &Registry) -> PathItem {
-    let spec = &op.spec;
-    let upstream = registry.upstream_entry(&spec.name);
-    let description = upstream
+fn error_schema() -> Schema {
+    let mut codes: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.code()).collect();
+    codes.extend([CODE_UNAUTHORIZED, CODE_UNKNOWN_OPERATION, CODE_TOO_LARGE]);
+    codes.sort_unstable();
+    codes.dedup();
+    ObjectBuilder::new()
+        .description(Some(
+            "Every error: CIPP's text in `Results` (a string, or a list of strings where CIPP \
+             answers that operation with a list) and a stable `code` to branch on.",
+        ))
+        .property(
+            "Results",
+            OneOfBuilder::new()
+                .item(ObjectBuilder::new().schema_type(Type::String))
+                .item(ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String))),
+        )
+        .required("Results")
+        .property(
+            "code",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(codes)),
+        )
+        .required("code")
+        .into()
+}
+
+fn error_content() -> utoipa::openapi::Content {
+    ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name(ERROR_SCHEMA)))
+        .build()
+}
+
+fn description_of(op: &Operation, registry: &Registry) -> String {
+    registry
+        .upstream_entry(&op.spec.name)
         .and_then(|u| u.get("description"))
         .and_then(|d| d.as_str())
         .map(str::to_owned)
-        .or_else(|| spec.note.clone())
-        .unwrap_or_default();
+        .or_else(|| op.spec.note.clone())
+        .unwrap_or_default()
+}
+
+/// Adds a type's component schemas; two different schemas under one name are refused, because
+/// one of the operations would be described wrongly.
+fn add_components(schemas: &mut BTreeMap<String, RefOr<Schema>>, of: &TypeSchema, operation: &str) {
+    for (name, schema) in &of.components {
+        match schemas.get(name) {
+            Some(existing) if json_of(existing) != json_of(schema) => {
+                tracing::error!(
+                    operation,
+                    component = %name,
+                    "two different types share one schema name; rename one"
+                );
+            }
+            Some(_) => {}
+            None => {
+                schemas.insert(name.clone(), schema.clone());
+            }
+        }
+    }
+}
+
+fn json_of(schema: &RefOr<Schema>) -> Value {
+    serde_json::to_value(schema).unwrap_or_default()
+}
+
+/// Component names used by more than one differing schema (a test keeps this empty).
+pub fn component_clashes(registry: &Registry) -> Vec<String> {
+    let mut seen: BTreeMap<String, Value> = BTreeMap::new();
+    let mut clashes = Vec::new();
+    for declaration in registry.all().iter().filter_map(|o| o.declaration.as_ref()) {
+        for of in [&declaration.params_type, &declaration.answer] {
+            for (name, schema) in &of.components {
+                let schema = json_of(schema);
+                match seen.get(name) {
+                    Some(existing) if *existing != schema => {
+                        clashes.push(format!("{name} ({})", declaration.name));
+                    }
+                    Some(_) => {}
+                    None => {
+                        seen.insert(name.clone(), schema);
+                    }
+                }
+            }
+        }
+    }
+    clashes
+}
+
+fn lookup_ci<'a>(object: &'a Value, name: &str) -> Option<&'a Value> {
+    object
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+}
+
+fn declared_path_item(
+    op: &Operation,
+    declaration: &Declaration,
+    registry: &Registry,
+    schemas: &mut BTreeMap<String, RefOr<Schema>>,
+) -> PathItem {
+    add_components(schemas, &declaration.params_type, declaration.name);
+    add_components(schemas, &declaration.answer, declaration.name);
+    let mut extensions = ExtensionsBuilder::new()
+        .add("x-cipp-tier", op.spec.tier)
+        .add("x-cipp-implemented", true)
+        .add("x-cipp-writes", declaration.writes)
+        .add(
+            "x-cipp-source",
+            json!({
+                "upstream": declaration.source.upstream,
+                "frontend": declaration.source.frontend,
+            }),
+        );
+    if let Some(role) = declaration.role {
+        extensions = extensions.add("x-cipp-role", role);
+    }
+    if declaration.any_tenant {
+        extensions = extensions.add("x-cipp-any-tenant", true);
+    }
+    if let Some(differences) = declaration.differences {
+        extensions = extensions.add("x-cipp-upstream", differences);
+    }
+    let mut builder = OperationBuilder::new()
+        .summary(Some(declaration.name))
+        .operation_id(Some(declaration.name))
+        .tag(declaration.tag)
+        .description(Some(description_of(op, registry)))
+        .security(SecurityRequirement::new("bearerAuth", Vec::<String>::new()))
+        .extensions(Some(extensions.build()));
+    let example = &declaration.example;
+    if declaration.tenant != TenantUse::None {
+        let description = match declaration.tenant {
+            TenantUse::OneOrAll => {
+                "The tenant: its id, default domain or initial domain, or `AllTenants`"
+            }
+            _ => "The tenant: its id, default domain or initial domain",
+        };
+        builder = builder.parameter(
+            ParameterBuilder::new()
+                .name("tenantFilter")
+                .parameter_in(ParameterIn::Query)
+                .required(Required::True)
+                .description(Some(description))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .min_length(Some(1)),
+                ))
+                .example(lookup_ci(example, "tenantFilter").cloned()),
+        );
+    }
+    let root = declaration.params.root.clone();
+    let resolved = match &root {
+        RefOr::T(schema) => Some(schema.clone()),
+        RefOr::Ref(reference) => {
+            let name = reference
+                .ref_location
+                .rsplit('/')
+                .next()
+                .unwrap_or_default();
+            declaration
+                .params
+                .components
+                .get(name)
+                .and_then(|s| match s {
+                    RefOr::T(schema) => Some(schema.clone()),
+                    RefOr::Ref(_) => None,
+                })
+        }
+    };
+    match (declaration.method, resolved) {
+        (Method::Get, Some(Schema::Object(object))) => {
+            for (name, property) in &object.properties {
+                let required = if object.required.contains(name) {
+                    Required::True
+                } else {
+                    Required::False
+                };
+                builder = builder.parameter(
+                    ParameterBuilder::new()
+                        .name(name.clone())
+                        .parameter_in(ParameterIn::Query)
+                        .required(required)
+                        .schema(Some(property.clone()))
+                        .example(lookup_ci(example, name).cloned()),
+                );
+            }
+        }
+        (_, Some(schema)) => {
+            let has_properties = !matches!(&schema, Schema::Object(o) if o.properties.is_empty());
+            if has_properties {
+                let required = match &schema {
+                    Schema::Object(o) if o.required.is_empty() => Required::False,
+                    _ => Required::True,
+                };
+                let body_example = match example {
+                    Value::Object(fields) => Value::Object(
+                        fields
+                            .iter()
+                            .filter(|(k, _)| {
+                                declaration.tenant == TenantUse::None
+                                    || !k.eq_ignore_ascii_case("tenantFilter")
+                            })
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect(),
+                    ),
+                    other => other.clone(),
+                };
+                builder = builder.request_body(Some(
+                    RequestBodyBuilder::new()
+                        .required(Some(required))
+                        .description(Some(
+                            "JSON; keys are case-insensitive, query parameters win over the body, \
+                             `{label, value}` objects are read as their `value`.",
+                        ))
+                        .content(
+                            "application/json",
+                            ContentBuilder::new()
+                                .schema(Some(root))
+                                .example(Some(body_example))
+                                .build(),
+                        )
+                        .build(),
+                ));
+            }
+        }
+        (_, None) => {}
+    }
+    let success = |description: &str| {
+        let mut response = ResponseBuilder::new().description(description);
+        for content_type in declaration.content_types {
+            let content = if *content_type == "application/json" {
+                ContentBuilder::new()
+                    .schema(Some(declaration.answer.root.clone()))
+                    .build()
+            } else {
+                ContentBuilder::new()
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String).format(
+                        Some(utoipa::openapi::SchemaFormat::Custom("binary".into())),
+                    )))
+                    .build()
+            };
+            response = response.content(*content_type, content);
+        }
+        response
+    };
+    builder = builder.response("200", success("Success"));
+    if declaration.partial {
+        builder = builder.response(
+            "207",
+            success("Some items done, some not: each item's outcome is in the body"),
+        );
+    }
+    for (status, description) in ERROR_STATUSES {
+        builder = builder.response(
+            *status,
+            ResponseBuilder::new()
+                .description(*description)
+                .content("application/json", error_content()),
+        );
+    }
+    builder = builder.response(
+        "431",
+        ResponseBuilder::new().description("The request's headers are too large (no body)"),
+    );
+    let method = match declaration.method {
+        Method::Get => HttpMethod::Get,
+        Method::Post => HttpMethod::Post,
+    };
+    PathItem::new(method, builder)
+}
+
+/// An operation of `scope.json` not declared by the users domain crate.
+fn scope_path_item(op: &Operation, registry: &Registry) -> PathItem {
+    let spec = &op.spec;
     let status = if op.implemented() {
         "Implemented."
     } else {
@@ -91,6 +398,7 @@ fn path_item(op: &Operation, registry: &Registry) -> PathItem {
     if spec.any_tenant {
         extensions = extensions.add("x-cipp-any-tenant", true);
     }
+    let description = description_of(op, registry);
     let mut builder = OperationBuilder::new()
         .summary(Some(spec.name.clone()))
         .operation_id(Some(spec.name.clone()))
@@ -99,16 +407,11 @@ fn path_item(op: &Operation, registry: &Registry) -> PathItem {
         .security(SecurityRequirement::new("bearerAuth", Vec::<String>::new()))
         .extensions(Some(extensions.build()));
     for name in &spec.query {
-        let required = if name.eq_ignore_ascii_case("tenantFilter") && !spec.any_tenant {
-            Required::True
-        } else {
-            Required::False
-        };
         builder = builder.parameter(
             ParameterBuilder::new()
                 .name(name.clone())
                 .parameter_in(ParameterIn::Query)
-                .required(required)
+                .required(Required::False)
                 .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
         );
     }
@@ -119,10 +422,6 @@ fn path_item(op: &Operation, registry: &Registry) -> PathItem {
         }
         builder = builder.request_body(Some(
             RequestBodyBuilder::new()
-                .description(Some(
-                    "JSON object; keys are case-insensitive, query parameters win over the body, \
-                     `{label, value}` objects are read as their `value`.",
-                ))
                 .content(
                     "application/json",
                     ContentBuilder::new().schema(Some(body)).build(),
@@ -130,49 +429,38 @@ fn path_item(op: &Operation, registry: &Registry) -> PathItem {
                 .build(),
         ));
     }
-    let results = || {
-        ContentBuilder::new()
-            .schema(Some(Ref::from_schema_name(RESULTS_SCHEMA)))
-            .build()
-    };
-    let success = if spec.name.starts_with("List") {
-        ContentBuilder::new()
-            .schema(Some(ArrayBuilder::new().items(ObjectBuilder::new())))
-            .build()
+    let statuses: &[(&str, &str)] = if op.implemented() {
+        ERROR_STATUSES
     } else {
-        results()
+        &[
+            ("401", "No valid bearer token"),
+            ("403", "The caller's role does not allow this"),
+            (
+                "413",
+                "The request body is larger than this service accepts",
+            ),
+            ("501", "Not implemented yet"),
+        ]
     };
-    builder = builder
-        .response(
+    if op.implemented() {
+        builder = builder.response(
             "200",
-            ResponseBuilder::new()
-                .description("Success")
-                .content("application/json", success),
-        )
-        .response(
-            "400",
-            ResponseBuilder::new()
-                .description("A parameter is missing or malformed; `Results` names it")
-                .content("application/json", results()),
-        )
-        .response(
-            "401",
-            ResponseBuilder::new()
-                .description("No valid bearer token")
-                .content("application/json", results()),
-        )
-        .response(
-            "403",
-            ResponseBuilder::new()
-                .description("The caller's role or tenant scope does not allow this")
-                .content("application/json", results()),
-        )
-        .response(
-            "501",
-            ResponseBuilder::new()
-                .description("Not implemented yet")
-                .content("application/json", results()),
+            ResponseBuilder::new().description("Success").content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(ObjectBuilder::new()))
+                    .build(),
+            ),
         );
+    }
+    for (status, description) in statuses {
+        builder = builder.response(
+            *status,
+            ResponseBuilder::new()
+                .description(*description)
+                .content("application/json", error_content()),
+        );
+    }
     let method = match spec.method.to_ascii_uppercase().as_str() {
         "GET" => HttpMethod::Get,
         _ => HttpMethod::Post,
@@ -188,16 +476,14 @@ pub fn openapi_json(registry: &Registry) -> String {
     text
 }
 
-fn sorted(value: serde_json::Value) -> serde_json::Value {
+fn sorted(value: Value) -> Value {
     match value {
-        serde_json::Value::Object(map) => {
-            let ordered: std::collections::BTreeMap<String, serde_json::Value> =
+        Value::Object(map) => {
+            let ordered: BTreeMap<String, Value> =
                 map.into_iter().map(|(k, v)| (k, sorted(v))).collect();
-            serde_json::Value::Object(ordered.into_iter().collect())
+            Value::Object(ordered.into_iter().collect())
         }
-        serde_json::Value::Array(items) => {
-            serde_json::Value::Array(items.into_iter().map(sorted).collect())
-        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
         other => other,
     }
 }

@@ -172,3 +172,47 @@ fn caller_from_claims(claims: &Claims, state: &AppState) -> Caller {
         roles: RoleSet::resolve(&role_names, &state.settings.custom_roles),
     }
 }
+
+/// What the users domain sees of the caller.
+impl cipp_users_domain::op::CallerInfo for Caller {
+    fn actor(&self) -> String {
+        Caller::actor(self)
+    }
+
+    fn identity(&self) -> cipp_users_domain::op::CallerIdentity {
+        use cipp_users_domain::op::CallerIdentity;
+        match &self.identity {
+            Identity::ApiClient { client_id, name } => CallerIdentity::ApiClient {
+                client_id: client_id.clone(),
+                name: name.clone(),
+            },
+            Identity::User {
+                user_principal_name,
+                object_id,
+            } => CallerIdentity::User {
+                user_principal_name: user_principal_name.clone(),
+                object_id: object_id.clone(),
+            },
+        }
+    }
+
+    fn role_names(&self) -> Vec<String> {
+        self.roles.names()
+    }
+
+    fn permissions(&self) -> Vec<String> {
+        self.roles.permissions()
+    }
+
+    fn is_admin(&self) -> bool {
+        matches!(self.roles.base, Some("admin" | "superadmin"))
+    }
+
+    fn permits_tenant(&self, names: &[&str]) -> bool {
+        self.roles.tenant_scope().permits(names)
+    }
+
+    fn may_target_all_tenants(&self, permission: &str) -> bool {
+        self.roles.may_target_all_tenants(permission)
+    }
+}

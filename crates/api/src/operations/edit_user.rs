@@ -21,10 +21,7 @@ pub fn handle(ctx: Context) -> LocalBoxFuture<'static, Result<Reply, ApiError>> 
         let edit = match EditUser::from_body(&body) {
             Ok(edit) => edit,
             // CIPP's own text and array shape for a missing id.
-            Err(UserError::InvalidInput {
-                field: "id",
-                message,
-            }) => {
+            Err(UserError::InvalidInput { field, message }) if field == "id" => {
                 return Ok(Reply::with_status(
                     StatusCode::BAD_REQUEST,
                     json!({"Results": [message]}),

@@ -158,7 +158,7 @@ pub fn handle(ctx: Context) -> LocalBoxFuture<'static, Result<Reply, ApiError>> 
         let scope = ctx.scope();
         let mut groups: Vec<(cipp_users_domain::Tenant, Vec<LicenceItem>)> = Vec::new();
         for (name, item) in &items {
-            let tenant = ctx.state.tenants.find(name).await?.ok_or_else(|| {
+            let tenant = ctx.state.env.tenants.find(name).await?.ok_or_else(|| {
                 ApiError::bad_request(format!(
                     "tenantFilter: '{name}' is not a tenant this CIPP manages"
                 ))

@@ -55,10 +55,10 @@ async fn one_tenant(
     placeholders: TenantPlaceholders,
     query: GraphRequestQuery,
 ) -> Result<Reply, UserError> {
-    let prepared = prepare(&graph, &ctx.state.proxy_guard, &placeholders, &query)?;
+    let prepared = prepare(&graph, &ctx.state.env.proxy_guard, &placeholders, &query)?;
     if !streams_pages(&prepared) {
         let answer =
-            list_graph_request(&graph, &ctx.state.proxy_guard, &placeholders, &query).await?;
+            list_graph_request(&graph, &ctx.state.env.proxy_guard, &placeholders, &query).await?;
         return Ok(Reply::ok(json!({
             "Results": Value::Array(answer.results),
             "Metadata": Value::Object(answer.metadata),
@@ -93,8 +93,8 @@ async fn all_tenants(
         partner_tenant_id: probe.clone(),
         sam_app_id: probe,
     };
-    prepare(&graph, &ctx.state.proxy_guard, &probe, &query)?;
-    let guard = ctx.state.proxy_guard.clone();
+    prepare(&graph, &ctx.state.env.proxy_guard, &probe, &query)?;
+    let guard = ctx.state.env.proxy_guard.clone();
     let base = base_placeholders(ctx);
     let metadata = json!({
         "Endpoint": query.endpoint,
@@ -180,7 +180,7 @@ fn read_query(ctx: &Context) -> Result<GraphRequestQuery, ApiError> {
 
 fn base_placeholders(ctx: &Context) -> TenantPlaceholders {
     TenantPlaceholders {
-        partner_tenant_id: ctx.state.tenants.partner_tenant_id().to_owned(),
+        partner_tenant_id: ctx.state.env.tenants.partner_tenant_id().to_owned(),
         sam_app_id: ctx.state.settings.partner_client_id.clone(),
         ..TenantPlaceholders::default()
     }

@@ -9,7 +9,7 @@ use crate::error::ApiError;
 
 pub fn handle(ctx: Context) -> LocalBoxFuture<'static, Result<Reply, ApiError>> {
     async move {
-        let tenants = &ctx.state.tenants;
+        let tenants = &ctx.state.env.tenants;
         if ctx.params.boolean("ClearCache")? {
             tenants.refresh().await?;
             // CIPP queues the refresh and says so; here it has already happened when we answer.

@@ -28,7 +28,6 @@ mod exec_bulk_license;
 mod exec_clr_imm_id;
 mod exec_convert_mailbox;
 mod exec_create_tap;
-mod exec_disable_user;
 mod exec_dismiss_risky_user;
 mod exec_email_forward;
 mod exec_enable_archive;
@@ -132,7 +131,6 @@ pub const IMPLEMENTED: &[(&str, Handler)] = &[
     ("ListUsers", list_users::handle),
     ("AddUser", add_user::handle),
     ("AddGuest", add_guest::handle),
-    ("ExecDisableUser", exec_disable_user::handle),
     ("PatchUser", patch_user::handle),
     ("EditUserAliases", edit_user_aliases::handle),
     ("EditUser", edit_user::handle),
@@ -262,6 +260,7 @@ impl Context {
         }
         let tenant = self
             .state
+            .env
             .tenants
             .find(&name)
             .await?
@@ -305,6 +304,7 @@ impl Context {
         let scope = self.scope();
         Ok(self
             .state
+            .env
             .tenants
             .all()
             .await?

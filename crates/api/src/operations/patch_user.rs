@@ -82,7 +82,7 @@ async fn read_item(ctx: &Context, element: &Value) -> Result<Option<PatchItem>, 
             "sponsor: setting sponsors is not supported by this service yet",
         ));
     }
-    let tenant = ctx.state.tenants.find(&tenant_label).await?.ok_or_else(|| {
+    let tenant = ctx.state.env.tenants.find(&tenant_label).await?.ok_or_else(|| {
         ApiError::bad_request(format!(
             "tenantFilter: '{tenant_label}' is not a tenant this CIPP manages (use its tenant id, default domain or initial domain)"
         ))

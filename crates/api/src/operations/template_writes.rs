@@ -330,7 +330,7 @@ async fn authorize_existing(ctx: &Context, tenant: &str) -> Result<(), ApiError>
     } else {
         let scope = ctx.scope();
         // An unreadable tenant list leaves only the stored name to match: fail closed.
-        match ctx.state.tenants.find(tenant).await.ok().flatten() {
+        match ctx.state.env.tenants.find(tenant).await.ok().flatten() {
             Some(t) => {
                 ctx.audit.borrow_mut().tenant =
                     Some((t.default_domain_name.clone(), t.customer_id.clone()));

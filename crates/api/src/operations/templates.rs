@@ -55,7 +55,7 @@ async fn list(ctx: Context, kind: TemplateKind, id_param: &'static str) -> Resul
     let asked: Option<Vec<String>> = match tenant.as_deref() {
         None => None,
         Some(f) if f.eq_ignore_ascii_case("AllTenants") => Some(Vec::new()),
-        Some(f) => Some(match ctx.state.tenants.find(f).await? {
+        Some(f) => Some(match ctx.state.env.tenants.find(f).await? {
             Some(t) => vec![t.customer_id, t.default_domain_name, t.initial_domain_name],
             None => vec![f.to_owned()],
         }),

@@ -73,6 +73,8 @@ pub trait Operation: 'static {
     const PARTIAL: bool = false;
     /// Where we knowingly answer differently from CIPP-API (`x-cipp-upstream` in the document).
     const DIFFERENCES: Option<&'static str> = None;
+    /// The content types of a successful answer (a photo answers with its image type).
+    const CONTENT_TYPES: &'static [&'static str] = &["application/json"];
 
     /// A request that works against demo mode (query ∪ body, as one JSON object or array).
     fn example() -> Value;
@@ -213,6 +215,7 @@ pub struct Declaration {
     pub any_tenant: bool,
     pub partial: bool,
     pub differences: Option<&'static str>,
+    pub content_types: &'static [&'static str],
     pub params: ParamsSchema,
     pub params_type: TypeSchema,
     pub answer: TypeSchema,
@@ -233,6 +236,7 @@ impl Declaration {
             any_tenant: O::ANY_TENANT,
             partial: O::PARTIAL,
             differences: O::DIFFERENCES,
+            content_types: O::CONTENT_TYPES,
             params: ParamsSchema::of::<O::Params>(),
             params_type: TypeSchema::of::<O::Params>(),
             answer: TypeSchema::of::<O::Answer>(),
