@@ -19,5 +19,16 @@ macro_rules! registry {
 }
 
 registry! {
+    // Identity and directory.
     exec_disable_user::ExecDisableUser,
+
+    // Mailbox (Exchange).
+
+    // ── credentials and MFA ──
+
+    // ── user writes ──
+
+    // ── user reads ──
+
+    // ── shell, tenants, logs and templates ──
 }
