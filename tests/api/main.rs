@@ -10,6 +10,7 @@ mod credential_actions;
 mod directory_and_templates;
 mod disable_user;
 mod edit_user;
+mod examples;
 mod first_actions;
 mod graph_client;
 mod graph_request;

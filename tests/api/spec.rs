@@ -137,3 +137,152 @@ async fn swagger_ui_loads_without_any_external_url() {
     assert!(!initializer.contains("https://"), "{initializer}");
     app.stop();
 }
+
+fn resolve<'a>(schema: &'a Value, document: &'a Value) -> (&'a Value, Option<&'a str>) {
+    match schema.get("$ref").and_then(Value::as_str) {
+        Some(reference) => {
+            let name = reference.rsplit('/').next().unwrap();
+            (&document["components"]["schemas"][name], Some(name))
+        }
+        None => (schema, None),
+    }
+}
+
+/// Whether a schema names its properties, all the way down to its rows; `GraphRow` (a Graph
+/// object passed through) is the one open object allowed, and is reported in `open`.
+fn names_properties(schema: &Value, document: &Value, open: &mut bool) -> bool {
+    let (schema, name) = resolve(schema, document);
+    if name == Some("GraphRow") {
+        *open = true;
+        return true;
+    }
+    if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+        return !properties.is_empty()
+            && properties.values().all(|p| {
+                let (p, _) = resolve(p, document);
+                // A property that is itself an object or array must name its contents too.
+                match p.get("type").and_then(Value::as_str) {
+                    Some("object") | Some("array") => names_properties(p, document, open),
+                    _ if p.get("oneOf").is_some() || p.get("$ref").is_some() => {
+                        names_properties(p, document, open)
+                    }
+                    _ => true,
+                }
+            });
+    }
+    if let Some(items) = schema.get("items") {
+        let (items, _) = resolve(items, document);
+        return match items.get("type").and_then(Value::as_str) {
+            Some("string") | Some("integer") | Some("number") | Some("boolean") => true,
+            _ => names_properties(items, document, open),
+        };
+    }
+    for combinator in ["oneOf", "anyOf", "allOf"] {
+        if let Some(variants) = schema.get(combinator).and_then(Value::as_array) {
+            return variants.iter().all(|v| {
+                let (v, _) = resolve(v, document);
+                matches!(
+                    v.get("type").and_then(Value::as_str),
+                    Some("null") | Some("string") | Some("integer") | Some("number") | Some("boolean")
+                ) || names_properties(v, document, open)
+            });
+        }
+    }
+    false
+}
+
+#[test]
+fn every_answer_of_a_built_operation_names_its_properties() {
+    let registry = cipp_api::registry::Registry::load().unwrap();
+    let document = serde_json::to_value(cipp_api::spec::openapi(&registry)).unwrap();
+    let mut vague = Vec::new();
+    let mut open_rows = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        let (_, operation) = single_operation(item);
+        if operation["x-cipp-implemented"] != Value::Bool(true) {
+            continue;
+        }
+        let mut open = false;
+        for (status, response) in operation["responses"].as_object().unwrap() {
+            let Some(content) = response.get("content").and_then(Value::as_object) else {
+                assert_eq!(status, "431", "{path} {status} documents no body");
+                continue;
+            };
+            for (content_type, media) in content {
+                if content_type != "application/json" {
+                    continue;
+                }
+                if !names_properties(&media["schema"], &document, &mut open) {
+                    vague.push(format!("{path} {status}"));
+                }
+            }
+        }
+        if open {
+            open_rows.push(format!("- `{}`", path.trim_start_matches("/api/")));
+        }
+    }
+    assert!(vague.is_empty(), "answers without named properties: {vague:?}");
+    open_rows.sort();
+    check_generated(
+        "README.md",
+        Some((
+            "<!-- open-rows:start -->\n",
+            "<!-- open-rows:end -->",
+        )),
+        &format!("{}\n", open_rows.join("\n")),
+    );
+}
+
+#[test]
+fn parameters_are_documented_as_the_types_they_are() {
+    let registry = cipp_api::registry::Registry::load().unwrap();
+    let document = serde_json::to_value(cipp_api::spec::openapi(&registry)).unwrap();
+    let schema_of = |operation: &str, name: &str| -> Value {
+        let item = &document["paths"][format!("/api/{operation}")];
+        let (_, op) = single_operation(item);
+        let from_query = op["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["name"] == name)
+            .map(|p| p["schema"].clone());
+        let from_body = op["requestBody"]["content"]["application/json"]["schema"]["properties"]
+            .get(name)
+            .cloned();
+        let schema = from_query.or(from_body).unwrap_or_else(|| {
+            panic!("{operation} documents no parameter {name}")
+        });
+        resolve(&schema, &document).0.clone()
+    };
+    let type_of = |schema: &Value| -> Vec<String> {
+        match &schema["type"] {
+            Value::String(t) => vec![t.clone()],
+            Value::Array(types) => types.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect(),
+            _ => Vec::new(),
+        }
+    };
+    assert!(type_of(&schema_of("ExecDisableUser", "Enable")).contains(&"boolean".to_owned()));
+    assert!(type_of(&schema_of("ListGraphRequest", "$top")).contains(&"integer".to_owned()));
+    for (operation, name) in [("ExecEmailForward", "forwardOption"), ("ExecPerUserMFA", "State")] {
+        let schema = schema_of(operation, name);
+        let values = schema["enum"].as_array().cloned().or_else(|| {
+            // An optional enum is documented as oneOf [null, the enum].
+            schema["oneOf"].as_array().and_then(|variants| {
+                variants
+                    .iter()
+                    .map(|v| resolve(v, &document).0.clone())
+                    .find_map(|v| v["enum"].as_array().cloned())
+            })
+        });
+        assert!(
+            values.is_some_and(|v| v.len() >= 2),
+            "{operation} {name} is not a closed set: {schema}"
+        );
+    }
+}
+
+#[test]
+fn no_two_types_share_one_schema_name() {
+    let registry = cipp_api::registry::Registry::load().unwrap();
+    assert_eq!(cipp_api::spec::component_clashes(&registry), Vec::<String>::new());
+}
