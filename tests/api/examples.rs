@@ -53,7 +53,11 @@ async fn every_documented_example_succeeds_against_demo_mode() {
             failures.push(format!("{path}: {status} {}", &text[..text.len().min(300)]));
         }
     }
-    assert!(failures.is_empty(), "examples that failed:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "examples that failed:\n{}",
+        failures.join("\n")
+    );
     assert!(tried >= 10, "only {tried} operations were tried");
     app.stop();
 }

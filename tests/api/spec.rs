@@ -158,33 +158,38 @@ fn names_properties(schema: &Value, document: &Value, open: &mut bool) -> bool {
     }
     if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
         return !properties.is_empty()
-            && properties.values().all(|p| {
-                let (p, _) = resolve(p, document);
-                // A property that is itself an object or array must name its contents too.
+            && properties.values().all(|raw| {
+                let (p, _) = resolve(raw, document);
+                // A property that is itself an object or array must name its contents too. The
+                // unresolved schema goes down, so a `$ref` to `GraphRow` is still seen as one.
                 match p.get("type").and_then(Value::as_str) {
-                    Some("object") | Some("array") => names_properties(p, document, open),
+                    Some("object") | Some("array") => names_properties(raw, document, open),
                     _ if p.get("oneOf").is_some() || p.get("$ref").is_some() => {
-                        names_properties(p, document, open)
+                        names_properties(raw, document, open)
                     }
                     _ => true,
                 }
             });
     }
-    if let Some(items) = schema.get("items") {
-        let (items, _) = resolve(items, document);
+    if let Some(raw) = schema.get("items") {
+        let (items, _) = resolve(raw, document);
         return match items.get("type").and_then(Value::as_str) {
             Some("string") | Some("integer") | Some("number") | Some("boolean") => true,
-            _ => names_properties(items, document, open),
+            _ => names_properties(raw, document, open),
         };
     }
     for combinator in ["oneOf", "anyOf", "allOf"] {
         if let Some(variants) = schema.get(combinator).and_then(Value::as_array) {
-            return variants.iter().all(|v| {
-                let (v, _) = resolve(v, document);
+            return variants.iter().all(|raw| {
+                let (v, _) = resolve(raw, document);
                 matches!(
                     v.get("type").and_then(Value::as_str),
-                    Some("null") | Some("string") | Some("integer") | Some("number") | Some("boolean")
-                ) || names_properties(v, document, open)
+                    Some("null")
+                        | Some("string")
+                        | Some("integer")
+                        | Some("number")
+                        | Some("boolean")
+                ) || names_properties(raw, document, open)
             });
         }
     }
@@ -221,14 +226,14 @@ fn every_answer_of_a_built_operation_names_its_properties() {
             open_rows.push(format!("- `{}`", path.trim_start_matches("/api/")));
         }
     }
-    assert!(vague.is_empty(), "answers without named properties: {vague:?}");
+    assert!(
+        vague.is_empty(),
+        "answers without named properties: {vague:?}"
+    );
     open_rows.sort();
     check_generated(
         "README.md",
-        Some((
-            "<!-- open-rows:start -->\n",
-            "<!-- open-rows:end -->",
-        )),
+        Some(("<!-- open-rows:start -->\n", "<!-- open-rows:end -->")),
         &format!("{}\n", open_rows.join("\n")),
     );
 }
@@ -249,21 +254,27 @@ fn parameters_are_documented_as_the_types_they_are() {
         let from_body = op["requestBody"]["content"]["application/json"]["schema"]["properties"]
             .get(name)
             .cloned();
-        let schema = from_query.or(from_body).unwrap_or_else(|| {
-            panic!("{operation} documents no parameter {name}")
-        });
+        let schema = from_query
+            .or(from_body)
+            .unwrap_or_else(|| panic!("{operation} documents no parameter {name}"));
         resolve(&schema, &document).0.clone()
     };
     let type_of = |schema: &Value| -> Vec<String> {
         match &schema["type"] {
             Value::String(t) => vec![t.clone()],
-            Value::Array(types) => types.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect(),
+            Value::Array(types) => types
+                .iter()
+                .filter_map(|t| t.as_str().map(str::to_owned))
+                .collect(),
             _ => Vec::new(),
         }
     };
     assert!(type_of(&schema_of("ExecDisableUser", "Enable")).contains(&"boolean".to_owned()));
     assert!(type_of(&schema_of("ListGraphRequest", "$top")).contains(&"integer".to_owned()));
-    for (operation, name) in [("ExecEmailForward", "forwardOption"), ("ExecPerUserMFA", "State")] {
+    for (operation, name) in [
+        ("ExecEmailForward", "forwardOption"),
+        ("ExecPerUserMFA", "State"),
+    ] {
         let schema = schema_of(operation, name);
         let values = schema["enum"].as_array().cloned().or_else(|| {
             // An optional enum is documented as oneOf [null, the enum].
@@ -284,5 +295,8 @@ fn parameters_are_documented_as_the_types_they_are() {
 #[test]
 fn no_two_types_share_one_schema_name() {
     let registry = cipp_api::registry::Registry::load().unwrap();
-    assert_eq!(cipp_api::spec::component_clashes(&registry), Vec::<String>::new());
+    assert_eq!(
+        cipp_api::spec::component_clashes(&registry),
+        Vec::<String>::new()
+    );
 }

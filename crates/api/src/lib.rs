@@ -10,7 +10,6 @@ pub mod auth;
 pub mod demo;
 pub mod dispatch;
 pub mod error;
-pub mod fan_out;
 pub mod health;
 pub mod operations;
 pub mod params;

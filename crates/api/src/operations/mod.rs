@@ -43,22 +43,10 @@ mod exec_set_default_mfa_method;
 mod exec_set_ooo;
 mod exec_set_user_photo;
 mod get_cipp_alerts;
-mod list_deleted_items;
 mod list_feature_flags;
 mod list_github_release_notes;
-mod list_graph_request;
-mod list_jit_admin;
 mod list_logs;
-mod list_mfa_users;
-mod list_per_user_mfa;
 mod list_tenants;
-mod list_user_conditional_access_policies;
-mod list_user_counts;
-mod list_user_devices;
-mod list_user_groups;
-mod list_user_photo;
-mod list_user_signin_logs;
-mod list_users;
 mod mailbox_reads;
 mod me;
 mod patch_user;
@@ -128,7 +116,6 @@ pub type Handler = fn(Context) -> LocalBoxFuture<'static, Result<Reply, ApiError
 pub const IMPLEMENTED: &[(&str, Handler)] = &[
     ("me", me::handle),
     ("ListTenants", list_tenants::handle),
-    ("ListUsers", list_users::handle),
     ("AddUser", add_user::handle),
     ("AddGuest", add_guest::handle),
     ("PatchUser", patch_user::handle),
@@ -170,7 +157,6 @@ pub const IMPLEMENTED: &[(&str, Handler)] = &[
     ("ExecRemoveAdminRole", exec_remove_admin_role::handle),
     ("ExecSetUserPhoto", exec_set_user_photo::handle),
     ("RemoveUser", remove_user::handle),
-    ("ListGraphRequest", list_graph_request::handle),
     ("ListFeatureFlags", list_feature_flags::handle),
     ("GetCippAlerts", get_cipp_alerts::handle),
     ("ListGitHubReleaseNotes", list_github_release_notes::handle),
@@ -185,19 +171,6 @@ pub const IMPLEMENTED: &[(&str, Handler)] = &[
     ("ExecUserSettings", user_settings::exec),
     ("ListNewUserDefaults", templates::list_new_user_defaults),
     ("ListJITAdminTemplates", templates::list_jit_admin_templates),
-    ("ListUserCounts", list_user_counts::handle),
-    ("ListUserGroups", list_user_groups::handle),
-    ("ListUserDevices", list_user_devices::handle),
-    ("ListUserSigninLogs", list_user_signin_logs::handle),
-    ("ListDeletedItems", list_deleted_items::handle),
-    ("ListUserPhoto", list_user_photo::handle),
-    (
-        "ListUserConditionalAccessPolicies",
-        list_user_conditional_access_policies::handle,
-    ),
-    ("ListPerUserMFA", list_per_user_mfa::handle),
-    ("ListMFAUsers", list_mfa_users::handle),
-    ("ListJITAdmin", list_jit_admin::handle),
     ("ExecRestoreDeleted", deleted_objects::restore),
     ("RemoveDeletedObject", deleted_objects::remove),
     ("AddUserDefaults", template_writes::add_user_defaults),

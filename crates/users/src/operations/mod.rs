@@ -29,6 +29,18 @@ registry! {
     // ── user writes ──
 
     // ── user reads ──
+    list_users::ListUsers,
+    list_user_counts::ListUserCounts,
+    list_user_groups::ListUserGroups,
+    list_user_devices::ListUserDevices,
+    list_user_signin_logs::ListUserSigninLogs,
+    list_deleted_items::ListDeletedItems,
+    list_user_photo::ListUserPhoto,
+    list_user_conditional_access_policies::ListUserConditionalAccessPolicies,
+    list_per_user_mfa::ListPerUserMFA,
+    list_mfa_users::ListMFAUsers,
+    list_jit_admin::ListJITAdmin,
+    list_graph_request::ListGraphRequest,
 
     // ── shell, tenants, logs and templates ──
 }

@@ -10,13 +10,233 @@
 
 use std::collections::{HashMap, HashSet};
 
-use cipp_graph::{BatchRequest, BatchResponse, GraphClient, GraphVersion};
-use futures::TryStreamExt;
-use serde_json::{Map, Value, json};
+use cipp_graph::{BatchRequest, GraphClient, GraphVersion};
+use futures::{StreamExt, stream};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use crate::UserError;
 use crate::normalize::normalize_graph_error;
-use crate::read_support::failed;
+use crate::op::{Ctx, Method, Operation, Outcome, RowStream, Source, TenantUse};
+use crate::read_support::{NamedTenant, batch_values, failed, named_tenant};
+
+pub struct ListMFAUsers;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Params {
+    /// The tenant (its id, default domain or initial domain) or `AllTenants`. Each row's
+    /// `Tenant` echoes it as sent, as in CIPP.
+    #[serde(rename = "tenantFilter")]
+    pub tenant_filter: String,
+    /// Accepted for CIPP's frontend; the report is always read live (there is no reporting
+    /// database here).
+    #[serde(rename = "UseReportDB", default)]
+    pub use_report_db: bool,
+}
+
+/// One user's MFA coverage, or (with `AllTenants`) a tenant that could not be read.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ListMfaUsersEntry {
+    User(ListMfaUsersRow),
+    Unreachable(ListMfaUsersUnreachable),
+}
+
+/// One user's row in CIPP's shape.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ListMfaUsersRow {
+    /// The `tenantFilter` as sent (the default domain with `AllTenants`).
+    #[serde(rename = "Tenant")]
+    pub tenant: String,
+    #[serde(rename = "ID")]
+    pub id: String,
+    #[serde(rename = "UPN")]
+    pub upn: String,
+    #[serde(rename = "DisplayName")]
+    pub display_name: Option<String>,
+    #[serde(rename = "AccountEnabled")]
+    pub account_enabled: Option<bool>,
+    /// The legacy per-user MFA state: `disabled`, `enabled` or `enforced`.
+    #[serde(rename = "PerUser")]
+    pub per_user: Option<String>,
+    #[serde(rename = "isLicensed")]
+    pub is_licensed: bool,
+    /// Null when the registration report could not be read.
+    #[serde(rename = "MFARegistration")]
+    pub mfa_registration: Option<bool>,
+    /// Null when the registration report could not be read.
+    #[serde(rename = "MFACapable")]
+    pub mfa_capable: Option<bool>,
+    #[serde(rename = "MFAMethods")]
+    pub mfa_methods: Vec<String>,
+    /// `Enforced - All Apps`, `Enforced - Specific Apps`, `Not Enforced`, or why the
+    /// policies could not be read.
+    #[serde(rename = "CoveredByCA")]
+    pub covered_by_ca: String,
+    /// The MFA-requiring Conditional Access policies that name the user.
+    #[serde(rename = "CAPolicies")]
+    pub ca_policies: Vec<ListMfaUsersPolicy>,
+    /// Whether security defaults are on; null when unreadable.
+    #[serde(rename = "CoveredBySD")]
+    pub covered_by_sd: Option<bool>,
+    /// Whether the user holds a directory role; null when role assignments are unreadable.
+    #[serde(rename = "IsAdmin")]
+    pub is_admin: Option<bool>,
+    #[serde(rename = "UserType")]
+    pub user_type: Option<String>,
+    /// The UPN without `#`.
+    #[serde(rename = "RowKey")]
+    pub row_key: String,
+    /// Always `users`.
+    #[serde(rename = "PartitionKey")]
+    pub partition_key: String,
+}
+
+/// One Conditional Access policy as it applies to a user.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ListMfaUsersPolicy {
+    #[serde(rename = "DisplayName")]
+    pub display_name: Option<String>,
+    /// False when the user is excluded (directly, as a guest, by group or by role).
+    #[serde(rename = "UserIncluded")]
+    pub user_included: bool,
+    /// Whether the policy covers all applications.
+    #[serde(rename = "AllApps")]
+    pub all_apps: bool,
+    #[serde(rename = "PolicyState")]
+    pub policy_state: Option<String>,
+    /// The excluding group's name (or id when it cannot be read).
+    #[serde(rename = "ExcludedViaGroup", skip_serializing_if = "Option::is_none")]
+    pub excluded_via_group: Option<String>,
+    /// The excluding role's name (or template id when it cannot be read).
+    #[serde(rename = "ExcludedViaRole", skip_serializing_if = "Option::is_none")]
+    pub excluded_via_role: Option<String>,
+}
+
+/// CIPP's row for a tenant it could not read, plus the reason in `CippStatus`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ListMfaUsersUnreachable {
+    #[serde(rename = "Tenant")]
+    pub tenant: String,
+    /// The tenant again.
+    #[serde(rename = "UPN")]
+    pub upn: String,
+    /// `none`.
+    #[serde(rename = "AccountEnabled")]
+    pub account_enabled: String,
+    /// `Could not connect to tenant`.
+    #[serde(rename = "PerUser")]
+    pub per_user: String,
+    /// `none`.
+    #[serde(rename = "MFARegistration")]
+    pub mfa_registration: String,
+    /// `Could not connect to tenant`.
+    #[serde(rename = "CoveredByCA")]
+    pub covered_by_ca: String,
+    /// `none`.
+    #[serde(rename = "CoveredBySD")]
+    pub covered_by_sd: String,
+    /// Empty.
+    #[serde(rename = "CAPolicies")]
+    pub ca_policies: Vec<ListMfaUsersPolicy>,
+    /// Empty.
+    #[serde(rename = "MFAMethods")]
+    pub mfa_methods: Vec<String>,
+    #[serde(rename = "RowKey")]
+    pub row_key: String,
+    #[serde(rename = "PartitionKey")]
+    pub partition_key: String,
+    /// Why: `Could not connect to tenant. <reason>`, or the time budget ran out.
+    #[serde(rename = "CippStatus")]
+    pub cipp_status: String,
+}
+
+impl Operation for ListMFAUsers {
+    type Params = Params;
+    type Answer = Vec<ListMfaUsersEntry>;
+    const NAME: &'static str = "ListMFAUsers";
+    const TAG: &'static str = "Identity > Reports";
+    const ROLE: Option<&'static str> = Some("Identity.User.Read");
+    const METHOD: Method = Method::Get;
+    const WRITES: bool = false;
+    // The rows echo the tenantFilter as sent, so the operation reads it itself.
+    const TENANT: TenantUse = TenantUse::None;
+    const SOURCE: Source = Source {
+        upstream: "Invoke-ListMFAUsers.ps1",
+        frontend: None,
+    };
+    const DIFFERENCES: Option<&'static str> = Some(
+        "AllTenants is read live (CIPP serves a two-hour cache and queues a refill); a tenant \
+         that fails is CIPP's \"Could not connect to tenant\" row with the reason in \
+         `CippStatus`. `UseReportDB` is accepted and read live too: there is no reporting \
+         database here. A failure is a 500 with the normalised Graph text (CIPP: 403). Where \
+         CIPP would quietly answer something it cannot know, the row says so instead: a failed \
+         group-membership read makes the CA part fail as a whole (CIPP skips the group), and an \
+         unreadable role-assignment list leaves `IsAdmin` null (CIPP: false).",
+    );
+
+    fn example() -> Value {
+        json!({"tenantFilter": crate::demo::TENANT})
+    }
+
+    async fn run(ctx: Ctx, params: Params) -> Result<Outcome<Vec<ListMfaUsersEntry>>, UserError> {
+        let graph = ctx.graph.clone();
+        match named_tenant(&ctx, &params.tenant_filter).await? {
+            NamedTenant::One(tenant) => {
+                let rows = list_mfa_users(&graph, &tenant.customer_id, &params.tenant_filter)
+                    .await?
+                    .into_iter()
+                    .map(ListMfaUsersEntry::User)
+                    .collect();
+                Ok(Outcome::json(rows)
+                    .audit_tenant(&tenant.default_domain_name, &tenant.customer_id))
+            }
+            NamedTenant::All => {
+                let pages = ctx
+                    .fan_out(move |tenant| {
+                        let (graph, id) = (graph.clone(), tenant.customer_id.clone());
+                        let label = tenant.default_domain_name.clone();
+                        stream::once(async move {
+                            list_mfa_users(&graph, &id, &label)
+                                .await?
+                                .into_iter()
+                                .map(|row| to_row(ListMfaUsersEntry::User(row)))
+                                .collect()
+                        })
+                        .boxed_local()
+                    })
+                    .await?
+                    .map(|page| page?.into_iter().map(cipp_failure_row).collect())
+                    .boxed_local();
+                Ok(Outcome::rows(RowStream {
+                    prefix: String::new(),
+                    pages,
+                    suffix: String::new(),
+                }))
+            }
+        }
+    }
+}
+
+fn to_row(entry: ListMfaUsersEntry) -> Result<Value, UserError> {
+    serde_json::to_value(entry)
+        .map_err(|e| UserError::internal("An MFA report row could not be written", e))
+}
+
+/// Gives fan-out's `{Tenant, CippStatus}` rows the fields CIPP's MFA report shows.
+fn cipp_failure_row(row: Value) -> Result<Value, UserError> {
+    match (
+        row.get("UPN"),
+        row["Tenant"].as_str(),
+        row["CippStatus"].as_str(),
+    ) {
+        (None, Some(tenant), Some(status)) => to_row(ListMfaUsersEntry::Unreachable(
+            unreachable_tenant_row(tenant, status),
+        )),
+        _ => Ok(row),
+    }
+}
 
 const USERS: &str = "users?$top=999&$select=id,UserPrincipalName,DisplayName,accountEnabled,assignedLicenses,perUserMfaState,userType";
 const REGISTRATION: &str = "reports/authenticationMethods/userRegistrationDetails?$top=999&$select=userPrincipalName,isMfaRegistered,isMfaCapable,methodsRegistered";
@@ -34,7 +254,7 @@ pub async fn list_mfa_users(
     graph: &GraphClient,
     tenant: &str,
     label: &str,
-) -> Result<Vec<Value>, UserError> {
+) -> Result<Vec<ListMfaUsersRow>, UserError> {
     let users = graph
         .get_all(tenant, GraphVersion::V1, USERS, &[])
         .await
@@ -50,10 +270,10 @@ pub async fn list_mfa_users(
         )
         .await
     {
-        Ok(policy) => policy.get("isEnabled").cloned().unwrap_or(Value::Null),
+        Ok(policy) => policy.get("isEnabled").and_then(Value::as_bool),
         Err(e) => {
             errors.push(format!("SecureDefaults: {}", normalize_graph_error(&e)));
-            Value::Null
+            None
         }
     };
 
@@ -106,7 +326,7 @@ pub async fn list_mfa_users(
     }
     Ok(users
         .iter()
-        .map(|user| user_row(user, label, &coverage, &secure_defaults, admins.as_ref()))
+        .map(|user| user_row(user, label, &coverage, secure_defaults, admins.as_ref()))
         .collect())
 }
 
@@ -357,55 +577,14 @@ fn add_by_membership(
     }
 }
 
-/// Every batch item's `value`, following `@odata.nextLink`. An item Graph answers 404 (a group
-/// that no longer exists) counts as empty when `skip_missing`; any other failure is an `Err`
-/// with its text, because a missing membership would make a user look covered or not wrongly.
-pub(crate) async fn batch_values(
-    graph: &GraphClient,
-    tenant: &str,
-    version: GraphVersion,
-    requests: Vec<BatchRequest>,
-    skip_missing: bool,
-) -> Result<Vec<(String, Vec<Value>)>, String> {
-    let answers: Vec<BatchResponse> = graph
-        .batch(tenant, version, requests)
-        .await
-        .map_err(|e| normalize_graph_error(&e))?;
-    let mut out = Vec::with_capacity(answers.len());
-    for answer in answers {
-        if answer.status == 404 && skip_missing {
-            out.push((answer.id, Vec::new()));
-            continue;
-        }
-        if !answer.is_success() {
-            return Err(answer
-                .error_message()
-                .map(str::to_owned)
-                .unwrap_or_else(|| format!("HTTP {}", answer.status)));
-        }
-        let body = answer.body.unwrap_or(Value::Null);
-        let mut items = body["value"].as_array().cloned().unwrap_or_default();
-        if let Some(next) = body["@odata.nextLink"].as_str() {
-            let pages: Vec<_> = graph
-                .pages_from_link(tenant, next, &[])
-                .try_collect()
-                .await
-                .map_err(|e| normalize_graph_error(&e))?;
-            items.extend(pages.into_iter().flat_map(|p| p.items));
-        }
-        out.push((answer.id, items));
-    }
-    Ok(out)
-}
-
 /// One user's row in CIPP's shape.
 fn user_row(
     user: &Value,
     label: &str,
     coverage: &Coverage,
-    secure_defaults: &Value,
+    secure_defaults: Option<bool>,
     admins: Option<&HashSet<String>>,
-) -> Value {
+) -> ListMfaUsersRow {
     let id = user["id"].as_str().unwrap_or_default();
     let upn = user["userPrincipalName"].as_str().unwrap_or_default();
     let guest = user["userType"].as_str() == Some("Guest");
@@ -417,12 +596,13 @@ fn user_row(
     let mut enforced = false;
     let mut all_apps = false;
     for policy in &policies {
-        let enabled = policy["PolicyState"]
-            .as_str()
+        let enabled = policy
+            .policy_state
+            .as_deref()
             .is_some_and(|s| s.eq_ignore_ascii_case("enabled"));
-        if policy["UserIncluded"] == true && enabled {
+        if policy.user_included && enabled {
             enforced = true;
-            all_apps |= policy["AllApps"] == true;
+            all_apps |= policy.all_apps;
         }
     }
     let covered = if enforced && all_apps {
@@ -446,27 +626,29 @@ fn user_row(
     let licensed = user["assignedLicenses"]
         .as_array()
         .is_some_and(|a| !a.is_empty());
-    json!({
-        "Tenant": label,
-        "ID": id,
-        "UPN": upn,
-        "DisplayName": user["displayName"],
-        "AccountEnabled": user["accountEnabled"],
-        "PerUser": user["perUserMfaState"],
-        "isLicensed": licensed,
-        "MFARegistration": record.map(|r| Value::Bool(truthy(&r["isMfaRegistered"]))),
-        "MFACapable": record.map(|r| Value::Bool(truthy(&r["isMfaCapable"]))),
-        "MFAMethods": record
-            .and_then(|r| r["methodsRegistered"].as_array().cloned())
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    ListMfaUsersRow {
+        tenant: label.to_owned(),
+        id: id.to_owned(),
+        upn: upn.to_owned(),
+        display_name: text(&user["displayName"]),
+        account_enabled: user["accountEnabled"].as_bool(),
+        per_user: text(&user["perUserMfaState"]),
+        is_licensed: licensed,
+        mfa_registration: record.map(|r| truthy(&r["isMfaRegistered"])),
+        mfa_capable: record.map(|r| truthy(&r["isMfaCapable"])),
+        mfa_methods: record
+            .and_then(|r| r["methodsRegistered"].as_array())
+            .map(|methods| methods.iter().filter_map(text).collect())
             .unwrap_or_default(),
-        "CoveredByCA": covered,
-        "CAPolicies": policies,
-        "CoveredBySD": secure_defaults,
-        "IsAdmin": admins.map(|a| a.contains(&id.to_lowercase())),
-        "UserType": user["userType"],
-        "RowKey": upn.replace('#', ""),
-        "PartitionKey": "users",
-    })
+        covered_by_ca: covered,
+        ca_policies: policies,
+        covered_by_sd: secure_defaults,
+        is_admin: admins.map(|a| a.contains(&id.to_lowercase())),
+        user_type: text(&user["userType"]),
+        row_key: upn.replace('#', ""),
+        partition_key: "users".to_owned(),
+    }
 }
 
 /// Whether a policy's `…GuestsOrExternalUsers` condition names internal guests.
@@ -482,7 +664,7 @@ fn names_internal_guests(policy: &Value, condition: &str) -> bool {
 
 /// The user's policies in CIPP's order: guest policies, then the ones naming the user (directly,
 /// by group or by role), then the all-users ones; excluded ones stay with `UserIncluded: false`.
-fn user_policies(p: &Policies, id: &str, guest: bool) -> Vec<Value> {
+fn user_policies(p: &Policies, id: &str, guest: bool) -> Vec<ListMfaUsersPolicy> {
     let mut out = Vec::new();
     if guest {
         for policy in &p.guests {
@@ -503,7 +685,12 @@ fn user_policies(p: &Policies, id: &str, guest: bool) -> Vec<Value> {
     out
 }
 
-fn policy_entry(p: &Policies, policy: &Value, id: &str, excluded_as_guest: bool) -> Value {
+fn policy_entry(
+    p: &Policies,
+    policy: &Value,
+    id: &str,
+    excluded_as_guest: bool,
+) -> ListMfaUsersPolicy {
     let mut excluded = excluded_as_guest
         || users_condition(policy, "excludeUsers")
             .iter()
@@ -534,42 +721,35 @@ fn policy_entry(p: &Policies, policy: &Value, id: &str, excluded_as_guest: bool)
             });
         excluded = via_role.is_some();
     }
-    let mut entry = Map::new();
-    entry.insert("DisplayName".into(), policy["displayName"].clone());
-    entry.insert("UserIncluded".into(), Value::Bool(!excluded));
-    entry.insert(
-        "AllApps".into(),
-        Value::Bool(contains(
+    ListMfaUsersPolicy {
+        display_name: policy["displayName"].as_str().map(str::to_owned),
+        user_included: !excluded,
+        all_apps: contains(
             &policy["conditions"]["applications"]["includeApplications"],
             "All",
-        )),
-    );
-    entry.insert("PolicyState".into(), policy["state"].clone());
-    if let Some(group) = via_group {
-        entry.insert("ExcludedViaGroup".into(), Value::String(group));
+        ),
+        policy_state: policy["state"].as_str().map(str::to_owned),
+        excluded_via_group: via_group,
+        excluded_via_role: via_role,
     }
-    if let Some(role) = via_role {
-        entry.insert("ExcludedViaRole".into(), Value::String(role));
-    }
-    Value::Object(entry)
 }
 
 /// CIPP's cached row for a tenant it could not read, plus the reason in `CippStatus`.
-pub fn unreachable_tenant_row(tenant: &str, reason: &str) -> Value {
-    json!({
-        "Tenant": tenant,
-        "UPN": tenant,
-        "AccountEnabled": "none",
-        "PerUser": "Could not connect to tenant",
-        "MFARegistration": "none",
-        "CoveredByCA": "Could not connect to tenant",
-        "CoveredBySD": "none",
-        "CAPolicies": [],
-        "MFAMethods": [],
-        "RowKey": tenant,
-        "PartitionKey": "users",
-        "CippStatus": reason,
-    })
+pub fn unreachable_tenant_row(tenant: &str, reason: &str) -> ListMfaUsersUnreachable {
+    ListMfaUsersUnreachable {
+        tenant: tenant.to_owned(),
+        upn: tenant.to_owned(),
+        account_enabled: "none".to_owned(),
+        per_user: "Could not connect to tenant".to_owned(),
+        mfa_registration: "none".to_owned(),
+        covered_by_ca: "Could not connect to tenant".to_owned(),
+        covered_by_sd: "none".to_owned(),
+        ca_policies: Vec::new(),
+        mfa_methods: Vec::new(),
+        row_key: tenant.to_owned(),
+        partition_key: "users".to_owned(),
+        cipp_status: reason.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -613,10 +793,11 @@ mod tests {
         p.exclude_groups_of
             .insert("u1".into(), HashSet::from(["g1".to_owned()]));
         p.group_names.insert("g1".into(), "MFA Exclusions".into());
-        let excluded = user_policies(&p, "u1", false);
+        let as_json = |policies| serde_json::to_value::<Vec<ListMfaUsersPolicy>>(policies).unwrap();
+        let excluded = as_json(user_policies(&p, "u1", false));
         assert_eq!(excluded[0]["UserIncluded"], false);
         assert_eq!(excluded[0]["ExcludedViaGroup"], "MFA Exclusions");
-        let included = user_policies(&p, "u2", false);
+        let included = as_json(user_policies(&p, "u2", false));
         assert_eq!(included[0]["UserIncluded"], true);
         assert_eq!(included[0]["AllApps"], true);
         assert!(included[0].get("ExcludedViaGroup").is_none());
@@ -652,12 +833,26 @@ mod tests {
             ..Coverage::default()
         };
         let user = json!({"id": "u", "userPrincipalName": "a#b@x", "assignedLicenses": [{}]});
-        let row = user_row(&user, "t", &coverage, &Value::Null, None);
+        let row = serde_json::to_value(user_row(&user, "t", &coverage, None, None)).unwrap();
         assert_eq!(row["CoveredByCA"], NOT_LICENSED);
         assert_eq!(row["RowKey"], "ab@x");
         assert_eq!(row["isLicensed"], true);
         assert_eq!(row["MFARegistration"], Value::Null);
         assert_eq!(row["MFAMethods"], json!([]));
         assert_eq!(row["IsAdmin"], Value::Null);
+    }
+
+    #[test]
+    fn a_tenant_that_failed_gets_cipps_unreachable_row_with_the_reason() {
+        let row = cipp_failure_row(
+            json!({"Tenant": "t.example", "CippStatus": "Could not connect to tenant. x"}),
+        )
+        .unwrap();
+        assert_eq!(row["UPN"], "t.example");
+        assert_eq!(row["AccountEnabled"], "none");
+        assert_eq!(row["CoveredByCA"], "Could not connect to tenant");
+        assert_eq!(row["CippStatus"], "Could not connect to tenant. x");
+        let user = json!({"Tenant": "t.example", "UPN": "a@t.example"});
+        assert_eq!(cipp_failure_row(user.clone()).unwrap(), user);
     }
 }

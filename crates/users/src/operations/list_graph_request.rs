@@ -4,12 +4,439 @@
 
 use cipp_graph::{GraphClient, GraphVersion};
 use futures::StreamExt;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
 use crate::graph_proxy_guard::ProxyGuard;
 use crate::normalize::normalize_message;
-use crate::{UserError, query_value};
+use crate::op::ctx::{DENIED_TENANT, start_rows};
+use crate::op::types::{GraphRow, TextResults};
+use crate::op::{Ctx, Method, Operation, Outcome, RowStream, Source, TenantUse};
+use crate::read_support::{NamedTenant, named_tenant};
+use crate::{Tenant, UserError, query_value};
+
+pub struct ListGraphRequest;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Params {
+    /// The Graph path without the version (`users`, `groups/<id>/members`, …). `%tenantid%`,
+    /// `%tenantfilter%`, `%defaultdomain%`, `%initialdomain%`, `%tenantname%`,
+    /// `%partnertenantid%`, `%samappid%` and `{DaysAgo:N}` are replaced. Paths to customer
+    /// content (mail, files, chats, calendars, …) are refused.
+    #[serde(rename = "Endpoint")]
+    pub endpoint: String,
+    /// The tenant (its id, default domain or initial domain) or `AllTenants`; without it, the
+    /// partner tenant. Rows carry it as `Tenant`, as sent.
+    #[serde(rename = "tenantFilter")]
+    pub tenant_filter: Option<String>,
+    /// The Graph version (default `beta`).
+    #[serde(rename = "Version")]
+    pub version: Option<ListGraphRequestVersion>,
+    /// Properties to select; each item is cut at its first `.` (`manager.displayName` →
+    /// `manager`), then de-duplicated and sorted, as CIPP does.
+    #[serde(rename = "$select")]
+    pub select: Option<String>,
+    /// An OData filter.
+    #[serde(rename = "$filter")]
+    pub filter: Option<String>,
+    /// The filter, when `$filter` is not given (CIPP's older name).
+    #[serde(rename = "graphFilter")]
+    pub graph_filter: Option<String>,
+    /// Graph's page size, not a limit: every page is read unless `NoPagination` or
+    /// `manualPagination` is set.
+    #[serde(rename = "$top")]
+    #[schema(minimum = 1)]
+    pub top: Option<u32>,
+    /// Ask Graph for `@odata.count` (needed by advanced queries).
+    #[serde(rename = "$count")]
+    pub count: Option<bool>,
+    /// Relations to expand; the same guard as `Endpoint` applies.
+    #[serde(rename = "$expand")]
+    pub expand: Option<String>,
+    /// Forwarded to Graph under this name (without `$`), as CIPP forwards it.
+    #[serde(rename = "expand")]
+    pub expand_plain: Option<String>,
+    #[serde(rename = "$orderby")]
+    pub orderby: Option<String>,
+    #[serde(rename = "$search")]
+    pub search: Option<String>,
+    /// Accepted; not sent to Graph (answers are always JSON).
+    #[serde(rename = "$format")]
+    pub format: Option<String>,
+    /// Only the first page.
+    #[serde(rename = "NoPagination", default)]
+    pub no_pagination: bool,
+    /// One page, with the next page's link in `Metadata.nextLink`.
+    #[serde(rename = "manualPagination", default)]
+    pub manual_pagination: bool,
+    /// With `manualPagination`: continue from this link. It must point at the Graph service
+    /// this API uses, under `/v1.0/` or `/beta/`, and pass the same guard as `Endpoint`.
+    #[serde(rename = "nextLink")]
+    pub next_link: Option<String>,
+    /// Only the count, as `Results: [n]` (`$count=true` is implied).
+    #[serde(rename = "CountOnly", default)]
+    pub count_only: bool,
+    /// The property names of the first record instead of records.
+    #[serde(rename = "ListProperties", default)]
+    pub list_properties: bool,
+    /// Read with the app's own permissions instead of delegated ones.
+    #[serde(rename = "AsApp", default)]
+    pub as_app: bool,
+    /// Answer a Graph failure as `200 {"Results": "Graph Error: …"}` instead of a 400.
+    #[serde(rename = "IgnoreErrors", default)]
+    pub ignore_errors: bool,
+    /// Prepend `TenantInfo` (the partner tenant's `findTenantInformationByTenantId`) for the
+    /// tenant id in each row's `ReverseTenantLookupProperty`.
+    #[serde(rename = "ReverseTenantLookup", default)]
+    pub reverse_tenant_lookup: bool,
+    /// The row property holding the tenant id (default `tenantId`).
+    #[serde(rename = "ReverseTenantLookupProperty")]
+    pub reverse_tenant_lookup_property: Option<String>,
+    /// Sort the rows by this property (numbers numerically, other values as text).
+    #[serde(rename = "Sort")]
+    pub sort: Option<String>,
+    /// Accepted; every request is read live, so there is no cache to skip.
+    #[serde(rename = "SkipCache", default)]
+    pub skip_cache: bool,
+    /// Accepted and ignored: requests are answered inline, never queued.
+    #[serde(rename = "QueueId")]
+    pub queue_id: Option<String>,
+    /// Accepted and ignored: requests are answered inline, never queued.
+    #[serde(rename = "QueueNameOverride")]
+    pub queue_name_override: Option<String>,
+}
+
+/// A Graph version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+pub enum ListGraphRequestVersion {
+    #[serde(rename = "v1.0")]
+    V1,
+    #[serde(rename = "beta")]
+    Beta,
+}
+
+impl ListGraphRequestVersion {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::V1 => "v1.0",
+            Self::Beta => "beta",
+        }
+    }
+}
+
+/// `{Results, Metadata}`; with `IgnoreErrors`, a Graph failure is `{Results: "Graph Error: …"}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ListGraphRequestAnswer {
+    Rows(ListGraphRequestRows),
+    Error(TextResults),
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ListGraphRequestRows {
+    /// Graph's rows, each with `Tenant` and `CippStatus: "Good"` (with `AllTenants`, a tenant
+    /// that could not be read is a `{Tenant, CippStatus}` row); with `CountOnly`, one count;
+    /// with `ListProperties`, property names.
+    #[serde(rename = "Results")]
+    #[schema(value_type = Vec<ListGraphRequestItem>)]
+    pub results: Vec<Value>,
+    #[serde(rename = "Metadata")]
+    pub metadata: ListGraphRequestMetadata,
+}
+
+/// One item of `Results` (documentation only: rows pass through as Graph sends them).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ListGraphRequestItem {
+    Row(GraphRow),
+    /// With `ListProperties`.
+    Property(String),
+    /// With `CountOnly`: Graph's `@odata.count` (null in the odd case that Graph gives none).
+    Count(u64),
+}
+
+/// The request as it was sent to Graph, echoed as CIPP echoes it.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct ListGraphRequestMetadata {
+    /// `Endpoint` after placeholder substitution.
+    #[serde(rename = "Endpoint")]
+    pub endpoint: String,
+    /// The OData options sent.
+    #[serde(rename = "Parameters")]
+    pub parameters: ListGraphRequestParameters,
+    /// The `tenantFilter` as sent (the partner tenant's id without one; `AllTenants`).
+    #[serde(rename = "TenantFilter")]
+    pub tenant_filter: String,
+    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(rename = "NoPagination", skip_serializing_if = "Option::is_none")]
+    pub no_pagination: Option<bool>,
+    #[serde(rename = "ManualPagination", skip_serializing_if = "Option::is_none")]
+    pub manual_pagination: Option<bool>,
+    #[serde(rename = "CountOnly", skip_serializing_if = "Option::is_none")]
+    pub count_only: Option<bool>,
+    /// With `manualPagination`, when there are more pages: send it back as `nextLink`.
+    #[serde(rename = "nextLink", skip_serializing_if = "Option::is_none")]
+    pub next_link: Option<String>,
+}
+
+/// The OData options sent to Graph, as text.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct ListGraphRequestParameters {
+    #[serde(rename = "$count", skip_serializing_if = "Option::is_none")]
+    pub count: Option<String>,
+    #[serde(rename = "$expand", skip_serializing_if = "Option::is_none")]
+    pub expand: Option<String>,
+    #[serde(rename = "$filter", skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+    #[serde(rename = "$orderby", skip_serializing_if = "Option::is_none")]
+    pub orderby: Option<String>,
+    #[serde(rename = "$search", skip_serializing_if = "Option::is_none")]
+    pub search: Option<String>,
+    #[serde(rename = "$select", skip_serializing_if = "Option::is_none")]
+    pub select: Option<String>,
+    #[serde(rename = "$top", skip_serializing_if = "Option::is_none")]
+    pub top: Option<String>,
+    #[serde(rename = "expand", skip_serializing_if = "Option::is_none")]
+    pub expand_plain: Option<String>,
+}
+
+impl ListGraphRequestParameters {
+    fn of(odata: &BTreeMap<String, String>) -> Self {
+        let get = |key: &str| odata.get(key).cloned();
+        Self {
+            count: get("$count"),
+            expand: get("$expand"),
+            filter: get("$filter"),
+            orderby: get("$orderby"),
+            search: get("$search"),
+            select: get("$select"),
+            top: get("$top"),
+            expand_plain: get("expand"),
+        }
+    }
+}
+
+impl Operation for ListGraphRequest {
+    type Params = Params;
+    type Answer = ListGraphRequestAnswer;
+    const NAME: &'static str = "ListGraphRequest";
+    const TAG: &'static str = "CIPP > Core";
+    const ROLE: Option<&'static str> = Some("CIPP.Core.Read");
+    const METHOD: Method = Method::Get;
+    const WRITES: bool = false;
+    // tenantFilter is optional here (the partner tenant without one), so the operation reads it.
+    const TENANT: TenantUse = TenantUse::None;
+    const SOURCE: Source = Source {
+        upstream: "Invoke-ListGraphRequest.ps1",
+        frontend: Some("src/pages/identity/administration/users/index.js"),
+    };
+    const DIFFERENCES: Option<&'static str> = Some(
+        "Read-only and guarded: only GET is sent, and paths (and `$expand`, `nextLink`) that \
+         reach customer content or leave the Graph version root are refused with a 403 before \
+         anything is sent. `AllTenants` and large tenants are answered inline, streamed as pages \
+         arrive (CIPP caches, queues and answers `Metadata.Queued`); `SkipCache`, `QueueId` and \
+         `QueueNameOverride` are accepted and have nothing to do. `CountOnly` implies \
+         `$count=true` (CIPP answers null without it). A `nextLink` must point at the Graph \
+         service this API uses (CIPP: 400, or ignored when it is not https). Booleans that are \
+         not `true`/`false` are a 400 naming them (CIPP: a plain-text 500). `$format` is not \
+         forwarded.",
+    );
+
+    fn example() -> Value {
+        json!({
+            "tenantFilter": crate::demo::TENANT,
+            "Endpoint": "users",
+            "$select": "id,displayName,userPrincipalName",
+            "$top": 999,
+            "$count": true,
+        })
+    }
+
+    async fn run(ctx: Ctx, params: Params) -> Result<Outcome<ListGraphRequestAnswer>, UserError> {
+        let graph = if params.as_app {
+            ctx.graph.app_only()
+        } else {
+            ctx.graph.clone()
+        };
+        let ignore_errors = params.ignore_errors;
+        let tenant_filter = params.tenant_filter.clone();
+        let query = params.into_query();
+        let mut base = TenantPlaceholders {
+            partner_tenant_id: ctx.env.tenants.partner_tenant_id().to_owned(),
+            sam_app_id: ctx.env.partner_client_id.clone(),
+            ..TenantPlaceholders::default()
+        };
+        let tenant = match tenant_filter {
+            Some(filter) => match named_tenant(&ctx, &filter).await? {
+                NamedTenant::All => return all_tenants(&ctx, graph, base, query).await,
+                NamedTenant::One(tenant) => {
+                    base.fill(&tenant, filter);
+                    Some(tenant)
+                }
+            },
+            None => {
+                // Without a tenantFilter CIPP reads the partner tenant.
+                let partner = base.partner_tenant_id.clone();
+                if !ctx.caller.permits_tenant(&[&partner]) {
+                    return Err(UserError::refused(DENIED_TENANT));
+                }
+                base.tenant_id = partner.clone();
+                base.tenant_filter = partner;
+                None
+            }
+        };
+        let outcome = match one_tenant(&ctx, graph, &base, &query).await {
+            Ok(outcome) => outcome,
+            // The caller asked for errors as data: same text, 200 (CIPP's IgnoreErrors).
+            Err(error @ UserError::GraphRequest { .. }) if ignore_errors => {
+                Outcome::json(ListGraphRequestAnswer::Error(TextResults::new(
+                    error.to_string(),
+                )))
+            }
+            Err(error) => return Err(error),
+        };
+        Ok(match tenant {
+            Some(tenant) => outcome.audit_tenant(&tenant.default_domain_name, &tenant.customer_id),
+            None => outcome,
+        })
+    }
+}
+
+impl Params {
+    /// The request as the proxy reads it: the OData options under the names Graph knows them
+    /// by, `graphFilter` as `$filter` when there is no `$filter`.
+    fn into_query(self) -> GraphRequestQuery {
+        let mut odata = BTreeMap::new();
+        let options = [
+            ("$select", self.select),
+            ("$filter", self.filter.or(self.graph_filter)),
+            ("$top", self.top.map(|n| n.to_string())),
+            ("$count", self.count.map(|b| b.to_string())),
+            ("$expand", self.expand),
+            ("expand", self.expand_plain),
+            ("$orderby", self.orderby),
+            ("$search", self.search),
+        ];
+        for (key, value) in options {
+            if let Some(value) = value {
+                odata.insert(key.to_owned(), value);
+            }
+        }
+        let reverse_tenant_lookup = self.reverse_tenant_lookup.then(|| {
+            self.reverse_tenant_lookup_property
+                .unwrap_or_else(|| "tenantId".to_owned())
+        });
+        GraphRequestQuery {
+            endpoint: self.endpoint,
+            version: self.version.map(|v| v.as_str().to_owned()),
+            odata,
+            no_pagination: self.no_pagination,
+            manual_pagination: self.manual_pagination,
+            next_link: self.next_link,
+            count_only: self.count_only,
+            list_properties: self.list_properties,
+            reverse_tenant_lookup,
+            sort: self.sort,
+        }
+    }
+}
+
+/// One tenant: whole when CIPP shapes the answer (count, properties, one page, sorted),
+/// streamed page by page otherwise.
+async fn one_tenant(
+    ctx: &Ctx,
+    graph: GraphClient,
+    placeholders: &TenantPlaceholders,
+    query: &GraphRequestQuery,
+) -> Result<Outcome<ListGraphRequestAnswer>, UserError> {
+    let guard = &ctx.env.proxy_guard;
+    let prepared = prepare(&graph, guard, placeholders, query)?;
+    if !streams_pages(&prepared) {
+        let answer = list_graph_request(&graph, guard, placeholders, query).await?;
+        return Ok(Outcome::json(ListGraphRequestAnswer::Rows(
+            ListGraphRequestRows {
+                results: answer.results,
+                metadata: answer.metadata,
+            },
+        )));
+    }
+    // The first page is read before the answer starts, so a Graph failure keeps its status.
+    let pages = start_rows(graph_request_pages(&graph, placeholders, &prepared)).await?;
+    Ok(Outcome::rows(RowStream {
+        prefix: "{\"Results\":".to_owned(),
+        pages,
+        suffix: metadata_suffix(&prepared.metadata)?,
+    }))
+}
+
+/// Every tenant the caller may see, inline: each tenant's rows, or a row saying why it has none.
+async fn all_tenants(
+    ctx: &Ctx,
+    graph: GraphClient,
+    base: TenantPlaceholders,
+    query: GraphRequestQuery,
+) -> Result<Outcome<ListGraphRequestAnswer>, UserError> {
+    // Refuse a bad request once, before any tenant is asked (the guard does not depend on the
+    // tenant except through placeholders, which are checked again per tenant).
+    let probe = "00000000-0000-0000-0000-000000000000".to_owned();
+    let probe = TenantPlaceholders {
+        tenant_id: probe.clone(),
+        tenant_filter: probe.clone(),
+        default_domain: probe.clone(),
+        initial_domain: probe.clone(),
+        tenant_name: probe.clone(),
+        partner_tenant_id: probe.clone(),
+        sam_app_id: probe,
+    };
+    let guard = ctx.env.proxy_guard.clone();
+    prepare(&graph, &guard, &probe, &query)?;
+    let metadata = ListGraphRequestMetadata {
+        endpoint: query.endpoint.clone(),
+        parameters: ListGraphRequestParameters::of(&query.odata),
+        tenant_filter: "AllTenants".to_owned(),
+        ..ListGraphRequestMetadata::default()
+    };
+    let pages = ctx
+        .fan_out(move |tenant| {
+            let mut placeholders = base.clone();
+            placeholders.fill(tenant, tenant.default_domain_name.clone());
+            let mut query = query.clone();
+            // One page per tenant has no meaning across tenants; CIPP pages every tenant fully.
+            query.manual_pagination = false;
+            query.next_link = None;
+            match prepare(&graph, &guard, &placeholders, &query) {
+                Ok(prepared) if streams_pages(&prepared) => {
+                    graph_request_pages(&graph, &placeholders, &prepared).boxed_local()
+                }
+                Ok(_) => {
+                    let (graph, guard) = (graph.clone(), guard.clone());
+                    futures::stream::once(async move {
+                        list_graph_request(&graph, &guard, &placeholders, &query)
+                            .await
+                            .map(|answer| answer.results)
+                    })
+                    .boxed_local()
+                }
+                Err(error) => futures::stream::once(async move { Err(error) }).boxed_local(),
+            }
+        })
+        .await?;
+    Ok(Outcome::rows(RowStream {
+        prefix: "{\"Results\":".to_owned(),
+        pages,
+        suffix: metadata_suffix(&metadata)?,
+    }))
+}
+
+/// `,"Metadata":{…}}`: what closes a streamed `{"Results": […]` answer.
+fn metadata_suffix(metadata: &ListGraphRequestMetadata) -> Result<String, UserError> {
+    let metadata = serde_json::to_string(metadata)
+        .map_err(|e| UserError::internal("The answer's Metadata could not be written", e))?;
+    Ok(format!(",\"Metadata\":{metadata}}}"))
+}
 
 /// What the caller asked for, already read from the request.
 #[derive(Debug, Clone, Default)]
@@ -48,6 +475,15 @@ pub struct TenantPlaceholders {
 }
 
 impl TenantPlaceholders {
+    /// The values of one tenant; `tenant_filter` is the name the rows carry as `Tenant`.
+    fn fill(&mut self, tenant: &Tenant, tenant_filter: String) {
+        self.tenant_id = tenant.customer_id.clone();
+        self.default_domain = tenant.default_domain_name.clone();
+        self.initial_domain = tenant.initial_domain_name.clone();
+        self.tenant_name = tenant.display_name.clone();
+        self.tenant_filter = tenant_filter;
+    }
+
     /// Replaces `%token%` placeholders (any case) and `{DaysAgo:N}` in a value.
     pub fn apply(&self, text: &str) -> String {
         let mut out = text.to_owned();
@@ -105,7 +541,7 @@ fn replace_days_ago(text: &str) -> String {
 
 pub struct GraphRequestAnswer {
     pub results: Vec<Value>,
-    pub metadata: Map<String, Value>,
+    pub metadata: ListGraphRequestMetadata,
 }
 
 fn parse_version(version: Option<&str>) -> Result<GraphVersion, UserError> {
@@ -223,7 +659,7 @@ pub struct PreparedRequest {
     pub query: GraphRequestQuery,
     pub version: GraphVersion,
     pub path: String,
-    pub metadata: Map<String, Value>,
+    pub metadata: ListGraphRequestMetadata,
 }
 
 /// Substitutes placeholders, applies the guard to `Endpoint`, `$expand` and `nextLink`, and
@@ -272,19 +708,15 @@ pub fn prepare(
         version = link_version;
         path = link_path;
     }
-    let mut metadata = Map::new();
-    metadata.insert("Endpoint".into(), json!(query.endpoint));
-    metadata.insert("Parameters".into(), json!(query.odata));
-    metadata.insert("TenantFilter".into(), json!(placeholders.tenant_filter));
-    if let Some(version) = &query.version {
-        metadata.insert("Version".into(), json!(version));
-    }
-    if query.no_pagination {
-        metadata.insert("NoPagination".into(), json!(true));
-    }
-    if query.manual_pagination {
-        metadata.insert("ManualPagination".into(), json!(true));
-    }
+    let metadata = ListGraphRequestMetadata {
+        endpoint: query.endpoint.clone(),
+        parameters: ListGraphRequestParameters::of(&query.odata),
+        tenant_filter: placeholders.tenant_filter.clone(),
+        version: query.version.clone(),
+        no_pagination: query.no_pagination.then_some(true),
+        manual_pagination: query.manual_pagination.then_some(true),
+        ..ListGraphRequestMetadata::default()
+    };
     Ok(PreparedRequest {
         query,
         version,
@@ -343,7 +775,14 @@ pub fn graph_request_pages(
             );
             async move {
                 let page = page.map_err(|e| graph_failed(&endpoint, e))?;
-                let answer = finish(page.items, Map::new(), &placeholders, &query, &graph).await?;
+                let answer = finish(
+                    page.items,
+                    ListGraphRequestMetadata::default(),
+                    &placeholders,
+                    &query,
+                    &graph,
+                )
+                .await?;
                 Ok(answer.results)
             }
         })
@@ -366,7 +805,7 @@ pub async fn list_graph_request(
     let headers = HEADERS;
     let graph_failed = |error| graph_failed(&query.endpoint, error);
     if query.count_only {
-        metadata.insert("CountOnly".into(), json!(true));
+        metadata.count_only = Some(true);
         let body = graph
             .get(&placeholders.tenant_id, version, &path, &headers)
             .await
@@ -385,7 +824,7 @@ pub async fn list_graph_request(
         if query.manual_pagination
             && let Some(next) = body.get("@odata.nextLink").and_then(Value::as_str)
         {
-            metadata.insert("nextLink".into(), json!(next));
+            metadata.next_link = Some(next.to_owned());
         }
         match body {
             Value::Null => Vec::new(),
@@ -427,7 +866,7 @@ pub async fn list_graph_request(
 
 async fn finish(
     mut rows: Vec<Value>,
-    metadata: Map<String, Value>,
+    metadata: ListGraphRequestMetadata,
     placeholders: &TenantPlaceholders,
     query: &GraphRequestQuery,
     graph: &GraphClient,

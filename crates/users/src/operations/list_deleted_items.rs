@@ -3,10 +3,46 @@
 
 use cipp_graph::{BatchRequest, GraphClient, GraphVersion};
 use futures::TryStreamExt;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::UserError;
 use crate::normalize::normalize_graph_error;
+use crate::op::types::NoParams;
+use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
+use crate::read_support::{GraphRows, graph_rows};
+
+pub struct ListDeletedItems;
+
+impl Operation for ListDeletedItems {
+    type Params = NoParams;
+    /// Graph's deleted objects, each with `TargetType` (`User`, `Group`, `Service Principal`, …).
+    type Answer = GraphRows;
+    const NAME: &'static str = "ListDeletedItems";
+    const TAG: &'static str = "Identity > Administration > Users";
+    const ROLE: Option<&'static str> = Some("Tenant.Directory.Read");
+    const METHOD: Method = Method::Get;
+    const WRITES: bool = false;
+    const TENANT: TenantUse = TenantUse::One;
+    const SOURCE: Source = Source {
+        upstream: "Invoke-ListDeletedItems.ps1",
+        frontend: None,
+    };
+    const DIFFERENCES: Option<&'static str> = Some(
+        "CIPP drops every object type whose read failed and still answers 200; here only types \
+         Graph refuses as unavailable (400/404) are skipped, and any other failure is a 500 \
+         `Failed to retrieve deleted items: …`.",
+    );
+
+    fn example() -> Value {
+        json!({"tenantFilter": crate::demo::TENANT})
+    }
+
+    async fn run(ctx: Ctx, _params: NoParams) -> Result<Outcome<GraphRows>, UserError> {
+        let tenant = ctx.tenant()?;
+        let rows = list_deleted_items(&ctx.graph, &tenant.customer_id).await?;
+        Ok(Outcome::json(graph_rows(rows)))
+    }
+}
 
 /// The deleted-item types CIPP asks for, in its order (the answer keeps this order).
 pub const DELETED_TYPES: &[&str] = &[
