@@ -26,11 +26,8 @@ mod edit_user;
 mod edit_user_aliases;
 mod exec_bulk_license;
 mod exec_clr_imm_id;
-mod exec_convert_mailbox;
 mod exec_create_tap;
 mod exec_dismiss_risky_user;
-mod exec_email_forward;
-mod exec_enable_archive;
 mod exec_password_never_expires;
 mod exec_per_user_mfa;
 mod exec_remove_admin_role;
@@ -40,17 +37,14 @@ mod exec_reset_pass;
 mod exec_revoke_sessions;
 mod exec_set_cloud_managed;
 mod exec_set_default_mfa_method;
-mod exec_set_ooo;
 mod exec_set_user_photo;
 mod get_cipp_alerts;
 mod list_feature_flags;
 mod list_github_release_notes;
 mod list_logs;
 mod list_tenants;
-mod mailbox_reads;
 mod me;
 mod patch_user;
-mod remove_trusted_blocked_sender;
 mod remove_user;
 mod results_array;
 mod template_writes;
@@ -121,18 +115,6 @@ pub const IMPLEMENTED: &[(&str, Handler)] = &[
     ("PatchUser", patch_user::handle),
     ("EditUserAliases", edit_user_aliases::handle),
     ("EditUser", edit_user::handle),
-    ("ExecEmailForward", exec_email_forward::handle),
-    ("ExecSetOoO", exec_set_ooo::handle),
-    ("ExecConvertMailbox", exec_convert_mailbox::handle),
-    (
-        "ExecConverttoSharedMailbox",
-        exec_convert_mailbox::to_shared,
-    ),
-    ("ExecEnableArchive", exec_enable_archive::handle),
-    (
-        "RemoveTrustedBlockedSender",
-        remove_trusted_blocked_sender::handle,
-    ),
     ("ExecResetPass", exec_reset_pass::handle),
     ("ExecRevokeSessions", exec_revoke_sessions::handle),
     ("ExecResetMFA", exec_reset_mfa::handle),
@@ -161,12 +143,6 @@ pub const IMPLEMENTED: &[(&str, Handler)] = &[
     ("GetCippAlerts", get_cipp_alerts::handle),
     ("ListGitHubReleaseNotes", list_github_release_notes::handle),
     ("ListLogs", list_logs::handle),
-    ("ListUserMailboxDetails", mailbox_reads::details),
-    ("ListUserMailboxRules", mailbox_reads::rules),
-    (
-        "ListUserTrustedBlockedSenders",
-        mailbox_reads::trusted_blocked,
-    ),
     ("ListUserSettings", user_settings::list),
     ("ExecUserSettings", user_settings::exec),
     ("ListNewUserDefaults", templates::list_new_user_defaults),

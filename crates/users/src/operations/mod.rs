@@ -23,6 +23,15 @@ registry! {
     exec_disable_user::ExecDisableUser,
 
     // Mailbox (Exchange).
+    exec_email_forward::ExecEmailForward,
+    exec_set_ooo::ExecSetOoO,
+    exec_convert_mailbox::ExecConvertMailbox,
+    exec_convertto_shared_mailbox::ExecConverttoSharedMailbox,
+    exec_enable_archive::ExecEnableArchive,
+    remove_trusted_blocked_sender::RemoveTrustedBlockedSender,
+    list_user_mailbox_details::ListUserMailboxDetails,
+    list_user_mailbox_rules::ListUserMailboxRules,
+    list_user_trusted_blocked_senders::ListUserTrustedBlockedSenders,
 
     // ── credentials and MFA ──
 

@@ -4,10 +4,123 @@
 use cipp_graph::GraphClient;
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
 
 use crate::UserError;
 use crate::normalize::{normalize_graph_error, normalize_message};
+use crate::op::types::{TextResults, UserId};
+use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
+
+pub struct ExecSetOoO;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Params {
+    /// The mailbox: its user principal name or object id.
+    #[serde(rename = "userId")]
+    pub user_id: UserId,
+    /// Whether automatic replies are on, off, or on between `StartTime` and `EndTime`.
+    #[serde(rename = "AutoReplyState")]
+    pub auto_reply_state: ExecSetOoOState,
+    /// One message for both audiences (the user action's form); wins over the two below.
+    #[serde(rename = "input")]
+    pub input: Option<String>,
+    /// The reply to senders inside the organisation (HTML); blank keeps the stored one.
+    #[serde(rename = "InternalMessage")]
+    pub internal_message: Option<String>,
+    /// The reply to senders outside the organisation (HTML); blank keeps the stored one and
+    /// sends to no external sender.
+    #[serde(rename = "ExternalMessage")]
+    pub external_message: Option<String>,
+    /// For `Scheduled`: Unix seconds (UTC), or a date and time passed to Exchange as sent.
+    /// Default: now.
+    #[serde(rename = "StartTime")]
+    pub start_time: Option<String>,
+    /// For `Scheduled`: Unix seconds (UTC), or a date and time passed to Exchange as sent.
+    /// Default: a week after the start.
+    #[serde(rename = "EndTime")]
+    pub end_time: Option<String>,
+    /// For `Scheduled`: block the calendar for the period.
+    #[serde(rename = "CreateOOFEvent")]
+    pub create_oof_event: Option<bool>,
+    /// For `Scheduled`: the subject of that calendar event.
+    #[serde(rename = "OOFEventSubject")]
+    pub oof_event_subject: Option<String>,
+    /// For `Scheduled`: decline new meeting requests during the period.
+    #[serde(rename = "AutoDeclineFutureRequestsWhenOOF")]
+    pub auto_decline_future_requests: Option<bool>,
+    /// For `Scheduled`: decline (and cancel) the meetings already in the period.
+    #[serde(rename = "DeclineEventsForScheduledOOF")]
+    pub decline_events_for_scheduled: Option<bool>,
+    /// For `Scheduled`: the text sent with the declines.
+    #[serde(rename = "DeclineMeetingMessage")]
+    pub decline_meeting_message: Option<String>,
+    /// The browser's IANA time zone, used only to show the scheduled times in the answer.
+    #[serde(rename = "timezone")]
+    pub timezone: Option<String>,
+}
+
+/// `AutoReplyState` (any case; `{label, value}` accepted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+pub enum ExecSetOoOState {
+    Enabled,
+    Disabled,
+    Scheduled,
+}
+
+impl ExecSetOoOState {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Enabled => "Enabled",
+            Self::Disabled => "Disabled",
+            Self::Scheduled => "Scheduled",
+        }
+    }
+}
+
+impl Operation for ExecSetOoO {
+    type Params = Params;
+    type Answer = TextResults;
+    const NAME: &'static str = "ExecSetOoO";
+    const TAG: &'static str = "Email-Exchange > Administration";
+    const ROLE: Option<&'static str> = Some("Exchange.Mailbox.ReadWrite");
+    const METHOD: Method = Method::Post;
+    const WRITES: bool = true;
+    const TENANT: TenantUse = TenantUse::One;
+    const SOURCE: Source = Source {
+        upstream: "Invoke-ExecSetOoO.ps1",
+        frontend: Some("src/components/CippFormPages/CippExchangeSettingsForm.jsx"),
+    };
+    const DIFFERENCES: Option<&'static str> = Some(
+        "A missing `userId` (or one that is neither an object id nor a user principal name), or a missing or unknown `AutoReplyState`, is a 400 naming the field (CIPP: a 500 with PowerShell's parameter-binding text); a `StartTime`/`EndTime` of digits beyond the Unix range is a 400 (CIPP: a 500). The flags are booleans (`\"false\"` is false and other text a 400; CIPP's `[bool]` cast makes any non-empty text true). CIPP reads the body only; the query is read too here.",
+    );
+
+    fn example() -> Value {
+        json!({
+            "tenantFilter": crate::demo::TENANT,
+            "userId": crate::demo::USER,
+            "AutoReplyState": {"label": "Enabled", "value": "Enabled"},
+            "InternalMessage": "<p>I am out of the office until Monday.</p>",
+            "ExternalMessage": "<p>Thank you for your message. I am away until Monday.</p>",
+        })
+    }
+
+    async fn run(ctx: Ctx, params: Params) -> Result<Outcome<TextResults>, UserError> {
+        let start_time = When::parse("StartTime", params.start_time.clone())?;
+        let end_time = When::parse("EndTime", params.end_time.clone())?;
+        let tenant = ctx.tenant()?;
+        let message = set_out_of_office(
+            &ctx.graph,
+            &tenant.customer_id,
+            &params,
+            start_time,
+            end_time,
+        )
+        .await?;
+        Ok(Outcome::json(TextResults::new(message)))
+    }
+}
 
 /// A start or end time as CIPP holds it: a date and time (from Unix seconds, or the default), or
 /// a string the caller sent, passed on and shown as it is.
@@ -67,27 +180,6 @@ fn us_format(at: DateTime) -> String {
     at.strftime("%-m/%-d/%Y %-I:%M:%S %p").to_string()
 }
 
-/// One `ExecSetOoO` request, as read from CIPP's parameters.
-#[derive(Clone, Debug, Default)]
-pub struct OutOfOffice {
-    pub user_id: String,
-    /// `AutoReplyState` as sent (checked case-insensitively, echoed as sent).
-    pub state: String,
-    /// The user action's one message for both audiences.
-    pub input: Option<String>,
-    pub internal_message: Option<String>,
-    pub external_message: Option<String>,
-    pub start_time: Option<When>,
-    pub end_time: Option<When>,
-    pub create_oof_event: Option<bool>,
-    pub oof_event_subject: Option<String>,
-    pub auto_decline_future_requests: Option<bool>,
-    pub decline_events_for_scheduled: Option<bool>,
-    pub decline_meeting_message: Option<String>,
-    /// The browser's IANA time zone, used only to show the scheduled times.
-    pub timezone: Option<String>,
-}
-
 fn non_blank(value: &Option<String>) -> Option<&str> {
     value.as_deref().filter(|v| !v.trim().is_empty())
 }
@@ -97,26 +189,13 @@ fn non_blank(value: &Option<String>) -> Option<&str> {
 pub async fn set_out_of_office(
     graph: &GraphClient,
     tenant_id: &str,
-    request: &OutOfOffice,
+    request: &Params,
+    start_time: Option<When>,
+    end_time: Option<When>,
 ) -> Result<String, UserError> {
-    let user_id = request.user_id.trim();
-    if user_id.is_empty() {
-        return Err(UserError::missing("userId"));
-    }
-    let state = request.state.trim();
-    if state.is_empty() {
-        return Err(UserError::missing("AutoReplyState"));
-    }
-    if !["Enabled", "Disabled", "Scheduled"]
-        .iter()
-        .any(|s| s.eq_ignore_ascii_case(state))
-    {
-        return Err(UserError::invalid(
-            "AutoReplyState",
-            format!("AutoReplyState must be Enabled, Disabled or Scheduled, got '{state}'"),
-        ));
-    }
-    let scheduled = state.eq_ignore_ascii_case("Scheduled");
+    let user_id = request.user_id.as_str();
+    let state = request.auto_reply_state.as_str();
+    let scheduled = request.auto_reply_state == ExecSetOoOState::Scheduled;
 
     let mut params = Map::new();
     params.insert("Identity".into(), json!(user_id));
@@ -140,12 +219,10 @@ pub async fn set_out_of_office(
     }
     let mut window = None;
     if scheduled {
-        let start = request
-            .start_time
-            .clone()
+        let start = start_time
             .unwrap_or_else(|| When::At(jiff::Timestamp::now().to_zoned(TimeZone::UTC).datetime()));
-        let end = match &request.end_time {
-            Some(end) => end.clone(),
+        let end = match end_time {
+            Some(end) => end,
             None => {
                 let from = start.civil().ok_or_else(|| {
                     UserError::invalid(
