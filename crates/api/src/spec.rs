@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use cipp_users_domain::ErrorKind;
+use cipp_users_domain::op::types::ResultItem;
 use cipp_users_domain::op::{Declaration, Method, TenantUse, TypeSchema};
 use serde_json::{Value, json};
 use utoipa::openapi::extensions::ExtensionsBuilder;
@@ -65,6 +66,10 @@ pub fn openapi(registry: &Registry) -> OpenApi {
         paths = paths.path(format!("/api/{}", op.spec.name), item);
     }
     tags.sort();
+    // The items an error's `Results` may list (CIPP answers some failures as result objects).
+    let item = TypeSchema::of::<ResultItem>();
+    schemas.insert(item.name.clone(), item.root.clone());
+    add_components(&mut schemas, &item, "ErrorBody");
     let mut components = ComponentsBuilder::new()
         .schema(ERROR_SCHEMA, error_schema())
         .security_scheme(
@@ -112,14 +117,21 @@ fn error_schema() -> Schema {
     codes.dedup();
     ObjectBuilder::new()
         .description(Some(
-            "Every error: CIPP's text in `Results` (a string, or a list of strings where CIPP \
-             answers that operation with a list) and a stable `code` to branch on.",
+            "Every error: CIPP's text in `Results` (a string, or the list or result object CIPP \
+             answers that operation's failures with) and a stable `code` to branch on.",
         ))
         .property(
             "Results",
             OneOfBuilder::new()
                 .item(ObjectBuilder::new().schema_type(Type::String))
-                .item(ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String))),
+                .item(Ref::from_schema_name("ResultItem"))
+                .item(
+                    ArrayBuilder::new().items(
+                        OneOfBuilder::new()
+                            .item(ObjectBuilder::new().schema_type(Type::String))
+                            .item(Ref::from_schema_name("ResultItem")),
+                    ),
+                ),
         )
         .required("Results")
         .property(
