@@ -269,5 +269,16 @@ async fn include_logon_details_adds_the_last_sign_in_from_the_audit_log() {
         )
         .await;
     assert!(plain[0].get("LastSigninDate").is_none());
+    // A typed boolean: `false` leaves them out too (CIPP adds them for any non-empty value).
+    let declined: Vec<Value> = app
+        .get_json(
+            &format!(
+                "/api/ListUsers?tenantFilter={}&UserID={id}&IncludeLogonDetails=false",
+                tenant.default_domain_name
+            ),
+            &token,
+        )
+        .await;
+    assert!(declined[0].get("LastSigninDate").is_none());
     app.stop();
 }

@@ -63,8 +63,9 @@ pub(crate) async fn ensure_user_exists(
         .map_err(|e| failed_or_not_found(prefix, e))
 }
 
-/// An answer that is a plain list of Graph objects passed through: documented as an array of
-/// [`GraphRow`] (a bare `Vec<GraphRow>` has no schema of its own to refer to).
+/// Graph's objects as Graph returns them, with the fields the operation adds.
+// A bare `Vec<GraphRow>` has no schema to declare as an `Answer`; this documents the list as an
+// array of `GraphRow`.
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
 #[serde(transparent)]
 pub struct GraphRows(pub Vec<GraphRow>);

@@ -130,7 +130,7 @@ impl ListGraphRequestVersion {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum ListGraphRequestAnswer {
-    Rows(ListGraphRequestRows),
+    Rows(Box<ListGraphRequestRows>),
     Error(TextResults),
 }
 
@@ -356,12 +356,12 @@ async fn one_tenant(
     let prepared = prepare(&graph, guard, placeholders, query)?;
     if !streams_pages(&prepared) {
         let answer = list_graph_request(&graph, guard, placeholders, query).await?;
-        return Ok(Outcome::json(ListGraphRequestAnswer::Rows(
+        return Ok(Outcome::json(ListGraphRequestAnswer::Rows(Box::new(
             ListGraphRequestRows {
                 results: answer.results,
                 metadata: answer.metadata,
             },
-        )));
+        ))));
     }
     // The first page is read before the answer starts, so a Graph failure keeps its status.
     let pages = start_rows(graph_request_pages(&graph, placeholders, &prepared)).await?;
