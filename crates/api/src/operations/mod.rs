@@ -25,21 +25,11 @@ mod deleted_objects;
 mod edit_user;
 mod edit_user_aliases;
 mod exec_bulk_license;
-mod exec_clr_imm_id;
 mod exec_convert_mailbox;
-mod exec_create_tap;
-mod exec_dismiss_risky_user;
 mod exec_email_forward;
 mod exec_enable_archive;
-mod exec_password_never_expires;
-mod exec_per_user_mfa;
 mod exec_remove_admin_role;
 mod exec_reprocess_user_licenses;
-mod exec_reset_mfa;
-mod exec_reset_pass;
-mod exec_revoke_sessions;
-mod exec_set_cloud_managed;
-mod exec_set_default_mfa_method;
 mod exec_set_ooo;
 mod exec_set_user_photo;
 mod get_cipp_alerts;
@@ -63,7 +53,6 @@ mod mailbox_reads;
 mod me;
 mod patch_user;
 mod remove_trusted_blocked_sender;
-mod remove_user;
 mod results_array;
 mod template_writes;
 mod templates;
@@ -146,22 +135,6 @@ pub const IMPLEMENTED: &[(&str, Handler)] = &[
         "RemoveTrustedBlockedSender",
         remove_trusted_blocked_sender::handle,
     ),
-    ("ExecResetPass", exec_reset_pass::handle),
-    ("ExecRevokeSessions", exec_revoke_sessions::handle),
-    ("ExecResetMFA", exec_reset_mfa::handle),
-    ("ExecCreateTAP", exec_create_tap::handle),
-    ("ExecPerUserMFA", exec_per_user_mfa::handle),
-    (
-        "ExecSetDefaultMFAMethod",
-        exec_set_default_mfa_method::handle,
-    ),
-    (
-        "ExecPasswordNeverExpires",
-        exec_password_never_expires::handle,
-    ),
-    ("ExecDismissRiskyUser", exec_dismiss_risky_user::handle),
-    ("ExecClrImmId", exec_clr_imm_id::handle),
-    ("ExecSetCloudManaged", exec_set_cloud_managed::handle),
     ("ExecBulkLicense", exec_bulk_license::handle),
     (
         "ExecReprocessUserLicenses",
@@ -169,7 +142,6 @@ pub const IMPLEMENTED: &[(&str, Handler)] = &[
     ),
     ("ExecRemoveAdminRole", exec_remove_admin_role::handle),
     ("ExecSetUserPhoto", exec_set_user_photo::handle),
-    ("RemoveUser", remove_user::handle),
     ("ListGraphRequest", list_graph_request::handle),
     ("ListFeatureFlags", list_feature_flags::handle),
     ("GetCippAlerts", get_cipp_alerts::handle),
