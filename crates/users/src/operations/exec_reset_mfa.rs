@@ -42,7 +42,7 @@ impl Operation for ExecResetMFA {
     );
 
     fn example() -> Value {
-        json!({"tenantFilter": crate::demo::TENANT, "ID": crate::demo::USER})
+        json!({"tenantFilter": crate::demo::TENANT, "ID": crate::demo::OTHER_USER})
     }
 
     async fn run(ctx: Ctx, params: Params) -> Result<Outcome<TextResults>, UserError> {

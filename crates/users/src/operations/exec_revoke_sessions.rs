@@ -37,7 +37,7 @@ impl Operation for ExecRevokeSessions {
         frontend: Some("src/components/CippComponents/CippUserActions.jsx"),
     };
     const DIFFERENCES: Option<&'static str> = Some(
-        "A missing `id`, or one that is neither an object id nor a user principal name, is a 400 naming it (CIPP sends Graph an empty id). An answer in which Graph says the tokens were not invalidated (`value: false`) is CIPP's failure text, not a success.",
+        "A missing `id`, or one that is neither an object id nor a user principal name, is a 400 naming it (CIPP sends Graph an empty id). An answer without Graph's confirmation (`value: true`) is CIPP's failure text, not a success.",
     );
 
     fn example() -> Value {
@@ -62,7 +62,7 @@ impl Operation for ExecRevokeSessions {
 }
 
 /// `POST beta/users/{id}/invalidateAllRefreshTokens`; `username` only names the user in the
-/// message. Graph answers `{"value": true}`; an explicit `false` is not a revocation.
+/// message. Graph answers `{"value": true}`; anything else confirms nothing.
 pub async fn revoke_sessions(
     graph: &GraphClient,
     tenant: &str,
@@ -94,9 +94,9 @@ pub async fn revoke_sessions(
     Ok(message)
 }
 
-/// Graph's Boolean answer: only an explicit `false` says nothing was done.
+/// Whether Graph's Boolean answer says the tokens were invalidated.
 fn confirmed(answer: Option<&Value>) -> bool {
-    answer.and_then(|a| a.get("value")).and_then(Value::as_bool) != Some(false)
+    answer.and_then(|a| a.get("value")).and_then(Value::as_bool) == Some(true)
 }
 
 #[cfg(test)]
@@ -104,9 +104,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_an_explicit_false_from_graph_is_an_unconfirmed_revocation() {
+    fn only_graphs_value_true_confirms_a_revocation() {
         assert!(confirmed(Some(&json!({"value": true}))));
-        assert!(confirmed(None));
+        assert!(!confirmed(None));
         assert!(!confirmed(Some(&json!({"value": false}))));
+        assert!(!confirmed(Some(&json!({"error": {"code": "x"}}))));
     }
 }

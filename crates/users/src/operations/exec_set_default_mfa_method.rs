@@ -115,7 +115,7 @@ impl Operation for ExecSetDefaultMFAMethod {
         json!({
             "tenantFilter": crate::demo::TENANT,
             "ID": crate::demo::USER,
-            "MethodType": {"label": "Microsoft Authenticator (push)", "value": "push"},
+            "MethodType": {"label": "SMS", "value": "sms"},
         })
     }
 
