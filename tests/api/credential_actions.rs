@@ -1,7 +1,8 @@
 //! ExecResetMFA, ExecCreateTAP, ExecPerUserMFA, ExecSetDefaultMFAMethod,
 //! ExecPasswordNeverExpires, ExecDismissRiskyUser, ExecClrImmId and ExecSetCloudManaged against
 //! the simulator: each performed and its effect read back; readonly callers refused, missing or
-//! bad parameters named, Graph failures answered with CIPP's texts.
+//! bad parameters named, Graph failures answered with CIPP's texts. The user-id checks and the
+//! unconfirmed-answer checks also cover ExecResetPass, ExecRevokeSessions and RemoveUser.
 
 use crate::helpers::{TestApp, correlation_id, results, spawn_app};
 use serde_json::{Value, json};
@@ -424,7 +425,7 @@ async fn the_default_mfa_method_is_set_and_read_back_from_sign_in_preferences() 
     assert_eq!(status, 400);
     assert_eq!(
         body,
-        json!({"Results": ["'pigeon' is not a valid default MFA method. Valid values are: push, oath, voiceMobile, voiceAlternateMobile, voiceOffice, sms"]})
+        json!({"Results": ["'pigeon' is not a valid default MFA method. Valid values are: push, oath, voiceMobile, voiceAlternateMobile, voiceOffice, sms"], "code": "invalid_input"})
     );
     let (status, body) = call(
         &app,
@@ -804,5 +805,152 @@ async fn the_credential_actions_name_a_missing_parameter() {
         assert_eq!(status, 400, "{field}: {answer}");
         assert!(results(&answer).starts_with(field), "{answer}");
     }
+    app.stop();
+}
+
+#[tokio::test]
+async fn per_user_mfa_takes_the_frontends_capitalised_state_and_sends_graphs_spelling() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).default_domain_name.clone();
+    let user = members(&users(&app, &tenant).await, false)[2].clone();
+    let upn = user["userPrincipalName"].as_str().unwrap();
+    let token = app.token("editor").await;
+    let (status, body) = call(
+        &app,
+        &token,
+        "ExecPerUserMFA",
+        json!({"tenantFilter": tenant, "userPrincipalName": upn, "userId": user["id"], "State": {"label": "Enforced", "value": "Enforced"}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let read: Vec<Value> = app
+        .get_json(
+            &format!("/api/ListPerUserMFA?tenantFilter={tenant}&userId={upn}"),
+            &token,
+        )
+        .await;
+    assert_eq!(read[0]["PerUserMFAState"], "enforced");
+    app.stop();
+}
+
+#[tokio::test]
+async fn a_default_mfa_method_in_another_case_is_sent_in_graphs_spelling() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).default_domain_name.clone();
+    let (user, _) = authenticator_user(&app, &tenant).await;
+    let id = user["id"].as_str().unwrap();
+    let token = app.token("editor").await;
+    let (status, body) = call(
+        &app,
+        &token,
+        "ExecSetDefaultMFAMethod",
+        json!({"tenantFilter": tenant, "ID": id, "MethodType": "OATH"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        json!({"Results": [format!("Successfully set the default MFA method to oath for user {id}")]})
+    );
+    app.stop();
+}
+
+/// Every operation here with the field that carries its user id into a Graph path.
+const USER_ID_FIELDS: [(&str, &str); 11] = [
+    ("ExecResetPass", "ID"),
+    ("ExecRevokeSessions", "id"),
+    ("ExecResetMFA", "ID"),
+    ("ExecCreateTAP", "ID"),
+    ("ExecPerUserMFA", "userId"),
+    ("ExecSetDefaultMFAMethod", "ID"),
+    ("ExecPasswordNeverExpires", "userId"),
+    ("ExecDismissRiskyUser", "userId"),
+    ("ExecClrImmId", "ID"),
+    ("ExecSetCloudManaged", "ID"),
+    ("RemoveUser", "ID"),
+];
+
+#[tokio::test]
+async fn a_user_id_that_could_leave_its_path_segment_is_refused_before_graph_is_called() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).default_domain_name.clone();
+    let token = app.token("superadmin").await;
+    app.reset_sim_stats().await;
+    for bad in ["../me", "a/b@contoso.example", "x?y=1@contoso.example"] {
+        for (name, field) in USER_ID_FIELDS {
+            let mut body = json!({"tenantFilter": tenant, "State": "enabled",
+                                  "MethodType": "push", "type": "User"});
+            body[field] = json!(bad);
+            let (status, answer) = call(&app, &token, name, body).await;
+            assert_eq!(status, 400, "{name} {bad}: {answer}");
+            assert!(
+                results(&answer).starts_with(&format!("{field}: expected a user's object id")),
+                "{name} {bad}: {answer}"
+            );
+        }
+    }
+    let stats = app.sim_stats().await;
+    let user_calls: Vec<&Value> = stats["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            let path = r["path"].as_str().unwrap();
+            path.contains("users") || path.contains("$batch")
+        })
+        .collect();
+    assert!(
+        user_calls.is_empty(),
+        "nothing reaches Graph: {user_calls:?}"
+    );
+    app.stop();
+}
+
+#[tokio::test]
+async fn a_graph_answer_that_confirms_nothing_is_not_reported_as_success() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).clone();
+    let domain = tenant.default_domain_name.clone();
+    let user = members(&users(&app, &domain).await, false)[0].clone();
+    let id = user["id"].as_str().unwrap();
+    let token = app.token("editor").await;
+    // A 200 without the created pass: nothing the caller could use was issued.
+    app.add_fault(
+        json!({"path": format!("/beta/users/{id}/authentication/temporaryAccessPassMethods"),
+                         "method": "POST", "status": 200, "count": 1}),
+    )
+    .await;
+    let (status, body) = call(
+        &app,
+        &token,
+        "ExecCreateTAP",
+        json!({"tenantFilter": domain, "ID": id}),
+    )
+    .await;
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(
+        results(&body),
+        format!(
+            "Failed to create Temporary Access Password (TAP) for {id}: Graph's answer holds no pass"
+        )
+    );
+    // A 200 without Graph's `value: true`: the sessions are not known to be revoked.
+    app.add_fault(
+        json!({"path": format!("/beta/users/{id}/invalidateAllRefreshTokens"),
+                         "method": "POST", "status": 200, "count": 1}),
+    )
+    .await;
+    let (status, body) = call(
+        &app,
+        &token,
+        "ExecRevokeSessions",
+        json!({"tenantFilter": domain, "id": id, "Username": "ada@x"}),
+    )
+    .await;
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(
+        results(&body),
+        "Failed to revoke sessions for ada@x. Error: Graph did not confirm that the sessions were revoked"
+    );
     app.stop();
 }

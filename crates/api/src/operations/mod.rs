@@ -25,18 +25,8 @@ mod deleted_objects;
 mod edit_user;
 mod edit_user_aliases;
 mod exec_bulk_license;
-mod exec_clr_imm_id;
-mod exec_create_tap;
-mod exec_dismiss_risky_user;
-mod exec_password_never_expires;
-mod exec_per_user_mfa;
 mod exec_remove_admin_role;
 mod exec_reprocess_user_licenses;
-mod exec_reset_mfa;
-mod exec_reset_pass;
-mod exec_revoke_sessions;
-mod exec_set_cloud_managed;
-mod exec_set_default_mfa_method;
 mod exec_set_user_photo;
 mod get_cipp_alerts;
 mod list_feature_flags;
@@ -45,7 +35,6 @@ mod list_logs;
 mod list_tenants;
 mod me;
 mod patch_user;
-mod remove_user;
 mod results_array;
 mod template_writes;
 mod templates;
@@ -115,22 +104,10 @@ pub const IMPLEMENTED: &[(&str, Handler)] = &[
     ("PatchUser", patch_user::handle),
     ("EditUserAliases", edit_user_aliases::handle),
     ("EditUser", edit_user::handle),
-    ("ExecResetPass", exec_reset_pass::handle),
-    ("ExecRevokeSessions", exec_revoke_sessions::handle),
-    ("ExecResetMFA", exec_reset_mfa::handle),
-    ("ExecCreateTAP", exec_create_tap::handle),
-    ("ExecPerUserMFA", exec_per_user_mfa::handle),
     (
-        "ExecSetDefaultMFAMethod",
-        exec_set_default_mfa_method::handle,
     ),
     (
-        "ExecPasswordNeverExpires",
-        exec_password_never_expires::handle,
     ),
-    ("ExecDismissRiskyUser", exec_dismiss_risky_user::handle),
-    ("ExecClrImmId", exec_clr_imm_id::handle),
-    ("ExecSetCloudManaged", exec_set_cloud_managed::handle),
     ("ExecBulkLicense", exec_bulk_license::handle),
     (
         "ExecReprocessUserLicenses",
@@ -138,7 +115,6 @@ pub const IMPLEMENTED: &[(&str, Handler)] = &[
     ),
     ("ExecRemoveAdminRole", exec_remove_admin_role::handle),
     ("ExecSetUserPhoto", exec_set_user_photo::handle),
-    ("RemoveUser", remove_user::handle),
     ("ListFeatureFlags", list_feature_flags::handle),
     ("GetCippAlerts", get_cipp_alerts::handle),
     ("ListGitHubReleaseNotes", list_github_release_notes::handle),

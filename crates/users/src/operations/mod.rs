@@ -34,6 +34,17 @@ registry! {
     list_user_trusted_blocked_senders::ListUserTrustedBlockedSenders,
 
     // ── credentials and MFA ──
+    exec_reset_pass::ExecResetPass,
+    exec_revoke_sessions::ExecRevokeSessions,
+    exec_reset_mfa::ExecResetMFA,
+    exec_create_tap::ExecCreateTAP,
+    exec_per_user_mfa::ExecPerUserMFA,
+    exec_set_default_mfa_method::ExecSetDefaultMFAMethod,
+    exec_password_never_expires::ExecPasswordNeverExpires,
+    exec_dismiss_risky_user::ExecDismissRiskyUser,
+    exec_clr_imm_id::ExecClrImmId,
+    exec_set_cloud_managed::ExecSetCloudManaged,
+    remove_user::RemoveUser,
 
     // ── user writes ──
 

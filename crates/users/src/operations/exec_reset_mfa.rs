@@ -1,11 +1,62 @@
 //! `ExecResetMFA` (CIPP-API `Invoke-ExecResetMFA.ps1` → `Remove-CIPPUserMFA.ps1`): removes a
-//! user's MFA methods, all of them or one, so the user must register again.
+//! user's MFA methods, all of them or the one `MethodId`, so the user must register again.
 
 use cipp_graph::{GraphClient, GraphVersion};
-use serde_json::Value;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use crate::normalize::normalize_graph_error;
+use crate::op::types::{TextResults, UserId};
+use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
 use crate::{UserError, path_segment};
+
+pub struct ExecResetMFA;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Params {
+    /// The user whose methods are removed (the CIPP frontend sends the user principal name).
+    #[serde(rename = "ID")]
+    pub id: UserId,
+    /// Only this method (an id from the user's authentication methods); all removable methods
+    /// when absent. The password is never removed.
+    #[serde(rename = "MethodId")]
+    pub method_id: Option<String>,
+}
+
+impl Operation for ExecResetMFA {
+    type Params = Params;
+    type Answer = TextResults;
+    const NAME: &'static str = "ExecResetMFA";
+    const TAG: &'static str = "Identity > Administration > Users";
+    const ROLE: Option<&'static str> = Some("Identity.User.ReadWrite");
+    const METHOD: Method = Method::Post;
+    const WRITES: bool = true;
+    const TENANT: TenantUse = TenantUse::One;
+    const SOURCE: Source = Source {
+        upstream: "Invoke-ExecResetMFA.ps1",
+        frontend: Some("src/components/CippComponents/CippUserActions.jsx"),
+    };
+    const DIFFERENCES: Option<&'static str> = Some(
+        "A missing `ID`, or one that is neither an object id nor a user principal name, is a 400 naming it (CIPP: a 500 with PowerShell's binding message).",
+    );
+
+    fn example() -> Value {
+        json!({"tenantFilter": crate::demo::TENANT, "ID": crate::demo::OTHER_USER})
+    }
+
+    async fn run(ctx: Ctx, params: Params) -> Result<Outcome<TextResults>, UserError> {
+        let tenant = ctx.tenant()?;
+        let message = remove_user_mfa(
+            &ctx.graph,
+            &tenant.customer_id,
+            &params.id,
+            params.method_id.as_deref(),
+        )
+        .await?;
+        Ok(Outcome::json(TextResults::new(message)))
+    }
+}
 
 const PASSWORD_TYPE: &str = "#microsoft.graph.passwordAuthenticationMethod";
 
@@ -24,16 +75,13 @@ fn method_type(odata_type: &str) -> String {
 pub async fn remove_user_mfa(
     graph: &GraphClient,
     tenant: &str,
-    user: &str,
+    user_id: &UserId,
     method_id: Option<&str>,
 ) -> Result<String, UserError> {
-    let user = user.trim();
-    if user.is_empty() {
-        return Err(UserError::missing("ID"));
-    }
+    let user = user_id.as_str();
     let app = graph.app_only();
     // Guest UPNs carry `#EXT#`, which must not end the path.
-    let segment = path_segment(user);
+    let segment = user_id.segment();
     let methods = app
         .get_all(
             tenant,
