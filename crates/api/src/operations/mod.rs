@@ -104,10 +104,6 @@ pub const IMPLEMENTED: &[(&str, Handler)] = &[
     ("PatchUser", patch_user::handle),
     ("EditUserAliases", edit_user_aliases::handle),
     ("EditUser", edit_user::handle),
-    (
-    ),
-    (
-    ),
     ("ExecBulkLicense", exec_bulk_license::handle),
     (
         "ExecReprocessUserLicenses",
