@@ -164,6 +164,16 @@ async fn mailbox_reads_answer_missing_ids_unknown_users_and_wrong_roles_clearly(
         let (status, body) = get(&app, format!("/api/{name}?tenantFilter={tenant}")).await;
         assert_eq!(status, 400, "{name}");
         assert_eq!(results(&body), "UserID is required");
+        let (status, body) = get(
+            &app,
+            format!("/api/{name}?tenantFilter={tenant}&UserID=..%2Fusers"),
+        )
+        .await;
+        assert_eq!(status, 400, "{name}: {body}");
+        assert!(
+            results(&body).starts_with("UserID"),
+            "{name}: {body} should name UserID"
+        );
         let custom = app.token("custom").await;
         let own = app.tenant(0).default_domain_name.clone();
         let response = app

@@ -411,7 +411,24 @@ async fn mailbox_writes_refuse_readonly_callers_and_name_missing_or_bad_paramete
             json!({"userID": user, "forwardOption": "ExternalAddress", "ForwardExternal": ""}),
             "ForwardExternal",
         ),
+        // A mailbox is named by its user principal name or object id, nothing else.
+        (
+            "ExecEmailForward",
+            json!({"userID": "../users", "forwardOption": "disabled"}),
+            "userID",
+        ),
+        (
+            "ExecConverttoSharedMailbox",
+            json!({"ID": "not a mailbox"}),
+            "ID",
+        ),
         ("ExecSetOoO", json!({"AutoReplyState": "Enabled"}), "userId"),
+        // The scheduling flags are booleans.
+        (
+            "ExecSetOoO",
+            json!({"userId": user, "AutoReplyState": "Scheduled", "CreateOOFEvent": "sometimes"}),
+            "CreateOOFEvent",
+        ),
         ("ExecSetOoO", json!({"userId": user}), "AutoReplyState"),
         (
             "ExecSetOoO",

@@ -42,7 +42,8 @@ impl Operation for ExecEnableArchive {
     );
 
     fn example() -> Value {
-        json!({"tenantFilter": crate::demo::TENANT, "id": crate::demo::USER, "username": crate::demo::USER})
+        // The other demo user has no archive yet (the first one has).
+        json!({"tenantFilter": crate::demo::TENANT, "id": crate::demo::OTHER_USER, "username": crate::demo::OTHER_USER})
     }
 
     async fn run(ctx: Ctx, params: Params) -> Result<Outcome<TextResults>, UserError> {

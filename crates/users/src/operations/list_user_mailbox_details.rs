@@ -34,6 +34,7 @@ pub struct Params {
 
 /// The mailbox as the Exchange tab shows it. Fields read from Exchange are null when Exchange
 /// did not give them (a side read that failed is named in `Warnings`).
+// The fields are named as CIPP names them, so the document and the answer read the same.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[allow(non_snake_case)]
 pub struct ListUserMailboxDetailsRow {
