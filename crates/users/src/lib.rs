@@ -49,6 +49,7 @@ pub mod set_per_user_mfa;
 pub mod set_user_photo;
 pub mod sign_in_logs;
 pub mod tenant_directory;
+pub mod templates;
 pub mod tenants;
 pub mod trusted_blocked_sender;
 pub mod user_ca_policies;
@@ -56,6 +57,7 @@ pub mod user_counts;
 pub mod user_devices;
 pub mod user_groups;
 pub mod user_photo;
+pub mod user_settings;
 
 pub use error::{ErrorKind, UserError};
 pub use tenants::Tenant;

@@ -21,7 +21,6 @@ use std::rc::Rc;
 
 mod add_guest;
 mod add_user;
-mod deleted_objects;
 mod edit_user;
 mod edit_user_aliases;
 mod exec_bulk_license;
@@ -42,16 +41,11 @@ mod exec_set_cloud_managed;
 mod exec_set_default_mfa_method;
 mod exec_set_ooo;
 mod exec_set_user_photo;
-mod get_cipp_alerts;
 mod list_deleted_items;
-mod list_feature_flags;
-mod list_github_release_notes;
 mod list_graph_request;
 mod list_jit_admin;
-mod list_logs;
 mod list_mfa_users;
 mod list_per_user_mfa;
-mod list_tenants;
 mod list_user_conditional_access_policies;
 mod list_user_counts;
 mod list_user_devices;
@@ -60,14 +54,10 @@ mod list_user_photo;
 mod list_user_signin_logs;
 mod list_users;
 mod mailbox_reads;
-mod me;
 mod patch_user;
 mod remove_trusted_blocked_sender;
 mod remove_user;
 mod results_array;
-mod template_writes;
-mod templates;
-mod user_settings;
 
 /// What an operation answers: a status and a JSON body, whole or streamed.
 pub struct Reply {
@@ -126,8 +116,6 @@ pub type Handler = fn(Context) -> LocalBoxFuture<'static, Result<Reply, ApiError
 
 /// The operations built so far: name (as in scope.json) and handler.
 pub const IMPLEMENTED: &[(&str, Handler)] = &[
-    ("me", me::handle),
-    ("ListTenants", list_tenants::handle),
     ("ListUsers", list_users::handle),
     ("AddUser", add_user::handle),
     ("AddGuest", add_guest::handle),
@@ -171,20 +159,12 @@ pub const IMPLEMENTED: &[(&str, Handler)] = &[
     ("ExecSetUserPhoto", exec_set_user_photo::handle),
     ("RemoveUser", remove_user::handle),
     ("ListGraphRequest", list_graph_request::handle),
-    ("ListFeatureFlags", list_feature_flags::handle),
-    ("GetCippAlerts", get_cipp_alerts::handle),
-    ("ListGitHubReleaseNotes", list_github_release_notes::handle),
-    ("ListLogs", list_logs::handle),
     ("ListUserMailboxDetails", mailbox_reads::details),
     ("ListUserMailboxRules", mailbox_reads::rules),
     (
         "ListUserTrustedBlockedSenders",
         mailbox_reads::trusted_blocked,
     ),
-    ("ListUserSettings", user_settings::list),
-    ("ExecUserSettings", user_settings::exec),
-    ("ListNewUserDefaults", templates::list_new_user_defaults),
-    ("ListJITAdminTemplates", templates::list_jit_admin_templates),
     ("ListUserCounts", list_user_counts::handle),
     ("ListUserGroups", list_user_groups::handle),
     ("ListUserDevices", list_user_devices::handle),
@@ -198,25 +178,6 @@ pub const IMPLEMENTED: &[(&str, Handler)] = &[
     ("ListPerUserMFA", list_per_user_mfa::handle),
     ("ListMFAUsers", list_mfa_users::handle),
     ("ListJITAdmin", list_jit_admin::handle),
-    ("ExecRestoreDeleted", deleted_objects::restore),
-    ("RemoveDeletedObject", deleted_objects::remove),
-    ("AddUserDefaults", template_writes::add_user_defaults),
-    (
-        "RemoveUserDefaultTemplate",
-        template_writes::remove_user_default_template,
-    ),
-    (
-        "AddJITAdminTemplate",
-        template_writes::add_jit_admin_template,
-    ),
-    (
-        "EditJITAdminTemplate",
-        template_writes::edit_jit_admin_template,
-    ),
-    (
-        "RemoveJITAdminTemplate",
-        template_writes::remove_jit_admin_template,
-    ),
 ];
 
 /// Everything one operation call may use.
