@@ -1,6 +1,8 @@
 //! Names from demo mode's simulated Microsoft 365 (seed 365, the default), used by the request
 //! examples in the OpenAPI document so Swagger UI's "Try it out" works against demo mode. A test
-//! runs every example against demo mode and fails when one of these no longer exists.
+//! runs every example against demo mode and fails when one of these no longer exists. Demo mode
+//! also starts its store with a few templates ([`seed_store`]), so the examples that edit or
+//! remove one have one to work on.
 
 use cipp_store::{Store, StoreError, Template, TemplateKind};
 use serde_json::{Value, json};
@@ -19,12 +21,14 @@ pub const OTHER_USER: &str = "olga.watanabe@contoso.example";
 pub const OTHER_USER_ID: &str = "acb5caca-543a-411b-84c8-31b11cdc210c";
 /// A user synced from on-premises AD.
 pub const SYNCED_USER: &str = "enrico.braun@contoso.example";
-/// Deleted users of [`TENANT`], for the examples that restore or purge one.
-pub const DELETED_USER_ID: &str = "TODO";
-pub const OTHER_DELETED_USER_ID: &str = "TODO";
+/// Deleted users of [`TENANT`] (`former.employee@…`, `temp.contractor@…`), for the examples
+/// that restore or purge one.
+pub const DELETED_USER_ID: &str = "f89af30b-266a-42fd-ac40-745ed0a73942";
+pub const OTHER_DELETED_USER_ID: &str = "04cab4e5-9a51-4211-831e-fd5e7a909664";
 
-/// A tenant no example or template of its own writes to, for the templates demo mode starts with.
-pub const TEMPLATE_TENANT: &str = "TODO";
+/// The third demo tenant, which no example writes templates for: the templates demo mode
+/// starts with are its own, so they stay out of the other tenants' lists.
+pub const TEMPLATE_TENANT: &str = "northwindtraders.example";
 /// The templates demo mode starts with, so the examples that edit or remove one succeed.
 pub const USER_DEFAULT_TEMPLATE_ID: &str = "5eed0001-0000-4000-8000-000000000001";
 pub const JIT_ADMIN_TEMPLATE_ID: &str = "5eed0002-0000-4000-8000-000000000002";
@@ -81,11 +85,19 @@ fn templates() -> Vec<(TemplateKind, Template)> {
         ),
         (
             TemplateKind::JitAdmin,
-            template(JIT_ADMIN_TEMPLATE_ID, "Demo break glass", jit("Demo break glass")),
+            template(
+                JIT_ADMIN_TEMPLATE_ID,
+                "Demo break glass",
+                jit("Demo break glass"),
+            ),
         ),
         (
             TemplateKind::JitAdmin,
-            template(OTHER_JIT_ADMIN_TEMPLATE_ID, "Demo on call", jit("Demo on call")),
+            template(
+                OTHER_JIT_ADMIN_TEMPLATE_ID,
+                "Demo on call",
+                jit("Demo on call"),
+            ),
         ),
     ]
     .into_iter()

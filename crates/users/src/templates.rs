@@ -369,7 +369,10 @@ pub async fn save_jit(
     body.insert("defaultRoles".into(), sent(input.default_roles));
     body.insert("defaultGroups".into(), sent(input.default_groups));
     body.insert("defaultDuration".into(), sent(input.default_duration));
-    body.insert("defaultExpireAction".into(), sent(input.default_expire_action));
+    body.insert(
+        "defaultExpireAction".into(),
+        sent(input.default_expire_action),
+    );
     body.insert(
         "defaultNotificationActions".into(),
         sent(input.default_notification_actions),

@@ -33,6 +33,10 @@ pub struct Params {
     /// the list.
     #[serde(rename = "ClearCache", default)]
     pub clear_cache: bool,
+    /// With `ClearCache`, CIPP clears only its tenant cache; the tenant list is the only cache
+    /// here, so it changes nothing.
+    #[serde(rename = "TenantsOnly", default)]
+    pub tenants_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
