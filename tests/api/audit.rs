@@ -295,6 +295,29 @@ async fn list_logs_filters_by_date_tenant_user_severity_and_api_and_pages() {
 }
 
 #[tokio::test]
+async fn a_list_logs_filter_that_does_not_fit_is_a_400_naming_it() {
+    let app = spawn_app().await;
+    let token = app.token("superadmin").await;
+    for (query, field) in [
+        ("Filter=true&Severity=Info,Loud", "Severity"),
+        ("Filter=true&PageSize=0", "PageSize"),
+        ("Filter=true&PageSize=many", "PageSize"),
+        ("Filter=true&PageSize=5&nextLink=nope", "nextLink"),
+        ("Filter=true&API=(unclosed", "API"),
+        ("logentryid=nope", "logentryid"),
+        ("DateFilter=2026-01-01", "DateFilter"),
+    ] {
+        let response = app
+            .get(&format!("/api/ListLogs?{query}"), Some(&token))
+            .await;
+        assert_eq!(response.status().as_u16(), 400, "{query}");
+        let body: Value = response.json().await.unwrap();
+        assert!(results(&body).starts_with(field), "{query}: {body}");
+    }
+    app.stop();
+}
+
+#[tokio::test]
 async fn a_tenant_scoped_caller_sees_only_its_tenants_rows() {
     // The demo custom role, allowed to read logs as well (demo mode adds its tenant).
     let app = crate::helpers::spawn_app_with(|s| {

@@ -234,13 +234,13 @@ async fn a_missing_or_malformed_parameter_is_a_400_naming_it() {
         (
             "AddUserDefaults",
             json!({"tenantFilter": domain, "templateName": "t", "GUID": "nope"}),
-            "GUID: 'nope' is not a GUID",
+            "GUID: expected a GUID, got 'nope'",
         ),
         ("RemoveUserDefaultTemplate", json!({}), "ID is required"),
         (
             "RemoveUserDefaultTemplate",
             json!({"ID": "nope"}),
-            "ID: 'nope' is not a GUID",
+            "ID: expected a GUID, got 'nope'",
         ),
         (
             "AddJITAdminTemplate",
@@ -260,7 +260,7 @@ async fn a_missing_or_malformed_parameter_is_a_400_naming_it() {
         (
             "EditJITAdminTemplate",
             json!({"tenantFilter": domain, "templateName": "t", "GUID": "x'or'1"}),
-            "GUID: 'x'or'1' is not a GUID",
+            "GUID: expected a GUID, got 'x'or'1'",
         ),
         ("RemoveJITAdminTemplate", json!({}), "ID is required"),
     ];
@@ -623,8 +623,58 @@ async fn a_custom_role_writes_templates_only_for_its_own_tenants() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    let rows: Vec<Value> = app.get_json("/api/ListNewUserDefaults", &editor).await;
+    // Demo mode's own templates are the third tenant's.
+    let demo_tenant = app.tenant(2).default_domain_name.clone();
+    let rows: Vec<Value> = app
+        .get_json::<Vec<Value>>("/api/ListNewUserDefaults", &editor)
+        .await
+        .into_iter()
+        .filter(|r| r["tenantFilter"] != demo_tenant.as_str())
+        .collect();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["GUID"], theirs.as_str());
     app.stop();
+}
+
+#[tokio::test]
+async fn demo_mode_starts_with_templates_to_edit_and_remove_and_keeps_them_removed() {
+    let data_dir = std::env::temp_dir().join(format!("cipp-templates-{}", uuid::Uuid::new_v4()));
+    let dir = data_dir.clone();
+    let app = crate::helpers::spawn_app_with(move |s| s.data_dir = dir).await;
+    let token = app.token("editor").await;
+    let demo_tenant = app.tenant(2).default_domain_name.clone();
+    let jit: Vec<Value> = app
+        .get_json(
+            &format!("/api/ListJITAdminTemplates?TenantFilter={demo_tenant}"),
+            &token,
+        )
+        .await;
+    assert_eq!(jit.len(), 2, "{jit:?}");
+    let defaults: Vec<Value> = app
+        .get_json(
+            &format!("/api/ListNewUserDefaults?TenantFilter={demo_tenant}"),
+            &token,
+        )
+        .await;
+    assert_eq!(defaults.len(), 1, "{defaults:?}");
+    let id = defaults[0]["GUID"].as_str().unwrap().to_owned();
+    let (status, body) = call(&app, &token, "RemoveUserDefaultTemplate", json!({"ID": id})).await;
+    assert_eq!(status, 200, "{body}");
+    app.stop();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    let dir = data_dir.clone();
+    let restarted = crate::helpers::spawn_app_with(move |s| s.data_dir = dir).await;
+    let token = restarted.token("editor").await;
+    let defaults: Vec<Value> = restarted
+        .get_json(
+            &format!("/api/ListNewUserDefaults?TenantFilter={demo_tenant}"),
+            &token,
+        )
+        .await;
+    assert!(
+        defaults.is_empty(),
+        "a removed demo template stays removed: {defaults:?}"
+    );
+    restarted.stop();
 }

@@ -105,6 +105,10 @@ impl Application {
             user_agent: format!("CIPP-Users/{}", env!("CARGO_PKG_VERSION")),
         };
         let store = connect_store(&settings).await?;
+        if settings.mode == Mode::Demo {
+            // The templates the template examples edit and remove.
+            cipp_users_domain::demo::seed_store(&store).await?;
+        }
         let mut graph = GraphClient::builder(graph_settings)
             .exchange_base_url(settings.exchange_base_url.clone())
             .concurrency(

@@ -1,12 +1,5 @@
-//! `ExecRestoreDeleted` and `RemoveDeletedObject` (CIPP-API `Invoke-ExecRestoreDeleted.ps1`,
-//! `Invoke-RemoveDeletedObject.ps1`): bring an object back from the tenant's deleted items, or
-//! delete it for good. The user principal name and display name only name it in the message.
-
-use cipp_graph::{GraphClient, GraphVersion};
-use serde_json::json;
-
-use crate::normalize::normalize_graph_error;
-use crate::{UserError, path_segment};
+//! What `ExecRestoreDeleted` and `RemoveDeletedObject` share: how their messages name the
+//! deleted item. The user principal name and display name only name it in the message.
 
 /// How the message names the object beyond its id.
 #[derive(Debug, Default, Clone, Copy)]
@@ -17,7 +10,7 @@ pub struct Naming<'a> {
 
 impl Naming<'_> {
     /// CIPP appends each name only when it was given.
-    fn suffix(&self) -> String {
+    pub fn suffix(&self) -> String {
         let mut out = String::new();
         if let Some(upn) = self
             .user_principal_name
@@ -31,70 +24,6 @@ impl Naming<'_> {
         }
         out
     }
-}
-
-/// Restores a deleted directory object (POST `directory/deletedItems/{id}/restore`, beta).
-pub async fn restore_deleted(
-    graph: &GraphClient,
-    tenant: &str,
-    id: &str,
-    naming: Naming<'_>,
-) -> Result<String, UserError> {
-    let id = id.trim();
-    if id.is_empty() {
-        return Err(UserError::missing("ID"));
-    }
-    let names = naming.suffix();
-    graph
-        .post(
-            tenant,
-            GraphVersion::Beta,
-            &format!("directory/deletedItems/{}/restore", path_segment(id)),
-            &json!({}),
-        )
-        .await
-        .map_err(|error| UserError::Failed {
-            message: format!(
-                "Failed to restore deleted item with ID: '{id}'{names} Error: {}",
-                normalize_graph_error(&error)
-            ),
-            source: Some(Box::new(error)),
-        })?;
-    let message = format!("Successfully restored deleted item with ID: '{id}'{names}");
-    tracing::info!(tenant, "{message}");
-    Ok(message)
-}
-
-/// Permanently deletes a deleted directory object (DELETE `directory/deletedItems/{id}`, v1.0).
-pub async fn remove_deleted(
-    graph: &GraphClient,
-    tenant: &str,
-    id: &str,
-    naming: Naming<'_>,
-) -> Result<String, UserError> {
-    let id = id.trim();
-    if id.is_empty() {
-        return Err(UserError::missing("ID"));
-    }
-    let names = naming.suffix();
-    graph
-        .delete(
-            tenant,
-            GraphVersion::V1,
-            &format!("directory/deletedItems/{}", path_segment(id)),
-        )
-        .await
-        // CIPP's failure text has no quotes around the id, unlike its success text.
-        .map_err(|error| UserError::Failed {
-            message: format!(
-                "Failed to permanently delete item with ID: {id}{names} Error: {}",
-                normalize_graph_error(&error)
-            ),
-            source: Some(Box::new(error)),
-        })?;
-    let message = format!("Successfully permanently deleted item with ID: '{id}'{names}");
-    tracing::info!(tenant, "{message}");
-    Ok(message)
 }
 
 #[cfg(test)]

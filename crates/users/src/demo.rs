@@ -1,6 +1,12 @@
 //! Names from demo mode's simulated Microsoft 365 (seed 365, the default), used by the request
 //! examples in the OpenAPI document so Swagger UI's "Try it out" works against demo mode. A test
-//! runs every example against demo mode and fails when one of these no longer exists.
+//! runs every example against demo mode and fails when one of these no longer exists. Demo mode
+//! also starts its store with a few templates ([`seed_store`]), so the examples that edit or
+//! remove one have one to work on.
+
+use cipp_store::{Store, StoreError, Template, TemplateKind};
+use serde_json::{Value, json};
+use uuid::Uuid;
 
 /// The first demo customer tenant (the demo custom role's only tenant).
 pub const TENANT: &str = "contoso.example";
@@ -15,3 +21,97 @@ pub const OTHER_USER: &str = "olga.watanabe@contoso.example";
 pub const OTHER_USER_ID: &str = "acb5caca-543a-411b-84c8-31b11cdc210c";
 /// A user synced from on-premises AD.
 pub const SYNCED_USER: &str = "enrico.braun@contoso.example";
+/// Deleted users of [`TENANT`] (`former.employee@…`, `temp.contractor@…`), for the examples
+/// that restore or purge one.
+pub const DELETED_USER_ID: &str = "f89af30b-266a-42fd-ac40-745ed0a73942";
+pub const OTHER_DELETED_USER_ID: &str = "04cab4e5-9a51-4211-831e-fd5e7a909664";
+
+/// The third demo tenant, which no example writes templates for: the templates demo mode
+/// starts with are its own, so they stay out of the other tenants' lists.
+pub const TEMPLATE_TENANT: &str = "northwindtraders.example";
+/// The templates demo mode starts with, so the examples that edit or remove one succeed.
+pub const USER_DEFAULT_TEMPLATE_ID: &str = "5eed0001-0000-4000-8000-000000000001";
+pub const JIT_ADMIN_TEMPLATE_ID: &str = "5eed0002-0000-4000-8000-000000000002";
+pub const OTHER_JIT_ADMIN_TEMPLATE_ID: &str = "5eed0003-0000-4000-8000-000000000003";
+
+/// Marks a store that has had the demo templates, so removing one is not undone by a restart.
+const TEMPLATES_SEEDED: &str = "demo:templates-seeded";
+
+/// The demo templates, as the template operations would have saved them.
+fn templates() -> Vec<(TemplateKind, Template)> {
+    let template = |id: &str, name: &str, body: Value| {
+        Uuid::parse_str(id).ok().map(|id| Template {
+            id,
+            tenant: TEMPLATE_TENANT.to_owned(),
+            name: name.to_owned(),
+            body,
+        })
+    };
+    let jit = |name: &str| {
+        json!({
+            "tenantFilter": TEMPLATE_TENANT,
+            "templateName": name,
+            "defaultForTenant": false,
+            "defaultRoles": [{"label": "User Administrator", "value": "fe930be7-5e62-47db-91af-98c3a49a38b1"}],
+            "defaultGroups": null,
+            "defaultDuration": {"label": "1 day", "value": "P1D"},
+            "defaultExpireAction": {"label": "Delete user", "value": "DeleteUser"},
+            "defaultNotificationActions": null,
+            "reasonTemplate": null,
+            "defaultUseRoles": true,
+            "defaultUseGroups": false,
+            "generateTAPByDefault": true,
+            "defaultUserAction": "create",
+            "defaultFirstName": "Jit",
+            "createdBy": "demo",
+            "createdDate": "2026-01-01T00:00:00Z"
+        })
+    };
+    [
+        (
+            TemplateKind::NewUserDefaults,
+            template(
+                USER_DEFAULT_TEMPLATE_ID,
+                "Demo starter",
+                json!({
+                    "tenantFilter": TEMPLATE_TENANT,
+                    "templateName": "Demo starter",
+                    "defaultForTenant": false,
+                    "usageLocation": "NL",
+                    "department": "Sales",
+                    "businessPhones": []
+                }),
+            ),
+        ),
+        (
+            TemplateKind::JitAdmin,
+            template(
+                JIT_ADMIN_TEMPLATE_ID,
+                "Demo break glass",
+                jit("Demo break glass"),
+            ),
+        ),
+        (
+            TemplateKind::JitAdmin,
+            template(
+                OTHER_JIT_ADMIN_TEMPLATE_ID,
+                "Demo on call",
+                jit("Demo on call"),
+            ),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(kind, template)| Some((kind, template?)))
+    .collect()
+}
+
+/// Puts the demo templates into a store that has never had them.
+pub async fn seed_store(store: &Store) -> Result<(), StoreError> {
+    if store.kv_get(TEMPLATES_SEEDED).await?.is_some() {
+        return Ok(());
+    }
+    for (kind, template) in templates() {
+        store.put_template(kind, &template).await?;
+    }
+    store.kv_put(TEMPLATES_SEEDED, &json!(true), None).await
+}

@@ -26,8 +26,10 @@ pub(crate) mod read_support;
 pub mod remove_admin_role;
 pub mod reprocess_licenses;
 pub mod set_user_photo;
+pub mod templates;
 pub mod tenant_directory;
 pub mod tenants;
+pub mod user_settings;
 
 pub use error::{ErrorKind, UserError};
 pub use tenants::Tenant;

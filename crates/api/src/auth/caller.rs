@@ -215,4 +215,8 @@ impl cipp_users_domain::op::CallerInfo for Caller {
     fn may_target_all_tenants(&self, permission: &str) -> bool {
         self.roles.may_target_all_tenants(permission)
     }
+
+    fn sees_every_tenant(&self) -> bool {
+        self.roles.tenant_scope() == super::roles::TenantScope::All
+    }
 }

@@ -21,24 +21,14 @@ use std::rc::Rc;
 
 mod add_guest;
 mod add_user;
-mod deleted_objects;
 mod edit_user;
 mod edit_user_aliases;
 mod exec_bulk_license;
 mod exec_remove_admin_role;
 mod exec_reprocess_user_licenses;
 mod exec_set_user_photo;
-mod get_cipp_alerts;
-mod list_feature_flags;
-mod list_github_release_notes;
-mod list_logs;
-mod list_tenants;
-mod me;
 mod patch_user;
 mod results_array;
-mod template_writes;
-mod templates;
-mod user_settings;
 
 /// What an operation answers: a status and a JSON body, whole or streamed.
 pub struct Reply {
@@ -97,8 +87,6 @@ pub type Handler = fn(Context) -> LocalBoxFuture<'static, Result<Reply, ApiError
 
 /// The operations built so far: name (as in scope.json) and handler.
 pub const IMPLEMENTED: &[(&str, Handler)] = &[
-    ("me", me::handle),
-    ("ListTenants", list_tenants::handle),
     ("AddUser", add_user::handle),
     ("AddGuest", add_guest::handle),
     ("PatchUser", patch_user::handle),
@@ -111,33 +99,6 @@ pub const IMPLEMENTED: &[(&str, Handler)] = &[
     ),
     ("ExecRemoveAdminRole", exec_remove_admin_role::handle),
     ("ExecSetUserPhoto", exec_set_user_photo::handle),
-    ("ListFeatureFlags", list_feature_flags::handle),
-    ("GetCippAlerts", get_cipp_alerts::handle),
-    ("ListGitHubReleaseNotes", list_github_release_notes::handle),
-    ("ListLogs", list_logs::handle),
-    ("ListUserSettings", user_settings::list),
-    ("ExecUserSettings", user_settings::exec),
-    ("ListNewUserDefaults", templates::list_new_user_defaults),
-    ("ListJITAdminTemplates", templates::list_jit_admin_templates),
-    ("ExecRestoreDeleted", deleted_objects::restore),
-    ("RemoveDeletedObject", deleted_objects::remove),
-    ("AddUserDefaults", template_writes::add_user_defaults),
-    (
-        "RemoveUserDefaultTemplate",
-        template_writes::remove_user_default_template,
-    ),
-    (
-        "AddJITAdminTemplate",
-        template_writes::add_jit_admin_template,
-    ),
-    (
-        "EditJITAdminTemplate",
-        template_writes::edit_jit_admin_template,
-    ),
-    (
-        "RemoveJITAdminTemplate",
-        template_writes::remove_jit_admin_template,
-    ),
 ];
 
 /// Everything one operation call may use.

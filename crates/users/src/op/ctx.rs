@@ -36,6 +36,9 @@ pub trait CallerInfo {
     fn permits_tenant(&self, names: &[&str]) -> bool;
     /// Whether `AllTenants` may be the target of an operation requiring `permission`.
     fn may_target_all_tenants(&self, permission: &str) -> bool;
+    /// Whether no tenant list limits the caller (so even tenants the directory does not list,
+    /// e.g. in old log rows, are in scope).
+    fn sees_every_tenant(&self) -> bool;
 }
 
 #[derive(Debug, Clone)]

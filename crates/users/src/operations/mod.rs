@@ -63,4 +63,21 @@ registry! {
     list_graph_request::ListGraphRequest,
 
     // ── shell, tenants, logs and templates ──
+    me::Me,
+    list_tenants::ListTenants,
+    list_feature_flags::ListFeatureFlags,
+    get_cipp_alerts::GetCippAlerts,
+    list_github_release_notes::ListGitHubReleaseNotes,
+    list_logs::ListLogs,
+    list_user_settings::ListUserSettings,
+    exec_user_settings::ExecUserSettings,
+    list_new_user_defaults::ListNewUserDefaults,
+    list_jit_admin_templates::ListJITAdminTemplates,
+    add_user_defaults::AddUserDefaults,
+    remove_user_default_template::RemoveUserDefaultTemplate,
+    add_jit_admin_template::AddJITAdminTemplate,
+    edit_jit_admin_template::EditJITAdminTemplate,
+    remove_jit_admin_template::RemoveJITAdminTemplate,
+    exec_restore_deleted::ExecRestoreDeleted,
+    remove_deleted_object::RemoveDeletedObject,
 }
