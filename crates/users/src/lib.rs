@@ -5,30 +5,23 @@
 //! returns either the value CIPP answers with or a [`UserError`] carrying CIPP's message text.
 //! The API crate maps these to status codes; nothing here knows about HTTP frameworks or status codes.
 
-pub mod add_guest;
-pub mod add_user;
-pub mod bulk_license;
 pub mod convert_mailbox;
 pub mod deleted_objects;
 pub mod demo;
-pub mod edit_user;
-pub mod edit_user_aliases;
 pub mod error;
 pub mod graph_proxy_guard;
 pub mod licences;
 pub mod mailbox_reads;
+pub mod managers;
 pub mod normalize;
 pub mod op;
 pub mod operations;
 pub mod password;
-pub mod patch_user;
 pub(crate) mod read_support;
-pub mod remove_admin_role;
-pub mod reprocess_licenses;
-pub mod set_user_photo;
 pub mod templates;
 pub mod tenant_directory;
 pub mod tenants;
+pub mod user_form;
 pub mod user_settings;
 
 pub use error::{ErrorKind, UserError};

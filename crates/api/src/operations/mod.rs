@@ -19,15 +19,6 @@ use crate::state::AppState;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-mod add_guest;
-mod add_user;
-mod edit_user;
-mod edit_user_aliases;
-mod exec_bulk_license;
-mod exec_remove_admin_role;
-mod exec_reprocess_user_licenses;
-mod exec_set_user_photo;
-mod patch_user;
 mod results_array;
 
 /// What an operation answers: a status and a JSON body, whole or streamed.
@@ -87,18 +78,6 @@ pub type Handler = fn(Context) -> LocalBoxFuture<'static, Result<Reply, ApiError
 
 /// The operations built so far: name (as in scope.json) and handler.
 pub const IMPLEMENTED: &[(&str, Handler)] = &[
-    ("AddUser", add_user::handle),
-    ("AddGuest", add_guest::handle),
-    ("PatchUser", patch_user::handle),
-    ("EditUserAliases", edit_user_aliases::handle),
-    ("EditUser", edit_user::handle),
-    ("ExecBulkLicense", exec_bulk_license::handle),
-    (
-        "ExecReprocessUserLicenses",
-        exec_reprocess_user_licenses::handle,
-    ),
-    ("ExecRemoveAdminRole", exec_remove_admin_role::handle),
-    ("ExecSetUserPhoto", exec_set_user_photo::handle),
 ];
 
 /// Everything one operation call may use.

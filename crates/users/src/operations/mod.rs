@@ -47,6 +47,15 @@ registry! {
     remove_user::RemoveUser,
 
     // ── user writes ──
+    //TMP add_user::AddUser,
+    add_guest::AddGuest,
+    patch_user::PatchUser,
+    edit_user::EditUser,
+    edit_user_aliases::EditUserAliases,
+    exec_bulk_license::ExecBulkLicense,
+    exec_reprocess_user_licenses::ExecReprocessUserLicenses,
+    exec_remove_admin_role::ExecRemoveAdminRole,
+    exec_set_user_photo::ExecSetUserPhoto,
 
     // ── user reads ──
     list_users::ListUsers,

@@ -1,10 +1,125 @@
-//! `PatchUser` (CIPP-API `Invoke-PatchUser.ps1`): patches Graph properties on one or more users,
-//! possibly across tenants, and sets their managers (`Set-CIPPManager`).
+//! `PatchUser` (CIPP-API `Invoke-PatchUser.ps1`): the patch wizard's body, an array of users
+//! (or one), each naming its own tenant: patches Graph properties on each user and sets their
+//! managers (`Set-CIPPManager`). `Results` is an array of strings; 400 when anything failed.
 
 use cipp_graph::{BatchRequest, GraphClient, GraphVersion, Method};
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
 
-use crate::{UserError, path_segment};
+use crate::managers::{item_error, set_managers};
+use crate::op::types::{TextListResults, UserId};
+use crate::op::{Ctx, Method as HttpMethod, Operation, Outcome, Source, TenantUse};
+use crate::{ErrorKind, UserError, path_segment};
+
+pub struct PatchUser;
+
+/// One user to patch: its id and tenant, an optional manager, and the Graph properties to set.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PatchUserItem {
+    /// The user to patch.
+    #[serde(rename = "id")]
+    pub id: Option<UserId>,
+    /// The user's tenant: its id, default domain or initial domain.
+    #[serde(rename = "tenantFilter")]
+    pub tenant_filter: Option<String>,
+    /// The user's new manager (a user principal name or object id).
+    #[serde(rename = "manager")]
+    pub manager: Option<UserId>,
+    /// Refused: setting sponsors is not built yet.
+    #[serde(rename = "sponsor")]
+    pub sponsor: Option<String>,
+    /// Every other property is a Graph user property, patched as sent (`null` clears it).
+    #[serde(flatten)]
+    pub properties: Map<String, Value>,
+}
+
+/// CIPP's 400 text when an element has no `id` or `tenantFilter` (or there is none).
+const MISSING: &str = "Failed to patch user(s). Some users are missing id or tenantFilter";
+
+impl Operation for PatchUser {
+    type Params = Vec<PatchUserItem>;
+    type Answer = TextListResults;
+    const NAME: &'static str = "PatchUser";
+    const TAG: &'static str = "Identity > Administration > Users";
+    const ROLE: Option<&'static str> = Some("Identity.User.ReadWrite");
+    const METHOD: HttpMethod = HttpMethod::Post;
+    const WRITES: bool = true;
+    const TENANT: TenantUse = TenantUse::None;
+    const SOURCE: Source = Source {
+        upstream: "Invoke-PatchUser.ps1",
+        frontend: Some("src/pages/identity/administration/users/patch-wizard.jsx"),
+    };
+    const DIFFERENCES: Option<&'static str> = Some(
+        "Each element's `tenantFilter` must be a tenant this CIPP manages and the caller may use (400/403 naming it). An `id` or `manager` that is neither an object id nor a user principal name is a 400 naming it. `sponsor` is refused with 400 until sponsors are built (CIPP sets them).",
+    );
+
+    fn example() -> Value {
+        json!([{
+            "id": crate::demo::USER_ID,
+            "tenantFilter": crate::demo::TENANT,
+            "jobTitle": "Account Manager",
+            "city": "Utrecht",
+        }])
+    }
+
+    async fn run(
+        ctx: Ctx,
+        elements: Vec<PatchUserItem>,
+    ) -> Result<Outcome<TextListResults>, UserError> {
+        let missing = || UserError::Answered {
+            kind: ErrorKind::InvalidInput,
+            message: MISSING.to_owned(),
+            results: json!([MISSING]),
+        };
+        if elements.is_empty() {
+            return Err(missing());
+        }
+        let mut items = Vec::with_capacity(elements.len());
+        let mut first_tenant = None;
+        for (index, element) in elements.into_iter().enumerate() {
+            let (Some(id), Some(tenant_label)) = (element.id, element.tenant_filter) else {
+                return Err(missing());
+            };
+            if element.sponsor.is_some() {
+                return Err(UserError::invalid(
+                    "sponsor",
+                    "sponsor: setting sponsors is not supported by this service yet",
+                ));
+            }
+            let tenant = ctx
+                .tenant_named(&format!("[{index}].tenantFilter"), &tenant_label)
+                .await?;
+            first_tenant.get_or_insert_with(|| {
+                (
+                    tenant.default_domain_name.clone(),
+                    tenant.customer_id.clone(),
+                )
+            });
+            items.push(PatchItem {
+                id: id.as_str().to_owned(),
+                tenant: tenant.customer_id,
+                tenant_label,
+                properties: element.properties,
+                manager: element.manager.map(String::from),
+            });
+        }
+        let outcome = patch_users(&ctx.graph, &items).await?;
+        let last = outcome.results.last().cloned().unwrap_or_default();
+        if outcome.failed {
+            return Err(UserError::Answered {
+                kind: ErrorKind::UpstreamRejected,
+                message: last,
+                results: json!(outcome.results),
+            });
+        }
+        let mut answer = Outcome::json(TextListResults::new(outcome.results)).audit_message(last);
+        if let Some((domain, id)) = first_tenant {
+            answer = answer.audit_tenant(domain, id);
+        }
+        Ok(answer)
+    }
+}
 
 /// One element of the PatchUser body, its tenant already resolved.
 #[derive(Debug, Clone)]
@@ -32,77 +147,6 @@ fn plural(n: usize, word: &str) -> String {
     } else {
         format!("{n} {word}s")
     }
-}
-
-/// The text of a failed batch item: Graph's own message, else CIPP's placeholder.
-pub(crate) fn item_error(status: u16, message: Option<&str>) -> String {
-    match message {
-        Some(m) if !m.trim().is_empty() => m.to_owned(),
-        _ => format!("Unknown error (Status: {status})"),
-    }
-}
-
-/// One `Set-CIPPManager` result per user.
-#[derive(Debug, Clone)]
-pub struct ManagerResult {
-    pub user: String,
-    pub success: bool,
-    /// `Set <user>'s manager to <m>` or `Failed to set <user>'s manager: <msg>`.
-    pub result: String,
-}
-
-/// `Set-CIPPManager`: one beta `$batch` of `PUT users/<user>/manager/$ref`. A failed batch call
-/// is an error for the caller to report.
-pub async fn set_managers(
-    graph: &GraphClient,
-    tenant: &str,
-    users: &[String],
-    manager: &str,
-) -> Result<Vec<ManagerResult>, cipp_graph::GraphError> {
-    if users.is_empty() {
-        return Ok(Vec::new());
-    }
-    let reference = json!({
-        "@odata.id": format!("https://graph.microsoft.com/beta/users/{}", path_segment(manager))
-    });
-    let requests = users
-        .iter()
-        .enumerate()
-        .map(|(i, user)| {
-            BatchRequest::new(
-                Method::PUT,
-                format!("users/{}/manager/$ref", path_segment(user)),
-            )
-            .with_id(i.to_string())
-            .with_body(reference.clone())
-        })
-        .collect();
-    let answers = graph.batch(tenant, GraphVersion::Beta, requests).await?;
-    Ok(users
-        .iter()
-        .zip(answers)
-        .map(|(user, answer)| {
-            let success = matches!(answer.status, 200 | 204);
-            let result = if success {
-                format!("Set {user}'s manager to {manager}")
-            } else {
-                format!(
-                    "Failed to set {user}'s manager: {}",
-                    item_error(answer.status, answer.error_message())
-                )
-            };
-            if success {
-                tracing::info!(tenant, user = user.as_str(), "{result}");
-            } else {
-                tracing::warn!(tenant, user = user.as_str(), "{result}");
-            }
-            ManagerResult {
-                user: user.clone(),
-                success,
-                result,
-            }
-        })
-        .collect())
 }
 
 /// Patches every item, tenant by tenant in the order they first appear, then sets managers

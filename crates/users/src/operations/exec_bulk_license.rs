@@ -1,35 +1,194 @@
 //! `ExecBulkLicense` (CIPP-API `Invoke-ExecBulkLicense.ps1` → `Set-CIPPUserLicense.ps1`, bulk
-//! mode): adds, removes or replaces licences for many users, tenant by tenant.
+//! mode): adds, removes or replaces licences for many users, tenant by tenant. The body is an
+//! array of items (or one item), each naming its own tenant; `Results` is an array of strings,
+//! each user's outcome. 200 when every item succeeded, 207 when some failed, 500 when all failed
+//! or a user lookup failed (CIPP's `Get-CippBulkStatusCode`).
 
 use std::collections::HashSet;
 
 use cipp_graph::{BatchRequest, BatchResponse, GraphClient, GraphVersion, Method};
+use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use crate::normalize::normalize_graph_error;
-use crate::{UserError, path_segment, query_value};
+use crate::op::types::{Guid, TextListResults};
+use crate::op::{Ctx, Method as HttpMethod, Operation, Outcome, Source, TenantUse};
+use crate::{ErrorKind, Tenant, UserError, path_segment, query_value};
 
-/// How many `id eq` clauses CIPP puts in one lookup filter.
-const IDS_PER_LOOKUP: usize = 15;
+pub struct ExecBulkLicense;
 
-/// What one request item asks for one user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LicenceOperation {
+/// One licence change: a user of one tenant and what to do with their licences.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct ExecBulkLicenseItem {
+    /// The user's tenant: its id, default domain or initial domain.
+    #[serde(rename = "tenantFilter")]
+    pub tenant_filter: String,
+    /// The user's object id; only the first entry is acted on, as in CIPP.
+    #[serde(rename = "userIds", default)]
+    pub user_ids: Vec<Guid>,
+    /// Which licence change to make.
+    #[serde(rename = "LicenseOperation")]
+    pub license_operation: ExecBulkLicenseOperation,
+    /// SKUs to add (`Add`, `Replace`).
+    #[serde(rename = "Licenses", default)]
+    pub licenses: Vec<Guid>,
+    /// SKUs to remove (`Remove`); only those the user holds are removed.
+    #[serde(rename = "LicensesToRemove", default)]
+    pub licenses_to_remove: Vec<Guid>,
+    /// SKUs `Replace` removes; only those the user holds are removed.
+    #[serde(rename = "LicensesToReplace", default)]
+    pub licenses_to_replace: Vec<Guid>,
+    /// `Remove` takes every licence the user holds (default `false`).
+    #[serde(rename = "RemoveAllLicenses", default)]
+    pub remove_all_licenses: bool,
+    /// `Replace` takes every licence the user holds before adding `Licenses` (default `false`).
+    #[serde(rename = "ReplaceAllLicenses", default)]
+    pub replace_all_licenses: bool,
+}
+
+/// What one item asks for its user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+pub enum ExecBulkLicenseOperation {
     Add,
     Remove,
     Replace,
 }
 
-/// One item of the request body, already checked (ids and SKUs are GUIDs).
+impl Operation for ExecBulkLicense {
+    type Params = Vec<ExecBulkLicenseItem>;
+    type Answer = TextListResults;
+    const NAME: &'static str = "ExecBulkLicense";
+    const TAG: &'static str = "Identity > Administration > Users";
+    const ROLE: Option<&'static str> = Some("Identity.User.ReadWrite");
+    const METHOD: HttpMethod = HttpMethod::Post;
+    const WRITES: bool = true;
+    const TENANT: TenantUse = TenantUse::None;
+    const SOURCE: Source = Source {
+        upstream: "Invoke-ExecBulkLicense.ps1",
+        frontend: Some("src/components/CippComponents/CippUserActions.jsx"),
+    };
+    const PARTIAL: bool = true;
+    const DIFFERENCES: Option<&'static str> = Some(
+        "Every item is checked first and bad input is a 400 naming the item and field (an empty array, a missing `tenantFilter` or `LicenseOperation`, a user id or SKU that is not a GUID, an unknown `LicenseOperation`, which CIPP silently answers with the previous item's lists); each `tenantFilter` must be a tenant the caller may use. `RemoveAllLicenses` and `ReplaceAllLicenses` are booleans (CIPP's `[bool]` cast takes `\"false\"` as true).",
+    );
+
+    fn example() -> Value {
+        json!([{
+            "tenantFilter": crate::demo::TENANT,
+            "userIds": [crate::demo::OTHER_USER_ID],
+            "LicenseOperation": "Remove",
+            "RemoveAllLicenses": true,
+        }])
+    }
+
+    async fn run(
+        ctx: Ctx,
+        items: Vec<ExecBulkLicenseItem>,
+    ) -> Result<Outcome<TextListResults>, UserError> {
+        if items.is_empty() {
+            return Err(UserError::invalid(
+                "body",
+                "The body must be a licence request or a non-empty array of them",
+            ));
+        }
+        // Every tenant is resolved and checked before anything changes.
+        let mut groups: Vec<(Tenant, Vec<LicenceItem>)> = Vec::new();
+        for (index, item) in items.iter().enumerate() {
+            let tenant = ctx
+                .tenant_named(&format!("[{index}].tenantFilter"), &item.tenant_filter)
+                .await?;
+            let item = LicenceItem::from(item);
+            match groups
+                .iter_mut()
+                .find(|(t, _)| t.customer_id == tenant.customer_id)
+            {
+                Some((_, list)) => list.push(item),
+                None => groups.push((tenant, vec![item])),
+            }
+        }
+        let usage_location = default_usage_location(&ctx).await;
+        let mut results = Vec::new();
+        let mut failed = 0;
+        for (tenant, list) in &groups {
+            let outcome = bulk_license_tenant(
+                &ctx.graph,
+                &tenant.customer_id,
+                &tenant.default_domain_name,
+                list,
+                &usage_location,
+            )
+            .await
+            .map_err(|e| {
+                UserError::failed_list(format!("Failed to process bulk license operation: {e}"))
+            })?;
+            results.extend(outcome.results);
+            failed += outcome.failed;
+        }
+        // CIPP's `Get-CippBulkStatusCode`: 200 none failed, 207 some, 500 all.
+        if failed > 0 && failed >= items.len() {
+            return Err(UserError::Answered {
+                kind: ErrorKind::UpstreamFailed,
+                message: results.join(" | "),
+                results: json!(results),
+            });
+        }
+        let mut answer = Outcome::json(TextListResults::new(results)).partial(failed > 0);
+        if let [(tenant, _)] = groups.as_slice() {
+            answer = answer.audit_tenant(&tenant.default_domain_name, &tenant.customer_id);
+        }
+        Ok(answer)
+    }
+}
+
+/// The default usage location CIPP sets before retrying: the `allUsers` settings', else US.
+async fn default_usage_location(ctx: &Ctx) -> String {
+    let settings = ctx
+        .store
+        .get_user_settings(cipp_store::ALL_USERS)
+        .await
+        .ok()
+        .flatten();
+    settings
+        .as_ref()
+        .and_then(|s| {
+            s.pointer("/usageLocation/value")
+                .or_else(|| s.get("usageLocation"))
+        })
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or("US")
+        .to_owned()
+}
+
+/// How many `id eq` clauses CIPP puts in one lookup filter.
+const IDS_PER_LOOKUP: usize = 15;
+
+/// One item of the request, its ids and SKUs already checked to be GUIDs.
 #[derive(Debug, Clone)]
 pub struct LicenceItem {
     pub user_ids: Vec<String>,
-    pub operation: LicenceOperation,
+    pub operation: ExecBulkLicenseOperation,
     pub licenses: Vec<String>,
     pub to_remove: Vec<String>,
     pub to_replace: Vec<String>,
     pub remove_all: bool,
     pub replace_all: bool,
+}
+
+impl From<&ExecBulkLicenseItem> for LicenceItem {
+    fn from(item: &ExecBulkLicenseItem) -> Self {
+        let texts = |list: &[Guid]| list.iter().map(|g| g.as_str().to_owned()).collect();
+        Self {
+            user_ids: texts(&item.user_ids),
+            operation: item.license_operation,
+            licenses: texts(&item.licenses),
+            to_remove: texts(&item.licenses_to_remove),
+            to_replace: texts(&item.licenses_to_replace),
+            remove_all: item.remove_all_licenses,
+            replace_all: item.replace_all_licenses,
+        }
+    }
 }
 
 /// One tenant's result texts (CIPP's order) and how many items failed.
@@ -38,8 +197,6 @@ pub struct TenantOutcome {
     pub results: Vec<String>,
     pub failed: usize,
 }
-
-pub use crate::is_guid;
 
 struct Request {
     user_id: String,
@@ -159,11 +316,11 @@ pub async fn bulk_license_tenant(
                 .collect()
         };
         let (add, remove) = match item.operation {
-            LicenceOperation::Add => (item.licenses.clone(), Vec::new()),
-            LicenceOperation::Remove if item.remove_all => (Vec::new(), held.clone()),
-            LicenceOperation::Remove => (Vec::new(), held_of(&item.to_remove)),
-            LicenceOperation::Replace if item.replace_all => (item.licenses.clone(), held.clone()),
-            LicenceOperation::Replace => (item.licenses.clone(), held_of(&item.to_replace)),
+            ExecBulkLicenseOperation::Add => (item.licenses.clone(), Vec::new()),
+            ExecBulkLicenseOperation::Remove if item.remove_all => (Vec::new(), held.clone()),
+            ExecBulkLicenseOperation::Remove => (Vec::new(), held_of(&item.to_remove)),
+            ExecBulkLicenseOperation::Replace if item.replace_all => (item.licenses.clone(), held.clone()),
+            ExecBulkLicenseOperation::Replace => (item.licenses.clone(), held_of(&item.to_replace)),
         };
         if add.is_empty() && remove.is_empty() {
             outcome
@@ -176,7 +333,7 @@ pub async fn bulk_license_tenant(
             upn,
             add,
             remove,
-            is_replace: item.operation == LicenceOperation::Replace && item.replace_all,
+            is_replace: item.operation == ExecBulkLicenseOperation::Replace && item.replace_all,
         });
     }
     if !requests.is_empty() {
@@ -345,7 +502,7 @@ async fn batch_or_failures(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::is_guid;
 
     #[test]
     fn guids_are_recognised_in_any_case() {

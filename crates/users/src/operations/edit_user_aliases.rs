@@ -1,12 +1,85 @@
 //! `EditUserAliases` (CIPP-API `Invoke-EditUserAliases.ps1`): adds and removes a mailbox's
 //! secondary addresses and changes its primary one, with one Exchange `Get-Mailbox` and one
-//! `Set-Mailbox` of the whole `EmailAddresses` list.
+//! `Set-Mailbox` of the whole `EmailAddresses` list. `Results` is an array of strings, failures
+//! too (`["Failed to manage aliases: …"]` with 500).
 
 use cipp_graph::GraphClient;
+use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
-use crate::UserError;
 use crate::normalize::normalize_graph_error;
+use crate::op::types::{TextListResults, UserId};
+use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
+use crate::{ErrorKind, UserError};
+
+pub struct EditUserAliases;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Params {
+    /// The user whose mailbox addresses change.
+    #[serde(rename = "id")]
+    pub id: Option<UserId>,
+    /// Addresses to add, comma-separated.
+    #[serde(rename = "AddedAliases")]
+    pub added_aliases: Option<String>,
+    /// Addresses to remove, comma-separated.
+    #[serde(rename = "RemovedAliases")]
+    pub removed_aliases: Option<String>,
+    /// An existing address to make the primary one.
+    #[serde(rename = "MakePrimary")]
+    pub make_primary: Option<String>,
+}
+
+/// CIPP's 400 text for a missing `id`.
+const NO_ID: &str = "Failed to manage aliases. No user ID provided";
+
+impl Operation for EditUserAliases {
+    type Params = Params;
+    type Answer = TextListResults;
+    const NAME: &'static str = "EditUserAliases";
+    const TAG: &'static str = "Identity > Administration > Users";
+    const ROLE: Option<&'static str> = Some("Identity.User.ReadWrite");
+    const METHOD: Method = Method::Post;
+    const WRITES: bool = true;
+    const TENANT: TenantUse = TenantUse::One;
+    const SOURCE: Source = Source {
+        upstream: "Invoke-EditUserAliases.ps1",
+        frontend: Some("src/pages/identity/administration/users/user/exchange.jsx"),
+    };
+    const DIFFERENCES: Option<&'static str> = Some(
+        "An `id` that is neither an object id nor a user principal name, and an empty entry in `AddedAliases` or `RemovedAliases` (`a,,b`), are a 400 naming the field (CIPP sends the bare address `smtp:`, which Exchange refuses). A failure is answered with 500 (CIPP: 200, after the success lines of steps that never reached Exchange).",
+    );
+
+    fn example() -> Value {
+        json!({
+            "tenantFilter": crate::demo::TENANT,
+            "id": crate::demo::USER_ID,
+            "AddedAliases": "kenji.alias@contoso.example",
+        })
+    }
+
+    async fn run(ctx: Ctx, params: Params) -> Result<Outcome<TextListResults>, UserError> {
+        let Some(user) = params.id else {
+            return Err(UserError::Answered {
+                kind: ErrorKind::InvalidInput,
+                message: NO_ID.to_owned(),
+                results: json!([NO_ID]),
+            });
+        };
+        let changes = AliasChanges {
+            added: split_list("AddedAliases", params.added_aliases.as_deref())?,
+            removed: split_list("RemovedAliases", params.removed_aliases.as_deref())?,
+            make_primary: params.make_primary,
+        };
+        let tenant = ctx.tenant()?;
+        let lines = edit_aliases(&ctx.graph, &tenant.customer_id, &user, &changes)
+            .await
+            .map_err(UserError::into_list)?;
+        let audit = lines.join(" ");
+        Ok(Outcome::json(TextListResults::new(lines)).audit_message(audit))
+    }
+}
 
 /// What the caller asked for, as CIPP reads it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -104,18 +177,14 @@ fn with_smtp(alias: &str) -> String {
 }
 
 /// Applies the changes. Returns CIPP's `Results` lines; any failure is CIPP's
-/// `Failed to manage aliases: <normalised>` (CIPP answers it with 200, after the success lines
-/// of steps that never reached Exchange).
+/// `Failed to manage aliases: <normalised>`.
 pub async fn edit_aliases(
     graph: &GraphClient,
     tenant: &str,
-    user_id: &str,
+    user: &UserId,
     changes: &AliasChanges,
 ) -> Result<Vec<String>, UserError> {
-    let user_id = user_id.trim();
-    if user_id.is_empty() {
-        return Err(UserError::missing("id"));
-    }
+    let user_id = user.as_str();
     if changes.added.is_empty() && changes.removed.is_empty() && changes.make_primary.is_none() {
         return Ok(vec!["No alias changes specified.".to_owned()]);
     }

@@ -1,0 +1,78 @@
+//! `Set-CIPPManager`, shared by PatchUser and EditUser: one beta `$batch` of
+//! `PUT users/<user>/manager/$ref`, one result line per user.
+
+use cipp_graph::{BatchRequest, GraphClient, GraphVersion, Method};
+use serde_json::json;
+
+use crate::path_segment;
+
+/// The text of a failed batch item: Graph's own message, else CIPP's placeholder.
+pub(crate) fn item_error(status: u16, message: Option<&str>) -> String {
+    match message {
+        Some(m) if !m.trim().is_empty() => m.to_owned(),
+        _ => format!("Unknown error (Status: {status})"),
+    }
+}
+
+/// One `Set-CIPPManager` result per user.
+#[derive(Debug, Clone)]
+pub struct ManagerResult {
+    pub user: String,
+    pub success: bool,
+    /// `Set <user>'s manager to <m>` or `Failed to set <user>'s manager: <msg>`.
+    pub result: String,
+}
+
+/// `Set-CIPPManager`: one beta `$batch` of `PUT users/<user>/manager/$ref`. A failed batch call
+/// is an error for the caller to report.
+pub async fn set_managers(
+    graph: &GraphClient,
+    tenant: &str,
+    users: &[String],
+    manager: &str,
+) -> Result<Vec<ManagerResult>, cipp_graph::GraphError> {
+    if users.is_empty() {
+        return Ok(Vec::new());
+    }
+    let reference = json!({
+        "@odata.id": format!("https://graph.microsoft.com/beta/users/{}", path_segment(manager))
+    });
+    let requests = users
+        .iter()
+        .enumerate()
+        .map(|(i, user)| {
+            BatchRequest::new(
+                Method::PUT,
+                format!("users/{}/manager/$ref", path_segment(user)),
+            )
+            .with_id(i.to_string())
+            .with_body(reference.clone())
+        })
+        .collect();
+    let answers = graph.batch(tenant, GraphVersion::Beta, requests).await?;
+    Ok(users
+        .iter()
+        .zip(answers)
+        .map(|(user, answer)| {
+            let success = matches!(answer.status, 200 | 204);
+            let result = if success {
+                format!("Set {user}'s manager to {manager}")
+            } else {
+                format!(
+                    "Failed to set {user}'s manager: {}",
+                    item_error(answer.status, answer.error_message())
+                )
+            };
+            if success {
+                tracing::info!(tenant, user = user.as_str(), "{result}");
+            } else {
+                tracing::warn!(tenant, user = user.as_str(), "{result}");
+            }
+            ManagerResult {
+                user: user.clone(),
+                success,
+                result,
+            }
+        })
+        .collect())
+}
