@@ -98,9 +98,11 @@ async fn bulk_licence_input_is_checked_and_readonly_is_refused() {
     let tenant = app.tenant(1).default_domain_name.clone();
     let editor = app.token("editor").await;
     for (body, field) in [
-        (json!({"tenantFilter": tenant}), "array"),
+        (json!([]), "array"),
+        // One object is read as a list of one (the frontend's single-row menu sends that).
+        (json!({"tenantFilter": tenant}), "[0].LicenseOperation"),
         (
-            json!([{"userIds": "x", "LicenseOperation": "Add"}]),
+            json!([{"userIds": GLOBAL_ADMIN, "LicenseOperation": "Add"}]),
             "[0].tenantFilter",
         ),
         (
@@ -549,5 +551,67 @@ async fn assigning_more_licences_than_the_tenant_bought_reports_each_users_outco
         free
     );
     assert_eq!(results.iter().filter(|r| r.starts_with("Failed to assign licenses for user ") && r.ends_with(refused)).count(), 2);
+    app.stop();
+}
+
+#[tokio::test]
+async fn a_single_licence_request_sent_as_one_object_is_carried_out() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).default_domain_name.clone();
+    let token = app.token("editor").await;
+    let users: Vec<Value> = app
+        .get_json(&format!("/api/ListUsers?tenantFilter={tenant}"), &token)
+        .await;
+    let licensed = users
+        .iter()
+        .find(|u| !skus(u).is_empty())
+        .expect("a licensed user");
+    let id = licensed["id"].as_str().unwrap();
+    let upn = licensed["userPrincipalName"].as_str().unwrap();
+    let one = json!({"tenantFilter": tenant, "userIds": id, "LicenseOperation": "Remove",
+        "RemoveAllLicenses": true});
+    let response = app.post("/api/ExecBulkLicense", Some(&token), one).await;
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["Results"],
+        json!([format!(
+            "Successfully set licenses for {upn}. It may take 2\u{2013}5 minutes before the changes become visible."
+        )])
+    );
+    assert!(skus(&user(&app, &tenant, &token, id).await).is_empty());
+    app.stop();
+}
+
+#[tokio::test]
+async fn removing_an_admin_role_from_a_member_and_a_non_member_answers_207_with_both_outcomes() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).default_domain_name.clone();
+    let token = app.token("admin").await;
+    let (role, members) = global_admins(&app, &tenant, &token).await;
+    let member = members[0].clone();
+    let stranger = "00000000-0000-4000-8000-00000000beef";
+    let response = app
+        .post(
+            "/api/ExecRemoveAdminRole",
+            Some(&token),
+            json!({"tenantFilter": tenant, "RoleId": role, "RoleName": "Global Administrator",
+                   "Users": [member, stranger]}),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 207);
+    let body: Value = response.json().await.unwrap();
+    let results = body["Results"].as_array().unwrap();
+    assert_eq!(
+        results[0],
+        format!("Successfully removed {member} from admin role Global Administrator.")
+    );
+    assert!(
+        results[1].as_str().unwrap().starts_with(&format!(
+            "Failed to remove {stranger} from admin role Global Administrator."
+        )),
+        "{body}"
+    );
     app.stop();
 }

@@ -1,16 +1,398 @@
 //! `AddUser` (CIPP-API `Invoke-AddUser.ps1` → `New-CIPPUserTask.ps1` → `New-CIPPUser.ps1`):
-//! create the user with CIPP's body, then licences, aliases, copied groups, chosen groups,
-//! manager and sponsor, each step reporting its own line.
+//! reads CIPP's form, creates the user now, then licences, aliases, copied groups, chosen groups,
+//! manager and sponsor, each step reporting its own line. The password goes to the caller only.
+
+use std::collections::BTreeMap;
 
 use cipp_graph::{BatchRequest, BatchResponse, GraphClient, GraphVersion, Method};
 use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
 
 use crate::normalize::{normalize_graph_error, normalize_message};
-use crate::{UserError, path_segment};
+use crate::op::types::{GraphRow, Guid, ItemState, ResultItem, UserId};
+use crate::op::{Ctx, Method as HttpMethod, Operation, Outcome, Source, TenantUse};
+use crate::password::generate_password;
+use crate::user_form::{UserFormAttribute, UserFormPostExecution};
+use crate::{ErrorKind, UserError, path_segment};
+
+pub struct AddUser;
+
+/// The add-user form as the frontend posts it (fields not listed here are ignored, among them a
+/// copied user's `id`).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Params {
+    /// The user principal name's local part and mail nickname: letters, digits and
+    /// `' . - _ ! # ^ ~`.
+    #[serde(rename = "username")]
+    pub username: String,
+    /// The UPN's domain.
+    #[serde(rename = "Domain")]
+    pub domain: Option<String>,
+    /// The UPN's domain, when `Domain` is not given (a `{label, value}` picker).
+    #[serde(rename = "primDomain")]
+    pub prim_domain: Option<String>,
+    #[serde(rename = "displayName")]
+    pub display_name: String,
+    #[serde(rename = "givenName")]
+    pub given_name: Option<String>,
+    #[serde(rename = "surname")]
+    pub surname: Option<String>,
+    #[serde(rename = "department")]
+    pub department: Option<String>,
+    #[serde(rename = "jobTitle")]
+    pub job_title: Option<String>,
+    #[serde(rename = "mobilePhone")]
+    pub mobile_phone: Option<String>,
+    #[serde(rename = "streetAddress")]
+    pub street_address: Option<String>,
+    #[serde(rename = "city")]
+    pub city: Option<String>,
+    #[serde(rename = "state")]
+    pub state: Option<String>,
+    #[serde(rename = "country")]
+    pub country: Option<String>,
+    #[serde(rename = "postalCode")]
+    pub postal_code: Option<String>,
+    #[serde(rename = "companyName")]
+    pub company_name: Option<String>,
+    /// Business phone numbers (the form sends one, as a list).
+    #[serde(rename = "businessPhones", default)]
+    pub business_phones: Vec<String>,
+    /// Other e-mail addresses: a list, each entry possibly comma-separated.
+    #[serde(rename = "otherMails", default)]
+    pub other_mails: Vec<String>,
+    /// Two-letter country code (a `{label, value}` picker or plain text).
+    #[serde(rename = "usageLocation")]
+    pub usage_location: Option<String>,
+    /// Not read: the mail nickname is `username` (a form copied from another user carries that
+    /// user's nickname).
+    #[serde(rename = "mailNickname")]
+    pub mail_nickname: Option<String>,
+    /// The password; one is generated from CIPP's password settings when absent.
+    #[serde(rename = "password")]
+    #[schema(value_type = Option<String>, format = Password)]
+    pub password: Option<SecretString>,
+    /// Whether the user must change the password at first sign-in (default `false`).
+    #[serde(rename = "MustChangePass", default)]
+    pub must_change_pass: bool,
+    /// SKUs to assign (`{label, value}` pickers whose value is the SKU id).
+    #[serde(rename = "licenses", default)]
+    pub licenses: Vec<Guid>,
+    /// Not acted on: buying a Sherweb licence is not built.
+    #[serde(rename = "sherwebLicense")]
+    pub sherweb_license: Option<String>,
+    /// Extra addresses, one per line (or separated by spaces).
+    #[serde(rename = "AddedAliases")]
+    pub added_aliases: Option<String>,
+    /// A user whose group memberships the new user gets (a `{label, value}` picker).
+    #[serde(rename = "copyFrom")]
+    pub copy_from: Option<UserId>,
+    /// Groups to add the new user to.
+    #[serde(rename = "AddToGroups", default)]
+    pub add_to_groups: Vec<AddUserGroup>,
+    /// The new user's manager (a `{label, value}` picker whose value is a UPN or object id).
+    #[serde(rename = "setManager")]
+    pub set_manager: Option<UserId>,
+    /// The new user's sponsor (a `{label, value}` picker whose value is a UPN or object id).
+    #[serde(rename = "setSponsor")]
+    pub set_sponsor: Option<UserId>,
+    /// Shared mailboxes to grant access to: reported as not granted (CIPP schedules the grant;
+    /// this service has no scheduler).
+    #[serde(rename = "sharedMailboxes", default)]
+    pub shared_mailboxes: Vec<AddUserShared>,
+    /// The access levels for `sharedMailboxes` (FullAccess, SendAs, SendOnBehalf).
+    #[serde(rename = "sharedMailboxPermission", default)]
+    pub shared_mailbox_permission: Vec<String>,
+    /// Shared calendars to grant access to: reported as not granted, like `sharedMailboxes`.
+    #[serde(rename = "sharedCalendars", default)]
+    pub shared_calendars: Vec<AddUserShared>,
+    /// The access level for `sharedCalendars`.
+    #[serde(rename = "sharedCalendarPermission")]
+    pub shared_calendar_permission: Option<String>,
+    /// Extra attributes from the user template: `{<attribute>: {value}}`; blank values are skipped.
+    #[serde(rename = "defaultAttributes", default)]
+    pub default_attributes: BTreeMap<String, UserFormAttribute>,
+    /// Custom-data attributes, `{<attribute>: <value>}`, sent in the create as given; null and
+    /// blank values are skipped.
+    #[serde(rename = "customData", default)]
+    pub custom_data: Map<String, Value>,
+    /// Refused with 501 when enabled: this service has no scheduler.
+    #[serde(rename = "Scheduled")]
+    pub scheduled: Option<AddUserScheduled>,
+    /// Accepted and not acted on.
+    #[serde(rename = "PostExecution")]
+    pub post_execution: Option<UserFormPostExecution>,
+    /// Accepted and not acted on (CIPP's reference for scheduled work).
+    #[serde(rename = "reference")]
+    pub reference: Option<String>,
+}
+
+/// An entry of `AddToGroups`: a group picker option or the group's id alone.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum AddUserGroup {
+    Option(AddUserGroupOption),
+    Id(Guid),
+}
+
+/// A group picker option.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct AddUserGroupOption {
+    /// The group's display name, for the texts.
+    pub label: Option<String>,
+    /// The group's object id.
+    pub value: Option<Guid>,
+    /// The group's kind as the form knows it, used when Graph does not say.
+    #[serde(rename = "addedFields")]
+    pub added_fields: Option<AddUserGroupFields>,
+}
+
+/// What the group picker knows of a group's kind.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct AddUserGroupFields {
+    #[serde(rename = "groupType")]
+    pub group_type: Option<String>,
+}
+
+/// An entry of `sharedMailboxes` / `sharedCalendars`: a picker option or plain text.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum AddUserShared {
+    Option(AddUserSharedOption),
+    Text(String),
+}
+
+/// A mailbox or calendar picker option.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct AddUserSharedOption {
+    /// The name shown in the answer.
+    pub label: Option<String>,
+    /// The mailbox's address.
+    pub value: Option<String>,
+}
+
+/// `Scheduled`: when to create the user instead of now.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct AddUserScheduled {
+    /// Whether to schedule the creation (refused with 501: this service has no scheduler).
+    #[serde(rename = "enabled", default)]
+    pub enabled: bool,
+    /// When, in Unix seconds.
+    #[serde(rename = "date")]
+    pub date: Option<i64>,
+}
+
+/// `{"Results": [...], "CopyFrom": {...}, "User": {...}}`, as CIPP answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AddUserResults {
+    /// `"Created New User."`, the username and password items (to copy), then one line per
+    /// follow-up step.
+    #[serde(rename = "Results")]
+    pub results: Vec<AddUserLine>,
+    /// The copied group memberships (`null` lists when nothing was copied).
+    #[serde(rename = "CopyFrom")]
+    pub copy_from: AddUserCopyFrom,
+    /// The user as Graph created it (an empty object if Graph answered without a body).
+    #[serde(rename = "User")]
+    pub user: GraphRow,
+}
+
+/// A line of the answer: a text, or an item offering a value to copy.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum AddUserLine {
+    Text(String),
+    Item(ResultItem),
+}
+
+/// Copied group memberships, as CIPP reports them.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct AddUserCopyFrom {
+    #[serde(rename = "Success")]
+    pub success: Option<Vec<String>>,
+    #[serde(rename = "Error")]
+    pub error: Option<Vec<String>>,
+    #[serde(rename = "Skipped")]
+    pub skipped: Option<Vec<String>>,
+}
+
+impl Operation for AddUser {
+    type Params = Params;
+    type Answer = AddUserResults;
+    const NAME: &'static str = "AddUser";
+    const TAG: &'static str = "Identity > Administration > Users";
+    const ROLE: Option<&'static str> = Some("Identity.User.ReadWrite");
+    const METHOD: HttpMethod = HttpMethod::Post;
+    const WRITES: bool = true;
+    const TENANT: TenantUse = TenantUse::One;
+    const SOURCE: Source = Source {
+        upstream: "Invoke-AddUser.ps1",
+        frontend: Some("src/pages/identity/administration/users/add.jsx"),
+    };
+    const DIFFERENCES: Option<&'static str> = Some(
+        "A missing `username`, domain or `displayName`, a `username` Entra cannot take, a licence or group id that is not a GUID, a `copyFrom`, `setManager` or `setSponsor` that is neither an object id nor a user principal name, and a `MustChangePass` that is not a boolean are a 400 naming the field (CIPP sends the create and answers Graph's failure with 500; its `[bool]` cast reads the text `\"false\"` as true). A missing `tenantFilter` is the common 400 naming it (CIPP: `{\"Results\": {\"resultText\": \"tenantFilter is required to create a user.\", \"state\": \"error\"}}`). `Scheduled.enabled` is refused with 501 and shared calendar/mailbox grants are reported as not made: CIPP schedules both, and this service has no scheduler; `sherwebLicense` is not acted on. The password is trimmed like every text parameter. When a step after the create fails outright, the answer is 500 with every line as text, the password line included (the user exists), without `CopyFrom` and `User`. The password reaches the caller only, never the audit row.",
+    );
+
+    fn example() -> Value {
+        json!({
+            "tenantFilter": crate::demo::TENANT,
+            "username": "new.starter",
+            "primDomain": {"label": crate::demo::TENANT, "value": crate::demo::TENANT},
+            "givenName": "New",
+            "surname": "Starter",
+            "displayName": "New Starter",
+            "jobTitle": "Analyst",
+            "usageLocation": {"label": "Netherlands", "value": "NL"},
+            "MustChangePass": true,
+        })
+    }
+
+    async fn run(ctx: Ctx, params: Params) -> Result<Outcome<AddUserResults>, UserError> {
+        if params.scheduled.as_ref().is_some_and(|s| s.enabled) {
+            return Err(UserError::NotImplemented {
+                message: "Scheduled.enabled: scheduled user creation is not available, this service has no scheduler. Nothing was created or scheduled; send the request without Scheduled to create the user now.".to_owned(),
+            });
+        }
+        let unscheduled = shared_grants(&params);
+        let new = NewUser::from_params(params)?;
+        let tenant = ctx.tenant()?;
+        let settings = ctx.password_settings().await;
+        let usage = default_usage_location(&ctx).await;
+        let done = add_user(
+            &ctx.graph,
+            &tenant.customer_id,
+            new,
+            || generate_password(&settings),
+            &usage,
+        )
+        .await
+        .map_err(UserError::into_list)?;
+        let password = done.password.expose_secret();
+        let mut results = vec![
+            AddUserLine::Text("Created New User.".to_owned()),
+            AddUserLine::Item(ResultItem {
+                result_text: format!("Username: {}", done.upn),
+                state: ItemState::Success,
+                copy_field: Some(done.upn.clone()),
+            }),
+            AddUserLine::Item(ResultItem {
+                result_text: format!("Password: {password}"),
+                state: ItemState::Success,
+                copy_field: Some(password.to_owned()),
+            }),
+        ];
+        results.extend(done.messages.into_iter().map(AddUserLine::Text));
+        results.extend(unscheduled.into_iter().map(AddUserLine::Text));
+        if let Some(failure) = done.failed_after_create {
+            // The user exists: the caller still gets every line, the password included; the
+            // audit row gets CIPP's log line and the failure without it.
+            let mut lines: Vec<String> = results
+                .into_iter()
+                .map(|line| match line {
+                    AddUserLine::Text(text) => text,
+                    AddUserLine::Item(item) => item.result_text,
+                })
+                .collect();
+            lines.push(failure.clone());
+            return Err(UserError::Answered {
+                kind: ErrorKind::UpstreamFailed,
+                message: format!("{}. {failure}", done.log_text),
+                results: json!(lines),
+            });
+        }
+        let copy_from = match done.copy_from {
+            Some(copied) => AddUserCopyFrom {
+                success: Some(copied.success),
+                error: Some(copied.error),
+                skipped: Some(copied.skipped),
+            },
+            None => AddUserCopyFrom::default(),
+        };
+        let user = match done.user {
+            Value::Object(fields) => GraphRow(fields),
+            _ => GraphRow::default(),
+        };
+        // The audit row records CIPP's log line, never the password.
+        Ok(Outcome::json(AddUserResults {
+            results,
+            copy_from,
+            user,
+        })
+        .audit_message(done.log_text))
+    }
+}
+
+/// `{label, value}` or a bare string as text; blank is absent (how CIPP reads an attribute).
+fn text_of(value: &Value) -> Option<String> {
+    let text = match value {
+        Value::String(s) => s.clone(),
+        Value::Object(o) => o
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("value"))?
+            .1
+            .as_str()?
+            .to_owned(),
+        _ => return None,
+    };
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// CIPP schedules shared calendar and mailbox grants for 15 minutes later; with no scheduler
+/// here each one is reported as not made, never as scheduled.
+fn shared_grants(params: &Params) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (items, kind) in [
+        (&params.shared_calendars, "calendar"),
+        (&params.shared_mailboxes, "mailbox"),
+    ] {
+        for item in items {
+            let label = match item {
+                AddUserShared::Option(option) => option
+                    .label
+                    .clone()
+                    .or_else(|| option.value.clone())
+                    .unwrap_or_default(),
+                AddUserShared::Text(text) => text.trim().to_owned(),
+            };
+            lines.push(format!(
+                "Not granted {kind} access to {label}: the grant is scheduled work and this service has no scheduler."
+            ));
+        }
+    }
+    lines
+}
+
+/// CIPP's default usage location (the `allUsers` settings), used when a licence needs one.
+async fn default_usage_location(ctx: &Ctx) -> String {
+    let stored = ctx.store.get_user_settings(cipp_store::ALL_USERS).await;
+    stored
+        .ok()
+        .flatten()
+        .and_then(|s| s.get("usageLocation").cloned())
+        .and_then(|u| text_of(&u))
+        .unwrap_or_else(|| "US".to_owned())
+}
 
 /// Graph's Exchange-owned group kinds: their membership is changed through Exchange.
 const EXCHANGE_KINDS: [&str; 2] = ["Distribution list", "Mail-Enabled Security"];
+
+/// Profile fields CIPP copies into the create body as given (`null` when absent).
+const PROFILE: [&str; 11] = [
+    "givenName",
+    "surname",
+    "department",
+    "jobTitle",
+    "mobilePhone",
+    "streetAddress",
+    "city",
+    "state",
+    "country",
+    "postalCode",
+    "companyName",
+];
 
 /// A group from the form's `AddToGroups`.
 #[derive(Debug, Clone)]
@@ -21,7 +403,7 @@ pub struct GroupChoice {
     pub group_type: Option<String>,
 }
 
-/// What the caller asked for, already read from CIPP's body fields.
+/// What the caller asked for, checked.
 pub struct NewUser {
     pub username: String,
     pub domain: String,
@@ -38,15 +420,134 @@ pub struct NewUser {
     pub extra: Map<String, Value>,
     pub licenses: Vec<String>,
     pub aliases: Vec<String>,
-    pub copy_from: Option<String>,
+    pub copy_from: Option<UserId>,
     pub groups: Vec<GroupChoice>,
-    pub manager: Option<String>,
-    pub sponsor: Option<String>,
+    pub manager: Option<UserId>,
+    pub sponsor: Option<UserId>,
+}
+
+impl NewUser {
+    /// Reads the form in CIPP's order; a value Entra cannot take is a 400 naming the field.
+    pub fn from_params(form: Params) -> Result<Self, UserError> {
+        let username = form.username;
+        if !username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "'.-_!#^~".contains(c))
+        {
+            return Err(UserError::invalid(
+                "username",
+                format!(
+                    "username: '{username}' may only contain letters, digits and ' . - _ ! # ^ ~"
+                ),
+            ));
+        }
+        let domain = form
+            .domain
+            .or(form.prim_domain)
+            .ok_or_else(|| UserError::invalid("primDomain", "primDomain (or Domain) is required"))?;
+        let profile_values = [
+            form.given_name,
+            form.surname,
+            form.department,
+            form.job_title,
+            form.mobile_phone,
+            form.street_address,
+            form.city,
+            form.state,
+            form.country,
+            form.postal_code,
+            form.company_name,
+        ];
+        let profile = PROFILE
+            .iter()
+            .zip(profile_values)
+            .map(|(name, value)| (name.to_string(), json!(value)))
+            .collect();
+        let business_phones: Vec<String> = form
+            .business_phones
+            .into_iter()
+            .filter(|p| !p.trim().is_empty())
+            .collect();
+        let other_mails = form
+            .other_mails
+            .iter()
+            .flat_map(|m| m.split(','))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let mut groups = Vec::new();
+        for group in form.add_to_groups {
+            groups.push(match group {
+                AddUserGroup::Id(id) => GroupChoice {
+                    id: id.as_str().to_owned(),
+                    label: id.as_str().to_owned(),
+                    group_type: None,
+                },
+                AddUserGroup::Option(option) => {
+                    let Some(id) = option.value else {
+                        let label = option.label.unwrap_or_default();
+                        return Err(UserError::invalid(
+                            "AddToGroups",
+                            format!("AddToGroups: '{label}' has no group id"),
+                        ));
+                    };
+                    let id = id.as_str().to_owned();
+                    GroupChoice {
+                        label: option.label.unwrap_or_else(|| id.clone()),
+                        id,
+                        group_type: option.added_fields.and_then(|f| f.group_type),
+                    }
+                }
+            });
+        }
+        // `defaultAttributes` ({name: {value}}) then `customData` ({name: value}); blanks skipped.
+        let mut extra = Map::new();
+        for (name, attribute) in form.default_attributes {
+            if let Some(value) = attribute.value.as_ref().and_then(text_of) {
+                extra.insert(name, json!(value));
+            }
+        }
+        for (name, value) in form.custom_data {
+            let blank = match &value {
+                Value::Null => true,
+                Value::String(s) => s.trim().is_empty(),
+                _ => false,
+            };
+            if !blank {
+                extra.insert(name, value);
+            }
+        }
+        Ok(Self {
+            username,
+            domain,
+            display_name: form.display_name,
+            profile,
+            business_phones: (!business_phones.is_empty()).then_some(business_phones),
+            other_mails,
+            usage_location: form.usage_location,
+            password: form.password,
+            must_change: form.must_change_pass,
+            extra,
+            licenses: form
+                .licenses
+                .iter()
+                .map(|sku| sku.as_str().to_owned())
+                .collect(),
+            aliases: form
+                .added_aliases
+                .map(|a| a.split_whitespace().map(str::to_owned).collect())
+                .unwrap_or_default(),
+            copy_from: form.copy_from,
+            groups,
+            manager: form.set_manager,
+            sponsor: form.set_sponsor,
+        })
+    }
 }
 
 /// Copied group memberships, as CIPP reports them.
-#[derive(Debug, Default, Clone, serde::Serialize)]
-#[serde(rename_all = "PascalCase")]
+#[derive(Debug, Default, Clone)]
 pub struct CopyResult {
     pub success: Vec<String>,
     pub error: Vec<String>,
@@ -429,7 +930,7 @@ async fn set_reference(
     graph: &GraphClient,
     tenant: &str,
     upn: &str,
-    target: &str,
+    target: &UserId,
     relation: Relation,
 ) -> Result<String, String> {
     let (segment, word) = match relation {
@@ -441,7 +942,7 @@ async fn set_reference(
         format!("users/{}/{segment}/$ref", path_segment(upn)),
     )
     .with_id("0")
-    .with_body(json!({"@odata.id": format!("https://graph.microsoft.com/beta/users/{target}")}));
+    .with_body(json!({"@odata.id": format!("https://graph.microsoft.com/beta/users/{}", target.segment())}));
     let responses = graph
         .batch(tenant, GraphVersion::Beta, vec![request])
         .await
@@ -467,7 +968,7 @@ async fn set_reference(
 async fn copy_groups(
     graph: &GraphClient,
     tenant: &str,
-    source: &str,
+    source: &UserId,
     target: &str,
 ) -> Result<CopyResult, String> {
     let reads = graph
@@ -478,7 +979,7 @@ async fn copy_groups(
                 BatchRequest::get(format!("users/{}", path_segment(target))).with_id("user"),
                 BatchRequest::get(format!("users/{}/memberOf", path_segment(target)))
                     .with_id("userMembership"),
-                BatchRequest::get(format!("users/{}/memberOf", path_segment(source)))
+                BatchRequest::get(format!("users/{}/memberOf", source.segment()))
                     .with_id("copyFromMembership"),
             ],
         )

@@ -164,7 +164,7 @@ impl Operation for ExecRemoveAdminRole {
             "tenantFilter": crate::demo::TENANT,
             "RoleTemplateId": GLOBAL_ADMINISTRATOR,
             "RoleName": {"label": "Global Administrator", "value": GLOBAL_ADMINISTRATOR},
-            "Users": [{"label": crate::demo::USER, "value": crate::demo::USER_ID}],
+            "Users": [{"label": DEMO_ADMIN, "value": DEMO_ADMIN_ID}],
         })
     }
 
@@ -213,6 +213,11 @@ impl Operation for ExecRemoveAdminRole {
 
 /// The Global Administrator role's template id (the same in every tenant).
 const GLOBAL_ADMINISTRATOR: &str = "62e90394-69f5-4237-9190-012177145e10";
+
+/// Demo mode's Global Administrator of [`crate::demo::TENANT`] (the seed's only role member), for
+/// the example.
+const DEMO_ADMIN: &str = "admin@contoso.example";
+const DEMO_ADMIN_ID: &str = "64f61bb9-7f60-493b-8eea-36abad152301";
 
 /// Each user's outcome text, and how many failed.
 pub struct RemovalOutcome {

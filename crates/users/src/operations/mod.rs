@@ -47,7 +47,7 @@ registry! {
     remove_user::RemoveUser,
 
     // ── user writes ──
-    //TMP add_user::AddUser,
+    add_user::AddUser,
     add_guest::AddGuest,
     patch_user::PatchUser,
     edit_user::EditUser,
