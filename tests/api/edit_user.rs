@@ -521,3 +521,56 @@ async fn edit_user_refuses_missing_ids_unsupported_inputs_unknown_users_and_read
     assert_eq!(status, 403);
     app.stop();
 }
+
+#[tokio::test]
+async fn edit_user_gives_the_new_password_to_the_caller_and_keeps_it_out_of_the_audit_row() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).clone();
+    let domain = tenant.default_domain_name.clone();
+    let user = cloud_and_synced(&app, &domain).await.0[0].clone();
+    let upn = s(&user, "userPrincipalName");
+    let (local, upn_domain) = upn.split_once('@').unwrap();
+    let password = "Edited-Secret-4821";
+    let token = app.token("editor").await;
+    let response = app
+        .post(
+            "/api/EditUser",
+            Some(&token),
+            json!({"tenantFilter": domain, "id": s(&user, "id"), "username": local,
+                   "Domain": upn_domain, "password": password, "MustChangePass": "true"}),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    let correlation = crate::helpers::correlation_id(&response);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        lines(&body),
+        [
+            "Success. The user has been edited.".to_owned(),
+            format!("Success. The password has been set to {password}"),
+        ]
+    );
+    let stored = app.sim_user(&tenant.customer_id, &s(&user, "id")).await;
+    assert_eq!(
+        stored["passwordProfile"]["forceChangePasswordNextSignIn"],
+        true
+    );
+    let superadmin = app.token("superadmin").await;
+    let logs: Vec<Value> = app
+        .get_json(
+            "/api/ListLogs?Filter=true&Severity=Info,Warning,Error,Debug",
+            &superadmin,
+        )
+        .await;
+    let rows: Vec<&Value> = logs
+        .iter()
+        .filter(|r| r["LogData"]["CorrelationId"] == correlation.as_str())
+        .collect();
+    assert_eq!(rows.len(), 1);
+    assert!(!rows[0].to_string().contains(password), "{}", rows[0]);
+    assert_eq!(
+        rows[0]["Message"],
+        "Success. The user has been edited. Success. The password has been set"
+    );
+    app.stop();
+}

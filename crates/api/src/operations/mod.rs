@@ -19,6 +19,9 @@ use crate::state::AppState;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+// Unused once the user writes moved to the users crate; kept (as asked) until the handler
+// layer itself goes.
+#[allow(dead_code)]
 mod results_array;
 
 /// What an operation answers: a status and a JSON body, whole or streamed.
@@ -77,8 +80,7 @@ impl Reply {
 pub type Handler = fn(Context) -> LocalBoxFuture<'static, Result<Reply, ApiError>>;
 
 /// The operations built so far: name (as in scope.json) and handler.
-pub const IMPLEMENTED: &[(&str, Handler)] = &[
-];
+pub const IMPLEMENTED: &[(&str, Handler)] = &[];
 
 /// Everything one operation call may use.
 pub struct Context {

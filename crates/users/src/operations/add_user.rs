@@ -232,7 +232,7 @@ impl Operation for AddUser {
         frontend: Some("src/pages/identity/administration/users/add.jsx"),
     };
     const DIFFERENCES: Option<&'static str> = Some(
-        "A missing `username`, domain or `displayName`, a `username` Entra cannot take, a licence or group id that is not a GUID, a `copyFrom`, `setManager` or `setSponsor` that is neither an object id nor a user principal name, and a `MustChangePass` that is not a boolean are a 400 naming the field (CIPP sends the create and answers Graph's failure with 500; its `[bool]` cast reads the text `\"false\"` as true). A missing `tenantFilter` is the common 400 naming it (CIPP: `{\"Results\": {\"resultText\": \"tenantFilter is required to create a user.\", \"state\": \"error\"}}`). `Scheduled.enabled` is refused with 501 and shared calendar/mailbox grants are reported as not made: CIPP schedules both, and this service has no scheduler; `sherwebLicense` is not acted on. The password is trimmed like every text parameter. When a step after the create fails outright, the answer is 500 with every line as text, the password line included (the user exists), without `CopyFrom` and `User`. The password reaches the caller only, never the audit row.",
+        "A missing `username`, domain or `displayName`, a `username` Entra cannot take, a licence or group id that is not a GUID, a `copyFrom`, `setManager` or `setSponsor` that is neither an object id nor a user principal name, and a `MustChangePass` that is not a boolean are a 400 naming the field (CIPP sends the create and answers Graph's failure with 500; its `[bool]` cast reads the text `\"false\"` as true). A missing `tenantFilter` is the common 400 naming it (CIPP: `{\"Results\": {\"resultText\": \"tenantFilter is required to create a user.\", \"state\": \"error\"}}`). `Scheduled.enabled` is refused with 501 and shared calendar/mailbox grants are reported as not made: CIPP schedules both, and this service has no scheduler; `sherwebLicense` is not acted on. The password is trimmed like every text parameter. When a step after the create fails outright, the answer is 500 with every line, the password item included (the user exists), but without `CopyFrom` and `User`. The password reaches the caller only, never the audit row.",
     );
 
     fn example() -> Value {
@@ -288,18 +288,12 @@ impl Operation for AddUser {
         if let Some(failure) = done.failed_after_create {
             // The user exists: the caller still gets every line, the password included; the
             // audit row gets CIPP's log line and the failure without it.
-            let mut lines: Vec<String> = results
-                .into_iter()
-                .map(|line| match line {
-                    AddUserLine::Text(text) => text,
-                    AddUserLine::Item(item) => item.result_text,
-                })
-                .collect();
-            lines.push(failure.clone());
+            let message = format!("{}. {failure}", done.log_text);
+            results.push(AddUserLine::Text(failure));
             return Err(UserError::Answered {
                 kind: ErrorKind::UpstreamFailed,
-                message: format!("{}. {failure}", done.log_text),
-                results: json!(lines),
+                message,
+                results: json!(results),
             });
         }
         let copy_from = match done.copy_from {
