@@ -22,7 +22,7 @@ use crate::state::AppState;
 #[derive(Clone, Debug)]
 pub struct CorrelationId(pub String);
 
-/// What a handler learned that the audit row needs: the tenant it acted on, and a message to
+/// What a call learned that the audit row needs: the tenant it acted on, and a message to
 /// record instead of the answer's (when the answer holds a secret).
 #[derive(Default, Debug, Clone)]
 pub struct AuditNotes {

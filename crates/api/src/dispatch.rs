@@ -4,21 +4,17 @@
 //! operation → its answer. Writes and refusals leave their audit row before the answer goes out.
 
 use actix_web::web::Bytes;
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use cipp_users_domain::op::ctx::{check_scope, resolve_target};
 use cipp_users_domain::op::{Body, Ctx, Declaration, Outcome, RawParams, Target};
 use futures::StreamExt;
 use serde_json::Value;
-use std::cell::RefCell;
-use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::audit::{self, AuditNotes, CallRecord};
 use crate::auth::Caller;
 use crate::auth::caller::authenticate;
 use crate::error::ApiError;
-use crate::operations::{Context, ReplyBody};
-use crate::params::Params;
 use crate::registry::OperationSpec;
 use crate::state::AppState;
 use crate::streaming::json_array;
@@ -49,7 +45,7 @@ pub async fn dispatch(
     {
         tracing::info!(operation = %spec.name, actor = %caller.actor(), "refused: {refusal}");
         let error = ApiError::forbidden(refusal);
-        let parameters = Params::new(request.query_string(), &body)
+        let parameters = RawParams::new(request.query_string(), &body)
             .map(|p| p.to_json())
             .unwrap_or(Value::Null);
         let record = CallRecord {
@@ -64,13 +60,11 @@ pub async fn dispatch(
         audit::record_call(&state, record).await;
         return Err(error);
     }
-    if let Some(declaration) = &operation.declaration {
-        return run_declared(request, &state, caller, spec, declaration.clone(), &body).await;
-    }
-    let handler = operation
-        .handler
+    let declaration = operation
+        .declaration
+        .clone()
         .ok_or_else(|| ApiError::not_implemented(&spec.name))?;
-    run_handler(request, &state, caller, spec, handler, &body).await
+    run_declared(request, &state, caller, spec, declaration, &body).await
 }
 
 /// role → tenant → params → run → envelope → audit, the same for every declared operation.
@@ -170,63 +164,6 @@ async fn run_declared(
             content_type,
             bytes,
         } => HttpResponse::build(status)
-            .content_type(content_type)
-            .body(bytes),
-    })
-}
-
-/// The hand-written handlers not yet moved to the users domain crate.
-async fn run_handler(
-    request: HttpRequest,
-    state: &web::Data<AppState>,
-    caller: Caller,
-    spec: OperationSpec,
-    handler: crate::operations::Handler,
-    body: &Bytes,
-) -> Result<HttpResponse, ApiError> {
-    let params = Params::new(request.query_string(), body);
-    let parameters = params.as_ref().map(Params::to_json).unwrap_or(Value::Null);
-    let notes = Rc::new(RefCell::new(AuditNotes::default()));
-    let params = params?;
-    let context = Context {
-        state: state.clone(),
-        caller: caller.clone(),
-        params,
-        spec: spec.clone(),
-        request: request.clone(),
-        audit: notes.clone(),
-    };
-    let outcome = handler(context).await;
-    let (status, message) = match &outcome {
-        Ok(reply) => match &reply.body {
-            ReplyBody::Json(body) => (reply.status.as_u16(), audit::answer_message(body)),
-            ReplyBody::Stream(_) | ReplyBody::Bytes { .. } => {
-                (reply.status.as_u16(), format!("Answered {}", reply.status))
-            }
-        },
-        Err(error) => (error.status_code().as_u16(), error.message.clone()),
-    };
-    let snapshot = notes.borrow().clone();
-    let record = CallRecord {
-        request: &request,
-        spec: &spec,
-        caller: &caller,
-        parameters,
-        notes: &snapshot,
-        status,
-        message,
-    };
-    audit::record_call(state, record).await;
-    let reply = outcome?;
-    Ok(match reply.body {
-        ReplyBody::Json(body) => HttpResponse::build(reply.status).json(body),
-        ReplyBody::Stream(body) => HttpResponse::build(reply.status)
-            .content_type("application/json")
-            .streaming(body),
-        ReplyBody::Bytes {
-            content_type,
-            bytes,
-        } => HttpResponse::build(reply.status)
             .content_type(content_type)
             .body(bytes),
     })

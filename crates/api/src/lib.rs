@@ -2,8 +2,9 @@
 //! operation registry and its OpenAPI document.
 //!
 //! A request's path: [`dispatch`] finds the operation in the [`registry`], [`auth`] validates the
-//! caller and checks its role, [`params`] merges query and body the CIPP way, the handler in
-//! [`operations`] resolves the tenant and calls one function of the users domain crate.
+//! caller and checks its role, then runs the operation the users domain crate declares through
+//! one generic path (tenant, typed parameters, run, answer, [`audit`]). This crate holds no
+//! per-operation code; [`spec`] documents every operation from its declared types.
 
 pub mod audit;
 pub mod auth;
@@ -11,8 +12,6 @@ pub mod demo;
 pub mod dispatch;
 pub mod error;
 pub mod health;
-pub mod operations;
-pub mod params;
 pub mod refresh_tokens;
 pub mod registry;
 pub mod settings;

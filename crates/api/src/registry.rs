@@ -10,8 +10,6 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::operations::{self, Handler};
-
 const SCOPE: &str = include_str!("../../../openapi/scope.json");
 const UPSTREAM: &str = include_str!("../../../openapi/upstream-operations.json");
 
@@ -47,12 +45,11 @@ pub struct Operation {
     pub spec: OperationSpec,
     /// The typed operation of the users domain crate, when it is built.
     pub declaration: Option<Arc<Declaration>>,
-    pub handler: Option<Handler>,
 }
 
 impl Operation {
     pub fn implemented(&self) -> bool {
-        self.declaration.is_some() || self.handler.is_some()
+        self.declaration.is_some()
     }
 }
 
@@ -71,16 +68,9 @@ pub enum RegistryError {
     Scope(serde_json::Error),
     #[error("openapi/upstream-operations.json does not parse: {0}")]
     Upstream(serde_json::Error),
-    #[error("operation {0} is implemented but not in scope.json")]
-    UnknownImplementation(&'static str),
-    #[error("operation {0} is registered twice in operations::IMPLEMENTED")]
-    DuplicateImplementation(&'static str),
     #[error("operation {0} is declared twice in the users domain crate")]
     DuplicateDeclaration(&'static str),
 }
-
-/// Legacy names that take another operation's role (CIPP renamed the operation).
-const ROLE_ALIASES: &[(&str, &str)] = &[("ExecConverttoSharedMailbox", "ExecConvertMailbox")];
 
 impl Registry {
     pub fn load() -> Result<Self, RegistryError> {
@@ -101,28 +91,9 @@ impl Registry {
                 Operation {
                     spec,
                     declaration: None,
-                    handler: None,
                 }
             })
             .collect();
-        for (alias, original) in ROLE_ALIASES {
-            let role = operations
-                .iter()
-                .find(|o| o.spec.name == *original)
-                .and_then(|o| o.spec.role.clone());
-            if let Some(op) = operations.iter_mut().find(|o| o.spec.name == *alias) {
-                op.spec.role = role.or(op.spec.role.take());
-            }
-        }
-        for (name, handler) in operations::IMPLEMENTED {
-            let op = operations
-                .iter_mut()
-                .find(|o| o.spec.name == *name)
-                .ok_or(RegistryError::UnknownImplementation(name))?;
-            if op.handler.replace(*handler).is_some() {
-                return Err(RegistryError::DuplicateImplementation(name));
-            }
-        }
         for declaration in cipp_users_domain::operations::declarations() {
             let name = declaration.name;
             let index = match operations.iter().position(|o| o.spec.name == name) {
@@ -142,7 +113,6 @@ impl Registry {
                             writes: false,
                         },
                         declaration: None,
-                        handler: None,
                     });
                     operations.len() - 1
                 }
@@ -157,7 +127,6 @@ impl Registry {
             op.spec.role = declaration.role.map(str::to_owned);
             op.spec.any_tenant = declaration.any_tenant;
             op.spec.writes = declaration.writes;
-            op.handler = None;
             if op.declaration.replace(Arc::new(declaration)).is_some() {
                 return Err(RegistryError::DuplicateDeclaration(name));
             }
