@@ -1,20 +1,25 @@
 #!/usr/bin/env python3
 """Summarise a schemathesis run for the CI log, and decide whether it passed.
 
-Reads the NDJSON event stream (`--report ndjson`), the JSON run report (`--report json`) and the
-OpenAPI document that was tested. Prints, per operation, the calls made and how many were answered
-2xx (with the status spread), the total, and the failures by check. Exits non-zero when:
+Reads the HAR report (`--report har`: every call schemathesis made and its answer), the JSON run
+report (`--report json`) and the OpenAPI document that was tested. Prints, per operation, the
+calls made and how many were answered 2xx (with the status spread), the total, and the failures
+by kind with the checks that raise them. Exits non-zero when:
 
   - schemathesis itself failed (a failure, an error, or an incomplete run: its exit code or the
     JSON report says so),
   - fewer than --min-calls calls were made in total,
-  - an operation under test never answered 2xx (to a request with its own method).
+  - an operation under test never answered 2xx (to a request with its own method),
+  - an operation excluded as not implemented was called.
 
 A call is one HTTP request schemathesis sent and recorded: generated cases, the undeclared-method
 and missing-auth probes of the coverage phase, and the no-auth/invalid-auth replays of
 `ignored_auth`. Each is counted under the operation it was testing.
 
-Standard library only, so it runs with any Python 3.10+ (the CI uses the schemathesis venv's).
+(The NDJSON report would give per-check results too, but a failure's message there carries the
+whole response body: 250 MB for one run against the current document.)
+
+Standard library only (schemathesis' failure-code table is used when importable), Python 3.10+.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import json
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
+from urllib.parse import urlsplit
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace", "query"}
 
@@ -45,40 +51,37 @@ def operations_under_test(document: dict) -> tuple[set[str], set[str]]:
     return included, excluded
 
 
-def read_calls(ndjson: Path, known: set[str]):
-    """Per operation label: Counter of response statuses (0 = no response), and 2xx to its own method."""
+def read_calls(har: Path, operations: set[str]):
+    """Per operation label: Counter of response statuses (0 = no response), and 2xx to its own method.
+
+    A call is attributed by method and path; one sent with another method (the coverage phase's
+    undeclared-method probes) goes to the operation at that path (one operation per path here).
+    """
+    by_path = {label.split(" ", 1)[1]: label for label in operations}
     statuses: dict[str, Counter] = defaultdict(Counter)
     own_2xx: Counter = Counter()
-    checks: dict[str, Counter] = defaultdict(Counter)  # check name -> Counter(status)
-    failed_checks: dict[str, set[str]] = defaultdict(set)  # check name -> operations
-    with ndjson.open(encoding="utf-8") as stream:
-        for line in stream:
-            if not line.startswith('{"ScenarioFinished"'):
-                continue
-            event = json.loads(line)["ScenarioFinished"]
-            recorder = event.get("recorder", {})
-            scenario_label = recorder.get("label", "")
-            cases = recorder.get("cases", {})
-            for case_id, interaction in recorder.get("interactions", {}).items():
-                case = (cases.get(case_id) or {}).get("value") or {}
-                # Stateful scenarios span operations: the case names its own; otherwise the
-                # scenario's label, which also covers probes sent with another method.
-                case_label = f"{str(case.get('method', '')).upper()} {case.get('path', '')}"
-                label = case_label if case_label in known else scenario_label
-                response = interaction.get("response")
-                status = int(response["status_code"]) if response else 0
-                statuses[label][status] += 1
-                request_method = str(interaction.get("request", {}).get("method", "")).upper()
-                if 200 <= status < 300 and request_method == label.split(" ", 1)[0]:
-                    own_2xx[label] += 1
-            for case_id, nodes in recorder.get("checks", {}).items():
-                for node in nodes:
-                    name = node.get("name", "?")
-                    checks[name][node.get("status", "?")] += 1
-                    if node.get("status") == "failure":
-                        failure = (node.get("failure_info") or {}).get("failure") or {}
-                        failed_checks[name].add(failure.get("operation") or scenario_label)
-    return statuses, own_2xx, checks, failed_checks
+    entries = json.loads(har.read_text(encoding="utf-8"))["log"]["entries"]
+    for entry in entries:
+        method = entry["request"]["method"].upper()
+        path = urlsplit(entry["request"]["url"]).path
+        label = f"{method} {path}"
+        if label not in operations:
+            label = by_path.get(path, f"{method} {path}")
+        status = int(entry["response"]["status"])
+        statuses[label][status] += 1
+        if 200 <= status < 300 and method == label.split(" ", 1)[0]:
+            own_2xx[label] += 1
+    return statuses, own_2xx
+
+
+def checks_of(code: str) -> str:
+    """The checks that raise failures with this code (schemathesis' own table, when importable)."""
+    try:
+        from schemathesis.failure_codes import get_failure_class
+    except ImportError:
+        return "?"
+    cls = get_failure_class(code)
+    return ", ".join(getattr(cls, "checks", ()) or ()) or "?"
 
 
 def spread(counter: Counter) -> str:
@@ -87,7 +90,7 @@ def spread(counter: Counter) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--ndjson", type=Path, required=True)
+    parser.add_argument("--har", type=Path, required=True, help="the HAR report: every call and its answer")
     parser.add_argument("--report", type=Path, required=True, help="the JSON run report")
     parser.add_argument("--openapi", type=Path, required=True, help="the document that was tested")
     parser.add_argument("--min-calls", type=int, default=5000)
@@ -96,7 +99,7 @@ def main() -> int:
 
     document = json.loads(args.openapi.read_text(encoding="utf-8"))
     included, excluded = operations_under_test(document)
-    statuses, own_2xx, checks, failed_checks = read_calls(args.ndjson, included | excluded)
+    statuses, own_2xx = read_calls(args.har, included | excluded)
     report = json.loads(args.report.read_text(encoding="utf-8")) if args.report.exists() else None
 
     problems: list[str] = []
@@ -119,17 +122,13 @@ def main() -> int:
     print(f"{'total':<{width}}  {total:>6}  {total_2xx:>6}")
     print(f"operations under test: {len(included)}; excluded as x-cipp-implemented: false: {len(excluded)}")
 
-    print("\n== schemathesis: checks (results recorded per check, and the operations that failed it)")
-    for name in sorted(checks):
-        counter = checks[name]
-        failed = failed_checks.get(name, set())
-        results = ", ".join(f"{status} {count}" for status, count in sorted(counter.items()))
-        print(f"{name:<30} {results}" + (f"; failed in {len(failed)} operations" if failed else ""))
-
     if report is not None:
         print("\n== schemathesis: failures by kind (unique failures, from the run report)")
         for group in report.get("failures", []):
-            print(f"{group['code']} {group['title']}: {group['count']} in {len(group['operations'])} operations")
+            print(
+                f"{group['code']} {group['title']} [{checks_of(group['code'])}]: "
+                f"{group['count']} in {len(group['operations'])} operations"
+            )
         for group in report.get("errors", []):
             print(f"error: {group['title']}: {group['count']}")
         cases = report.get("test_cases", {})
