@@ -19,6 +19,14 @@ use crate::registry::OperationSpec;
 use crate::state::AppState;
 use crate::streaming::json_array;
 
+const ANY_OF_THESE_VERBS: [actix_web::http::Method; 5] = [
+    actix_web::http::Method::GET,
+    actix_web::http::Method::POST,
+    actix_web::http::Method::PUT,
+    actix_web::http::Method::PATCH,
+    actix_web::http::Method::DELETE,
+];
+
 pub async fn dispatch(
     request: HttpRequest,
     name: web::Path<String>,
@@ -29,6 +37,11 @@ pub async fn dispatch(
         .registry
         .find(&name)
         .ok_or_else(ApiError::not_found_endpoint)?;
+    // CIPP answers GET, POST, PUT, PATCH and DELETE alike; nothing else runs an operation
+    // (a TRACE must not disable a user).
+    if !ANY_OF_THESE_VERBS.contains(request.method()) {
+        return Err(ApiError::method_not_allowed());
+    }
     let caller = match authenticate(&request, &state).await {
         Ok(caller) => caller,
         Err(error) => {

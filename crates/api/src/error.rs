@@ -42,6 +42,7 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
 pub const CODE_UNAUTHORIZED: &str = "unauthorized";
 pub const CODE_UNKNOWN_OPERATION: &str = "unknown_operation";
 pub const CODE_TOO_LARGE: &str = "payload_too_large";
+pub const CODE_METHOD_NOT_ALLOWED: &str = "method_not_allowed";
 
 fn code_of(status: StatusCode) -> &'static str {
     match status.as_u16() {
@@ -50,6 +51,7 @@ fn code_of(status: StatusCode) -> &'static str {
         403 => ErrorKind::Forbidden.code(),
         404 => CODE_UNKNOWN_OPERATION,
         409 => ErrorKind::Conflict.code(),
+        405 => CODE_METHOD_NOT_ALLOWED,
         413 => CODE_TOO_LARGE,
         501 => ErrorKind::NotImplemented.code(),
         _ => ErrorKind::Internal.code(),
@@ -88,6 +90,13 @@ impl ApiError {
 
     pub fn not_found_endpoint() -> Self {
         Self::new(StatusCode::NOT_FOUND, "Endpoint not found")
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Operations answer GET, POST, PUT, PATCH and DELETE",
+        )
     }
 
     pub fn not_implemented(name: &str) -> Self {
@@ -144,6 +153,10 @@ impl ResponseError for ApiError {
         if let Some(detail) = &self.log_detail {
             tracing::info!(status = self.status.as_u16(), detail = %detail, "request refused or failed");
         }
-        HttpResponse::build(self.status).json(self.body())
+        let mut response = HttpResponse::build(self.status);
+        if self.status == StatusCode::METHOD_NOT_ALLOWED {
+            response.insert_header(("Allow", "GET, POST, PUT, PATCH, DELETE"));
+        }
+        response.json(self.body())
     }
 }

@@ -21,7 +21,9 @@ use utoipa::openapi::{
     RefOr, Required, ResponseBuilder, tag::TagBuilder,
 };
 
-use crate::error::{CODE_TOO_LARGE, CODE_UNAUTHORIZED, CODE_UNKNOWN_OPERATION};
+use crate::error::{
+    CODE_METHOD_NOT_ALLOWED, CODE_TOO_LARGE, CODE_UNAUTHORIZED, CODE_UNKNOWN_OPERATION,
+};
 use crate::registry::{Operation, Registry};
 
 const ERROR_SCHEMA: &str = "ErrorBody";
@@ -112,7 +114,12 @@ pub fn openapi(registry: &Registry) -> OpenApi {
 
 fn error_schema() -> Schema {
     let mut codes: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.code()).collect();
-    codes.extend([CODE_UNAUTHORIZED, CODE_UNKNOWN_OPERATION, CODE_TOO_LARGE]);
+    codes.extend([
+        CODE_UNAUTHORIZED,
+        CODE_UNKNOWN_OPERATION,
+        CODE_TOO_LARGE,
+        CODE_METHOD_NOT_ALLOWED,
+    ]);
     codes.sort_unstable();
     codes.dedup();
     ObjectBuilder::new()
@@ -205,6 +212,47 @@ pub fn component_clashes(registry: &Registry) -> Vec<String> {
         }
     }
     clashes
+}
+
+/// The schema with every component reference replaced by the component itself. Request schemas
+/// are documented inline: schemathesis (4.32) cannot bind its test data to a property whose
+/// schema is a reference, and a reader of one operation sees its whole input in one place.
+fn inlined(schema: &RefOr<Schema>, components: &BTreeMap<String, RefOr<Schema>>) -> RefOr<Schema> {
+    fn walk(value: &mut Value, components: &BTreeMap<String, Value>, depth: usize) {
+        if depth > 16 {
+            return;
+        }
+        match value {
+            Value::Object(fields) => {
+                if let Some(Value::String(reference)) = fields.get("$ref") {
+                    let name = reference.rsplit('/').next().unwrap_or_default();
+                    if let Some(Value::Object(target)) = components.get(name) {
+                        fields.remove("$ref");
+                        for (key, item) in target {
+                            // The property's own description wins over the component's.
+                            fields.entry(key.clone()).or_insert_with(|| item.clone());
+                        }
+                    }
+                }
+                for item in fields.values_mut() {
+                    walk(item, components, depth + 1);
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    walk(item, components, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    let components: BTreeMap<String, Value> = components
+        .iter()
+        .map(|(name, schema)| (name.clone(), json_of(schema)))
+        .collect();
+    let mut value = json_of(schema);
+    walk(&mut value, &components, 0);
+    serde_json::from_value(value).unwrap_or_else(|_| schema.clone())
 }
 
 fn lookup_ci<'a>(object: &'a Value, name: &str) -> Option<&'a Value> {
@@ -304,7 +352,7 @@ fn declared_path_item(
                         .name(name.clone())
                         .parameter_in(ParameterIn::Query)
                         .required(required)
-                        .schema(Some(property.clone()))
+                        .schema(Some(inlined(property, &declaration.params.components)))
                         .example(lookup_ci(example, name).cloned()),
                 );
             }
@@ -339,7 +387,7 @@ fn declared_path_item(
                         .content(
                             "application/json",
                             ContentBuilder::new()
-                                .schema(Some(root))
+                                .schema(Some(inlined(&root, &declaration.params.components)))
                                 .example(Some(body_example))
                                 .build(),
                         )
