@@ -89,7 +89,7 @@ pub fn openapi(registry: &Registry) -> OpenApi {
     for (name, schema) in schemas {
         components = components.schema(name, schema);
     }
-    OpenApiBuilder::new()
+    let document = OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
                 .title("CIPP users API")
@@ -109,7 +109,64 @@ pub fn openapi(registry: &Registry) -> OpenApi {
         .tags(Some(
             tags.into_iter().map(|t| TagBuilder::new().name(t).build()),
         ))
-        .build()
+        .build();
+    finished(document)
+}
+
+/// Two rules utoipa cannot state per type, applied to the whole document:
+/// - alternatives are `anyOf`: serde's untagged enums take the first variant that fits, so two
+///   variants may both fit (an empty list), which `oneOf` would call invalid;
+/// - a required text must not be blank, because the parameter layer reads a blank value as absent.
+fn finished(document: OpenApi) -> OpenApi {
+    fn walk(value: &mut Value) {
+        match value {
+            Value::Object(fields) => {
+                if let Some(alternatives) = fields.remove("oneOf") {
+                    fields.insert("anyOf".to_owned(), alternatives);
+                }
+                let required: Vec<String> = fields
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .map(|names| {
+                        names
+                            .iter()
+                            .filter_map(|n| n.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if let Some(Value::Object(properties)) = fields.get_mut("properties") {
+                    for name in &required {
+                        if let Some(Value::Object(property)) = properties.get_mut(name)
+                            && property.get("type") == Some(&Value::String("string".into()))
+                            && !property.contains_key("minLength")
+                        {
+                            property.insert("minLength".into(), Value::from(1));
+                        }
+                    }
+                }
+                // A required query parameter that is text: the same rule.
+                if fields.get("required") == Some(&Value::Bool(true))
+                    && fields.contains_key("in")
+                    && let Some(Value::Object(schema)) = fields.get_mut("schema")
+                    && schema.get("type") == Some(&Value::String("string".into()))
+                    && !schema.contains_key("minLength")
+                {
+                    schema.insert("minLength".into(), Value::from(1));
+                }
+                for item in fields.values_mut() {
+                    walk(item);
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    let mut value = match serde_json::to_value(&document) {
+        Ok(value) => value,
+        Err(_) => return document,
+    };
+    walk(&mut value);
+    serde_json::from_value(value).unwrap_or(document)
 }
 
 fn error_schema() -> Schema {

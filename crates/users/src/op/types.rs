@@ -103,7 +103,7 @@ impl PartialSchema for UserId {
                 "A user's object id (GUID) or user principal name (name@domain).",
             ))
             .pattern(Some(USER_ID_PATTERN))
-            .examples(["8a0b9f29-27d1-4d5f-9b1e-2f3a1c0d4e51"])
+            .examples(["00000000-0000-4000-8000-000000000000"])
             .into()
     }
 }
