@@ -215,10 +215,10 @@ async fn add_user_uses_the_callers_password_and_refuses_a_weak_one_with_cipps_te
     let mut weak = base.clone();
     weak["password"] = json!("password");
     let (status, body) = call(&app, "editor", "AddUser", weak).await;
-    assert_eq!(status, 500);
+    assert_eq!(status, 400);
     assert_eq!(
         body,
-        json!({"Results": ["Failed to create user. Error:The specified password does not comply with password complexity requirements. Please provide a different password."], "code": "upstream_failed"})
+        json!({"Results": ["Failed to create user. Error:The specified password does not comply with password complexity requirements. Please provide a different password."], "code": "upstream_rejected"})
     );
     let mut strong = base.clone();
     strong["password"] = json!("Correct-Horse-42");
@@ -242,10 +242,10 @@ async fn add_user_with_a_taken_username_answers_cipps_failure_text() {
     let (status, _) = call(&app, "editor", "AddUser", body.clone()).await;
     assert_eq!(status, 200);
     let (status, answer) = call(&app, "editor", "AddUser", body).await;
-    assert_eq!(status, 500);
+    assert_eq!(status, 400);
     assert_eq!(
         answer,
-        json!({"Results": ["Failed to create user. Error:Another object with the same value for property userPrincipalName already exists."], "code": "upstream_failed"})
+        json!({"Results": ["Failed to create user. Error:Another object with the same value for property userPrincipalName already exists."], "code": "upstream_rejected"})
     );
     app.stop();
 }

@@ -134,7 +134,7 @@ async fn a_refusal_leaves_one_row_and_a_failure_is_recorded_as_an_error() {
             json!({"tenantFilter": tenant, "ID": "ghost@nowhere.example"}),
         )
         .await;
-    assert_eq!(failed.status().as_u16(), 500);
+    assert_eq!(failed.status().as_u16(), 404);
     let rows = rows_for(&app, &correlation_id(&failed)).await;
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["Severity"], "Error");

@@ -164,7 +164,7 @@ async fn reset_mfa_removes_one_method_then_all_but_the_password() {
         json!({"tenantFilter": tenant, "ID": ghost}),
     )
     .await;
-    assert_eq!(status, 500);
+    assert_eq!(status, 404);
     assert_eq!(
         results(&body),
         format!(
@@ -306,7 +306,7 @@ async fn create_tap_names_bad_input_and_passes_on_graphs_refusal() {
         json!({"tenantFilter": tenant, "ID": id, "lifetimeInMinutes": 5}),
     )
     .await;
-    assert_eq!(status, 500);
+    assert_eq!(status, 400);
     assert_eq!(
         results(&answer),
         format!(
@@ -320,7 +320,7 @@ async fn create_tap_names_bad_input_and_passes_on_graphs_refusal() {
         json!({"tenantFilter": tenant, "ID": GHOST}),
     )
     .await;
-    assert_eq!(status, 500);
+    assert_eq!(status, 404);
     assert!(
         results(&answer).starts_with(&format!(
             "Failed to create Temporary Access Password (TAP) for {GHOST}: Resource '{GHOST}' does not exist"
@@ -434,7 +434,7 @@ async fn the_default_mfa_method_is_set_and_read_back_from_sign_in_preferences() 
         json!({"tenantFilter": tenant, "ID": GHOST, "MethodType": "push"}),
     )
     .await;
-    assert_eq!(status, 500);
+    assert_eq!(status, 404);
     assert!(
         body["Results"][0]
             .as_str()
@@ -506,7 +506,7 @@ async fn password_never_expires_sets_the_password_policy() {
         json!({"tenantFilter": tenant.default_domain_name, "userId": GHOST, "userPrincipalName": "ghost@x", "PasswordPolicy": "None"}),
     )
     .await;
-    assert_eq!(status, 500);
+    assert_eq!(status, 404);
     assert!(
         body["Results"][0]
             .as_str()
@@ -557,7 +557,7 @@ async fn dismissing_a_risky_user_clears_the_risk() {
         json!({"tenantFilter": tenant, "userId": GHOST, "userDisplayName": "Nobody"}),
     )
     .await;
-    assert_eq!(status, 500);
+    assert_eq!(status, 404);
     assert!(
         results(&body).starts_with(&format!(
             "Failed to dismiss user risk for Nobody. Resource '{GHOST}' does not exist"
@@ -590,7 +590,7 @@ async fn a_synced_user_made_cloud_managed_can_have_its_immutable_id_cleared() {
         json!({"tenantFilter": domain, "ID": id}),
     )
     .await;
-    assert_eq!(status, 500);
+    assert_eq!(status, 400);
     assert_eq!(
         results(&body),
         format!(
@@ -657,7 +657,7 @@ async fn a_synced_user_made_cloud_managed_can_have_its_immutable_id_cleared() {
         json!({"tenantFilter": domain, "ID": GHOST, "displayName": "Nobody", "type": "User", "isCloudManaged": true}),
     )
     .await;
-    assert_eq!(status, 500);
+    assert_eq!(status, 404);
     assert!(
         results(&body).starts_with(&format!(
             "Failed to set User Nobody ({GHOST}) source of authority to cloud-managed: Resource '{GHOST}' does not exist"
@@ -704,7 +704,7 @@ async fn clearing_the_immutable_id_of_a_deleted_user_restores_it_first() {
         json!({"tenantFilter": domain, "ID": GHOST}),
     )
     .await;
-    assert_eq!(status, 500);
+    assert_eq!(status, 404);
     assert!(
         results(&body).starts_with(&format!(
             "Failed to clear immutable ID for {GHOST}. Error: Resource '{GHOST}' does not exist"

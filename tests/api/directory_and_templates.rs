@@ -122,7 +122,7 @@ async fn remove_deleted_object_purges_the_item_for_good() {
         json!({"tenantFilter": domain, "ID": id}),
     )
     .await;
-    assert_eq!(status, 500);
+    assert_eq!(status, 404);
     assert!(
         results(&body).starts_with(&format!(
             "Failed to restore deleted item with ID: '{id}' Error: "
@@ -144,7 +144,7 @@ async fn an_unknown_deleted_item_is_answered_in_cipps_words() {
         json!({"tenantFilter": domain, "ID": GHOST, "displayName": "Nobody"}),
     )
     .await;
-    assert_eq!(status, 500);
+    assert_eq!(status, 404);
     let text = results(&body);
     assert!(
         text.starts_with(&format!(
@@ -163,7 +163,7 @@ async fn an_unknown_deleted_item_is_answered_in_cipps_words() {
         json!({"tenantFilter": domain, "ID": GHOST}),
     )
     .await;
-    assert_eq!(status, 500);
+    assert_eq!(status, 404);
     assert!(
         results(&body).starts_with(&format!(
             "Failed to restore deleted item with ID: '{GHOST}' Error: "

@@ -148,7 +148,7 @@ async fn an_unknown_user_gives_cipps_failure_text() {
             json!({"tenantFilter": tenant, "ID": "ghost@nowhere.example"}),
         )
         .await;
-    assert_eq!(response.status().as_u16(), 500);
+    assert_eq!(response.status().as_u16(), 404);
     let body: Value = response.json().await.unwrap();
     assert!(
         results(&body)

@@ -299,7 +299,7 @@ async fn edit_user_aliases_answers_missing_ids_no_changes_and_unknown_users_as_c
         json!({"tenantFilter": domain, "id": format!("nobody@{domain}"), "AddedAliases": format!("x@{domain}")}),
     )
     .await;
-    assert_eq!(status, 500, "{body}");
+    assert_eq!(status, 404, "{body}");
     assert!(
         lines(&body)[0].starts_with("Failed to manage aliases: "),
         "{body}"

@@ -166,7 +166,7 @@ async fn reprocessing_licences_answers_cipps_text_and_graphs_failure() {
             json!({"tenantFilter": tenant, "ID": missing}),
         )
         .await;
-    assert_eq!(response.status().as_u16(), 500);
+    assert_eq!(response.status().as_u16(), 404);
     let body: Value = response.json().await.unwrap();
     assert!(
         body["Results"].as_str().unwrap().starts_with(&format!(

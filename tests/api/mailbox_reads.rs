@@ -201,7 +201,7 @@ async fn mailbox_reads_answer_missing_ids_unknown_users_and_wrong_roles_clearly(
         format!("/api/ListUserMailboxRules?tenantFilter={tenant}&UserID={ghost}"),
     )
     .await;
-    assert_eq!(status, 500);
+    assert_eq!(status, 400);
     assert!(
         results(&body).starts_with(&format!(
             "Failed to retrieve mailbox rules for {ghost} : Error: "
@@ -213,7 +213,7 @@ async fn mailbox_reads_answer_missing_ids_unknown_users_and_wrong_roles_clearly(
         format!("/api/ListUserTrustedBlockedSenders?tenantFilter={tenant}&UserID={ghost}"),
     )
     .await;
-    assert_eq!(status, 500);
+    assert_eq!(status, 400);
     assert!(
         results(&body).starts_with(&format!(
             "Failed to retrieve junk email configuration for {ghost} : Error: "

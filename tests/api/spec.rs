@@ -46,7 +46,7 @@ fn implemented_operations_match_their_upstream_entries() {
     let upstream: Value =
         serde_json::from_str(include_str!("../../openapi/upstream-operations.json")).unwrap();
     let registry = cipp_api::registry::Registry::load().unwrap();
-    let ours = serde_json::to_value(cipp_api::spec::openapi(&registry)).unwrap();
+    let ours = cipp_api::spec::document(&registry);
     let mut compared = 0;
     for op in registry.all().iter().filter(|o| o.implemented()) {
         let path = format!("/api/{}", op.spec.name);
@@ -95,10 +95,7 @@ async fn the_served_document_is_the_generated_one() {
         .await
         .unwrap();
     let registry = cipp_api::registry::Registry::load().unwrap();
-    assert_eq!(
-        served,
-        serde_json::to_value(cipp_api::spec::openapi(&registry)).unwrap()
-    );
+    assert_eq!(served, cipp_api::spec::document(&registry));
     assert_eq!(served["paths"].as_object().unwrap().len(), 92);
     app.stop();
 }
@@ -199,7 +196,7 @@ fn names_properties(schema: &Value, document: &Value, open: &mut bool) -> bool {
 #[test]
 fn every_answer_of_a_built_operation_names_its_properties() {
     let registry = cipp_api::registry::Registry::load().unwrap();
-    let document = serde_json::to_value(cipp_api::spec::openapi(&registry)).unwrap();
+    let document = cipp_api::spec::document(&registry);
     let mut vague = Vec::new();
     let mut open_rows = Vec::new();
     for (path, item) in document["paths"].as_object().unwrap() {
@@ -241,7 +238,7 @@ fn every_answer_of_a_built_operation_names_its_properties() {
 #[test]
 fn parameters_are_documented_as_the_types_they_are() {
     let registry = cipp_api::registry::Registry::load().unwrap();
-    let document = serde_json::to_value(cipp_api::spec::openapi(&registry)).unwrap();
+    let document = cipp_api::spec::document(&registry);
     let schema_of = |operation: &str, name: &str| -> Value {
         let item = &document["paths"][format!("/api/{operation}")];
         let (_, op) = single_operation(item);

@@ -228,7 +228,7 @@ fn http_client(extra_ca_pem: Option<&[u8]>) -> Result<reqwest::Client, StartupEr
 const CORRELATION_HEADER: &str = "x-correlation-id";
 
 fn serve(listener: TcpListener, state: web::Data<AppState>) -> Result<Server, StartupError> {
-    let openapi = spec::openapi(&state.registry);
+    let document = spec::document(&state.registry);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -256,7 +256,10 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> Result<Server, St
             })
             .route("/health/live", web::get().to(health::live))
             .route("/health/ready", web::get().to(health::ready))
-            .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/api/openapi.json", openapi.clone()))
+            .service(
+                SwaggerUi::new("/swagger-ui/{_:.*}")
+                    .external_urls_from_iter_unchecked([("/api/openapi.json", document.clone())]),
+            )
             .route("/api/{name}", web::route().to(dispatch::dispatch))
             .default_service(web::route().to(dispatch::unknown_endpoint))
     })

@@ -89,7 +89,7 @@ pub fn openapi(registry: &Registry) -> OpenApi {
     for (name, schema) in schemas {
         components = components.schema(name, schema);
     }
-    let document = OpenApiBuilder::new()
+    OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
                 .title("CIPP users API")
@@ -109,15 +109,21 @@ pub fn openapi(registry: &Registry) -> OpenApi {
         .tags(Some(
             tags.into_iter().map(|t| TagBuilder::new().name(t).build()),
         ))
-        .build();
-    finished(document)
+        .build()
+}
+
+/// The document as served and committed: [`openapi`] with [`finish`]'s rules applied.
+pub fn document(registry: &Registry) -> Value {
+    let mut value = serde_json::to_value(openapi(registry)).unwrap_or_default();
+    finish(&mut value);
+    value
 }
 
 /// Two rules utoipa cannot state per type, applied to the whole document:
 /// - alternatives are `anyOf`: serde's untagged enums take the first variant that fits, so two
 ///   variants may both fit (an empty list), which `oneOf` would call invalid;
 /// - a required text must not be blank, because the parameter layer reads a blank value as absent.
-fn finished(document: OpenApi) -> OpenApi {
+fn finish(document: &mut Value) {
     fn walk(value: &mut Value) {
         match value {
             Value::Object(fields) => {
@@ -161,12 +167,7 @@ fn finished(document: OpenApi) -> OpenApi {
             _ => {}
         }
     }
-    let mut value = match serde_json::to_value(&document) {
-        Ok(value) => value,
-        Err(_) => return document,
-    };
-    walk(&mut value);
-    serde_json::from_value(value).unwrap_or(document)
+    walk(document);
 }
 
 fn error_schema() -> Schema {
@@ -587,7 +588,7 @@ fn scope_path_item(op: &Operation, registry: &Registry) -> PathItem {
 
 /// The document as committed under `openapi/openapi.json` (pretty, stable key order).
 pub fn openapi_json(registry: &Registry) -> String {
-    let value = serde_json::to_value(openapi(registry)).unwrap_or_default();
+    let value = document(registry);
     let mut text = serde_json::to_string_pretty(&sorted(value)).unwrap_or_default();
     text.push('\n');
     text

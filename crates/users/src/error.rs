@@ -151,11 +151,15 @@ impl UserError {
     pub fn into_list(self) -> Self {
         match self {
             Self::Failed { message, source } => {
+                let kind = source
+                    .as_deref()
+                    .and_then(upstream_kind)
+                    .unwrap_or(ErrorKind::UpstreamFailed);
                 if let Some(source) = source {
                     tracing::info!(detail = ?source, "operation failed");
                 }
                 Self::Answered {
-                    kind: ErrorKind::UpstreamFailed,
+                    kind,
                     results: Value::Array(vec![Value::String(message.clone())]),
                     message,
                 }
@@ -166,6 +170,12 @@ impl UserError {
 
     pub fn kind(&self) -> ErrorKind {
         match self {
+            // What Microsoft 365 said decides the kind, so an unknown user is a 404 and a request
+            // Graph refused is a 400, not a 500 (CIPP answers 500 for all three).
+            Self::Failed {
+                source: Some(source),
+                ..
+            } => upstream_kind(source).unwrap_or(ErrorKind::UpstreamFailed),
             Self::InvalidInput { .. } => ErrorKind::InvalidInput,
             Self::NotFound { .. } => ErrorKind::NotFound,
             Self::Refused { .. } => ErrorKind::Forbidden,
@@ -184,5 +194,25 @@ impl UserError {
             Self::Answered { results, .. } => results.clone(),
             other => Value::String(other.to_string()),
         }
+    }
+}
+
+/// The kind a Graph or Exchange failure stands for, when it is not a failure of the action itself.
+pub fn upstream_kind(error: &GraphError) -> Option<ErrorKind> {
+    match error {
+        GraphError::Exchange { message, .. }
+            if message.contains("ManagementObjectNotFound")
+                || message.contains("couldn't be found") =>
+        {
+            Some(ErrorKind::NotFound)
+        }
+        // A caller-supplied part of the request that cannot be sent (e.g. a header value).
+        GraphError::Config { .. } => Some(ErrorKind::InvalidInput),
+        _ => match error.status() {
+            Some(404) => Some(ErrorKind::NotFound),
+            Some(400) => Some(ErrorKind::UpstreamRejected),
+            Some(409) => Some(ErrorKind::Conflict),
+            _ => None,
+        },
     }
 }
