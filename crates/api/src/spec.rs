@@ -119,17 +119,67 @@ pub fn document(registry: &Registry) -> Value {
     value
 }
 
-/// Two rules utoipa cannot state per type, applied to the whole document:
+/// Rules utoipa cannot state per type, applied to the whole document:
 /// - alternatives are `anyOf`: serde's untagged enums take the first variant that fits, so two
 ///   variants may both fit (an empty list), which `oneOf` would call invalid;
-/// - a required text must not be blank, because the parameter layer reads a blank value as absent.
+/// - a flattened optional part (`allOf` with "the part, or null") is the part with every field
+///   optional: when it is absent, none of its fields are there, and the object is never null;
+/// - in requests, a required text must not be blank, because the parameter layer reads a blank
+///   value as absent.
 fn finish(document: &mut Value) {
-    fn walk(value: &mut Value) {
+    fn any_of(value: &mut Value) {
         match value {
             Value::Object(fields) => {
                 if let Some(alternatives) = fields.remove("oneOf") {
                     fields.insert("anyOf".to_owned(), alternatives);
                 }
+                fields.values_mut().for_each(any_of);
+            }
+            Value::Array(items) => items.iter_mut().for_each(any_of),
+            _ => {}
+        }
+    }
+    fn optional_parts(value: &mut Value, components: &serde_json::Map<String, Value>) {
+        match value {
+            Value::Object(fields) => {
+                if let Some(Value::Array(parts)) = fields.get_mut("allOf") {
+                    for part in parts.iter_mut() {
+                        let reference = part
+                            .get("anyOf")
+                            .and_then(Value::as_array)
+                            .filter(|alternatives| {
+                                alternatives.len() == 2
+                                    && alternatives
+                                        .iter()
+                                        .any(|a| a.get("type") == Some(&Value::from("null")))
+                            })
+                            .and_then(|alternatives| {
+                                alternatives
+                                    .iter()
+                                    .find_map(|a| a.get("$ref").and_then(Value::as_str))
+                            })
+                            .map(str::to_owned);
+                        if let Some(reference) = reference
+                            && let Some(Value::Object(component)) =
+                                components.get(reference.rsplit('/').next().unwrap_or_default())
+                        {
+                            let mut optional = component.clone();
+                            optional.remove("required");
+                            *part = Value::Object(optional);
+                        }
+                    }
+                }
+                fields
+                    .values_mut()
+                    .for_each(|v| optional_parts(v, components));
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| optional_parts(v, components)),
+            _ => {}
+        }
+    }
+    fn not_blank(value: &mut Value) {
+        match value {
+            Value::Object(fields) => {
                 let required: Vec<String> = fields
                     .get("required")
                     .and_then(Value::as_array)
@@ -159,15 +209,31 @@ fn finish(document: &mut Value) {
                 {
                     schema.insert("minLength".into(), Value::from(1));
                 }
-                for item in fields.values_mut() {
-                    walk(item);
-                }
+                fields.values_mut().for_each(not_blank);
             }
-            Value::Array(items) => items.iter_mut().for_each(walk),
+            Value::Array(items) => items.iter_mut().for_each(not_blank),
             _ => {}
         }
     }
-    walk(document);
+    any_of(document);
+    let components = document["components"]["schemas"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    optional_parts(document, &components);
+    if let Some(Value::Object(paths)) = document.get_mut("paths") {
+        for item in paths.values_mut() {
+            if let Value::Object(methods) = item {
+                for operation in methods.values_mut() {
+                    for part in ["parameters", "requestBody"] {
+                        if let Some(request) = operation.get_mut(part) {
+                            not_blank(request);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn error_schema() -> Schema {

@@ -249,11 +249,15 @@ pub fn row_schema(description: &str, fields: &[(&str, Type, &str)]) -> RefOr<Sch
                 .schema_type(Type::Boolean)
                 .description(Some("Whether the form preselects it for its tenant.")),
         );
+    // A saved form keeps what was sent, and a field left empty is saved as null.
     for (name, schema_type, description) in fields {
         object = object.property(
             *name,
             ObjectBuilder::new()
-                .schema_type(schema_type.clone())
+                .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                    schema_type.clone(),
+                    Type::Null,
+                ]))
                 .description(Some(description.to_owned())),
         );
     }
