@@ -365,7 +365,7 @@ async fn per_user_mfa_is_set_and_read_back_and_a_refused_patch_is_not_a_success(
         json!({"tenantFilter": tenant, "userId": GHOST, "State": "enabled"}),
     )
     .await;
-    assert_eq!(status, 500, "CIPP says success here; we do not");
+    assert_eq!(status, 404, "CIPP says success here; we do not");
     let text = body["Results"][0].as_str().unwrap();
     assert!(
         text.starts_with(&format!(

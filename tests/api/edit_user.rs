@@ -512,7 +512,7 @@ async fn edit_user_refuses_missing_ids_unsupported_inputs_unknown_users_and_read
         json!({"tenantFilter": domain, "id": nobody, "username": "nobody", "Domain": domain}),
     )
     .await;
-    assert_eq!(status, 500, "{body}");
+    assert_eq!(status, 404, "{body}");
     assert!(
         lines(&body)[0].starts_with("Failed to edit user. "),
         "{body}"

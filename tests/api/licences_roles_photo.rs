@@ -265,7 +265,7 @@ async fn removing_an_admin_role_is_read_back_and_a_second_removal_fails_with_gra
             json!({"tenantFilter": tenant, "RoleId": role, "RoleName": "Global Administrator", "Users": [member]}),
         )
         .await;
-    assert_eq!(response.status().as_u16(), 500);
+    assert_eq!(response.status().as_u16(), 404);
     let body: Value = response.json().await.unwrap();
     assert_eq!(
         body["Results"],

@@ -379,6 +379,32 @@ fn inlined(schema: &RefOr<Schema>, components: &BTreeMap<String, RefOr<Schema>>)
     serde_json::from_value(value).unwrap_or_else(|_| schema.clone())
 }
 
+/// An example as the document's types state it: the frontend's `{label, value}` pickers as their
+/// value (the parameter layer reads them so), so Swagger UI and schemathesis can use it as it is.
+fn plain_example(example: &Value) -> Value {
+    match example {
+        Value::Object(fields) => {
+            let is_picker = fields.len() == 2
+                && fields.keys().any(|k| k.eq_ignore_ascii_case("label"))
+                && fields.keys().any(|k| k.eq_ignore_ascii_case("value"));
+            if is_picker
+                && let Some((_, value)) =
+                    fields.iter().find(|(k, _)| k.eq_ignore_ascii_case("value"))
+            {
+                return plain_example(value);
+            }
+            Value::Object(
+                fields
+                    .iter()
+                    .map(|(k, v)| (k.clone(), plain_example(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(plain_example).collect()),
+        other => other.clone(),
+    }
+}
+
 fn lookup_ci<'a>(object: &'a Value, name: &str) -> Option<&'a Value> {
     object
         .as_object()?
@@ -422,7 +448,7 @@ fn declared_path_item(
         .description(Some(description_of(op, registry)))
         .security(SecurityRequirement::new("bearerAuth", Vec::<String>::new()))
         .extensions(Some(extensions.build()));
-    let example = &declaration.example;
+    let example = &plain_example(&declaration.example);
     if declaration.tenant != TenantUse::None {
         let description = match declaration.tenant {
             TenantUse::OneOrAll => {

@@ -35,6 +35,40 @@ impl ErrorKind {
         ErrorKind::Internal,
     ];
 
+    /// The kind of a failure known only by CIPP's texts (the items or steps of a larger action,
+    /// a `$batch` item): when every text names the same cause (the object does not exist, it
+    /// already exists, an input was empty or invalid) that cause decides, when every text names
+    /// some such cause the request was refused, else the action failed.
+    pub fn of_failure_texts<'a>(texts: impl IntoIterator<Item = &'a str>) -> ErrorKind {
+        let cause = |text: &str| {
+            if text.contains("does not exist")
+                || text.contains("not found")
+                || text.contains("couldn't be found")
+            {
+                Some(ErrorKind::NotFound)
+            } else if text.contains("already exists") {
+                Some(ErrorKind::Conflict)
+            } else if text.contains("was empty") {
+                Some(ErrorKind::InvalidInput)
+            } else if text.contains("is invalid") {
+                Some(ErrorKind::UpstreamRejected)
+            } else {
+                None
+            }
+        };
+        let mut common: Option<ErrorKind> = None;
+        for text in texts {
+            match (cause(text), common) {
+                (None, _) => return ErrorKind::UpstreamFailed,
+                (Some(kind), None) => common = Some(kind),
+                (Some(kind), Some(seen)) if kind == seen => {}
+                // Each a refusal of what was asked, for different reasons.
+                (Some(_), Some(_)) => common = Some(ErrorKind::UpstreamRejected),
+            }
+        }
+        common.unwrap_or(ErrorKind::UpstreamFailed)
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             ErrorKind::InvalidInput => "invalid_input",
@@ -140,7 +174,7 @@ impl UserError {
     pub fn failed_list(message: impl Into<String>) -> Self {
         let message = message.into();
         Self::Answered {
-            kind: ErrorKind::UpstreamFailed,
+            kind: ErrorKind::of_failure_texts([message.as_str()]),
             results: Value::Array(vec![Value::String(message.clone())]),
             message,
         }
@@ -154,7 +188,7 @@ impl UserError {
                 let kind = source
                     .as_deref()
                     .and_then(upstream_kind)
-                    .unwrap_or(ErrorKind::UpstreamFailed);
+                    .unwrap_or_else(|| ErrorKind::of_failure_texts([message.as_str()]));
                 if let Some(source) = source {
                     tracing::info!(detail = ?source, "operation failed");
                 }
@@ -172,16 +206,15 @@ impl UserError {
         match self {
             // What Microsoft 365 said decides the kind, so an unknown user is a 404 and a request
             // Graph refused is a 400, not a 500 (CIPP answers 500 for all three).
-            Self::Failed {
-                source: Some(source),
-                ..
-            } => upstream_kind(source).unwrap_or(ErrorKind::UpstreamFailed),
+            Self::Failed { message, source } => source
+                .as_deref()
+                .and_then(upstream_kind)
+                .unwrap_or_else(|| ErrorKind::of_failure_texts([message.as_str()])),
             Self::InvalidInput { .. } => ErrorKind::InvalidInput,
             Self::NotFound { .. } => ErrorKind::NotFound,
             Self::Refused { .. } => ErrorKind::Forbidden,
             Self::Conflict { .. } => ErrorKind::Conflict,
             Self::GraphRequest { .. } => ErrorKind::UpstreamRejected,
-            Self::Failed { .. } => ErrorKind::UpstreamFailed,
             Self::Answered { kind, .. } => *kind,
             Self::NotImplemented { .. } => ErrorKind::NotImplemented,
             Self::Internal { .. } => ErrorKind::Internal,

@@ -179,6 +179,7 @@ impl Operation for EditUser {
     const ROLE: Option<&'static str> = Some("Identity.User.ReadWrite");
     const METHOD: HttpMethod = HttpMethod::Post;
     const WRITES: bool = true;
+    const PARTIAL: bool = true;
     const TENANT: TenantUse = TenantUse::One;
     const SOURCE: Source = Source {
         upstream: "Invoke-EditUser.ps1",
@@ -208,10 +209,17 @@ impl Operation for EditUser {
             .map_err(UserError::into_list)?;
         // The audit row gets the lines without the password.
         let audit = outcome.log_lines.join(" ");
+        let some_done = outcome.results.iter().any(|line| line.starts_with("Success"));
+        if outcome.failed && some_done {
+            // Some steps changed the user and some did not: each line says which (207).
+            return Ok(Outcome::json(TextListResults::new(outcome.results))
+                .partial(true)
+                .audit_message(audit));
+        }
         if outcome.failed {
             // CIPP answers 200 whatever failed; a failed step is an error status here.
             return Err(UserError::Answered {
-                kind: ErrorKind::UpstreamFailed,
+                kind: ErrorKind::of_failure_texts(outcome.results.iter().map(String::as_str)),
                 message: audit,
                 results: json!(outcome.results),
             });

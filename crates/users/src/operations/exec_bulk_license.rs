@@ -128,7 +128,7 @@ impl Operation for ExecBulkLicense {
         // CIPP's `Get-CippBulkStatusCode`: 200 none failed, 207 some, 500 all.
         if failed > 0 && failed >= items.len() {
             return Err(UserError::Answered {
-                kind: ErrorKind::UpstreamFailed,
+                kind: ErrorKind::of_failure_texts(results.iter().map(String::as_str)),
                 message: results.join(" | "),
                 results: json!(results),
             });

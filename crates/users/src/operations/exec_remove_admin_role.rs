@@ -201,7 +201,7 @@ impl Operation for ExecRemoveAdminRole {
         if outcome.failed > 0 && outcome.failed >= users.len() {
             let message = outcome.results.join(" | ");
             return Err(UserError::Answered {
-                kind: ErrorKind::UpstreamFailed,
+                kind: ErrorKind::of_failure_texts(outcome.results.iter().map(String::as_str)),
                 message,
                 results: json!(outcome.results),
             });
