@@ -1,5 +1,10 @@
-//! What `ExecRestoreDeleted` and `RemoveDeletedObject` share: how their messages name the
+//! What `ExecRestoreDeleted` and `RemoveDeletedObject` share: their parameters and how their messages name the
 //! deleted item. The user principal name and display name only name it in the message.
+
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::op::types::Guid;
 
 /// How the message names the object beyond its id.
 #[derive(Debug, Default, Clone, Copy)]
@@ -47,4 +52,18 @@ mod tests {
         };
         assert_eq!(blank.suffix(), " Display Name: 'Ada'");
     }
+}
+
+/// A deleted item as ExecRestoreDeleted and RemoveDeletedObject are sent it.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DeletedItem {
+    /// The deleted item's object id.
+    #[serde(rename = "ID")]
+    pub id: Guid,
+    /// Names the item in the message only.
+    #[serde(rename = "userPrincipalName")]
+    pub user_principal_name: Option<String>,
+    /// Names the item in the message only.
+    #[serde(rename = "displayName")]
+    pub display_name: Option<String>,
 }

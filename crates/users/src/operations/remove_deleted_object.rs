@@ -2,30 +2,18 @@
 //! tenant's deleted items for good.
 
 use cipp_graph::GraphVersion;
-use serde::Deserialize;
 use serde_json::{Value, json};
-use utoipa::ToSchema;
 
-use crate::deleted_objects::Naming;
+use crate::deleted_objects::{DeletedItem, Naming};
 use crate::normalize::normalize_graph_error;
-use crate::op::types::{Guid, TextResults};
+use crate::op::types::TextResults;
 use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
 use crate::{UserError, path_segment};
 
 pub struct RemoveDeletedObject;
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct Params {
-    /// The deleted item's object id.
-    #[serde(rename = "ID")]
-    pub id: Guid,
-    /// Names the item in the message only.
-    #[serde(rename = "userPrincipalName")]
-    pub user_principal_name: Option<String>,
-    /// Names the item in the message only.
-    #[serde(rename = "displayName")]
-    pub display_name: Option<String>,
-}
+/// The deleted item, as both deleted-item operations name it.
+pub type Params = DeletedItem;
 
 impl Operation for RemoveDeletedObject {
     type Params = Params;
