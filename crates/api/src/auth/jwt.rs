@@ -2,13 +2,19 @@
 //! from the authority's JWKS (cached, refetched when a token names an unknown key id), issuer
 //! (v1 `https://sts.windows.net/<tid>/` and v2 `<authority>/<tid>/v2.0`, partner tenant only),
 //! audience (`api://<app id>` or the bare app id), `exp` and `nbf`.
+//!
+//! A token that passed is remembered (by its SHA-256) until it expires, at most
+//! [`VERIFIED_TTL`]: a client sends the same token for an hour, and the RSA check was 15% of the
+//! CPU of a small read (benches/RESULTS.md, P1). A cached token is still refused after its `exp`.
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+use moka::sync::Cache;
 use parking_lot::RwLock;
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use url::Url;
 
 /// A token naming an unknown key refetches the key set at most this often, so a flood of
@@ -16,6 +22,10 @@ use url::Url;
 const MIN_JWKS_REFRESH_INTERVAL: Duration = Duration::from_secs(10);
 /// Clock skew tolerated on `exp` and `nbf`, as Microsoft's own middleware does.
 const LEEWAY_SECONDS: u64 = 60;
+/// How long a verified token is remembered at most (its own `exp` ends it sooner).
+const VERIFIED_TTL: Duration = Duration::from_secs(300);
+/// How many verified tokens are remembered: far more than the clients of one deployment.
+const VERIFIED_CAPACITY: u64 = 10_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
@@ -34,6 +44,9 @@ pub enum TokenError {
 pub struct Claims {
     #[serde(default)]
     pub tid: String,
+    /// Seconds since the epoch; required by the validation.
+    #[serde(default)]
+    pub exp: u64,
     /// v1 tokens name the calling app in `appid`, v2 tokens in `azp`.
     pub appid: Option<String>,
     pub azp: Option<String>,
@@ -67,6 +80,7 @@ pub struct TokenValidator {
     validation: Validation,
     keys: RwLock<HashMap<String, DecodingKey>>,
     last_refresh: tokio::sync::Mutex<Option<Instant>>,
+    verified: Cache<[u8; 32], Arc<Claims>>,
 }
 
 impl TokenValidator {
@@ -96,10 +110,27 @@ impl TokenValidator {
             validation,
             keys: RwLock::new(HashMap::new()),
             last_refresh: tokio::sync::Mutex::new(None),
+            verified: Cache::builder()
+                .max_capacity(VERIFIED_CAPACITY)
+                .time_to_live(VERIFIED_TTL)
+                .build(),
         })
     }
 
     pub async fn validate(&self, token: &str) -> Result<Claims, TokenError> {
+        let fingerprint = fingerprint(token);
+        if let Some(claims) = self.verified.get(&fingerprint) {
+            if now_seconds() <= claims.exp.saturating_add(LEEWAY_SECONDS) {
+                return Ok(Claims::clone(&claims));
+            }
+            self.verified.invalidate(&fingerprint);
+        }
+        let claims = self.verify(token).await?;
+        self.verified.insert(fingerprint, Arc::new(claims.clone()));
+        Ok(claims)
+    }
+
+    async fn verify(&self, token: &str) -> Result<Claims, TokenError> {
         let header = decode_header(token).map_err(|e| TokenError::Malformed(e.to_string()))?;
         if header.alg != Algorithm::RS256 {
             return Err(TokenError::Invalid(format!(
@@ -153,5 +184,64 @@ impl TokenValidator {
         tracing::debug!(keys = fresh.len(), "refreshed the authority's signing keys");
         *self.keys.write() = fresh;
         Ok(())
+    }
+}
+
+fn fingerprint(token: &str) -> [u8; 32] {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest.as_ref());
+    out
+}
+
+fn now_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn validator() -> TokenValidator {
+        let authority = Url::parse("https://127.0.0.1:9").unwrap();
+        TokenValidator::new(&authority, "partner", "app", reqwest::Client::new()).unwrap()
+    }
+
+    fn remember(validator: &TokenValidator, token: &str, exp: u64) {
+        let claims = Claims {
+            exp,
+            tid: "partner".into(),
+            ..Claims::default()
+        };
+        validator
+            .verified
+            .insert(fingerprint(token), Arc::new(claims));
+    }
+
+    #[tokio::test]
+    async fn a_remembered_token_is_accepted_without_checking_its_signature_again() {
+        let validator = validator();
+        remember(&validator, "remembered", now_seconds() + 600);
+        let claims = validator.validate("remembered").await.unwrap();
+        assert_eq!(claims.tid, "partner");
+    }
+
+    #[tokio::test]
+    async fn a_remembered_token_is_refused_once_it_has_expired() {
+        let validator = validator();
+        remember(&validator, "expired", now_seconds() - LEEWAY_SECONDS - 1);
+        let refused = validator.validate("expired").await.unwrap_err();
+        assert!(matches!(refused, TokenError::Malformed(_)), "{refused:?}");
+        assert!(validator.verified.get(&fingerprint("expired")).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_token_that_fails_is_not_remembered() {
+        let validator = validator();
+        assert!(validator.validate("not-a-jwt").await.is_err());
+        assert!(validator.verified.get(&fingerprint("not-a-jwt")).is_none());
     }
 }
