@@ -31,7 +31,7 @@ use secrecy::ExposeSecret;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::auth::jwt::TokenValidator;
 use crate::registry::Registry;
@@ -159,8 +159,10 @@ impl Application {
             registry,
             store: store.clone(),
             env,
+            document: std::sync::OnceLock::new(),
         });
         audit::spawn_retention(store, state.settings.audit_retention_days);
+        warm_up(state.clone());
         let listener = TcpListener::bind(bind).map_err(|source| StartupError::Bind {
             address: bind.to_string(),
             source,
@@ -225,10 +227,23 @@ fn http_client(extra_ca_pem: Option<&[u8]>) -> Result<reqwest::Client, StartupEr
         .map_err(|e| StartupError::Http(e.to_string()))
 }
 
+/// Reads the signing keys and the tenant list while the server starts, so the first caller does
+/// not wait for them (each is read again on demand if this fails; failures are only logged).
+fn warm_up(state: web::Data<AppState>) {
+    tokio::spawn(async move {
+        let (keys, tenants) = futures::join!(state.tokens.ready(), state.env.tenants.all());
+        if let Err(error) = keys {
+            tracing::warn!(%error, "warm-up: the signing keys could not be read yet");
+        }
+        if let Err(error) = tenants {
+            tracing::warn!(%error, "warm-up: the tenant list could not be read yet");
+        }
+    });
+}
+
 const CORRELATION_HEADER: &str = "x-correlation-id";
 
 fn serve(listener: TcpListener, state: web::Data<AppState>) -> Result<Server, StartupError> {
-    let document = spec::document(&state.registry);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -256,10 +271,8 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> Result<Server, St
             })
             .route("/health/live", web::get().to(health::live))
             .route("/health/ready", web::get().to(health::ready))
-            .service(
-                SwaggerUi::new("/swagger-ui/{_:.*}")
-                    .external_urls_from_iter_unchecked([("/api/openapi.json", document.clone())]),
-            )
+            .route("/api/openapi.json", web::get().to(spec::serve))
+            .service(SwaggerUi::new("/swagger-ui/{_:.*}").config(Config::from("/api/openapi.json")))
             .route("/api/{name}", web::route().to(dispatch::dispatch))
             .default_service(web::route().to(dispatch::unknown_endpoint))
     })

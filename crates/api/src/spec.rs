@@ -112,6 +112,18 @@ pub fn openapi(registry: &Registry) -> OpenApi {
         .build()
 }
 
+/// `GET /api/openapi.json`: the document, generated once on the first request.
+pub async fn serve(state: actix_web::web::Data<crate::state::AppState>) -> actix_web::HttpResponse {
+    let body = state.document.get_or_init(|| {
+        actix_web::web::Bytes::from(
+            serde_json::to_vec(&document(&state.registry)).unwrap_or_default(),
+        )
+    });
+    actix_web::HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body.clone())
+}
+
 /// The document as served and committed: [`openapi`] with [`finish`]'s rules applied.
 pub fn document(registry: &Registry) -> Value {
     let mut value = serde_json::to_value(openapi(registry)).unwrap_or_default();

@@ -17,4 +17,7 @@ pub struct AppState {
     pub registry: Arc<Registry>,
     pub store: cipp_store::Store,
     pub env: Arc<Environment>,
+    /// The OpenAPI document as served, made on its first request: generating it takes about
+    /// 20 ms and several MB that a service nobody reads the document of should not pay at start.
+    pub document: std::sync::OnceLock<actix_web::web::Bytes>,
 }
