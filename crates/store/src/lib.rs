@@ -78,6 +78,8 @@ pub(crate) use on_pool;
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a caller waits for a free pooled connection.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Processes starting at once on one SQLite file retry their start (connect and migrate) this often.
+const SQLITE_START_ATTEMPTS: u32 = 10;
 
 #[derive(Clone, Debug)]
 pub(crate) enum Pool {
@@ -209,21 +211,35 @@ async fn connect_sqlite(path: PathBuf, options: &StoreOptions) -> Result<Store, 
         .foreign_keys(true)
         .busy_timeout(SQLITE_BUSY_TIMEOUT)
         .with_regexp();
-    let pool = SqlitePoolOptions::new()
-        .max_connections(options.max_connections.max(1))
-        .acquire_timeout(ACQUIRE_TIMEOUT)
-        .connect_with(connect)
-        .await
-        .map_err(|source| StoreError::Connect {
-            target: path.display().to_string(),
-            source,
-        })?;
-    // SQLite has no migration lock: if another process migrated between our check and our
-    // write, our attempt fails on "table exists"; a second run then sees it applied.
-    if let Err(first) = migrator(Backend::Sqlite).run(&pool).await {
-        tracing::debug!(error = %first, "SQLite migration raced another process; retrying");
-        migrator(Backend::Sqlite).run(&pool).await?;
-    }
+    // SQLite has no migration lock. Processes starting at once race: one creates the file or
+    // switches it to WAL while another connects ("database is locked"), or migrates between our
+    // check and our write ("table exists"). Each migration is its own transaction, so a failed
+    // attempt leaves nothing behind; we try again until the other process is done.
+    let mut attempt = 1;
+    let pool = loop {
+        let connected = SqlitePoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(connect.clone())
+            .await
+            .map_err(|source| StoreError::Connect {
+                target: path.display().to_string(),
+                source,
+            });
+        let migrated = match connected {
+            Ok(pool) => match migrator(Backend::Sqlite).run(&pool).await {
+                Ok(()) => break pool,
+                Err(error) => StoreError::from(error),
+            },
+            Err(error) => error,
+        };
+        if attempt == SQLITE_START_ATTEMPTS {
+            return Err(migrated);
+        }
+        tracing::debug!(error = %migrated, attempt, "SQLite start raced another process; retrying");
+        tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
+        attempt += 1;
+    };
     tracing::info!(path = %path.display(), "state store ready (SQLite)");
     Ok(Store {
         pool: Pool::Sqlite(pool),
