@@ -227,16 +227,14 @@ fn http_client(extra_ca_pem: Option<&[u8]>) -> Result<reqwest::Client, StartupEr
         .map_err(|e| StartupError::Http(e.to_string()))
 }
 
-/// Reads the signing keys and the tenant list while the server starts, so the first caller does
-/// not wait for them (each is read again on demand if this fails; failures are only logged).
+/// Reads the signing keys while the server starts, so the first caller does not wait for them
+/// (they are read again on demand if this fails, which is only logged). The tenant list is
+/// left to the first call that needs one: reading it here would call Graph for every tenant on
+/// each start, before anyone asked for anything.
 fn warm_up(state: web::Data<AppState>) {
     tokio::spawn(async move {
-        let (keys, tenants) = futures::join!(state.tokens.ready(), state.env.tenants.all());
-        if let Err(error) = keys {
+        if let Err(error) = state.tokens.ready().await {
             tracing::warn!(%error, "warm-up: the signing keys could not be read yet");
-        }
-        if let Err(error) = tenants {
-            tracing::warn!(%error, "warm-up: the tenant list could not be read yet");
         }
     });
 }
