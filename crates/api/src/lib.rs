@@ -214,15 +214,10 @@ async fn connect_store(settings: &Settings) -> Result<cipp_store::Store, Startup
 }
 
 fn http_client(extra_ca_pem: Option<&[u8]>) -> Result<reqwest::Client, StartupError> {
-    let mut builder = reqwest::Client::builder()
+    cipp_graph::tls::trusted_client_builder(extra_ca_pem)
+        .map_err(|e| StartupError::Http(e.to_string()))?
         .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(30));
-    if let Some(pem) = extra_ca_pem {
-        let certificate = reqwest::Certificate::from_pem(pem)
-            .map_err(|e| StartupError::Http(format!("the extra CA file is not PEM: {e}")))?;
-        builder = builder.tls_certs_merge([certificate]);
-    }
-    builder
+        .timeout(Duration::from_secs(30))
         .build()
         .map_err(|e| StartupError::Http(e.to_string()))
 }

@@ -46,7 +46,7 @@ pub mod paging;
 pub mod partner;
 pub(crate) mod retry;
 pub mod settings;
-pub(crate) mod tls;
+pub mod tls;
 pub mod tokens;
 
 pub use batch::{BATCH_CHUNK, BatchRequest, BatchResponse};
