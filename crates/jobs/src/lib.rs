@@ -27,6 +27,7 @@
 
 mod db;
 mod engine;
+pub mod progress;
 
 pub use db::{JobsDb, JobsDbError};
 pub use engine::{
