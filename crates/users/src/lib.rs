@@ -14,6 +14,7 @@ pub mod licences;
 pub mod mailbox_reads;
 pub mod managers;
 pub mod normalize;
+pub mod offboarding;
 pub mod op;
 pub mod operations;
 pub mod password;
