@@ -463,6 +463,18 @@ fn selection(params: &Params) -> Result<AuditQuery, UserError> {
         let start = params.start_date.map(|d| d.0).or(date_filter);
         let end = params.end_date.map(|d| d.0).or(date_filter);
         query.dates = Some(match (start, end) {
+            // A reversed range is the caller's mistake, answered before any row is read (it
+            // used to reach the streamed answer and cut the connection).
+            (Some(start), Some(end)) if end < start => {
+                return Err(UserError::invalid(
+                    "EndDate",
+                    format!(
+                        "EndDate ({}) is before StartDate ({})",
+                        day_key(end),
+                        day_key(start)
+                    ),
+                ));
+            }
             (Some(start), Some(end)) => DateRange::new(start, end),
             (Some(start), None) => DateRange::day(start),
             // CIPP ignores an EndDate alone and shows today.
