@@ -144,3 +144,54 @@ fn urlencoding(text: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn an_id_that_would_escape_its_graph_path_is_a_400_naming_it_and_changes_no_user() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).default_domain_name.clone();
+    let editor = app.token("editor").await;
+    let readonly = app.token("readonly").await;
+    let users_before: Value = app
+        .get_json(&format!("/api/ListUsers?tenantFilter={tenant}"), &readonly)
+        .await;
+    let hostile = [
+        "..",
+        "../x",
+        "a/b",
+        "users/x",
+        "a?b",
+        "a#b",
+        "a%2Fb",
+        "x@../y",
+        "..@contoso.com",
+        "a/b@contoso.com",
+        "a?$select=id@contoso.com",
+        "",
+    ];
+    for name in [
+        "ExecDisableUser",
+        "RemoveUser",
+        "ExecResetPass",
+        "ExecClrImmId",
+    ] {
+        for id in hostile {
+            let response = app
+                .post(
+                    &format!("/api/{name}"),
+                    Some(&editor),
+                    json!({"tenantFilter": tenant, "ID": id}),
+                )
+                .await;
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(status, 400, "{name} {id:?}: {body}");
+            let text = body.to_string();
+            assert!(text.contains("ID"), "{name} {id:?} names the field: {body}");
+            assert!(!text.contains("Successfully"), "{name} {id:?}: {body}");
+        }
+    }
+    let users_after: Value = app
+        .get_json(&format!("/api/ListUsers?tenantFilter={tenant}"), &readonly)
+        .await;
+    assert_eq!(users_before, users_after, "no user changed");
+}
