@@ -438,6 +438,9 @@ async fn list_logs_pages_through_a_hundred_thousand_rows_with_keyset_queries() {
         .await;
     assert_eq!(all.len(), 5_001);
     let cut = all[5_000]["Message"].as_str().unwrap();
-    assert!(cut.contains("cut at 5000 rows") && cut.contains("PageSize"), "{cut}");
+    assert!(
+        cut.contains("cut at 5000 rows") && cut.contains("PageSize"),
+        "{cut}"
+    );
     app.stop();
 }

@@ -195,3 +195,44 @@ async fn an_id_that_would_escape_its_graph_path_is_a_400_naming_it_and_changes_n
         .await;
     assert_eq!(users_before, users_after, "no user changed");
 }
+
+#[tokio::test]
+async fn a_row_with_no_tenant_is_shown_only_to_callers_allowed_every_tenant() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.custom_roles.push(cipp_api::auth::roles::CustomRole {
+            name: "custom".into(),
+            include: vec!["CIPP.Core.Read".into()],
+            exclude: vec![],
+            allowed_tenants: vec![],
+            blocked_tenants: vec![],
+        });
+    })
+    .await;
+    let editor = app.token("editor").await;
+    // A write not about one tenant: its row has none.
+    let response = app
+        .post(
+            "/api/ExecUserSettings",
+            Some(&editor),
+            json!({"currentSettings": {"pinNav": false}}),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    let correlation = correlation_id(&response);
+    let rows = rows_for(&app, &correlation).await;
+    assert_eq!(rows.len(), 1, "the superadmin sees it");
+    let custom = app.token("custom").await;
+    let scoped: Vec<Value> = app.get_json("/api/ListLogs", &custom).await;
+    assert!(
+        scoped
+            .iter()
+            .all(|r| r["LogData"]["CorrelationId"] != correlation.as_str()),
+        "a tenant-scoped caller sees a row with no tenant: {scoped:?}"
+    );
+    let key = rows[0]["RowKey"].as_str().unwrap();
+    let by_id: Vec<Value> = app
+        .get_json(&format!("/api/ListLogs?logentryid={key}"), &custom)
+        .await;
+    assert!(by_id.is_empty(), "nor by its id: {by_id:?}");
+    app.stop();
+}
