@@ -73,21 +73,8 @@ pub fn is_write(spec: &OperationSpec) -> bool {
     spec.writes
 }
 
-const SECRET_NAME_PARTS: &[&str] = &[
-    "password",
-    "passwd",
-    "secret",
-    "token",
-    "temporaryaccesspass",
-    "accesspass",
-    "apikey",
-    "refresh",
-    "credential",
-];
-
 fn secret_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    lower == "tap" || lower == "pw" || SECRET_NAME_PARTS.iter().any(|p| lower.contains(p))
+    cipp_users_domain::op::params::is_secret_key(name)
 }
 
 /// Longer parameter values (a photo's base64, a pasted document) are cut to this many characters:
@@ -118,6 +105,60 @@ pub fn redact(value: &Value) -> Value {
         }
         other => other.clone(),
     }
+}
+
+/// At most this many keys of an object are recorded; a caller could send thousands.
+const MAX_PARAMETER_KEYS: usize = 64;
+/// A row's parameters and its message are each kept under this many bytes of JSON, so one
+/// call cannot grow the log (or a ListLogs answer) by more than a bounded amount.
+pub const MAX_ROW_PART_BYTES: usize = 8 * 1024;
+
+/// Redacted parameters cut to the row's bounds: objects keep their first keys, and what does not
+/// fit is dropped, marked with `"[cut]": "<what was left out>"`.
+pub fn bounded_parameters(value: Value) -> Value {
+    let Value::Object(fields) = value else {
+        let text = value.to_string();
+        if text.len() <= MAX_ROW_PART_BYTES {
+            return value;
+        }
+        return json!({"[cut]": format!("{} bytes of parameters not recorded", text.len())});
+    };
+    let total = fields.len();
+    let mut kept = Map::new();
+    let mut size = 2;
+    let mut dropped = 0usize;
+    for (key, value) in fields {
+        let cost = key.len() + value.to_string().len() + 4;
+        if kept.len() >= MAX_PARAMETER_KEYS || size + cost > MAX_ROW_PART_BYTES - 128 {
+            dropped += 1;
+            continue;
+        }
+        size += cost;
+        kept.insert(key, value);
+    }
+    if dropped > 0 {
+        kept.insert(
+            "[cut]".to_owned(),
+            json!(format!("{dropped} of {total} parameters not recorded")),
+        );
+    }
+    Value::Object(kept)
+}
+
+/// A message cut to the row's bound, marked when cut.
+pub fn bounded_message(message: String) -> String {
+    if message.len() <= MAX_ROW_PART_BYTES {
+        return message;
+    }
+    let mut end = MAX_ROW_PART_BYTES;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{}… [{} more bytes not recorded]",
+        &message[..end],
+        message.len() - end
+    )
 }
 
 /// The text an answer carries (`Results` as a string, `resultText`s, or strings), with every
@@ -214,9 +255,9 @@ pub async fn record_call(state: &AppState, call: CallRecord<'_>) {
         tenant_id,
         operation: call.spec.name.clone(),
         target,
-        parameters: redact(&call.parameters),
+        parameters: bounded_parameters(redact(&call.parameters)),
         result,
-        message: call.notes.message.clone().unwrap_or(call.message),
+        message: bounded_message(call.notes.message.clone().unwrap_or(call.message)),
         severity,
         correlation_id: correlation_id(call.request),
         status: call.status,

@@ -552,7 +552,9 @@ where
             .push(")");
     }
     if let Some(allowed) = &query.allowed_tenants {
-        qb.push(" AND (tenant IS NULL OR tenant IN ('CIPP', 'None')");
+        // A row with no tenant (a call spanning several, or none) may name any of them, so
+        // only callers allowed every tenant (no list) see it.
+        qb.push(" AND (1 = 0");
         if !allowed.is_empty() {
             let lowered: Vec<String> = allowed.iter().map(|t| t.trim().to_lowercase()).collect();
             for column in ["tenant", "tenant_id"] {

@@ -308,6 +308,72 @@ pub fn deserialize<P: DeserializeOwned>(prepared: Value) -> Result<P, UserError>
     })
 }
 
+/// Words that name a secret wherever they stand in a key (`clientSecret`, `pwd_hash`).
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "secret",
+    "secrets",
+    "token",
+    "tokens",
+    "authorization",
+    "apikey",
+    "credential",
+    "credentials",
+    "temporaryaccesspass",
+];
+
+/// Words that name a secret only as a key's last word (`api_key`, `userPIN`, `temporaryAccessPass`),
+/// so `pinNav` or `keyName` are not taken for one.
+const SECRET_LAST_WORDS: &[&str] = &["pin", "key", "pass", "pw", "tap"];
+
+/// The words of a key: split at `_`, `-`, `.`, spaces and camelCase humps (`APIKey` is `API`,
+/// `Key`), compared without case.
+fn key_words(name: &str) -> Vec<String> {
+    let chars: Vec<char> = name.chars().collect();
+    let mut words = Vec::new();
+    let mut word = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_alphanumeric() {
+            if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+            continue;
+        }
+        let prev = i.checked_sub(1).and_then(|p| chars.get(p)).copied();
+        let next = chars.get(i + 1).copied();
+        let hump = c.is_uppercase()
+            && prev.is_some_and(|p| {
+                p.is_lowercase()
+                    || p.is_ascii_digit()
+                    || (p.is_uppercase() && next.is_some_and(char::is_lowercase))
+            });
+        if hump && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        word.extend(c.to_lowercase());
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+/// Whether a parameter or header name says its value is a secret: one of its words names one
+/// (`password`, `clientSecret`, `refresh_token`, `Authorization`, `x-api-key`, `userPIN`), while
+/// `dataMappings` or `pinNav` do not. Used for the audit row, logs and error bodies.
+pub fn is_secret_key(name: &str) -> bool {
+    let words = key_words(name);
+    let joined: String = words.concat();
+    words.iter().any(|w| SECRET_WORDS.contains(&w.as_str()))
+        || words
+            .last()
+            .is_some_and(|w| SECRET_LAST_WORDS.contains(&w.as_str()))
+        || SECRET_WORDS.contains(&joined.as_str())
+}
+
 fn explain(path: &str, inner: &str) -> UserError {
     let at = |name: &str| {
         if path == "." || path.is_empty() {
@@ -331,6 +397,9 @@ fn explain(path: &str, inner: &str) -> UserError {
         if let Some(rest) = inner.strip_prefix(prefix)
             && let Some((got, expected)) = rest.split_once(", expected ")
         {
+            // A secret's value is not echoed into the error body.
+            let secret = field.split(['.', '[', ']']).any(is_secret_key);
+            let got = if secret { "a value not shown" } else { got };
             return UserError::invalid(
                 field.clone(),
                 format!("{field} must be {expected}, got {got}"),
@@ -422,6 +491,47 @@ mod tests {
             read("ID=%20", "").unwrap_err().to_string(),
             "ID is required"
         );
+    }
+
+    #[test]
+    fn secret_keys_are_found_by_their_words_in_any_spelling() {
+        for key in [
+            "password",
+            "Password",
+            "pwd",
+            "userPwd",
+            "PIN",
+            "userPin",
+            "pin_code_pin",
+            "passphrase",
+            "api_key",
+            "apiKey",
+            "APIKey",
+            "x-api-key",
+            "Authorization",
+            "clientSecret",
+            "refreshToken",
+            "refresh_token",
+            "PASSWORD_HASH",
+            "tap",
+            "temporaryAccessPass",
+            "credentials",
+        ] {
+            assert!(super::is_secret_key(key), "{key} is a secret");
+        }
+        for key in [
+            "dataMappings",
+            "pinNav",
+            "keyName",
+            "tokenizerMode2",
+            "displayName",
+            "passThrough",
+            "spinner",
+            "monkey",
+            "turnkeySetup",
+        ] {
+            assert!(!super::is_secret_key(key), "{key} is not a secret");
+        }
     }
 
     #[test]

@@ -484,8 +484,9 @@ impl TenantPlaceholders {
         self.tenant_filter = tenant_filter;
     }
 
-    /// Replaces `%token%` placeholders (any case) and `{DaysAgo:N}` in a value.
-    pub fn apply(&self, text: &str) -> String {
+    /// Replaces `%token%` placeholders (any case) and `{DaysAgo:N}` in a value; `field` names
+    /// the parameter in the 400 for a `DaysAgo` that is not a date.
+    pub fn apply(&self, field: &str, text: &str) -> Result<String, UserError> {
         let mut out = text.to_owned();
         if out.contains('%') {
             for (token, value) in [
@@ -501,7 +502,7 @@ impl TenantPlaceholders {
                 out = replace_ignoring_case(&out, token, value);
             }
         }
-        replace_days_ago(&out)
+        replace_days_ago(field, &out)
     }
 }
 
@@ -519,15 +520,33 @@ fn replace_ignoring_case(text: &str, token: &str, value: &str) -> String {
     out
 }
 
-/// `{DaysAgo:N}` becomes the UTC date N days ago as `yyyy-MM-dd`.
-fn replace_days_ago(text: &str) -> String {
+/// `{DaysAgo:N}` becomes the UTC date N days ago as `yyyy-MM-dd`. N comes from the caller, so
+/// the date arithmetic is checked: a count that is not a whole number or leaves the calendar
+/// is a 400 naming the field, never an overflow.
+fn replace_days_ago(field: &str, text: &str) -> Result<String, UserError> {
     let mut out = text.to_owned();
     while let Some(start) = out.find("{DaysAgo:") {
         let Some(len) = out[start..].find('}') else {
             break;
         };
-        let days: i64 = out[start + 9..start + len].trim().parse().unwrap_or(0);
-        let date = (time::OffsetDateTime::now_utc() - time::Duration::days(days)).date();
+        let raw = out[start + 9..start + len].trim().to_owned();
+        let refuse = || {
+            UserError::invalid(
+                field,
+                format!("{field}: {{DaysAgo:{raw}}} is not a number of days that gives a date"),
+            )
+        };
+        let days: i64 = if raw.is_empty() {
+            0
+        } else {
+            raw.parse().map_err(|_| refuse())?
+        };
+        let date = days
+            .checked_mul(86_400)
+            .map(time::Duration::seconds)
+            .and_then(|ago| time::OffsetDateTime::now_utc().checked_sub(ago))
+            .ok_or_else(refuse)?
+            .date();
         let formatted = format!(
             "{:04}-{:02}-{:02}",
             date.year(),
@@ -536,7 +555,7 @@ fn replace_days_ago(text: &str) -> String {
         );
         out.replace_range(start..=start + len, &formatted);
     }
-    out
+    Ok(out)
 }
 
 pub struct GraphRequestAnswer {
@@ -671,9 +690,9 @@ pub fn prepare(
     query: &GraphRequestQuery,
 ) -> Result<PreparedRequest, UserError> {
     let mut query = query.clone();
-    query.endpoint = placeholders.apply(&query.endpoint);
-    for value in query.odata.values_mut() {
-        *value = placeholders.apply(value);
+    query.endpoint = placeholders.apply("Endpoint", &query.endpoint)?;
+    for (key, value) in query.odata.iter_mut() {
+        *value = placeholders.apply(key, value)?;
     }
     let expands: Vec<&str> = ["$expand", "expand"]
         .iter()
