@@ -15,6 +15,7 @@ mod first_actions;
 mod graph_client;
 mod graph_request;
 mod helpers;
+mod hostile_transport;
 mod licences_roles_photo;
 mod list_tenants;
 mod list_users;

@@ -639,7 +639,7 @@ pub fn check_next_link(
     };
     let expands: Vec<String> = url
         .query_pairs()
-        .filter(|(k, _)| k == "$expand" || k == "expand")
+        .filter(|(k, _)| crate::graph_proxy_guard::is_expand_key(k))
         .map(|(_, v)| v.into_owned())
         .collect();
     let expand_refs: Vec<&str> = expands.iter().map(String::as_str).collect();
@@ -675,9 +675,11 @@ pub fn prepare(
     for value in query.odata.values_mut() {
         *value = placeholders.apply(value);
     }
-    let expands: Vec<&str> = ["$expand", "expand"]
+    let expands: Vec<&str> = query
+        .odata
         .iter()
-        .filter_map(|k| query.odata.get(*k).map(String::as_str))
+        .filter(|(k, _)| crate::graph_proxy_guard::is_expand_key(k))
+        .map(|(_, v)| v.as_str())
         .collect();
     let endpoint = guard
         .check(&query.endpoint, &expands)
