@@ -212,7 +212,7 @@ fn hostile_endpoints() -> Vec<String> {
     let content = [
         "users/{id}/messages",
         "users/{id}/mailFolders/inbox/messages",
-        "users/{id}/mailboxSettings",
+        "users/{id}/messages/1/attachments",
         "users/{id}/events",
         "users/{id}/calendar/events",
         "users/{id}/calendarView",

@@ -46,13 +46,12 @@ pub const DEFAULT_BLOCKLIST: &[&str] = &[
 /// activity. A segment matches wherever it appears in the path, except `contacts`, which is the
 /// organisation's contacts (directory objects) when it is the first segment.
 pub const PERSONAL_SEGMENTS: &[&str] = &[
-    // Mail and Outlook.
+    // Mail and Outlook (`mailboxSettings` stays readable: CIPP reads the out-of-office setting).
     "messages",
     "mailfolders",
     "childfolders",
     "attachments",
     "inferenceclassification",
-    "mailboxsettings",
     "messagerules",
     "outlook",
     "mastercategories",
@@ -503,7 +502,6 @@ mod tests {
             "planner/plans/1",
             "groups/1/planner/plans",
             "users/x/todo/lists",
-            "users/x/MailboxSettings",
             "security/cases/ediscoveryCases",
         ] {
             assert!(
