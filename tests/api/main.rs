@@ -16,6 +16,7 @@ mod graph_client;
 mod graph_request;
 mod helpers;
 mod hostile_input;
+mod hostile_transport;
 mod licences_roles_photo;
 mod list_tenants;
 mod list_users;

@@ -145,6 +145,7 @@ async fn with_static_web_apps_mode_the_principal_roles_decide_like_a_token_role(
                     "x-ms-client-principal",
                     principal("ada@partner.example", roles),
                 )
+                .header("X-CIPP-Version", "8.0.0")
                 .json(&body)
                 .send()
                 .await
@@ -185,6 +186,7 @@ async fn with_static_web_apps_mode_the_principal_roles_decide_like_a_token_role(
             "x-ms-client-principal",
             principal("ada@partner.example", &["authenticated", "admin"]),
         )
+        .header("X-CIPP-Version", "8.0.0")
         .send()
         .await
         .unwrap()

@@ -43,6 +43,10 @@ pub const CODE_UNAUTHORIZED: &str = "unauthorized";
 pub const CODE_UNKNOWN_OPERATION: &str = "unknown_operation";
 pub const CODE_TOO_LARGE: &str = "payload_too_large";
 pub const CODE_METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+pub const CODE_HEADERS_TOO_LARGE: &str = "headers_too_large";
+pub const CODE_REQUEST_TIMEOUT: &str = "request_timeout";
+/// A cookie-authenticated (Static Web Apps) request a cross-site page could have sent.
+pub const CODE_CROSS_SITE: &str = "cross_site_request";
 
 fn code_of(status: StatusCode) -> &'static str {
     match status.as_u16() {
@@ -53,6 +57,8 @@ fn code_of(status: StatusCode) -> &'static str {
         409 => ErrorKind::Conflict.code(),
         405 => CODE_METHOD_NOT_ALLOWED,
         413 => CODE_TOO_LARGE,
+        408 => CODE_REQUEST_TIMEOUT,
+        431 => CODE_HEADERS_TOO_LARGE,
         501 => ErrorKind::NotImplemented.code(),
         _ => ErrorKind::Internal.code(),
     }

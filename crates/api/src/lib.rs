@@ -18,6 +18,7 @@ pub mod settings;
 pub mod spec;
 pub mod state;
 pub mod streaming;
+pub mod transport;
 
 use actix_web::dev::Server;
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -237,11 +238,15 @@ fn warm_up(state: web::Data<AppState>) {
 const CORRELATION_HEADER: &str = "x-correlation-id";
 
 fn serve(listener: TcpListener, state: web::Data<AppState>) -> Result<Server, StartupError> {
+    let body_timeout = state.settings.request_body_timeout;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
-            // Room for a 4 MB photo sent as base64 (ExecSetUserPhoto), which CIPP accepts.
-            .app_data(web::PayloadConfig::new(6 * 1024 * 1024))
+            .app_data(web::PayloadConfig::new(transport::MAX_BODY_BYTES))
+            // Head and body limits, inside the correlation layer so refusals carry an id too.
+            .wrap(actix_web::middleware::from_fn(move |request, next| {
+                transport::limits(body_timeout, request, next)
+            }))
             // Every answer carries a correlation id that the logs of the request also carry.
             .wrap_fn(|request, service| {
                 let correlation_id = uuid::Uuid::new_v4().to_string();
@@ -269,6 +274,10 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> Result<Server, St
             .route("/api/{name}", web::route().to(dispatch::dispatch))
             .default_service(web::route().to(dispatch::unknown_endpoint))
     })
+    // The head must arrive within 5 s (the body has its own limit, in `transport`); a client
+    // that does not close after its answer is dropped after 5 s more.
+    .client_request_timeout(Duration::from_secs(5))
+    .client_disconnect_timeout(Duration::from_secs(5))
     .listen(listener)
     .map_err(|source| StartupError::Bind {
         address: "listener".into(),

@@ -91,6 +91,11 @@ pub struct Settings {
     pub custom_roles: Vec<CustomRole>,
     /// Static Web Apps' `x-ms-client-principal` header is trusted only when this is set.
     pub static_web_apps: bool,
+    /// The origin (`https://cipp.example.com`) of the CIPP frontend: in Static Web Apps mode a
+    /// write whose `Origin` header names another origin is refused (cross-site request).
+    pub static_web_apps_origin: Option<String>,
+    /// How long a client may take to send a request body before it is answered 408.
+    pub request_body_timeout: std::time::Duration,
     pub graph_max_attempts: u32,
     /// Graph and Exchange requests in flight at once, per tenant and overall.
     pub graph_concurrency_per_tenant: usize,
@@ -133,6 +138,8 @@ struct RawSettings {
     #[serde(default)]
     custom_roles: Option<CustomRolesSource>,
     static_web_apps: Option<bool>,
+    static_web_apps_origin: Option<String>,
+    request_body_timeout_seconds: Option<u64>,
     graph_max_attempts: Option<u32>,
     graph_concurrency_per_tenant: Option<usize>,
     graph_concurrency_overall: Option<usize>,
@@ -384,6 +391,13 @@ impl Settings {
             api_clients,
             custom_roles,
             static_web_apps: raw.static_web_apps.unwrap_or(false),
+            static_web_apps_origin: raw
+                .static_web_apps_origin
+                .map(|o| o.trim().trim_end_matches('/').to_ascii_lowercase())
+                .filter(|o| !o.is_empty()),
+            request_body_timeout: std::time::Duration::from_secs(
+                raw.request_body_timeout_seconds.unwrap_or(30).clamp(1, 600),
+            ),
             graph_max_attempts: raw.graph_max_attempts.unwrap_or(4).clamp(1, 10),
             graph_proxy_blocklist,
             graph_concurrency_per_tenant: raw

@@ -13,7 +13,7 @@ use url::Url;
 use crate::client::{GraphClient, decode_body, graph_url};
 use crate::error::GraphError;
 use crate::paging::same_origin;
-use crate::retry::{RetryBudget, is_retryable_status, parse_retry_after};
+use crate::retry::{RetryBudget, idempotent_method, may_retry_status, parse_retry_after};
 use crate::settings::GraphVersion;
 
 /// Graph's limit of requests in one `$batch`.
@@ -208,7 +208,12 @@ impl GraphClient {
                                 headers: item.headers,
                                 body: item.body,
                             };
-                            if is_retryable_status(response.status) {
+                            // Items are judged one by one: a 503/504 on a write item may
+                            // follow its application, so only a 429 retries it.
+                            if may_retry_status(
+                                response.status,
+                                idempotent_method(&requests[i].method),
+                            ) {
                                 let wait = response
                                     .header("retry-after")
                                     .and_then(|v| parse_retry_after(v, SystemTime::now()));

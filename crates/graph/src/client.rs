@@ -18,7 +18,9 @@ use crate::builder::GraphClientBuilder;
 use crate::error::{GraphError, api_error, parse_error_body};
 use crate::limits::{ConcurrencyLimits, Limiter};
 use crate::paging::{GraphPage, resolve_next_link};
-use crate::retry::{RetryBudget, is_retryable_status, parse_retry_after};
+use crate::retry::{
+    RetryBudget, is_retryable_status, may_retry_status, parse_retry_after, replay_safe,
+};
 use crate::settings::{DEFAULT_GRAPH_SCOPE, GraphSettings, GraphVersion};
 use crate::tls::error_chain;
 use crate::tokens::{TokenCache, TokenMode, TokenProvider};
@@ -390,6 +392,9 @@ impl GraphClient {
             service,
         } = call;
         let header_map = self.request_headers(headers, client_request_id, body.is_some())?;
+        // Decided before the body is serialized: a write is never sent twice after an answer
+        // that may have followed its application (503, 504, a dropped connection).
+        let replay_safe = replay_safe(&method, url.path(), body);
         // Serialized once, re-sent as is on retries.
         let body: Option<Vec<u8>> = match body {
             _ if raw_body.is_some() => raw_body.map(<[u8]>::to_vec),
@@ -433,8 +438,10 @@ impl GraphClient {
                 Ok(answer) => answer,
                 Err(e) => {
                     let message = error_chain(&e);
-                    // A refused connect never reached the service, so even a POST is safe to resend.
-                    if e.is_connect()
+                    // A refused connect never reached the service, so even a POST is safe to
+                    // resend; a connection dropped later may have carried the request, so only a
+                    // replay-safe one is resent.
+                    if (e.is_connect() || replay_safe)
                         && let Some(wait) = budget.next_wait(None)
                     {
                         tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, error = %message, "connect failed; retrying");
@@ -455,7 +462,7 @@ impl GraphClient {
                 });
             }
             let text = String::from_utf8_lossy(&bytes).into_owned();
-            if is_retryable_status(status) {
+            if may_retry_status(status, replay_safe) {
                 let retry_after = response_headers
                     .get(RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
@@ -475,6 +482,14 @@ impl GraphClient {
                     status,
                     attempts = budget.attempts(),
                     "still throttled; giving up"
+                );
+                return Err(throttled_error(status, budget.attempts(), &text));
+            }
+            if is_retryable_status(status) {
+                tracing::warn!(
+                    status,
+                    attempt,
+                    "not retried: the request is not safe to send twice"
                 );
                 return Err(throttled_error(status, budget.attempts(), &text));
             }

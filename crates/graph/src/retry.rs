@@ -3,12 +3,62 @@
 use std::time::{Duration, SystemTime};
 
 use rand::Rng;
+use reqwest::Method;
+use serde_json::Value;
 
 use crate::settings::RetryPolicy;
 
 /// Statuses Graph documents as transient: throttled, unavailable, gateway timeout.
 pub(crate) fn is_retryable_status(status: u16) -> bool {
     matches!(status, 429 | 503 | 504)
+}
+
+/// Whether an answer with `status` may be retried for a request that is (or is not) safe to
+/// send twice. A 429 means Graph did not act, so any method is retried; a 503 or 504 may come
+/// after the write was applied (a gateway gave up waiting), so only requests whose repetition
+/// changes nothing are retried.
+pub(crate) fn may_retry_status(status: u16, replay_safe: bool) -> bool {
+    match status {
+        429 => true,
+        503 | 504 => replay_safe,
+        _ => false,
+    }
+}
+
+/// Whether a method is safe to send twice: GET, HEAD, OPTIONS read; PUT and DELETE set a
+/// state that a second call leaves unchanged. POST and PATCH are not.
+pub(crate) fn idempotent_method(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE
+    )
+}
+
+/// Whether a whole request may be sent twice: an idempotent method, a `$batch` whose
+/// sub-requests all only read (GET), or an Exchange `InvokeCommand` of a `Get-` cmdlet.
+pub(crate) fn replay_safe(method: &Method, path: &str, body: Option<&Value>) -> bool {
+    if idempotent_method(method) {
+        return true;
+    }
+    if *method != Method::POST {
+        return false;
+    }
+    let Some(body) = body else { return false };
+    if path.ends_with("/$batch") {
+        return body
+            .get("requests")
+            .and_then(Value::as_array)
+            .is_some_and(|items| {
+                items.iter().all(|item| {
+                    item.get("method")
+                        .and_then(Value::as_str)
+                        .is_some_and(|m| m.eq_ignore_ascii_case("GET"))
+                })
+            });
+    }
+    body.pointer("/CmdletInput/CmdletName")
+        .and_then(Value::as_str)
+        .is_some_and(|name| name.len() > 4 && name[..4].eq_ignore_ascii_case("get-"))
 }
 
 /// Parses `Retry-After` as delta seconds (Graph sends `10` and `2.128`) or an HTTP date.
@@ -131,6 +181,43 @@ mod tests {
         assert!(first >= Duration::from_millis(250) && first <= Duration::from_millis(500));
         let fourth = backoff_delay(&p, 4);
         assert!(fourth >= Duration::from_secs(2) && fourth <= Duration::from_secs(4));
+    }
+
+    #[test]
+    fn only_a_429_is_retried_for_a_write_and_503_504_for_reads() {
+        assert!(may_retry_status(429, false));
+        assert!(!may_retry_status(503, false));
+        assert!(!may_retry_status(504, false));
+        assert!(may_retry_status(504, true));
+        assert!(!may_retry_status(500, true));
+    }
+
+    #[test]
+    fn a_batch_is_replay_safe_only_when_every_item_reads() {
+        let reads = serde_json::json!({"requests": [{"method": "GET"}, {"method": "get"}]});
+        let mixed = serde_json::json!({"requests": [{"method": "GET"}, {"method": "PATCH"}]});
+        assert!(replay_safe(&Method::POST, "/v1.0/$batch", Some(&reads)));
+        assert!(!replay_safe(&Method::POST, "/v1.0/$batch", Some(&mixed)));
+        assert!(!replay_safe(&Method::POST, "/v1.0/users", Some(&reads)));
+        assert!(!replay_safe(&Method::PATCH, "/v1.0/users/x", None));
+        assert!(replay_safe(
+            &Method::PUT,
+            "/v1.0/users/x/manager/$ref",
+            None
+        ));
+        assert!(replay_safe(&Method::DELETE, "/v1.0/users/x", None));
+        let get_mailbox = serde_json::json!({"CmdletInput": {"CmdletName": "Get-Mailbox"}});
+        let set_mailbox = serde_json::json!({"CmdletInput": {"CmdletName": "Set-Mailbox"}});
+        assert!(replay_safe(
+            &Method::POST,
+            "/adminapi/beta/t/InvokeCommand",
+            Some(&get_mailbox)
+        ));
+        assert!(!replay_safe(
+            &Method::POST,
+            "/adminapi/beta/t/InvokeCommand",
+            Some(&set_mailbox)
+        ));
     }
 
     #[test]

@@ -404,6 +404,9 @@ fn graph_request(
             "Access token validation failure. Invalid audience.",
         ));
     };
+    if let Err(e) = crate::token_modes::check(&claims, inb.method, rest) {
+        return fail(e);
+    }
     let ctx = Ctx {
         sim,
         tenant,

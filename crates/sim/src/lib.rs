@@ -100,6 +100,7 @@ mod seed;
 mod seed_reads;
 mod state;
 mod tls;
+mod token_modes;
 mod tokens;
 mod user;
 

@@ -2,15 +2,23 @@
 //! callers, so the path a caller names can never leave the configured Graph host and version
 //! root, and customer content (mail, chats, files, calendars, …) is refused.
 //!
-//! Rules, applied to the `Endpoint` and to every `$expand` item (as a sub-path):
+//! Rules, applied to the `Endpoint`, to every `$expand` item at any depth
+//! (`manager($expand=directReports($expand=…))`) and to the path of a `nextLink`:
 //! - percent-decoding is repeated until the text stops changing (double-encoding cannot hide
 //!   anything); text that keeps changing after [`MAX_DECODE_ROUNDS`] is refused;
 //! - after decoding only `A-Z a-z 0-9 - . _ ~ ' ( ) $ , = /` may appear, so schemes (`:`),
 //!   hosts (`//`, `@`), backslashes, queries, fragments, whitespace, control and zero-width
 //!   characters are all refused by one rule that fails closed;
 //! - no empty, `.` or `..` segment;
-//! - the blocklist (regular expressions over the lower-cased decoded path) refuses
+//! - every decoded, case-folded path segment (the name before any `(`) is looked up in
+//!   [`PERSONAL_SEGMENTS`]: resources that carry a person's content or activity (mail,
+//!   calendar, files, chats, notes, tasks, planner, presence, insights, activities, calls and
+//!   call records, …). This list is built in and always applies;
+//! - the blocklist (regular expressions over the lower-cased decoded path) refuses more
 //!   customer-content paths. It is configurable; a pattern that does not compile stops start-up.
+//!
+//! The directory, licence, sign-in, audit and usage-report reads CIPP makes (`users`, `groups`,
+//! `subscribedSkus`, `auditLogs/signIns`, `reports/…`, `policies/…`, …) name none of these.
 
 use percent_encoding::percent_decode_str;
 use regex::Regex;
@@ -33,6 +41,128 @@ pub const DEFAULT_BLOCKLIST: &[&str] = &[
     r"(^|/)(communications/callrecords|onlinemeetings|transcripts|recordings)(/|\(|$)",
     r"(^|/)(exporttoken|\$value)(/|$)",
 ];
+
+/// Path segments (case-folded, without any `(…)` arguments) naming a person's content or
+/// activity. A segment matches wherever it appears in the path, except `contacts`, which is the
+/// organisation's contacts (directory objects) when it is the first segment.
+pub const PERSONAL_SEGMENTS: &[&str] = &[
+    // Mail and Outlook (`mailboxSettings` stays readable: CIPP reads the out-of-office setting).
+    "messages",
+    "mailfolders",
+    "childfolders",
+    "attachments",
+    "inferenceclassification",
+    "messagerules",
+    "outlook",
+    "mastercategories",
+    // Calendar, meetings and calls.
+    "events",
+    "calendar",
+    "calendars",
+    "calendarview",
+    "calendargroups",
+    "instances",
+    "exceptionoccurrences",
+    "reminderview",
+    "findmeetingtimes",
+    "getschedule",
+    "schedule",
+    "onlinemeetings",
+    "transcripts",
+    "recordings",
+    "attendancereports",
+    "communications",
+    "calls",
+    "callrecords",
+    "presence",
+    "presences",
+    "virtualevents",
+    // Files.
+    "drive",
+    "drives",
+    "driveitem",
+    "items",
+    "root",
+    "special",
+    "bundles",
+    "shares",
+    "content",
+    "contentstream",
+    "children",
+    "versions",
+    "thumbnails",
+    "sharedwithme",
+    "recent",
+    "followedsites",
+    // Chats and conversations.
+    "chats",
+    "chatmessages",
+    "allmessages",
+    "getallmessages",
+    "replies",
+    "hostedcontents",
+    "pinnedmessages",
+    "threads",
+    "conversations",
+    "posts",
+    // Notes.
+    "onenote",
+    "notebooks",
+    "sections",
+    "sectiongroups",
+    "pages",
+    "resources",
+    // Tasks and plans.
+    "todo",
+    "tasks",
+    "tasklists",
+    "lists",
+    "planner",
+    "plans",
+    "buckets",
+    // Personal contacts and people relevance.
+    "contacts",
+    "contactfolders",
+    "people",
+    // Activity and analytics about a person.
+    "insights",
+    "trending",
+    "used",
+    "shared",
+    "activities",
+    "historyitems",
+    "analytics",
+    "activitystatistics",
+    "employeeexperience",
+    "learningcourseactivities",
+    "profile",
+    // Content searches, exports and AI interactions.
+    "ediscovery",
+    "ediscoverycases",
+    "cases",
+    "subjectrightsrequests",
+    "exportpersonaldata",
+    "interactionhistory",
+    "getallenterpriseinteractions",
+    "copilot",
+    "bookingbusinesses",
+    "appointments",
+    "print",
+    "exporttoken",
+    "$value",
+];
+
+/// Deeper `$expand` nesting than this is refused rather than walked.
+pub const MAX_EXPAND_DEPTH: usize = 6;
+
+/// Whether a query option name is `$expand` (any case, with or without `$`), the option the
+/// guard must see whatever spelling a caller or a `nextLink` uses.
+pub fn is_expand_key(key: &str) -> bool {
+    let key = key.trim();
+    key.strip_prefix('$')
+        .unwrap_or(key)
+        .eq_ignore_ascii_case("expand")
+}
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum GuardError {
@@ -90,20 +220,54 @@ impl ProxyGuard {
         {
             return Err(GuardError::NotRelative("empty, '.' or '..' path segments"));
         }
+        check_segments(&path, true)?;
         self.check_blocklist(&path)?;
         for expand in expands {
             let decoded = decode_until_stable(expand)?;
-            for item in top_level_items(&decoded) {
-                let name = item.split('(').next().unwrap_or_default().trim();
-                if name.is_empty() {
-                    continue;
-                }
-                check_characters(name)?;
-                self.check_blocklist(&format!("{path}/{name}"))?;
-                self.check_blocklist(name)?;
-            }
+            self.check_expand(&path, &decoded, 0)?;
         }
         Ok(path)
+    }
+
+    /// Checks one `$expand` value: each item's name as a sub-path of `path`, then any
+    /// `$expand` inside its options, to [`MAX_EXPAND_DEPTH`].
+    fn check_expand(&self, path: &str, expand: &str, depth: usize) -> Result<(), GuardError> {
+        if depth >= MAX_EXPAND_DEPTH {
+            return Err(GuardError::NotRelative("$expand is nested too deeply"));
+        }
+        for item in top_level_items(expand)? {
+            let item = item.trim();
+            let (name, options) = match item.find('(') {
+                Some(open) => {
+                    let inner = item[open + 1..]
+                        .strip_suffix(')')
+                        .ok_or(GuardError::NotRelative("unbalanced parentheses in $expand"))?;
+                    (item[..open].trim(), Some(inner))
+                }
+                None => (item, None),
+            };
+            if name.is_empty() {
+                if options.is_some() {
+                    return Err(GuardError::NotRelative("an $expand item without a name"));
+                }
+                continue;
+            }
+            check_characters(name)?;
+            check_segments(name, false)?;
+            let sub_path = format!("{path}/{name}");
+            self.check_blocklist(&sub_path)?;
+            self.check_blocklist(name)?;
+            let Some(options) = options else { continue };
+            for option in split_top_level(options, ';')? {
+                let Some((key, value)) = option.split_once('=') else {
+                    continue;
+                };
+                if is_expand_key(key) {
+                    self.check_expand(&sub_path, value, depth + 1)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     fn check_blocklist(&self, path: &str) -> Result<(), GuardError> {
@@ -149,23 +313,65 @@ fn check_characters(path: &str) -> Result<(), GuardError> {
     }
 }
 
+/// Refuses a path whose decoded, case-folded segments name a person's content or activity.
+/// `rooted`: the path starts at the version root (so a first `contacts` is the directory's).
+fn check_segments(path: &str, rooted: bool) -> Result<(), GuardError> {
+    for (index, segment) in path.split('/').enumerate() {
+        let name = segment
+            .split('(')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_lowercase();
+        // A type cast or a qualified function (`microsoft.graph.reminderView`) is judged by
+        // its last part.
+        let name = match name.strip_prefix("microsoft.graph.") {
+            Some(rest) => rest.rsplit('.').next().unwrap_or_default(),
+            None => name.as_str(),
+        };
+        if rooted && index == 0 && name == "me" {
+            return Err(GuardError::Blocked(path.to_owned()));
+        }
+        if rooted && index == 0 && name == "contacts" {
+            continue;
+        }
+        if PERSONAL_SEGMENTS.contains(&name) {
+            return Err(GuardError::Blocked(path.to_owned()));
+        }
+    }
+    Ok(())
+}
+
 /// Splits `a,b($select=x,y),c` at top-level commas.
-fn top_level_items(text: &str) -> Vec<&str> {
+fn top_level_items(text: &str) -> Result<Vec<&str>, GuardError> {
+    split_top_level(text, ',')
+}
+
+/// Splits at `separator` outside parentheses; unbalanced parentheses are refused.
+fn split_top_level(text: &str, separator: char) -> Result<Vec<&str>, GuardError> {
     let mut items = Vec::new();
     let (mut depth, mut start) = (0i32, 0usize);
     for (i, c) in text.char_indices() {
         match c {
             '(' => depth += 1,
-            ')' => depth -= 1,
-            ',' if depth == 0 => {
+            ')' => {
+                depth -= 1;
+                if depth < 0 {
+                    return Err(GuardError::NotRelative("unbalanced parentheses"));
+                }
+            }
+            c if c == separator && depth == 0 => {
                 items.push(&text[start..i]);
-                start = i + 1;
+                start = i + c.len_utf8();
             }
             _ => {}
         }
     }
+    if depth != 0 {
+        return Err(GuardError::NotRelative("unbalanced parentheses"));
+    }
     items.push(&text[start..]);
-    items
+    Ok(items)
 }
 
 #[cfg(test)]
@@ -257,6 +463,62 @@ mod tests {
         ] {
             assert!(guard().check(endpoint, &[]).is_err(), "{endpoint:?}");
         }
+    }
+
+    #[test]
+    fn nested_expands_are_walked_and_their_content_refused() {
+        for expand in [
+            "manager($expand=messages)",
+            "manager($select=id;$expand=directReports($expand=drive))",
+            "manager($EXPAND=calendar)",
+            "manager(expand=insights)",
+            "manager($expand=manager($expand=manager($expand=manager($expand=manager($expand=manager($expand=manager))))))",
+            "manager($expand=directReports",
+            "Messages",
+            "microsoft.graph.user/presence",
+        ] {
+            assert!(guard().check("users", &[expand]).is_err(), "{expand}");
+        }
+        assert!(
+            guard()
+                .check(
+                    "users",
+                    &["manager($select=id;$expand=directReports($select=id))"]
+                )
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn activity_resources_are_refused_in_any_case() {
+        for endpoint in [
+            "users/x/reminderView(startDateTime='a',endDateTime='b')",
+            "users/x/INSIGHTS/trending",
+            "users/x/activities",
+            "users/x/presence",
+            "communications/presences",
+            "communications/calls/1",
+            "communications/callRecords",
+            "planner/plans/1",
+            "groups/1/planner/plans",
+            "users/x/todo/lists",
+            "security/cases/ediscoveryCases",
+        ] {
+            assert!(
+                matches!(guard().check(endpoint, &[]), Err(GuardError::Blocked(_))),
+                "{endpoint}"
+            );
+        }
+        for endpoint in [
+            "reports/getOffice365ActiveUserDetail(period='D7')",
+            "auditLogs/directoryAudits",
+            "reports/authenticationMethods/userRegistrationDetails",
+            "users/x/authentication/methods",
+            "users/x/licenseDetails",
+        ] {
+            assert!(guard().check(endpoint, &[]).is_ok(), "{endpoint}");
+        }
+        assert!(is_expand_key("$EXPAND") && is_expand_key("Expand") && !is_expand_key("$select"));
     }
 
     #[test]

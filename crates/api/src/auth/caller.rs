@@ -63,6 +63,7 @@ pub async fn authenticate(request: &HttpRequest, state: &AppState) -> Result<Cal
     let header = match (header, principal) {
         (Some(header), _) => header,
         (None, Some(principal)) if state.settings.static_web_apps => {
+            check_same_site(request, state)?;
             return static_web_apps_caller(principal, state);
         }
         (None, Some(_)) => {
@@ -84,6 +85,48 @@ pub async fn authenticate(request: &HttpRequest, state: &AppState) -> Result<Cal
         .await
         .map_err(|e| ApiError::unauthorized(e.to_string()))?;
     Ok(caller_from_claims(&claims, state))
+}
+
+/// The header the CIPP frontend sends on every call. A cross-site page can only send a
+/// custom header after a CORS preflight, which this API never grants, so its presence shows
+/// the request came from a page of the API's own origin.
+pub const CIPP_VERSION_HEADER: &str = "x-cipp-version";
+
+/// Cross-site request refusal for cookie-authenticated callers (Static Web Apps: the browser
+/// adds the session cookie, and Static Web Apps turns it into `x-ms-client-principal`, to a
+/// request any page may send). Every request is checked, not only POSTs, because every
+/// operation answers every verb: an `<img>` GET could otherwise disable a user. Bearer callers
+/// never reach this: a cross-site page cannot attach a token.
+fn check_same_site(request: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
+    let refuse = |message: String| ApiError {
+        code: crate::error::CODE_CROSS_SITE,
+        ..ApiError::forbidden(message)
+    };
+    if !request.headers().contains_key(CIPP_VERSION_HEADER) {
+        return Err(refuse(
+            "Refused: a request signed in through Static Web Apps must carry the X-CIPP-Version header the CIPP frontend sends (a cross-site page cannot)".into(),
+        ));
+    }
+    if let Some(origin) = request.headers().get(actix_web::http::header::ORIGIN) {
+        let origin = origin
+            .to_str()
+            .unwrap_or_default()
+            .trim()
+            .trim_end_matches('/')
+            .to_ascii_lowercase();
+        let allowed = state.settings.static_web_apps_origin.as_deref();
+        if allowed != Some(origin.as_str()) {
+            return Err(refuse(match allowed {
+                Some(_) => format!(
+                    "Refused: the request comes from origin '{origin}', not the configured CIPP origin"
+                ),
+                None => format!(
+                    "Refused: the request comes from origin '{origin}' and no CIPP origin is configured (CIPP_STATIC_WEB_APPS_ORIGIN)"
+                ),
+            }));
+        }
+    }
+    Ok(())
 }
 
 #[derive(serde::Deserialize)]

@@ -80,10 +80,51 @@ async fn endless_429s_give_throttled_after_max_attempts() {
 #[tokio::test]
 async fn a_503_without_retry_after_is_retried_with_backoff() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
+    Mock::given(method("GET"))
         .respond_with(ResponseTemplate::new(503))
         .up_to_n_times(2)
         .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "n"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let (client, _) = client_for(&server);
+    let out = client
+        .get("t", GraphVersion::V1, "users/n", &[])
+        .await
+        .unwrap();
+    assert_eq!(out, json!({"id": "n"}));
+}
+
+#[tokio::test]
+async fn a_post_answered_504_is_sent_once_because_graph_may_have_applied_it() {
+    for status in [503u16, 504] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(status))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let (client, _) = client_for(&server);
+        let err = client
+            .post("t", GraphVersion::V1, "users", &json!({}))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(status), "{err:?}");
+        server.verify().await;
+    }
+}
+
+#[tokio::test]
+async fn a_post_answered_429_is_retried_because_graph_did_not_act() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(throttled().insert_header("Retry-After", "0"))
+        .up_to_n_times(1)
+        .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
@@ -97,6 +138,34 @@ async fn a_503_without_retry_after_is_retried_with_backoff() {
         .await
         .unwrap();
     assert_eq!(out, Some(json!({"id": "n"})));
+}
+
+#[tokio::test]
+async fn a_batch_of_reads_is_retried_after_504_and_a_batch_with_a_write_is_not() {
+    let reads = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(504))
+        .expect(4)
+        .mount(&reads)
+        .await;
+    let (client, _) = client_for(&reads);
+    let body = json!({"requests": [{"id": "1", "method": "GET", "url": "/users"}]});
+    let _ = client.post("t", GraphVersion::V1, "$batch", &body).await;
+    reads.verify().await;
+
+    let writes = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(504))
+        .expect(1)
+        .mount(&writes)
+        .await;
+    let (client, _) = client_for(&writes);
+    let body = json!({"requests": [
+        {"id": "1", "method": "GET", "url": "/users"},
+        {"id": "2", "method": "PATCH", "url": "/users/x", "body": {}, "headers": {"Content-Type": "application/json"}}
+    ]});
+    let _ = client.post("t", GraphVersion::V1, "$batch", &body).await;
+    writes.verify().await;
 }
 
 #[tokio::test]

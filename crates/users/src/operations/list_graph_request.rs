@@ -658,7 +658,7 @@ pub fn check_next_link(
     };
     let expands: Vec<String> = url
         .query_pairs()
-        .filter(|(k, _)| k == "$expand" || k == "expand")
+        .filter(|(k, _)| crate::graph_proxy_guard::is_expand_key(k))
         .map(|(_, v)| v.into_owned())
         .collect();
     let expand_refs: Vec<&str> = expands.iter().map(String::as_str).collect();
@@ -694,9 +694,11 @@ pub fn prepare(
     for (key, value) in query.odata.iter_mut() {
         *value = placeholders.apply(key, value)?;
     }
-    let expands: Vec<&str> = ["$expand", "expand"]
+    let expands: Vec<&str> = query
+        .odata
         .iter()
-        .filter_map(|k| query.odata.get(*k).map(String::as_str))
+        .filter(|(k, _)| crate::graph_proxy_guard::is_expand_key(k))
+        .map(|(_, v)| v.as_str())
         .collect();
     let endpoint = guard
         .check(&query.endpoint, &expands)
