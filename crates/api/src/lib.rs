@@ -276,6 +276,8 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> Result<Server, St
     })
     // The head must arrive within 5 s (the body has its own limit, in `transport`); a client
     // that does not close after its answer is dropped after 5 s more.
+    // Answers go out as written (streamed pages included), not after the client's delayed ACK.
+    .tcp_nodelay(true)
     .client_request_timeout(Duration::from_secs(5))
     .client_disconnect_timeout(Duration::from_secs(5))
     .listen(listener)
