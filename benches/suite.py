@@ -643,7 +643,7 @@ def head() -> str:
 # Why a target is not met here, and what would close it: measured on the 2-core machine of
 # benches/README.md (profiles there). Printed under the table for every figure not met.
 WHY = {
-    "P1": "At 1 connection nothing queues and the API adds about 0.1 ms. At 8 and 64 connections "
+    "P1": "At 1 connection nothing queues and the API adds 0.1 to 0.3 ms (p50) across runs. At 8 and 64 connections "
           "the two cores are saturated by wrk, the simulator and the API together: the direct run "
           "is bounded by the simulator's CPU, the API run by the simulator's plus the API's (about "
           "0.17 ms of CPU per call: 8,500 against 29,000 req/s at 8 connections), so the added "
