@@ -437,6 +437,13 @@ async fn list_logs_pages_through_a_hundred_thousand_rows_with_keyset_queries() {
         )
         .await;
     assert_eq!(all.len(), 5_001);
+    let keys = |row: &Value| row.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(
+        keys(&all[5_000]),
+        keys(&all[0]),
+        "the cut row has a row's fields"
+    );
+    assert_eq!(keys(&all[5_000]["LogData"]), keys(&all[0]["LogData"]));
     let cut = all[5_000]["Message"].as_str().unwrap();
     assert!(
         cut.contains("cut at 5000 rows") && cut.contains("PageSize"),

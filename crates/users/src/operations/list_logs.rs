@@ -433,21 +433,35 @@ fn all_pages(
 }
 
 /// The last row of an answer cut at [`MAX_LIST_ROWS`]: what happened and how to narrow it.
+/// Built as a [`ListLogsRow`], so it has the documented shape of every other row.
 fn cut_row() -> Value {
-    json!({
-        "DateTime": "",
-        "Tenant": "None",
-        "API": "ListLogs",
-        "Message": format!(
+    let row = ListLogsRow {
+        date_time: String::new(),
+        tenant: "None".into(),
+        api: "ListLogs".into(),
+        message: format!(
             "This answer was cut at {MAX_LIST_ROWS} rows. Narrow the query (StartDate and EndDate, Severity, User, Tenant or API) or page through every row with PageSize and nextLink."
         ),
-        "User": "",
-        "Severity": "Warning",
-        "LogData": {},
-        "TenantID": "None",
-        "RowKey": "",
-        "DateFilter": "",
-    })
+        user: String::new(),
+        severity: "Warning".into(),
+        log_data: ListLogsData {
+            parameters: json!({}),
+            result: "Cut".into(),
+            status: 200,
+            target: None,
+            role: None,
+            actor_kind: "Service".into(),
+            correlation_id: String::new(),
+        },
+        tenant_id: "None".into(),
+        app_id: None,
+        ip: None,
+        row_key: String::new(),
+        standard: None,
+        standard_info: Some(ListLogsStandardInfo::default()),
+        date_filter: String::new(),
+    };
+    serde_json::to_value(row).unwrap_or_default()
 }
 
 /// The caller's tenants by every name, or `None` when no tenant list limits the caller.
