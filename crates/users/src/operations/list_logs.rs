@@ -305,7 +305,7 @@ impl Operation for ListLogs {
         frontend: Some("src/components/CippComponents/CippApiLogsDrawer.jsx"),
     };
     const DIFFERENCES: Option<&'static str> = Some(
-        "The rows are this service's audit log (one per write and per refusal). `StandardTemplateId`, `ScheduledTaskId` and `BaselineRunId` are ignored, as no standards, scheduled tasks or baselines run here. Beyond CIPP, `PageSize` with `nextLink` pages through any range (`{Results, Metadata: {nextLink}}`). A date, severity, `API` pattern or `PageSize` that does not fit is a 400 naming the parameter.",
+        "The rows are this service's audit log (one per write and per refusal). `StandardTemplateId`, `ScheduledTaskId` and `BaselineRunId` are ignored, as no standards, scheduled tasks or baselines run here. Beyond CIPP, `PageSize` with `nextLink` pages through any range (`{Results, Metadata: {nextLink}}`); without `PageSize` an answer stops at 5,000 rows and its last row says so and how to narrow the query. Rows with no tenant are shown only to callers allowed every tenant. A date, severity, `API` pattern or `PageSize` that does not fit is a 400 naming the parameter.",
     );
 
     fn example() -> Value {
