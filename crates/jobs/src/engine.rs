@@ -1,6 +1,6 @@
 //! The job runner: claim with a lease, run steps in order, write each outcome before the next.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -219,6 +219,22 @@ struct Inner {
     db: JobsDb,
     opts: EngineOptions,
     kinds: HashMap<String, Arc<dyn JobKind>>,
+    /// Jobs this replica is running now. The lease lets its owner claim again, so without
+    /// this a job delivered twice to one replica (the queue's task and the sweeper's re-ring)
+    /// ran twice at once, repeating non-idempotent steps (seen in CI under load).
+    running: parking_lot::Mutex<HashSet<String>>,
+}
+
+/// Marks a job as running in this replica until dropped (also when its task is aborted).
+struct RunningGuard<'a> {
+    running: &'a parking_lot::Mutex<HashSet<String>>,
+    id: String,
+}
+
+impl Drop for RunningGuard<'_> {
+    fn drop(&mut self) {
+        self.running.lock().remove(&self.id);
+    }
 }
 
 /// The apalis queue name; every job kind shares it (the task is only a job id).
@@ -314,6 +330,7 @@ impl Engine {
                 db,
                 opts,
                 kinds: HashMap::new(),
+                running: parking_lot::Mutex::new(HashSet::new()),
             }),
         }
     }
@@ -621,10 +638,22 @@ impl Engine {
 
     /// Claims and runs job `id` if it is due and free; otherwise rings again later.
     pub async fn process(&self, id: &str) -> Result<(), JobError> {
+        if !self.inner.running.lock().insert(id.to_owned()) {
+            // This replica is running it already; the other delivery is a duplicate ring.
+            return Ok(());
+        }
+        let running = RunningGuard {
+            running: &self.inner.running,
+            id: id.to_owned(),
+        };
         match self.claim(id).await? {
             Claim::Got(job) => self.run(*job).await,
             Claim::Gone => Ok(()),
-            Claim::Later(d) => self.ring(id, d).await,
+            Claim::Later(d) => {
+                // Released before ringing: the new ring may be delivered at once.
+                drop(running);
+                self.ring(id, d).await
+            }
         }
     }
 
