@@ -236,3 +236,202 @@ async fn a_row_with_no_tenant_is_shown_only_to_callers_allowed_every_tenant() {
     assert!(by_id.is_empty(), "nor by its id: {by_id:?}");
     app.stop();
 }
+
+/// A custom role that adds reading the logs to the demo's `custom` caller, who is limited to the
+/// first demo tenant.
+fn scoped_log_reader(settings: &mut cipp_api::settings::Settings) {
+    settings
+        .custom_roles
+        .push(cipp_api::auth::roles::CustomRole {
+            name: "custom".into(),
+            include: vec!["CIPP.Core.Read".into()],
+            exclude: vec![],
+            allowed_tenants: vec![],
+            blocked_tenants: vec![],
+        });
+}
+
+async fn first_user_id(app: &TestApp, tenant: &str, token: &str) -> String {
+    let users: Vec<Value> = app
+        .get_json(&format!("/api/ListUsers?tenantFilter={tenant}"), token)
+        .await;
+    users[0]["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_write_across_two_tenants_leaves_one_row_per_tenant_with_its_own_items_only() {
+    let app = crate::helpers::spawn_app_with(scoped_log_reader).await;
+    let editor = app.token("editor").await;
+    let first = app.tenant(0).clone();
+    let second = app.tenant(1).clone();
+    let first_user = first_user_id(&app, &first.default_domain_name, &editor).await;
+    let second_user = first_user_id(&app, &second.default_domain_name, &editor).await;
+    let response = app
+        .post(
+            "/api/PatchUser",
+            Some(&editor),
+            json!([
+                {"id": first_user, "tenantFilter": first.default_domain_name, "jobTitle": "Buyer"},
+                {"id": second_user, "tenantFilter": second.customer_id, "jobTitle": "Seller"},
+            ]),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    let correlation = correlation_id(&response);
+    let mut rows = rows_for(&app, &correlation).await;
+    rows.sort_by_key(|r| r["LogData"]["Parameters"][0]["jobTitle"].to_string());
+    assert_eq!(rows.len(), 2, "one row per tenant: {rows:?}");
+    for (row, tenant, user, title) in [
+        (&rows[0], &first, &first_user, "Buyer"),
+        (&rows[1], &second, &second_user, "Seller"),
+    ] {
+        assert_eq!(row["Tenant"], tenant.default_domain_name.as_str());
+        assert_eq!(row["TenantID"], tenant.customer_id.as_str());
+        let parameters = row["LogData"]["Parameters"].as_array().unwrap();
+        assert_eq!(parameters.len(), 1, "only this tenant's item: {row}");
+        assert_eq!(parameters[0]["id"], user.as_str());
+        assert_eq!(
+            parameters[0]["jobTitle"], title,
+            "not an empty object: {row}"
+        );
+    }
+    // The caller limited to the first tenant reads that tenant's row and nothing of the other.
+    let custom = app.token("custom").await;
+    let scoped: Vec<Value> = app
+        .get_json(
+            "/api/ListLogs?Filter=true&Severity=Info,Warning,Error,Debug",
+            &custom,
+        )
+        .await;
+    let seen: Vec<&Value> = scoped
+        .iter()
+        .filter(|r| r["LogData"]["CorrelationId"] == correlation.as_str())
+        .collect();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0]["Tenant"], first.default_domain_name.as_str());
+    assert!(!seen[0].to_string().contains("Seller"));
+    app.stop();
+}
+
+#[tokio::test]
+async fn a_bulk_licence_row_stores_the_items_sent_not_an_empty_object() {
+    let app = spawn_app().await;
+    let editor = app.token("editor").await;
+    let tenant = app.tenant(1).clone();
+    let user = first_user_id(&app, &tenant.default_domain_name, &editor).await;
+    let sku = "00000000-0000-4000-8000-0000000000ee";
+    let response = app
+        .post(
+            "/api/ExecBulkLicense",
+            Some(&editor),
+            json!([{"tenantFilter": tenant.default_domain_name, "userIds": user,
+                "LicenseOperation": "Remove", "LicensesToRemove": [{"label": "X", "value": sku}]}]),
+        )
+        .await;
+    assert!(response.status().as_u16() < 500);
+    let rows = rows_for(&app, &correlation_id(&response)).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["Tenant"], tenant.default_domain_name.as_str());
+    let item = &rows[0]["LogData"]["Parameters"][0];
+    assert_eq!(item["userIds"], user.as_str(), "{}", rows[0]);
+    assert_eq!(item["LicensesToRemove"][0]["value"], sku);
+    app.stop();
+}
+
+#[tokio::test]
+async fn a_refused_call_with_a_huge_tenant_and_id_stores_them_cut_to_a_bounded_length() {
+    let app = spawn_app().await;
+    let readonly = app.token("readonly").await;
+    let huge = "x".repeat(200_000);
+    let response = app
+        .post(
+            "/api/ExecDisableUser",
+            Some(&readonly),
+            json!({"tenantFilter": huge, "ID": huge}),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 403);
+    let rows = rows_for(&app, &correlation_id(&response)).await;
+    assert_eq!(rows.len(), 1);
+    let row = rows[0].to_string();
+    assert!(row.len() < 20 * 1024, "a bounded row: {} bytes", row.len());
+    assert!(rows[0]["Tenant"].as_str().unwrap().ends_with("[cut]"));
+    assert!(
+        rows[0]["LogData"]["Target"]
+            .as_str()
+            .unwrap()
+            .ends_with("[cut]")
+    );
+    app.stop();
+}
+
+#[tokio::test]
+async fn a_list_logs_answer_stops_at_the_configured_row_count_with_a_row_saying_so() {
+    let app = crate::helpers::spawn_app_with(|s| s.list_logs_max_rows = 3).await;
+    let editor = app.token("editor").await;
+    for pin in [true, false, true, false, true] {
+        let response = app
+            .post(
+                "/api/ExecUserSettings",
+                Some(&editor),
+                json!({"currentSettings": {"pinNav": pin}}),
+            )
+            .await;
+        assert_eq!(response.status().as_u16(), 200);
+    }
+    let superadmin = app.token("superadmin").await;
+    let rows: Vec<Value> = app
+        .get_json("/api/ListLogs?Filter=true&Severity=Info", &superadmin)
+        .await;
+    assert_eq!(rows.len(), 4, "three rows and the cut row: {rows:?}");
+    assert_eq!(rows[3]["LogData"]["Result"], "Cut");
+    assert!(
+        rows[3]["Message"]
+            .as_str()
+            .unwrap()
+            .contains("cut at 3 rows")
+    );
+    app.stop();
+}
+
+#[tokio::test]
+async fn graphs_client_errors_are_our_400_and_404_with_graphs_message_not_a_500() {
+    let app = spawn_app().await;
+    let editor = app.token("editor").await;
+    let tenant = app.tenant(1).clone();
+    let user = first_user_id(&app, &tenant.default_domain_name, &editor).await;
+    // A filter Graph cannot parse, sent through the Graph proxy.
+    let url = format!(
+        "/api/ListGraphRequest?tenantFilter={}&Endpoint=users&$filter={}",
+        tenant.default_domain_name,
+        urlencoding("startswith(displayName,")
+    );
+    let response = app.get(&url, Some(&editor)).await;
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("Invalid filter clause"), "{body}");
+    // A write Graph refuses (400) or cannot find (404).
+    for (graph_status, ours, text) in [
+        (400, 400, "Bad request."),
+        (404, 404, "Resource does not exist"),
+    ] {
+        app.add_fault(
+            json!({"path": format!("/v1.0/users/{user}"), "method": "PATCH",
+            "status": graph_status, "count": 1}),
+        )
+        .await;
+        let response = app
+            .post(
+                "/api/ExecDisableUser",
+                Some(&editor),
+                json!({"tenantFilter": tenant.default_domain_name, "ID": user}),
+            )
+            .await;
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(status, ours, "Graph {graph_status}: {body}");
+        assert!(body["Results"].to_string().contains(text), "{body}");
+    }
+    app.stop();
+}

@@ -227,45 +227,140 @@ pub async fn record_call(state: &AppState, call: CallRecord<'_>) {
         403 => (AuditResult::Error, Severity::Warning),
         _ => (AuditResult::Error, Severity::Error),
     };
-    let target = call.notes.target.clone().or_else(|| {
-        ["ID", "id", "UserID", "userPrincipalName", "user"]
-            .iter()
-            .find_map(|k| lookup(&call.parameters, k))
-            .map(str::to_owned)
-    });
-    let (tenant, tenant_id) = match &call.notes.tenant {
-        Some((domain, id)) => (Some(domain.clone()), Some(id.clone())),
-        None => (
-            lookup(&call.parameters, "tenantFilter")
+    let target = call
+        .notes
+        .target
+        .clone()
+        .or_else(|| {
+            ["ID", "id", "UserID", "userPrincipalName", "user"]
+                .iter()
+                .find_map(|k| lookup(&call.parameters, k))
                 .map(str::to_owned)
-                .or_else(|| Some("None".to_owned())),
-            None,
-        ),
-    };
+        })
+        .map(bounded_name);
     let roles = call.caller.roles.names();
-    let entry = AuditEntry {
+    let row = AuditEntry {
         id: uuid::Uuid::new_v4(),
         time: time::OffsetDateTime::now_utc(),
-        actor: call.caller.actor(),
+        actor: bounded_name(call.caller.actor()),
         actor_kind,
         app_id,
         role: (!roles.is_empty()).then(|| roles.join(",")),
         source_ip: source_ip(call.request, &state.settings.trusted_proxies),
-        tenant,
-        tenant_id,
+        tenant: None,
+        tenant_id: None,
         operation: call.spec.name.clone(),
         target,
-        parameters: bounded_parameters(redact(&call.parameters)),
+        parameters: Value::Null,
         result,
         message: bounded_message(call.notes.message.clone().unwrap_or(call.message)),
         severity,
         correlation_id: correlation_id(call.request),
         status: call.status,
     };
-    if let Err(error) = state.store.insert_audit(&entry).await {
-        // The action itself has happened; losing its row is reported loudly, not hidden.
-        tracing::error!(%error, operation = %entry.operation, "the audit row could not be written");
+    for (index, part) in rows_by_tenant(state, &call.notes, &call.parameters)
+        .await
+        .into_iter()
+        .enumerate()
+    {
+        let entry = AuditEntry {
+            // The first row keeps the id made above; each further tenant's row gets its own.
+            id: if index == 0 {
+                row.id
+            } else {
+                uuid::Uuid::new_v4()
+            },
+            tenant: part.tenant,
+            tenant_id: part.tenant_id,
+            parameters: bounded_parameters(redact(&part.parameters)),
+            ..row.clone()
+        };
+        if let Err(error) = state.store.insert_audit(&entry).await {
+            // The action itself has happened; losing its row is reported loudly, not hidden.
+            tracing::error!(%error, operation = %entry.operation, "the audit row could not be written");
+        }
     }
+}
+
+/// One audit row's tenant and the parameters that concern it.
+struct TenantPart {
+    tenant: Option<String>,
+    tenant_id: Option<String>,
+    parameters: Value,
+}
+
+/// A write whose body is a list of items each naming its own `tenantFilter` (ExecBulkLicense,
+/// PatchUser) leaves one row per tenant holding that tenant's items, so a caller limited to some
+/// tenants reads its own part of the call and nothing of the others'. Any other call leaves one
+/// row, with the tenant the operation resolved or the `tenantFilter` it was sent.
+async fn rows_by_tenant(
+    state: &AppState,
+    notes: &AuditNotes,
+    parameters: &Value,
+) -> Vec<TenantPart> {
+    if let Some(groups) = items_by_tenant(parameters) {
+        let mut parts = Vec::with_capacity(groups.len());
+        for (label, items) in groups {
+            let (tenant, tenant_id) = match state.env.tenants.find(&label).await {
+                Ok(Some(found)) => (found.default_domain_name, Some(found.customer_id)),
+                // Not a tenant this CIPP manages: the row names what was sent, which matches
+                // no tenant-scoped reader.
+                _ => (bounded_name(label), None),
+            };
+            parts.push(TenantPart {
+                tenant: Some(tenant),
+                tenant_id,
+                parameters: Value::Array(items),
+            });
+        }
+        return parts;
+    }
+    let (tenant, tenant_id) = match &notes.tenant {
+        Some((domain, id)) => (Some(domain.clone()), Some(id.clone())),
+        None => (
+            Some(
+                lookup(parameters, "tenantFilter")
+                    .map(|t| bounded_name(t.to_owned()))
+                    .unwrap_or_else(|| "None".to_owned()),
+            ),
+            None,
+        ),
+    };
+    vec![TenantPart {
+        tenant,
+        tenant_id,
+        parameters: parameters.clone(),
+    }]
+}
+
+/// An array body's items grouped by their `tenantFilter` text (first appearance first), when
+/// every item is an object naming one; `None` for any other body.
+fn items_by_tenant(parameters: &Value) -> Option<Vec<(String, Vec<Value>)>> {
+    let items = parameters.as_array().filter(|items| !items.is_empty())?;
+    let mut groups: Vec<(String, Vec<Value>)> = Vec::new();
+    for item in items {
+        let label = lookup(item, "tenantFilter")?.trim().to_owned();
+        match groups
+            .iter_mut()
+            .find(|(seen, _)| seen.eq_ignore_ascii_case(&label))
+        {
+            Some((_, list)) => list.push(item.clone()),
+            None => groups.push((label, vec![item.clone()])),
+        }
+    }
+    Some(groups)
+}
+
+/// A name-like field (tenant, target, actor) taken from the caller is kept to this many
+/// characters: no real one is longer, and a refused call must not store an unbounded text.
+const MAX_NAME_CHARS: usize = 256;
+
+fn bounded_name(text: String) -> String {
+    if text.chars().count() <= MAX_NAME_CHARS {
+        return text;
+    }
+    let kept: String = text.chars().take(MAX_NAME_CHARS).collect();
+    format!("{kept}… [cut]")
 }
 
 /// Counts an anonymous 401 in its source's row for this minute.

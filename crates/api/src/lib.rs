@@ -151,6 +151,7 @@ impl Application {
             all_tenants_concurrency: settings.all_tenants_concurrency,
             feature_flags: settings.feature_flags.clone(),
             release_notes: settings.release_notes.clone(),
+            list_logs_max_rows: settings.list_logs_max_rows,
         });
         let bind = settings.bind;
         let state = web::Data::new(AppState {

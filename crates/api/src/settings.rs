@@ -106,6 +106,9 @@ pub struct Settings {
     pub all_tenants_budget: std::time::Duration,
     /// How many tenants an `AllTenants` request works on at once.
     pub all_tenants_concurrency: usize,
+    /// A ListLogs answer without `PageSize` holds at most this many rows, then one row saying it
+    /// was cut and how to narrow the query: its size stays bounded whatever the log holds.
+    pub list_logs_max_rows: usize,
     /// Feature flags switched on or off, by flag `Id`, over CIPP's defaults (`data/FeatureFlags.json`).
     pub feature_flags: std::collections::BTreeMap<String, bool>,
     /// Release notes `ListGitHubReleaseNotes` serves (`[]` unless configured, so no dialog opens).
@@ -146,6 +149,7 @@ struct RawSettings {
     graph_proxy_blocklist: Option<StringListSource>,
     all_tenants_budget_seconds: Option<u64>,
     all_tenants_concurrency: Option<usize>,
+    list_logs_max_rows: Option<usize>,
     feature_flags: Option<FlagsSource>,
     release_notes: Option<NotesSource>,
     demo_sim_bind: Option<String>,
@@ -411,6 +415,16 @@ impl Settings {
             feature_flags,
             release_notes,
             all_tenants_concurrency: raw.all_tenants_concurrency.unwrap_or(16).clamp(1, 256),
+            list_logs_max_rows: match raw.list_logs_max_rows {
+                None => 5_000,
+                Some(rows @ 1..=100_000) => rows,
+                Some(other) => {
+                    return Err(invalid(
+                        "CIPP_LIST_LOGS_MAX_ROWS",
+                        format!("{other} is not between 1 and 100000"),
+                    ));
+                }
+            },
             demo,
         };
         if mode == Mode::Production {

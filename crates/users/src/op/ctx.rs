@@ -63,6 +63,8 @@ pub struct Environment {
     pub all_tenants_concurrency: usize,
     pub feature_flags: std::collections::BTreeMap<String, bool>,
     pub release_notes: Vec<Value>,
+    /// A ListLogs answer without `PageSize` stops after this many rows and says so.
+    pub list_logs_max_rows: usize,
 }
 
 /// The tenant a call targets, resolved before `run`.

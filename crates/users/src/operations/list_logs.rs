@@ -35,9 +35,6 @@ const DEFAULT_SEVERITIES: &[Severity] = &[
 ];
 /// Rows read from the store per query when streaming a whole selection.
 const STREAM_PAGE: u32 = 1000;
-/// A ListLogs answer without `PageSize` holds at most this many rows, then one row saying it
-/// was cut: with rows bounded at 16 KB, an answer stays under ~80 MB whatever the log holds.
-pub const MAX_LIST_ROWS: usize = 5_000;
 const FAILED: &str = "Failed to read the logs";
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -305,7 +302,7 @@ impl Operation for ListLogs {
         frontend: Some("src/components/CippComponents/CippApiLogsDrawer.jsx"),
     };
     const DIFFERENCES: Option<&'static str> = Some(
-        "The rows are this service's audit log (one per write and per refusal). `StandardTemplateId`, `ScheduledTaskId` and `BaselineRunId` are ignored, as no standards, scheduled tasks or baselines run here. Beyond CIPP, `PageSize` with `nextLink` pages through any range (`{Results, Metadata: {nextLink}}`); without `PageSize` an answer stops at 5,000 rows and its last row says so and how to narrow the query. Rows with no tenant are shown only to callers allowed every tenant. A date, severity, `API` pattern or `PageSize` that does not fit is a 400 naming the parameter.",
+        "The rows are this service's audit log (one per write and per refusal). `StandardTemplateId`, `ScheduledTaskId` and `BaselineRunId` are ignored, as no standards, scheduled tasks or baselines run here. Beyond CIPP, `PageSize` with `nextLink` pages through any range (`{Results, Metadata: {nextLink}}`); without `PageSize` an answer stops at 5,000 rows (setting `CIPP_LIST_LOGS_MAX_ROWS`) and its last row says so and how to narrow the query. Rows with no tenant are shown only to callers allowed every tenant. A date, severity, `API` pattern or `PageSize` that does not fit is a 400 naming the parameter.",
     );
 
     fn example() -> Value {
@@ -381,25 +378,30 @@ impl Operation for ListLogs {
                 },
             })));
         }
-        query.page_size = STREAM_PAGE;
+        let max_rows = ctx.env.list_logs_max_rows;
+        query.page_size = STREAM_PAGE.min(u32::try_from(max_rows).unwrap_or(STREAM_PAGE));
         Ok(Outcome::rows(RowStream {
             prefix: String::new(),
-            pages: start_rows(all_pages(store, query)).await?,
+            pages: start_rows(all_pages(store, query, max_rows)).await?,
             suffix: String::new(),
         }))
     }
 }
 
 /// Every page of a selection, read with keyset queries one after another.
+/// At most `max_rows` rows (the `CIPP_LIST_LOGS_MAX_ROWS` setting, 5,000 unless set) are sent,
+/// then one row saying the answer was cut: rows are bounded at 16 KB, so an answer is too,
+/// whatever the log holds.
 fn all_pages(
     store: Store,
     query: AuditQuery,
+    max_rows: usize,
 ) -> impl futures::Stream<Item = Result<Vec<Value>, UserError>> {
     stream::unfold(Some((query, 0usize)), move |query| {
         let store = store.clone();
         async move {
             let (mut query, sent) = query?;
-            if sent >= MAX_LIST_ROWS {
+            if sent >= max_rows {
                 return None;
             }
             let page = match store.list_audit(&query).await {
@@ -420,10 +422,10 @@ fn all_pages(
                 (query, sent + page.entries.len())
             });
             let rows = rows.map(|mut rows| {
-                let room = MAX_LIST_ROWS - sent;
+                let room = max_rows - sent;
                 if rows.len() > room || (rows.len() == room && more) {
                     rows.truncate(room);
-                    rows.push(cut_row());
+                    rows.push(cut_row(max_rows));
                 }
                 rows
             });
@@ -432,15 +434,15 @@ fn all_pages(
     })
 }
 
-/// The last row of an answer cut at [`MAX_LIST_ROWS`]: what happened and how to narrow it.
+/// The last row of an answer cut at `max_rows`: what happened and how to narrow it.
 /// Built as a [`ListLogsRow`], so it has the documented shape of every other row.
-fn cut_row() -> Value {
+fn cut_row(max_rows: usize) -> Value {
     let row = ListLogsRow {
         date_time: String::new(),
         tenant: "None".into(),
         api: "ListLogs".into(),
         message: format!(
-            "This answer was cut at {MAX_LIST_ROWS} rows. Narrow the query (StartDate and EndDate, Severity, User, Tenant or API) or page through every row with PageSize and nextLink."
+            "This answer was cut at {max_rows} rows. Narrow the query (StartDate and EndDate, Severity, User, Tenant or API) or page through every row with PageSize and nextLink."
         ),
         user: String::new(),
         severity: "Warning".into(),
