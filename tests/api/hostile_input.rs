@@ -435,3 +435,33 @@ async fn graphs_client_errors_are_our_400_and_404_with_graphs_message_not_a_500(
     }
     app.stop();
 }
+
+#[tokio::test]
+async fn a_secret_of_the_wrong_type_is_a_400_naming_the_field_without_echoing_the_value() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).default_domain_name.clone();
+    let editor = app.token("editor").await;
+    for value in [
+        json!(["hunter2-secret-value"]),
+        json!({"value": {"x": "hunter2-secret-value"}}),
+        json!(424242424242_u64),
+    ] {
+        let response = app
+            .post(
+                "/api/AddUser",
+                Some(&editor),
+                json!({"tenantFilter": tenant, "displayName": "Ada Byron", "givenName": "Ada", "surname": "Byron",
+                    "username": "ada", "primDomain": tenant, "password": value}),
+            )
+            .await;
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap();
+        assert_eq!(status, 400, "{body}");
+        assert!(body.contains("password"), "names the field: {body}");
+        assert!(
+            !body.contains("hunter2-secret-value") && !body.contains("424242424242"),
+            "the value is not echoed: {body}"
+        );
+    }
+    app.stop();
+}
