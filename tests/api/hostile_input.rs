@@ -465,3 +465,50 @@ async fn a_secret_of_the_wrong_type_is_a_400_naming_the_field_without_echoing_th
     }
     app.stop();
 }
+
+#[tokio::test]
+async fn a_list_logs_page_of_the_largest_rows_ends_early_with_a_next_link_and_loses_none() {
+    let app = spawn_app().await;
+    let now = time::OffsetDateTime::now_utc();
+    let rows: Vec<_> = (0..700i64)
+        .map(|i| {
+            cipp_api::audit::largest_possible_row(
+                now - time::Duration::milliseconds(i),
+                "contoso.example",
+            )
+        })
+        .collect();
+    app.store.insert_audit_batch(&rows).await.unwrap();
+    let token = app.token("superadmin").await;
+    let mut next: Option<String> = None;
+    let (mut seen, mut pages) = (0, 0);
+    loop {
+        let link = next
+            .as_ref()
+            .map(|l| format!("&nextLink={l}"))
+            .unwrap_or_default();
+        let response = app
+            .get(
+                &format!("/api/ListLogs?Filter=true&Severity=Warning&PageSize=10000{link}"),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(response.status().as_u16(), 200);
+        let body = response.bytes().await.unwrap();
+        assert!(
+            body.len() < 10 * 1024 * 1024,
+            "a page of {} bytes",
+            body.len()
+        );
+        let page: Value = serde_json::from_slice(&body).unwrap();
+        seen += page["Results"].as_array().unwrap().len();
+        pages += 1;
+        match page["Metadata"]["nextLink"].as_str() {
+            Some(l) => next = Some(l.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, 700, "every row, once");
+    assert!(pages >= 2, "the rows came in {pages} page(s)");
+    app.stop();
+}

@@ -363,6 +363,35 @@ fn bounded_name(text: String) -> String {
     format!("{kept}… [cut]")
 }
 
+/// The largest row [`record_call`] can write: every caller-sized part at its bound. Benchmarks
+/// and tests fill the log with it to show what a flood of hostile calls can cost.
+pub fn largest_possible_row(time: time::OffsetDateTime, tenant: &str) -> AuditEntry {
+    let long = "y".repeat(MAX_PARAMETER_CHARS * 2);
+    let parameters: Map<String, Value> = (0..MAX_PARAMETER_KEYS * 2)
+        .map(|i| (format!("field{i:04}"), json!(long)))
+        .collect();
+    let name = |prefix: &str| bounded_name(format!("{prefix}{}", "z".repeat(MAX_NAME_CHARS)));
+    AuditEntry {
+        id: uuid::Uuid::new_v4(),
+        time,
+        actor: name("actor"),
+        actor_kind: ActorKind::ApiClient,
+        app_id: Some(uuid::Uuid::new_v4().to_string()),
+        role: Some("editor".to_owned()),
+        source_ip: Some("203.0.113.7".to_owned()),
+        tenant: Some(tenant.to_owned()),
+        tenant_id: None,
+        operation: "ExecDisableUser".to_owned(),
+        target: Some(name("target")),
+        parameters: bounded_parameters(redact(&Value::Object(parameters))),
+        result: AuditResult::Error,
+        message: bounded_message("m".repeat(MAX_ROW_PART_BYTES * 2)),
+        severity: Severity::Warning,
+        correlation_id: uuid::Uuid::new_v4().to_string(),
+        status: 403,
+    }
+}
+
 /// Counts an anonymous 401 in its source's row for this minute.
 pub async fn record_unauthorized(state: &AppState, request: &HttpRequest) {
     let ip =

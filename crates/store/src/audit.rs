@@ -214,7 +214,8 @@ pub struct Cursor {
 }
 
 impl Cursor {
-    fn after(entry: &AuditEntry) -> Self {
+    /// The position just after `entry` in the newest-first order.
+    pub fn after(entry: &AuditEntry) -> Self {
         Self {
             time: DbTime::new(entry.time),
             id: entry.id,

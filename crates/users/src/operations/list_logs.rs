@@ -1,9 +1,9 @@
 //! `ListLogs` (CIPP-API `Invoke-ListLogs.ps1`): the audit log, as CIPP's logbook reads it,
-//! scoped to the caller's tenants (rows of no tenant are always visible).
+//! scoped to the caller's tenants (rows of no tenant only for callers allowed every tenant).
 //!
 //! Beyond CIPP: `PageSize` (1–10,000) with `nextLink` pages through any range with keyset
 //! queries and answers `{Results, Metadata: {nextLink}}`, which the CIPP frontend follows on
-//! its own. Without `PageSize` the whole selection is streamed, read page by page from the
+//! its own; a page also ends after about 8 MB, so its size is bounded whatever rows it holds. Without `PageSize` the whole selection is streamed, read page by page from the
 //! store, so even a 100,000-row range is never loaded at once.
 
 use cipp_store::{ApiFilter, AuditEntry, AuditQuery, Cursor, DateRange, Severity, Store};
@@ -34,7 +34,7 @@ const DEFAULT_SEVERITIES: &[Severity] = &[
     Severity::Alert,
 ];
 /// Rows read from the store per query when streaming a whole selection.
-const STREAM_PAGE: u32 = 1000;
+const STREAM_PAGE: u32 = 250;
 const FAILED: &str = "Failed to read the logs";
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -362,19 +362,11 @@ impl Operation for ListLogs {
                     UserError::invalid("nextLink", "nextLink is not a cursor this API issued")
                 })?);
             }
-            let page = store
-                .list_audit(&query)
-                .await
-                .map_err(|e| UserError::internal(FAILED, e))?;
-            let results = page
-                .entries
-                .iter()
-                .map(|e| row(e, StandardField::StandardInfo))
-                .collect();
+            let (results, next) = bounded_page(&store, query, size as usize).await?;
             return Ok(Outcome::json(ListLogsAnswer::Page(ListLogsPage {
                 results,
                 metadata: ListLogsMetadata {
-                    next_link: page.next.map(|next| next.encode()),
+                    next_link: next.map(|next| next.encode()),
                 },
             })));
         }
@@ -386,6 +378,57 @@ impl Operation for ListLogs {
             suffix: String::new(),
         }))
     }
+}
+
+/// A `PageSize` page is read from the store in slices of at most this many rows...
+const PAGE_SLICE: usize = 250;
+/// ...and ends early, with a `nextLink` after its last row, once it holds about this many bytes:
+/// rows are bounded at 16 KB, so 10,000 of them would otherwise be 160 MB held at once.
+const PAGE_BYTES: usize = 8 * 1024 * 1024;
+
+/// One `PageSize` page: at most `wanted` rows and about [`PAGE_BYTES`], and the cursor after its
+/// last row when more rows follow.
+async fn bounded_page(
+    store: &Store,
+    mut query: AuditQuery,
+    wanted: usize,
+) -> Result<(Vec<ListLogsRow>, Option<Cursor>), UserError> {
+    let mut rows = Vec::new();
+    let mut bytes = 0usize;
+    loop {
+        query.page_size = u32::try_from(PAGE_SLICE.min(wanted - rows.len())).unwrap_or(1);
+        let slice = store
+            .list_audit(&query)
+            .await
+            .map_err(|e| UserError::internal(FAILED, e))?;
+        let count = slice.entries.len();
+        for (index, entry) in slice.entries.iter().enumerate() {
+            bytes += approximate_size(entry);
+            rows.push(row(entry, StandardField::StandardInfo));
+            let full = rows.len() >= wanted || bytes >= PAGE_BYTES;
+            if full {
+                let more = index + 1 < count || slice.next.is_some();
+                return Ok((rows, more.then(|| Cursor::after(entry))));
+            }
+        }
+        match slice.next {
+            Some(next) => query.cursor = Some(next),
+            None => return Ok((rows, None)),
+        }
+    }
+}
+
+/// About how many bytes `entry` takes as a row of the answer: the caller-sized parts, plus the
+/// fixed fields' names and values.
+fn approximate_size(entry: &AuditEntry) -> usize {
+    const FIXED: usize = 480;
+    let text = |t: &Option<String>| t.as_deref().map_or(0, str::len);
+    FIXED
+        + entry.parameters.to_string().len()
+        + entry.message.len()
+        + entry.actor.len()
+        + text(&entry.tenant)
+        + text(&entry.target)
 }
 
 /// Every page of a selection, read with keyset queries one after another.
