@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The performance suite: P1-P8 of the performance issue, measured side by side in one run.
+"""The performance suite: P1-P8 of the performance issue and A1 (the audit flood of the hardening
+issue), measured side by side in one run.
 
     benches/suite.py                 # release build, full sizes, writes benches/RESULTS.md
     benches/suite.py --quick         # debug build, small sizes, short runs; writes
@@ -297,6 +298,7 @@ class Context:
     quick: bool
     api_bin: str
     sim_bin: str
+    fill_bin: str
     work: str
     api_app_id: str
     figures: list[Figure] = field(default_factory=list)
@@ -607,9 +609,70 @@ def p8_throughput(ctx: Context) -> None:
         sim.close()
 
 
+def a1_audit_flood(ctx: Context) -> None:
+    """Issue 12, must-show 3: the log full of the largest rows a hostile caller can leave."""
+    rows = 2_000 if ctx.quick else 1_000_000
+    days = 7
+    data = ctx.data_dir("a1")
+    os.makedirs(data, exist_ok=True)
+    filled = subprocess.run([ctx.fill_bin, os.path.join(data, "cipp.db"), str(rows), str(days)],
+                            capture_output=True, text=True, check=True).stdout
+    fill = dict(pair.split("=") for pair in filled.split())
+    db_mb = os.path.getsize(os.path.join(data, "cipp.db")) / 1e6
+    # Quick runs hold fewer rows than the default cap, so they lower it to see the cut row.
+    cap = 500 if ctx.quick else 5_000
+    sim = Sim(ctx.sim_bin, ctx.work, 3, 10)
+    api = None
+    try:
+        api = Api(ctx.api_bin, sim, data, ctx.api_app_id, {"CIPP_LIST_LOGS_MAX_ROWS": str(cap)})
+        caller = sim.caller_token(ctx.api_app_id)
+        today = datetime.datetime.now(datetime.timezone.utc).date()
+        first = today - datetime.timedelta(days=days)
+        whole = (f"/api/ListLogs?Filter=true&Severity=Warning&StartDate={first:%Y%m%d}"
+                 f"&EndDate={today:%Y%m%d}")
+        reads = [("today's rows (the logbook's default)", "/api/ListLogs"),
+                 (f"every day ({days})", whole),
+                 ("PageSize=10000", whole + "&PageSize=10000")]
+        table = ["### A1: ListLogs over the flooded log", "",
+                 "| read | rows answered | answer | seconds |", "| --- | --- | --- | --- |"]
+        largest = 0
+        for what, path in reads:
+            seconds, status, body = timed_read(api, path, caller)
+            if status != 200:
+                raise BenchError(f"A1: {what} answered {status}: {body[:200]!r}")
+            answered = len(rows_of(body))
+            largest = max(largest, len(body))
+            table.append(f"| {what} | {answered:,} | {len(body) / 1e6:.1f} MB | {seconds:.2f} |")
+        # Four whole-range reads at once, as several clients paging the logbook would.
+        import concurrent.futures
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(lambda _: api.get(whole, caller), range(4)))
+        if any(status != 200 for status, _ in answers):
+            raise BenchError("A1: a concurrent read failed")
+        largest = max([largest] + [len(body) for _, body in answers])
+        table.append(f"| every day, 4 at once | {len(rows_of(answers[0][1])):,} each | "
+                     f"{max(len(b) for _, b in answers) / 1e6:.1f} MB each | |")
+        peak = api.hwm_mb()
+        table += ["", f"Filled by `examples/fill_audit.rs`: {int(fill['rows']):,} rows, "
+                  f"{int(fill['bytes']) / 1e9:.1f} GB of parameters and messages, "
+                  f"{float(fill['seconds']):.0f} s ({fill['rows_per_second']} rows/s), "
+                  f"SQLite file {db_mb:,.0f} MB.", ""]
+        ctx.tables.extend(table)
+        ctx.figures.append(Figure(
+            "A1", f"{rows:,} audit rows of the largest size (16 KB) in the log: ListLogs answers "
+            f"and the API's memory (issue 12)",
+            f"largest answer {largest / 1e6:.1f} MB ({cap:,} rows and the cut row); peak RSS {peak:.1f} MB",
+            "answers bounded; RSS < 150 MB", peak < 150))
+    finally:
+        if api:
+            api.close()
+        sim.close()
+
+
 CASES = {
     "P1": p1_added_latency, "P2": p2_bec, "P3": p3_all_tenants, "P4": p4_big_tenant,
     "P5": p5_token_single_flight, "P6": p6_p7_cold_start_and_idle, "P8": p8_throughput,
+    "A1": a1_audit_flood,
 }
 
 
@@ -715,6 +778,8 @@ def main() -> int:
         log(f"building cipp-users and cipp-sim ({profile})")
         subprocess.run(["cargo", "build", "--locked", "--profile", profile, "-p", "cipp-users", "--bin",
                         "cipp-users", "-p", "cipp-sim", "--bin", "cipp-sim"], cwd=ROOT, check=True)
+        subprocess.run(["cargo", "build", "--locked", "--profile", profile, "-p", "cipp-users",
+                        "--example", "fill_audit"], cwd=ROOT, check=True)
     output = args.output or (os.path.join(target, "bench-quick", "RESULTS.md") if args.quick
                              else os.path.join(ROOT, "benches", "RESULTS.md"))
     with open(os.path.join(ROOT, "crates", "sim", "src", "lib.rs"), encoding="utf-8") as lib:
@@ -725,11 +790,11 @@ def main() -> int:
     only = list(dict.fromkeys("P6" if key == "P7" else key for key in wanted))  # P6 measures P7 too
     unknown = [key for key in only if key not in CASES]
     if unknown:
-        log(f"unknown case(s) {', '.join(unknown)}; known: P1-P8")
+        log(f"unknown case(s) {', '.join(unknown)}; known: P1-P8, A1")
         return 2
     with tempfile.TemporaryDirectory(prefix="cipp-bench-") as work:
         ctx = Context(args.quick, os.path.join(out_dir, "cipp-users"), os.path.join(out_dir, "cipp-sim"),
-                      work, api_app_id)
+                      os.path.join(out_dir, "examples", "fill_audit"), work, api_app_id)
         for key in only:
             log(f"{key} ...")
             case_started = time.perf_counter()

@@ -411,6 +411,7 @@ async fn list_logs_pages_through_a_hundred_thousand_rows_with_keyset_queries() {
         }
         let page: Value = app.get_json(&query, &token).await;
         let results = page["Results"].as_array().unwrap();
+        assert!(results.len() <= 10_000);
         pages += 1;
         rows += results.len();
         for row in results {
@@ -424,10 +425,9 @@ async fn list_logs_pages_through_a_hundred_thousand_rows_with_keyset_queries() {
         }
     }
     assert_eq!(rows, 100_000);
-    assert_eq!(
-        pages, 10,
-        "ten pages of 10,000, never one load of the range"
-    );
+    // Pages of at most 10,000 rows (fewer when a page reaches its byte bound), never one load
+    // of the range.
+    assert!((10..=30).contains(&pages), "{pages} pages");
     // Without PageSize the answer is bounded whatever the log holds (issue 12, finding 4): 5,000
     // rows read from the store a page at a time, then one row saying it was cut and how to narrow.
     let all: Vec<Value> = app

@@ -496,7 +496,7 @@ async fn a_list_logs_page_of_the_largest_rows_ends_early_with_a_next_link_and_lo
         assert_eq!(response.status().as_u16(), 200);
         let body = response.bytes().await.unwrap();
         assert!(
-            body.len() < 10 * 1024 * 1024,
+            body.len() < 5 * 1024 * 1024,
             "a page of {} bytes",
             body.len()
         );

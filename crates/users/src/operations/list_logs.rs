@@ -3,7 +3,7 @@
 //!
 //! Beyond CIPP: `PageSize` (1–10,000) with `nextLink` pages through any range with keyset
 //! queries and answers `{Results, Metadata: {nextLink}}`, which the CIPP frontend follows on
-//! its own; a page also ends after about 8 MB, so its size is bounded whatever rows it holds. Without `PageSize` the whole selection is streamed, read page by page from the
+//! its own; a page also ends after about 4 MB, so its size is bounded whatever rows it holds. Without `PageSize` the whole selection is streamed, read page by page from the
 //! store, so even a 100,000-row range is never loaded at once.
 
 use cipp_store::{ApiFilter, AuditEntry, AuditQuery, Cursor, DateRange, Severity, Store};
@@ -33,8 +33,9 @@ const DEFAULT_SEVERITIES: &[Severity] = &[
     Severity::Critical,
     Severity::Alert,
 ];
-/// Rows read from the store per query when streaming a whole selection.
-const STREAM_PAGE: u32 = 250;
+/// Rows read from the store per query when streaming a whole selection: 50 of the largest rows
+/// are under 1 MB, so several answers streaming at once stay small in memory (benches, A1).
+const STREAM_PAGE: u32 = 50;
 const FAILED: &str = "Failed to read the logs";
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -383,8 +384,9 @@ impl Operation for ListLogs {
 /// A `PageSize` page is read from the store in slices of at most this many rows...
 const PAGE_SLICE: usize = 250;
 /// ...and ends early, with a `nextLink` after its last row, once it holds about this many bytes:
-/// rows are bounded at 16 KB, so 10,000 of them would otherwise be 160 MB held at once.
-const PAGE_BYTES: usize = 8 * 1024 * 1024;
+/// rows are bounded at 16 KB, so 10,000 of them would otherwise be 160 MB held at once (the
+/// answer is held about three times over while it is built and written).
+const PAGE_BYTES: usize = 4 * 1024 * 1024;
 
 /// One `PageSize` page: at most `wanted` rows and about [`PAGE_BYTES`], and the cursor after its
 /// last row when more rows follow.
