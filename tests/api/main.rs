@@ -23,6 +23,7 @@ mod list_users;
 mod mailbox_reads;
 mod mailbox_writes;
 mod mfa_jit;
+mod offboarding;
 mod process;
 mod registry;
 mod shell;

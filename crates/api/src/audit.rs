@@ -258,7 +258,7 @@ pub async fn record_call(state: &AppState, call: CallRecord<'_>) {
         correlation_id: correlation_id(call.request),
         status: call.status,
     };
-    for (index, part) in rows_by_tenant(state, &call.notes, &call.parameters)
+    for (index, part) in rows_by_tenant(state, call.notes, &call.parameters)
         .await
         .into_iter()
         .enumerate()

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod dispatch;
 pub mod error;
 pub mod health;
+pub mod jobs;
 pub mod refresh_tokens;
 pub mod registry;
 pub mod settings;
@@ -62,6 +63,8 @@ pub enum StartupError {
     Store(#[from] cipp_store::StoreError),
     #[error("validating tokens: {0}")]
     Tokens(#[from] auth::jwt::TokenError),
+    #[error("starting the job engine: {0}")]
+    Jobs(String),
     #[error("binding {address}: {source}")]
     Bind {
         address: String,
@@ -134,7 +137,7 @@ impl Application {
             &settings.authority_host,
             &settings.partner_tenant_id,
             &settings.api_app_id,
-            http,
+            http.clone(),
         )?;
         let registry = Arc::new(Registry::load()?);
         let proxy_guard = match &settings.graph_proxy_blocklist {
@@ -142,6 +145,7 @@ impl Application {
             None => ProxyGuard::with_default_blocklist(),
         }
         .map_err(StartupError::Blocklist)?;
+        let jobs = jobs::engine(&settings, &graph, &http).await?;
         let env = Arc::new(Environment {
             tenants: TenantDirectory::new(graph.clone(), settings.partner_tenant_id.clone()),
             proxy_guard,
@@ -152,7 +156,11 @@ impl Application {
             feature_flags: settings.feature_flags.clone(),
             release_notes: settings.release_notes.clone(),
             list_logs_max_rows: settings.list_logs_max_rows,
+            jobs: jobs.clone(),
+            webhook_configured: settings.webhook_url.is_some(),
         });
+        // The worker runs for the life of the process; its jobs outlive any request.
+        jobs.start();
         let bind = settings.bind;
         let state = web::Data::new(AppState {
             settings,

@@ -109,6 +109,15 @@ pub struct Settings {
     /// A ListLogs answer without `PageSize` holds at most this many rows, then one row saying it
     /// was cut and how to narrow the query: its size stays bounded whatever the log holds.
     pub list_logs_max_rows: usize,
+    /// Where `postExecution.webhook` notifications go, and the key signing them
+    /// (`X-CIPP-Signature: sha256=<HMAC-SHA256 of the body>`); both or neither.
+    pub webhook_url: Option<Url>,
+    pub webhook_secret: Option<SecretString>,
+    /// How long a replica's claim on a job lasts without renewal: a dead replica's jobs are
+    /// resumed by another after this.
+    pub jobs_lease: std::time::Duration,
+    /// Jobs run at once per tenant, across replicas.
+    pub jobs_per_tenant: u32,
     /// Feature flags switched on or off, by flag `Id`, over CIPP's defaults (`data/FeatureFlags.json`).
     pub feature_flags: std::collections::BTreeMap<String, bool>,
     /// Release notes `ListGitHubReleaseNotes` serves (`[]` unless configured, so no dialog opens).
@@ -150,6 +159,10 @@ struct RawSettings {
     all_tenants_budget_seconds: Option<u64>,
     all_tenants_concurrency: Option<usize>,
     list_logs_max_rows: Option<usize>,
+    webhook_url: Option<String>,
+    webhook_secret: Option<String>,
+    jobs_lease_seconds: Option<u64>,
+    jobs_per_tenant: Option<u32>,
     feature_flags: Option<FlagsSource>,
     release_notes: Option<NotesSource>,
     demo_sim_bind: Option<String>,
@@ -415,6 +428,20 @@ impl Settings {
             feature_flags,
             release_notes,
             all_tenants_concurrency: raw.all_tenants_concurrency.unwrap_or(16).clamp(1, 256),
+            webhook_url: match raw.webhook_url.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(text) => Some(Url::parse(text).map_err(|e| {
+                    invalid("CIPP_WEBHOOK_URL", format!("'{text}' is not a URL: {e}"))
+                })?),
+            },
+            webhook_secret: raw
+                .webhook_secret
+                .filter(|s| !s.trim().is_empty())
+                .map(SecretString::from),
+            jobs_lease: std::time::Duration::from_secs(
+                raw.jobs_lease_seconds.unwrap_or(30).clamp(5, 3600),
+            ),
+            jobs_per_tenant: raw.jobs_per_tenant.unwrap_or(4).clamp(1, 64),
             list_logs_max_rows: match raw.list_logs_max_rows {
                 None => 5_000,
                 Some(rows @ 1..=100_000) => rows,
@@ -427,6 +454,16 @@ impl Settings {
             },
             demo,
         };
+        if settings.webhook_url.is_some() != settings.webhook_secret.is_some() {
+            return Err(invalid(
+                if settings.webhook_url.is_some() {
+                    "CIPP_WEBHOOK_SECRET"
+                } else {
+                    "CIPP_WEBHOOK_URL"
+                },
+                "a webhook needs both CIPP_WEBHOOK_URL and CIPP_WEBHOOK_SECRET (every call is signed)",
+            ));
+        }
         if mode == Mode::Production {
             settings.validate_production()?;
         }

@@ -127,7 +127,9 @@ impl StepOutcome {
 #[async_trait::async_trait]
 pub trait JobKind: Send + Sync + 'static {
     /// Runs step `step.name` of `job`. A failure is an outcome, not an error: later steps run.
-    async fn run_step(&self, job: &JobRow, step: &StepRow) -> StepOutcome;
+    /// `log` is every step of the job as recorded just before this one started (a closing step
+    /// such as a notification reports the others' outcomes).
+    async fn run_step(&self, job: &JobRow, step: &StepRow, log: &[StepRow]) -> StepOutcome;
 }
 
 #[derive(Clone, Debug)]
@@ -584,7 +586,10 @@ impl Engine {
             {
                 return Ok(());
             }
-            let mut outcome = self.with_renewal(&job.id, kind.run_step(&job, &step)).await;
+            let log = self.steps(&job.id).await?;
+            let mut outcome = self
+                .with_renewal(&job.id, kind.run_step(&job, &step, &log))
+                .await;
             if step.state == StepState::Running {
                 outcome.message = format!(
                     "{} (re-run after an interruption; attempt {})",
@@ -690,6 +695,39 @@ impl Engine {
         Ok(rows.into_iter().map(job_from).collect())
     }
 
+    /// Every job, the latest scheduled first (ListScheduledItems' rows).
+    pub async fn all(&self) -> Result<Vec<JobRow>, JobError> {
+        let rows: Vec<JobTuple> = on_db!(&self.inner.db, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {JOB_COLS} FROM cipp_jobs ORDER BY run_at DESC, created_at DESC, id")))
+                .fetch_all(pool).await?
+        });
+        Ok(rows.into_iter().map(job_from).collect())
+    }
+
+    /// Removes a job that no replica is running: its row and its steps. A job running now is
+    /// cancelled instead (its current step finishes, the rest are skipped) and kept, so its log
+    /// stays whole; the answer says which happened.
+    pub async fn remove(&self, id: &str) -> Result<Removal, JobError> {
+        let t = now();
+        let deleted = on_db!(&self.inner.db, pool => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query("DELETE FROM cipp_jobs WHERE id = $1 AND NOT (state = 'running' AND lease_until >= $2)")
+                .bind(id).bind(t).execute(&mut *tx).await?.rows_affected();
+            if n == 1 {
+                sqlx::query("DELETE FROM cipp_job_steps WHERE job_id = $1").bind(id).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            n
+        });
+        if deleted == 1 {
+            return Ok(Removal::Removed);
+        }
+        if self.cancel(id).await? {
+            return Ok(Removal::Cancelled);
+        }
+        Ok(Removal::NotFound)
+    }
+
     /// Jobs that have not started yet or are still running (ListScheduledItems' rows).
     pub async fn unfinished(&self) -> Result<Vec<JobRow>, JobError> {
         let rows: Vec<JobTuple> = on_db!(&self.inner.db, pool => {
@@ -698,6 +736,15 @@ impl Engine {
         });
         Ok(rows.into_iter().map(job_from).collect())
     }
+}
+
+/// What [`Engine::remove`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Removal {
+    Removed,
+    /// It was running: cancelled, and kept until it stops.
+    Cancelled,
+    NotFound,
 }
 
 /// apalis' handler: the task is only a job id.

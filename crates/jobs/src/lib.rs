@@ -31,6 +31,6 @@ pub mod progress;
 
 pub use db::{JobsDb, JobsDbError};
 pub use engine::{
-    Engine, EngineOptions, JobError, JobKind, JobRow, JobState, NewJob, NewStep, StepOutcome,
-    StepRow, StepState,
+    Engine, EngineOptions, JobError, JobKind, JobRow, JobState, NewJob, NewStep, Removal,
+    StepOutcome, StepRow, StepState,
 };

@@ -6,44 +6,86 @@ use serde_json::{Value, json};
 
 use crate::{JobRow, JobState, StepRow, StepState};
 
-/// The row's overall status: `queued`, `running`, `completed`, `cancelled`, or `failed` when a
-/// finished job has failed or unknown steps (so a partial offboarding never reads as success).
+/// The row's overall status as CIPP's frontend reads it: `queued`, `running`, then `succeeded`,
+/// or `failed` when a finished job has failed or unknown steps (so a partial offboarding never
+/// reads as success) or was cancelled. The frontend stops polling only at `succeeded`/`failed`.
 pub fn overall_status(job: &JobRow) -> &'static str {
     match job.state {
-        JobState::Completed if job.failed_steps > 0 => "failed",
-        other => other.as_str(),
+        JobState::Queued => "queued",
+        JobState::Running => "running",
+        JobState::Completed if job.failed_steps == 0 => "succeeded",
+        JobState::Completed | JobState::Cancelled => "failed",
     }
 }
 
-/// One progress row per job; `source` names the feature (e.g. `Offboarding`).
+/// A step's status in CIPP's four (`pending`, `running`, `succeeded`, `failed`); a skipped or
+/// unknown step is `failed` there, and its exact state is in `State`.
+fn step_status(state: StepState) -> &'static str {
+    match state {
+        StepState::Pending => "pending",
+        StepState::Running => "running",
+        StepState::Succeeded => "succeeded",
+        StepState::Failed | StepState::Skipped | StepState::Unknown => "failed",
+    }
+}
+
+fn rfc3339(micros: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// One progress row per job (CIPP's `ConvertTo-CIPPAsyncDeploymentRow`); `source` names the
+/// feature (e.g. `Offboarding`). Steps named `Notify via …` are notifications (`Kind: notify`).
 pub fn progress_row(job: &JobRow, steps: &[StepRow], source: &str) -> Value {
-    let steps: Vec<Value> = steps
+    let rows: Vec<Value> = steps
         .iter()
         .map(|s| {
             let message = s.message.clone().unwrap_or_else(|| match s.state {
+                StepState::Pending if s.name.starts_with("Notify via ") => {
+                    "Sent once every action has finished".to_owned()
+                }
                 StepState::Pending => "Waiting to start".to_owned(),
-                StepState::Running => "Running".to_owned(),
+                StepState::Running => "In progress".to_owned(),
                 _ => String::new(),
             });
-            json!({"Title": s.name, "Status": s.state.as_str(), "Message": message})
+            let kind = if s.name.starts_with("Notify via ") {
+                "notify"
+            } else {
+                ""
+            };
+            json!({"Title": s.name, "Status": step_status(s.state), "State": s.state.as_str(),
+                "Message": message, "Kind": kind})
         })
         .collect();
-    let logs = if job.failed_steps > 0 {
-        format!(
+    let logs = match job.state {
+        JobState::Cancelled => "The job was cancelled; the steps not run are skipped.".to_owned(),
+        _ if job.failed_steps > 0 => format!(
             "{} step(s) failed or ended in an unknown state",
             job.failed_steps
-        )
-    } else {
-        String::new()
+        ),
+        _ => String::new(),
     };
+    let last = steps
+        .iter()
+        .flat_map(|s| [s.started_at, s.ended_at])
+        .chain([Some(job.created_at), job.started_at, job.finished_at])
+        .flatten()
+        .max()
+        .unwrap_or(job.created_at);
     json!({
         "Name": job.title,
         "Source": source,
         "Status": overall_status(job),
         "TaskId": job.id,
         "TenantFilter": job.tenant,
-        "Steps": steps,
+        "Steps": rows,
         "Logs": logs,
+        "LastUpdate": rfc3339(last),
     })
 }
 
@@ -100,10 +142,15 @@ mod tests {
         assert_eq!(row["Name"], "pat@contoso.com");
         assert_eq!(row["TenantFilter"], "contoso.com");
         assert_eq!(row["Steps"][0]["Status"], "succeeded");
+        assert!(row["LastUpdate"].as_str().unwrap().starts_with("1970"));
         assert_eq!(row["Steps"][1]["Message"], "Waiting to start");
         assert_eq!(
             progress_row(&job(JobState::Completed, 0), &[], "x")["Status"],
-            "completed"
+            "succeeded"
+        );
+        assert_eq!(
+            progress_row(&job(JobState::Cancelled, 0), &[], "x")["Status"],
+            "failed"
         );
     }
 }

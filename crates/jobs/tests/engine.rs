@@ -40,7 +40,7 @@ impl Counting {
 
 #[async_trait::async_trait]
 impl JobKind for Counting {
-    async fn run_step(&self, job: &JobRow, step: &StepRow) -> StepOutcome {
+    async fn run_step(&self, job: &JobRow, step: &StepRow, _log: &[StepRow]) -> StepOutcome {
         let t = self.total();
         *t.calls
             .lock()

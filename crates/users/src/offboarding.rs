@@ -1,241 +1,1037 @@
-//! ExecOffboardUser's request check and step plan (CIPP-API `Test-CIPPOffboardingRequest.ps1`
-//! and `Invoke-CIPPOffboardingJob.ps1`): which steps a job has, in CIPP's fixed order, and
-//! which of them may be repeated after a crash.
+//! Offboarding: ExecOffboardUser's request check and step plan (CIPP-API
+//! `Test-CIPPOffboardingRequest.ps1`, `Invoke-CIPPOffboardingJob.ps1`) and the job kind that runs
+//! each step on the job engine (`cipp-jobs`), one job per user.
 //!
-//! Not wired to an operation yet: the job engine (`cipp-jobs`) runs these steps once
-//! `ExecOffboardUser` enqueues them (see the README, "Jobs: offboarding, schedules, progress").
+//! Where this differs from CIPP, on purpose:
+//! - Options whose downstream calls this service does not make yet (mobile devices, calendar
+//!   invites, OneDrive, cached permission reports, Teams phone numbers) and the `email` and `psa`
+//!   notifications are refused with a 400 naming them, never silently skipped.
+//! - Licences are removed only once the conversion to a shared mailbox is verified (polled, not
+//!   a blind five-minute delay), in the same job.
+//! - A step whose text reports a failure (`Error`, `Failed`, `Could not`) is failed, and the job's
+//!   final state counts the failed steps.
+//! - The new password of `ResetPass` is not recorded: the step log, the task results and the
+//!   webhook would otherwise all hold it. Offboarding resets it to lock the account out.
 
-use serde_json::Value;
-use time::OffsetDateTime;
+use std::sync::Arc;
+use std::time::Duration;
 
-/// One step of an offboarding job.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlannedStep {
-    /// CIPP's option name, which is also the step's name in progress answers.
-    pub name: &'static str,
-    /// Whether running the call twice has the effect of running it once. A step that is not
-    /// (a new password, deleting the user, cancelling meetings, the webhook) runs at most once.
-    pub idempotent: bool,
+use cipp_graph::{GraphClient, GraphVersion};
+use cipp_jobs::{JobKind, JobRow, NewStep, StepOutcome, StepRow, StepState};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use crate::UserError;
+use crate::normalize::normalize_graph_error;
+use crate::op::types::UserId;
+use crate::password::PasswordSettings;
+
+/// The job kind's name in the engine.
+pub const KIND: &str = "offboarding";
+/// The command name ListScheduledItems shows for offboarding jobs, as CIPP names it.
+pub const COMMAND: &str = "Invoke-CIPPOffboardingJob";
+
+/// What a step does; the title is CIPP's step title, shown in progress rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    RevokeSessions,
+    ResetPass,
+    DisableSignIn,
+    HideFromGal,
+    RemoveGroups,
+    RemoveRules,
+    OutOfOffice,
+    Forward,
+    DisableForwarding,
+    AccessNoAutomap,
+    AccessAutomap,
+    AccessSendAs,
+    AccessSendOnBehalf,
+    ConvertToShared,
+    RemoveMfaDevices,
+    RemoveLicenses,
+    ClearImmutableId,
+    DeleteUser,
+    NotifyWebhook,
 }
 
-/// A checked offboarding request: one job per user.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OffboardPlan {
-    pub tenant: String,
-    pub users: Vec<String>,
-    pub steps: Vec<PlannedStep>,
-    /// `Scheduled.enabled`: run once at this time; otherwise now.
-    pub run_at: Option<OffsetDateTime>,
-    pub reference: Option<String>,
-    pub webhook: bool,
+/// One step kind: its action, CIPP's title, and whether running its call twice has the effect
+/// of running it once (a step that is not runs at most once; see the job engine).
+struct StepKind {
+    action: Action,
+    title: &'static str,
+    idempotent: bool,
 }
 
-/// The boolean options in execution order (CIPP's `Invoke-CIPPOffboardingJob`), with the value
-/// options (`OOO`, `forward`, the access lists) in their places. `RemoveLicenses` comes after
-/// `ConvertToShared` on purpose: its step first verifies the conversion.
-const ORDER: [(&str, bool); 23] = [
-    ("RevokeSessions", true),
-    ("ResetPass", false),
-    ("DisableSignIn", true),
-    ("HideFromGAL", true),
-    ("RemoveGroups", true),
-    ("RemoveRules", true),
-    ("RemoveMobile", true),
-    ("removeCalendarInvites", false),
-    ("OOO", true),
-    ("forward", true),
-    ("disableForwarding", true),
-    ("OnedriveAccess", true),
-    ("DisableOneDriveSharing", true),
-    ("AccessNoAutomap", true),
-    ("AccessAutomap", true),
-    ("removePermissions", true),
-    ("removeCalendarPermissions", true),
-    ("ConvertToShared", true),
-    ("RemoveMFADevices", true),
-    ("RemoveTeamsPhoneDID", true),
-    ("RemoveLicenses", true),
-    ("ClearImmutableId", true),
-    ("DeleteUser", false),
+/// The steps this service runs, in CIPP's fixed order.
+const STEPS: [StepKind; 19] = [
+    step(Action::RevokeSessions, "Revoke all sessions", true),
+    step(Action::ResetPass, "Reset password", false),
+    step(Action::DisableSignIn, "Disable sign in", true),
+    step(Action::HideFromGal, "Hide from Global Address List", true),
+    step(Action::RemoveGroups, "Remove from all groups", true),
+    step(Action::RemoveRules, "Remove all rules", true),
+    step(Action::OutOfOffice, "Set Out of Office message", true),
+    step(Action::Forward, "Forward email", true),
+    step(Action::DisableForwarding, "Disable email forwarding", true),
+    step(
+        Action::AccessNoAutomap,
+        "Grant full access (no automap)",
+        true,
+    ),
+    step(Action::AccessAutomap, "Grant full access (automap)", true),
+    step(Action::AccessSendAs, "Grant Send As access", true),
+    step(
+        Action::AccessSendOnBehalf,
+        "Grant Send on Behalf access",
+        true,
+    ),
+    step(Action::ConvertToShared, "Convert to shared mailbox", true),
+    step(Action::RemoveMfaDevices, "Remove all MFA devices", true),
+    step(Action::RemoveLicenses, "Remove licenses", true),
+    step(Action::ClearImmutableId, "Clear Immutable ID", true),
+    step(Action::DeleteUser, "Delete user", false),
+    // Sending twice is a duplicate notification: at most once.
+    step(Action::NotifyWebhook, "Notify via Webhook", false),
 ];
 
-/// CIPP counts an option as selected when it compares equal to `$true`: JSON `true`, the
-/// number 1, or the string "true" in any case.
-fn selected(v: Option<&Value>) -> bool {
-    match v {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::Number(n)) => n.as_f64() == Some(1.0),
-        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+const fn step(action: Action, title: &'static str, idempotent: bool) -> StepKind {
+    StepKind {
+        action,
+        title,
+        idempotent,
+    }
+}
+
+/// CIPP's options this service does not carry out yet: refused by name, never skipped.
+const NOT_SUPPORTED: [&str; 8] = [
+    "WipeMobile",
+    "RemoveMobile",
+    "removeCalendarInvites",
+    "OnedriveAccess",
+    "DisableOneDriveSharing",
+    "removePermissions",
+    "removeCalendarPermissions",
+    "RemoveTeamsPhoneDID",
+];
+
+/// `Scheduled`: run once at `date` (Unix seconds) instead of now.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct OffboardSchedule {
+    #[serde(rename = "enabled", alias = "Enabled", default)]
+    pub enabled: bool,
+    /// Unix seconds (UTC).
+    #[serde(rename = "date", alias = "Date")]
+    pub date: Option<i64>,
+}
+
+/// `postExecution`: who hears of the outcome once every step has run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct OffboardPostExecution {
+    /// A JSON POST to the configured webhook, signed with HMAC-SHA256 (`X-CIPP-Signature`).
+    #[serde(rename = "webhook", alias = "Webhook", default)]
+    pub webhook: bool,
+    /// Not available here: refused with a 400.
+    #[serde(rename = "email", alias = "Email", default)]
+    pub email: bool,
+    /// Not available here: refused with a 400.
+    #[serde(rename = "psa", alias = "PSA", default)]
+    pub psa: bool,
+}
+
+/// ExecOffboardUser's request as the wizard sends it: the tenant, the users, the options, when,
+/// and who is told. A job keeps it (without the users) as its options.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct OffboardOptions {
+    /// The tenant (its default domain, initial domain or id; `{label, value}` accepted).
+    #[serde(rename = "tenantFilter")]
+    pub tenant_filter: Option<String>,
+    /// The users to offboard: user principal names (`{label, value}` accepted).
+    #[serde(rename = "user", default)]
+    pub user: Vec<String>,
+    /// Run once at `date` instead of now.
+    #[serde(rename = "Scheduled")]
+    pub scheduled: Option<OffboardSchedule>,
+    /// Who hears of the outcome (CIPP's frontend writes `postExecution`).
+    #[serde(rename = "postExecution", alias = "PostExecution")]
+    pub post_execution: Option<OffboardPostExecution>,
+    /// A ticket reference, carried into the job, its audit rows and the webhook.
+    #[serde(rename = "reference")]
+    pub reference: Option<String>,
+    #[serde(rename = "RevokeSessions", default)]
+    pub revoke_sessions: bool,
+    #[serde(rename = "ResetPass", default)]
+    pub reset_pass: bool,
+    #[serde(rename = "DisableSignIn", default)]
+    pub disable_sign_in: bool,
+    #[serde(rename = "HideFromGAL", default)]
+    pub hide_from_gal: bool,
+    #[serde(rename = "RemoveGroups", default)]
+    pub remove_groups: bool,
+    #[serde(rename = "RemoveRules", default)]
+    pub remove_rules: bool,
+    /// The out-of-office reply (HTML), set for both audiences; blank sets none.
+    #[serde(rename = "OOO")]
+    pub ooo: Option<String>,
+    /// The object id or UPN mail is forwarded to (`{label, value}` accepted).
+    #[serde(rename = "forward")]
+    pub forward: Option<String>,
+    /// With `forward`: keep a copy in the mailbox.
+    #[serde(rename = "KeepCopy", default)]
+    pub keep_copy: bool,
+    #[serde(rename = "disableForwarding", default)]
+    pub disable_forwarding: bool,
+    /// Users given full access to the mailbox without automapping (object ids or UPNs).
+    #[serde(rename = "AccessNoAutomap", default)]
+    pub access_no_automap: Vec<String>,
+    /// Users given full access with automapping.
+    #[serde(rename = "AccessAutomap", default)]
+    pub access_automap: Vec<String>,
+    /// Users given Send As.
+    #[serde(rename = "AccessSendAs", default)]
+    pub access_send_as: Vec<String>,
+    /// Users given Send on Behalf.
+    #[serde(rename = "AccessSendOnBehalf", default)]
+    pub access_send_on_behalf: Vec<String>,
+    #[serde(rename = "ConvertToShared", default)]
+    pub convert_to_shared: bool,
+    #[serde(rename = "RemoveMFADevices", default)]
+    pub remove_mfa_devices: bool,
+    #[serde(rename = "RemoveLicenses", default)]
+    pub remove_licenses: bool,
+    #[serde(rename = "ClearImmutableId", default)]
+    pub clear_immutable_id: bool,
+    /// Deletes the user; every other action is then left out, as in CIPP.
+    #[serde(rename = "DeleteUser", default)]
+    pub delete_user: bool,
+    /// Not carried out by this service yet: selected, it is a 400 naming it.
+    #[serde(rename = "WipeMobile")]
+    pub wipe_mobile: Option<Value>,
+    /// Not carried out by this service yet: selected, it is a 400 naming it.
+    #[serde(rename = "RemoveMobile")]
+    pub remove_mobile: Option<Value>,
+    /// Not carried out by this service yet: selected, it is a 400 naming it.
+    #[serde(rename = "removeCalendarInvites")]
+    pub remove_calendar_invites: Option<Value>,
+    /// Not carried out by this service yet: selected, it is a 400 naming it.
+    #[serde(rename = "OnedriveAccess")]
+    pub onedrive_access: Option<Value>,
+    /// Not carried out by this service yet: selected, it is a 400 naming it.
+    #[serde(rename = "DisableOneDriveSharing")]
+    pub disable_onedrive_sharing: Option<Value>,
+    /// Not carried out by this service yet: selected, it is a 400 naming it.
+    #[serde(rename = "removePermissions")]
+    pub remove_permissions: Option<Value>,
+    /// Not carried out by this service yet: selected, it is a 400 naming it.
+    #[serde(rename = "removeCalendarPermissions")]
+    pub remove_calendar_permissions: Option<Value>,
+    /// Not carried out by this service yet: selected, it is a 400 naming it.
+    #[serde(rename = "RemoveTeamsPhoneDID")]
+    pub remove_teams_phone_did: Option<Value>,
+}
+
+impl OffboardOptions {
+    fn selected(&self, action: Action) -> bool {
+        let any = |list: &[String]| list.iter().any(|v| !v.trim().is_empty());
+        let text = |t: &Option<String>| t.as_deref().is_some_and(|t| !html_is_blank(t));
+        match action {
+            Action::RevokeSessions => self.revoke_sessions,
+            Action::ResetPass => self.reset_pass,
+            Action::DisableSignIn => self.disable_sign_in,
+            Action::HideFromGal => self.hide_from_gal,
+            Action::RemoveGroups => self.remove_groups,
+            Action::RemoveRules => self.remove_rules,
+            Action::OutOfOffice => text(&self.ooo),
+            Action::Forward => text(&self.forward) && !self.disable_forwarding,
+            Action::DisableForwarding => self.disable_forwarding,
+            Action::AccessNoAutomap => any(&self.access_no_automap),
+            Action::AccessAutomap => any(&self.access_automap),
+            Action::AccessSendAs => any(&self.access_send_as),
+            Action::AccessSendOnBehalf => any(&self.access_send_on_behalf),
+            Action::ConvertToShared => self.convert_to_shared,
+            Action::RemoveMfaDevices => self.remove_mfa_devices,
+            Action::RemoveLicenses => self.remove_licenses,
+            Action::ClearImmutableId => self.clear_immutable_id,
+            Action::DeleteUser => self.delete_user,
+            Action::NotifyWebhook => false,
+        }
+    }
+}
+
+/// An editor's empty document (`<p></p>`) is no message.
+fn html_is_blank(html: &str) -> bool {
+    let mut inside_tag = false;
+    let mut text = String::new();
+    for c in html.chars() {
+        match c {
+            '<' => inside_tag = true,
+            '>' => inside_tag = false,
+            c if !inside_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.replace("&nbsp;", " ").trim().is_empty()
+}
+
+/// The steps for `options`, in CIPP's order: with `DeleteUser` only the deletion stays (CIPP
+/// drops the rest, a deleted user's mailbox cannot be changed), then the notification.
+pub fn planned_steps(options: &OffboardOptions, webhook: bool) -> Vec<NewStep> {
+    let mut steps: Vec<NewStep> = STEPS
+        .iter()
+        .filter(|s| options.selected(s.action))
+        .filter(|s| !options.delete_user || s.action == Action::DeleteUser)
+        .map(|s| NewStep {
+            name: s.title.to_owned(),
+            idempotent: s.idempotent,
+        })
+        .collect();
+    if webhook && let Some(notify) = STEPS.iter().find(|s| s.action == Action::NotifyWebhook) {
+        steps.push(NewStep {
+            name: notify.title.to_owned(),
+            idempotent: notify.idempotent,
+        });
+    }
+    steps
+}
+
+/// Whether a step title is a notification (CIPP's progress `Kind: notify`).
+pub fn is_notification(title: &str) -> bool {
+    title.starts_with("Notify via ")
+}
+
+/// CIPP's option names sent as selected that this service refuses (see the module doc).
+pub fn unsupported_options(options: &OffboardOptions) -> Vec<&'static str> {
+    let o = options;
+    let sent = [
+        &o.wipe_mobile,
+        &o.remove_mobile,
+        &o.remove_calendar_invites,
+        &o.onedrive_access,
+        &o.disable_onedrive_sharing,
+        &o.remove_permissions,
+        &o.remove_calendar_permissions,
+        &o.remove_teams_phone_did,
+    ];
+    NOT_SUPPORTED
+        .iter()
+        .zip(sent)
+        .filter(|(_, value)| value.as_ref().is_some_and(option_is_on))
+        .map(|(name, _)| *name)
+        .collect()
+}
+
+/// True, 1, "true", a non-empty list or a non-blank `{value}`: what CIPP counts as selected.
+fn option_is_on(value: &Value) -> bool {
+    match value {
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64() == Some(1.0),
+        Value::String(s) => s.trim().eq_ignore_ascii_case("true"),
+        Value::Array(items) => items.iter().any(|i| match i {
+            Value::String(s) => !s.trim().is_empty(),
+            Value::Object(o) => o.get("value").is_some_and(|v| !v.is_null()),
+            _ => false,
+        }),
         _ => false,
     }
 }
 
-fn label_value(v: &Value) -> Option<String> {
-    let s = match v {
-        Value::String(s) => s.as_str(),
-        Value::Object(o) => o.get("value").and_then(Value::as_str)?,
-        _ => return None,
-    };
-    let s = s.trim();
-    (!s.is_empty()).then(|| s.to_owned())
+/// Where the `postExecution.webhook` notification goes, and the key that signs it.
+#[derive(Clone)]
+pub struct WebhookTarget {
+    pub url: url::Url,
+    pub secret: secrecy::SecretString,
+    pub http: reqwest::Client,
+    /// Waits between attempts; the number of attempts is one more than its length.
+    pub backoff: Vec<Duration>,
 }
 
-fn non_empty_list(v: Option<&Value>) -> bool {
-    v.and_then(Value::as_array)
-        .is_some_and(|a| a.iter().any(|x| label_value(x).is_some()))
-}
-
-fn step_selected(body: &Value, name: &str) -> bool {
-    let v = body.get(name);
-    match name {
-        "OOO" => v
-            .and_then(Value::as_str)
-            .is_some_and(|s| !s.trim().is_empty()),
-        "forward" => v.and_then(label_value).is_some(),
-        "OnedriveAccess" | "AccessNoAutomap" | "AccessAutomap" => non_empty_list(v),
-        _ => selected(v),
+impl std::fmt::Debug for WebhookTarget {
+    // The secret stays out of debug output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookTarget")
+            .field("url", &self.url.as_str())
+            .finish_non_exhaustive()
     }
 }
 
-/// Checks an ExecOffboardUser body; every problem is collected (CIPP answers them all in one 400).
-pub fn plan(body: &Value) -> Result<OffboardPlan, Vec<String>> {
-    let mut errors = Vec::new();
-    let tenant = body.get("tenantFilter").and_then(label_value);
-    if tenant.is_none() {
-        errors.push("'tenantFilter' is required and must resolve to a tenant domain (a string, or an object with a non-empty 'value' property).".to_owned());
+/// What an offboarding job carries: the user, the tenant, the options.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OffboardPayload {
+    #[serde(rename = "Username")]
+    pub username: String,
+    #[serde(rename = "TenantId")]
+    pub tenant_id: String,
+    #[serde(rename = "options")]
+    pub options: Value,
+    #[serde(rename = "DeploymentId")]
+    pub deployment_id: String,
+}
+
+/// Runs offboarding steps: the same domain functions the single-user operations call.
+pub struct OffboardingJob {
+    pub graph: GraphClient,
+    pub webhook: Option<WebhookTarget>,
+    /// How long the licence step waits for the shared-mailbox conversion to show, and how often
+    /// it looks.
+    pub conversion_wait: Duration,
+    pub conversion_poll: Duration,
+}
+
+impl OffboardingJob {
+    pub fn new(graph: GraphClient, webhook: Option<WebhookTarget>) -> Arc<Self> {
+        Arc::new(Self {
+            graph,
+            webhook,
+            conversion_wait: Duration::from_secs(120),
+            conversion_poll: Duration::from_secs(5),
+        })
     }
-    let mut users = Vec::new();
-    match body.get("user").and_then(Value::as_array) {
-        Some(list) if !list.is_empty() => {
-            users = list.iter().filter_map(label_value).collect();
-            if users.is_empty() {
-                errors.push("'user' did not resolve to any usable userPrincipalName. Each entry must be a UPN string or an object with a non-empty 'value' property.".to_owned());
+}
+
+/// A step's lines: failed when any reports a failure, as CIPP's progress does (and, beyond
+/// CIPP, `Could not …` too).
+fn outcome_of(lines: Vec<String>) -> StepOutcome {
+    let failed = lines.iter().any(|l| {
+        let l = l.trim_start();
+        l.starts_with("Error") || l.starts_with("Failed") || l.starts_with("Could not")
+    });
+    let message = lines.join("\n");
+    if failed {
+        StepOutcome::failed(message)
+    } else {
+        StepOutcome::succeeded(message)
+    }
+}
+
+fn outcome_from(result: Result<String, UserError>) -> StepOutcome {
+    match result {
+        Ok(line) => outcome_of(vec![line]),
+        Err(error) => StepOutcome::failed(error.to_string()),
+    }
+}
+
+#[async_trait::async_trait]
+impl JobKind for OffboardingJob {
+    async fn run_step(&self, job: &JobRow, step: &StepRow, log: &[StepRow]) -> StepOutcome {
+        let payload: OffboardPayload = match serde_json::from_value(job.payload.clone()) {
+            Ok(payload) => payload,
+            Err(error) => {
+                return StepOutcome::failed(format!("The job's data is unreadable: {error}"));
             }
-            let bad: Vec<&str> = users.iter().filter(|u| !u.contains('@')).map(String::as_str).collect();
-            if !bad.is_empty() {
-                errors.push(format!(
-                    "These user values do not look like userPrincipalNames (missing '@'): {}.",
-                    bad.join(", ")
+        };
+        let options: OffboardOptions =
+            serde_json::from_value(payload.options.clone()).unwrap_or_default();
+        let Some(kind) = STEPS.iter().find(|s| s.title == step.name) else {
+            return StepOutcome::failed(format!("Unknown step '{}'", step.name));
+        };
+        let upn = payload.username.as_str();
+        let user = match UserId::try_from(upn.to_owned()) {
+            Ok(user) => user,
+            Err(error) => return StepOutcome::failed(format!("Failed for '{upn}': {error}")),
+        };
+        let tenant = payload.tenant_id.as_str();
+        let graph = &self.graph;
+        match kind.action {
+            Action::RevokeSessions => outcome_from(
+                crate::operations::exec_revoke_sessions::revoke_sessions(
+                    graph,
+                    tenant,
+                    &user,
+                    Some(upn),
+                )
+                .await,
+            ),
+            Action::ResetPass => {
+                let reset = crate::operations::exec_reset_pass::reset_password(
+                    graph,
+                    tenant,
+                    &user,
+                    None,
+                    true,
+                    &PasswordSettings::default(),
+                )
+                .await;
+                outcome_from(reset.map(|done| {
+                    format!(
+                        "{} (the new password is not recorded: offboarding resets it to lock the account out)",
+                        done.log_text
+                    )
+                }))
+            }
+            Action::DisableSignIn => outcome_from(
+                crate::operations::exec_disable_user::set_sign_in_state(
+                    graph, tenant, &user, false,
+                )
+                .await,
+            ),
+            Action::HideFromGal => outcome_from(
+                exchange_line(
+                    graph,
+                    tenant,
+                    upn,
+                    "Set-Mailbox",
+                    json!({"Identity": upn, "HiddenFromAddressListsEnabled": true}),
+                    format!("Successfully hidden {upn} from GAL."),
+                    format!("Failed to set {upn} to hidden in GAL."),
+                )
+                .await,
+            ),
+            Action::RemoveGroups => outcome_of(remove_groups(graph, tenant, upn).await),
+            Action::RemoveRules => outcome_from(remove_rules(graph, tenant, upn).await),
+            Action::OutOfOffice => {
+                let message = options.ooo.clone().unwrap_or_default();
+                outcome_from(
+                    exchange_line(
+                        graph,
+                        tenant,
+                        upn,
+                        "Set-MailboxAutoReplyConfiguration",
+                        json!({"Identity": upn, "AutoReplyState": "Enabled",
+                            "InternalMessage": message, "ExternalMessage": message}),
+                        format!("Set Out-of-office for {upn} to Enabled."),
+                        format!("Could not add OOO for {upn}."),
+                    )
+                    .await,
+                )
+            }
+            Action::Forward | Action::DisableForwarding => {
+                use crate::operations::exec_email_forward::{Forwarding, set_forwarding};
+                let forwarding = if kind.action == Action::DisableForwarding {
+                    Forwarding::Disabled
+                } else {
+                    Forwarding::Internal(options.forward.clone().unwrap_or_default())
+                };
+                match set_forwarding(graph, tenant, &user, &forwarding, options.keep_copy).await {
+                    Ok(lines) => outcome_of(lines),
+                    Err(error) => StepOutcome::failed(error.to_string()),
+                }
+            }
+            Action::AccessNoAutomap | Action::AccessAutomap => {
+                let (list, automap) = if kind.action == Action::AccessAutomap {
+                    (&options.access_automap, true)
+                } else {
+                    (&options.access_no_automap, false)
+                };
+                let mut lines = Vec::new();
+                for grantee in list.iter().filter(|g| !g.trim().is_empty()) {
+                    let automapping = if automap { "True" } else { "False" };
+                    lines.push(
+                        exchange_line(
+                            graph,
+                            tenant,
+                            upn,
+                            "Add-MailboxPermission",
+                            json!({"Identity": upn, "User": grantee, "AccessRights": ["FullAccess"],
+                                "InheritanceType": "All", "AutoMapping": automap}),
+                            format!("Granted {grantee} FullAccess to {upn} with automapping {automapping}"),
+                            format!("Failed to Add FullAccess for {grantee} on {upn}:"),
+                        )
+                        .await
+                        .unwrap_or_else(|e| e.to_string()),
+                    );
+                }
+                outcome_of(lines)
+            }
+            Action::AccessSendAs => {
+                let mut lines = Vec::new();
+                for grantee in options
+                    .access_send_as
+                    .iter()
+                    .filter(|g| !g.trim().is_empty())
+                {
+                    lines.push(
+                        exchange_line(
+                            graph,
+                            tenant,
+                            upn,
+                            "Add-RecipientPermission",
+                            json!({"Identity": upn, "Trustee": grantee, "AccessRights": ["SendAs"],
+                                "Confirm": false}),
+                            format!("Granted {grantee} SendAs permissions to {upn}"),
+                            format!("Failed to Add SendAs for {grantee} on {upn}:"),
+                        )
+                        .await
+                        .unwrap_or_else(|e| e.to_string()),
+                    );
+                }
+                outcome_of(lines)
+            }
+            Action::AccessSendOnBehalf => {
+                let mut lines = Vec::new();
+                for grantee in options
+                    .access_send_on_behalf
+                    .iter()
+                    .filter(|g| !g.trim().is_empty())
+                {
+                    lines.push(
+                        exchange_line(
+                            graph,
+                            tenant,
+                            upn,
+                            "Set-Mailbox",
+                            json!({"Identity": upn,
+                                "GrantSendOnBehalfTo": {"@odata.type": "#Exchange.GenericHashTable", "add": [grantee]}}),
+                            format!("Granted {grantee} SendOnBehalf permissions to {upn}"),
+                            format!("Failed to Add SendOnBehalf for {grantee} on {upn}:"),
+                        )
+                        .await
+                        .unwrap_or_else(|e| e.to_string()),
+                    );
+                }
+                outcome_of(lines)
+            }
+            Action::ConvertToShared => outcome_from(
+                exchange_line(
+                    graph,
+                    tenant,
+                    upn,
+                    "Set-Mailbox",
+                    json!({"Identity": upn, "Type": "Shared"}),
+                    format!("Successfully converted {upn} to a Shared mailbox"),
+                    format!("Failed to convert {upn} to a Shared mailbox."),
+                )
+                .await,
+            ),
+            Action::RemoveMfaDevices => outcome_from(
+                crate::operations::exec_reset_mfa::remove_user_mfa(graph, tenant, &user, None)
+                    .await,
+            ),
+            Action::RemoveLicenses => {
+                let converting = log.iter().find(|s| {
+                    STEPS
+                        .iter()
+                        .any(|k| k.action == Action::ConvertToShared && k.title == s.name)
+                });
+                if let Some(conversion) = converting {
+                    if conversion.state != StepState::Succeeded {
+                        return StepOutcome::failed(format!(
+                            "Licenses were not removed from {upn}: the conversion to a shared mailbox did not succeed, and a mailbox without a licence is deleted after 30 days. Remove them once the mailbox shows as shared."
+                        ));
+                    }
+                    if let Err(message) = self.wait_for_shared(tenant, upn).await {
+                        return StepOutcome::failed(message);
+                    }
+                }
+                outcome_from(remove_licences(graph, tenant, upn).await)
+            }
+            Action::ClearImmutableId => outcome_from(
+                crate::operations::exec_clr_imm_id::clear_immutable_id(graph, tenant, &user).await,
+            ),
+            Action::DeleteUser => outcome_from(
+                crate::operations::remove_user::remove_user(graph, tenant, &user, Some(upn)).await,
+            ),
+            Action::NotifyWebhook => match &self.webhook {
+                Some(target) => notify_webhook(target, job, &payload, log).await,
+                None => StepOutcome::failed(
+                    "Error: no webhook is configured (CIPP_WEBHOOK_URL); nothing was sent",
+                ),
+            },
+        }
+    }
+}
+
+impl OffboardingJob {
+    /// Polls the mailbox until Exchange reports it shared, or gives up after `conversion_wait`.
+    async fn wait_for_shared(&self, tenant: &str, upn: &str) -> Result<(), String> {
+        let started = tokio::time::Instant::now();
+        loop {
+            let mailbox = self
+                .graph
+                .exchange(tenant, "Get-Mailbox", json!({"Identity": upn}), Some(upn))
+                .await;
+            if let Ok(rows) = &mailbox
+                && rows
+                    .first()
+                    .and_then(|m| m.get("RecipientTypeDetails"))
+                    .and_then(Value::as_str)
+                    == Some("SharedMailbox")
+            {
+                return Ok(());
+            }
+            if started.elapsed() >= self.conversion_wait {
+                return Err(format!(
+                    "Failed to remove licenses from {upn}: the mailbox did not show as shared within {} seconds of its conversion, and a mailbox without a licence is deleted after 30 days. Remove them once it shows as shared.",
+                    self.conversion_wait.as_secs()
                 ));
             }
+            tokio::time::sleep(self.conversion_poll).await;
         }
-        _ => errors.push("'user' is required and must be a non-empty array of users (objects with a 'value' property, or userPrincipalName strings).".to_owned()),
     }
-    let scheduled = body.get("Scheduled");
-    let mut run_at = None;
-    if selected(scheduled.and_then(|s| s.get("enabled").or_else(|| s.get("Enabled")))) {
-        let date = scheduled.and_then(|s| s.get("date").or_else(|| s.get("Date")));
-        let secs = match date {
-            Some(Value::Number(n)) => n.as_i64(),
-            Some(Value::String(s)) => s.trim().parse::<i64>().ok(),
-            _ => None,
-        };
-        match secs.and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok()) {
-            Some(t) => run_at = Some(t),
-            None => errors.push(
-                "'Scheduled.enabled' is true but 'Scheduled.date' is not a valid Unix timestamp."
-                    .to_owned(),
+}
+
+/// One Exchange cmdlet: `done` when it succeeds, `failed` + Exchange's reason when not.
+async fn exchange_line(
+    graph: &GraphClient,
+    tenant: &str,
+    upn: &str,
+    cmdlet: &str,
+    parameters: Value,
+    done: String,
+    failed: String,
+) -> Result<String, UserError> {
+    match graph.exchange(tenant, cmdlet, parameters, Some(upn)).await {
+        Ok(_) => Ok(done),
+        Err(error) => Err(UserError::Failed {
+            message: format!("{failed} Error: {}", normalize_graph_error(&error)),
+            source: Some(Box::new(error)),
+        }),
+    }
+}
+
+/// Removes the user from every group Graph lets us change, one line per group (CIPP's texts).
+async fn remove_groups(graph: &GraphClient, tenant: &str, upn: &str) -> Vec<String> {
+    let user = match graph
+        .get(
+            tenant,
+            GraphVersion::V1,
+            &format!("users/{}?$select=id", urlencoding(upn)),
+            &[],
+        )
+        .await
+    {
+        Ok(user) => user,
+        Err(error) => {
+            return vec![format!(
+                "Error: could not read {upn}: {}",
+                normalize_graph_error(&error)
+            )];
+        }
+    };
+    let Some(user_id) = user.get("id").and_then(Value::as_str) else {
+        return vec![format!("Error: Graph gave no id for {upn}")];
+    };
+    let groups = match graph
+        .get_all(
+            tenant,
+            GraphVersion::V1,
+            &format!(
+                "users/{user_id}/memberOf/microsoft.graph.group?$select=id,displayName,groupTypes,onPremisesSyncEnabled"
             ),
+            &[],
+        )
+        .await
+    {
+        Ok(groups) => groups,
+        Err(error) => {
+            return vec![format!(
+                "Error: could not list the groups of {upn}: {}",
+                normalize_graph_error(&error)
+            )];
+        }
+    };
+    if groups.is_empty() {
+        return vec![format!("{upn} is not a member of any groups.")];
+    }
+    let mut lines = Vec::with_capacity(groups.len());
+    for group in &groups {
+        let name = group
+            .get("displayName")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let Some(id) = group.get("id").and_then(Value::as_str) else {
+            continue;
+        };
+        let dynamic = group
+            .get("groupTypes")
+            .and_then(Value::as_array)
+            .is_some_and(|t| t.iter().any(|t| t == "DynamicMembership"));
+        if dynamic {
+            lines.push(format!(
+                "Error: Could not remove {upn} from group '{name}' because it is a Dynamic Group."
+            ));
+            continue;
+        }
+        if group.get("onPremisesSyncEnabled").and_then(Value::as_bool) == Some(true) {
+            lines.push(format!(
+                "Error: Could not remove {upn} from group '{name}' because it is synced with Active Directory."
+            ));
+            continue;
+        }
+        match graph
+            .delete(
+                tenant,
+                GraphVersion::V1,
+                &format!("groups/{id}/members/{user_id}/$ref"),
+            )
+            .await
+        {
+            Ok(()) => lines.push(format!("Successfully removed {upn} from group '{name}'")),
+            Err(error) => lines.push(format!(
+                "Could not remove {upn} from group '{name}': {}",
+                normalize_graph_error(&error)
+            )),
         }
     }
-    let mut steps: Vec<PlannedStep> = ORDER
+    lines
+}
+
+/// Deletes every inbox rule of the mailbox.
+async fn remove_rules(graph: &GraphClient, tenant: &str, upn: &str) -> Result<String, UserError> {
+    let failed = |error: cipp_graph::GraphError| UserError::Failed {
+        message: format!(
+            "Failed to delete rules for {upn}. Error: {}",
+            normalize_graph_error(&error)
+        ),
+        source: Some(Box::new(error)),
+    };
+    let rules = graph
+        .exchange(tenant, "Get-InboxRule", json!({"Mailbox": upn}), Some(upn))
+        .await
+        .map_err(failed)?;
+    if rules.is_empty() {
+        return Ok(format!("No rules found for {upn} to delete"));
+    }
+    for rule in &rules {
+        let identity = rule
+            .get("Identity")
+            .or_else(|| rule.get("RuleIdentity"))
+            .map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .unwrap_or_default();
+        graph
+            .exchange(
+                tenant,
+                "Remove-InboxRule",
+                json!({"Mailbox": upn, "Identity": identity}),
+                Some(upn),
+            )
+            .await
+            .map_err(failed)?;
+    }
+    Ok(format!("Successfully deleted all rules for {upn}"))
+}
+
+/// Removes every licence assigned to the user.
+async fn remove_licences(
+    graph: &GraphClient,
+    tenant: &str,
+    upn: &str,
+) -> Result<String, UserError> {
+    let failed = |error: cipp_graph::GraphError| UserError::Failed {
+        message: format!(
+            "Could not remove license for {upn}. Error: {}",
+            normalize_graph_error(&error)
+        ),
+        source: Some(Box::new(error)),
+    };
+    let user = graph
+        .get(
+            tenant,
+            GraphVersion::V1,
+            &format!("users/{}?$select=id,assignedLicenses", urlencoding(upn)),
+            &[],
+        )
+        .await
+        .map_err(failed)?;
+    let skus: Vec<String> = user
+        .get("assignedLicenses")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|l| l.get("skuId").and_then(Value::as_str))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if skus.is_empty() {
+        return Ok(format!("No licenses to remove for {upn}"));
+    }
+    let id = user.get("id").and_then(Value::as_str).unwrap_or(upn);
+    graph
+        .post(
+            tenant,
+            GraphVersion::V1,
+            &format!("users/{id}/assignLicense"),
+            &json!({"addLicenses": [], "removeLicenses": skus}),
+        )
+        .await
+        .map_err(failed)?;
+    let names: Vec<&str> = skus
         .iter()
-        .filter(|(name, _)| step_selected(body, name))
-        .map(|&(name, idempotent)| PlannedStep { name, idempotent })
+        .map(|s| crate::licences::sku_display_name(s).unwrap_or(s.as_str()))
         .collect();
-    if steps.is_empty() {
-        errors.push("No offboarding actions were selected. Enable at least one action (e.g. RemoveLicenses, DisableSignIn, RevokeSessions) before submitting.".to_owned());
-    }
-    let post = body.get("PostExecution");
-    let webhook = selected(post.and_then(|p| p.get("webhook")));
-    // This service has no mail or PSA delivery yet: refuse rather than skip silently.
-    for channel in ["email", "psa"] {
-        if selected(post.and_then(|p| p.get(channel))) {
-            errors.push(format!("PostExecution.{channel}: delivery by {channel} is not available in this service; use the webhook."));
+    Ok(format!(
+        "Removed directly assigned licenses for {upn}: {}",
+        names.join(", ")
+    ))
+}
+
+fn urlencoding(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// The header carrying the body's HMAC-SHA256 under the configured secret, hex.
+pub const SIGNATURE_HEADER: &str = "X-CIPP-Signature";
+
+/// `sha256=<hex>` of `body` under `secret`: what a receiver recomputes to trust the call.
+pub fn signature(secret: &str, body: &[u8]) -> String {
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret.as_bytes());
+    let tag = aws_lc_rs::hmac::sign(&key, body);
+    let hex: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256={hex}")
+}
+
+/// POSTs CIPP's legacy webhook body (tenant, task, every step's result lines), signed, retried
+/// with backoff on a failed connection, a 429 or a 5xx. The outcome is the step's.
+async fn notify_webhook(
+    target: &WebhookTarget,
+    job: &JobRow,
+    payload: &OffboardPayload,
+    log: &[StepRow],
+) -> StepOutcome {
+    use secrecy::ExposeSecret;
+    let results: Vec<Value> = log
+        .iter()
+        .filter(|s| !is_notification(&s.name))
+        .flat_map(|s| {
+            s.message
+                .clone()
+                .unwrap_or_default()
+                .lines()
+                .map(|line| json!({"Results": line}))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let body = json!({
+        "tenantId": payload.tenant_id,
+        "Tenant": job.tenant,
+        "TaskInfo": {
+            "RowKey": job.id,
+            "Name": format!("Offboarding: {}", payload.username),
+            "Command": COMMAND,
+            "Reference": job.reference,
+            "DeploymentId": job.deployment_id,
+            "FailedSteps": log.iter().filter(|s| matches!(s.state, StepState::Failed | StepState::Unknown)).count(),
+        },
+        "Results": results,
+        "AlertComment": Value::Null,
+    });
+    let bytes = body.to_string().into_bytes();
+    let signed = signature(target.secret.expose_secret(), &bytes);
+    let mut waits = target.backoff.iter();
+    let mut attempt = 1;
+    loop {
+        let sent = target
+            .http
+            .post(target.url.clone())
+            .header("Content-Type", "application/json")
+            .header(SIGNATURE_HEADER, &signed)
+            .body(bytes.clone())
+            .send()
+            .await;
+        let (again, text) = match &sent {
+            Ok(answer) if answer.status().is_success() => {
+                return StepOutcome::succeeded(format!(
+                    "Sent webhook to {} with status code: {}",
+                    target.url,
+                    answer.status().as_u16()
+                ));
+            }
+            Ok(answer) => {
+                let status = answer.status();
+                let again = status.as_u16() == 429 || status.is_server_error();
+                (
+                    again,
+                    format!(
+                        "Error: Webhook returned status code {} for {}",
+                        status.as_u16(),
+                        target.url
+                    ),
+                )
+            }
+            Err(error) => (
+                true,
+                format!(
+                    "Error: Could not send alerts to webhook {}: {error}",
+                    target.url
+                ),
+            ),
+        };
+        match (again, waits.next()) {
+            (true, Some(wait)) => {
+                tracing::info!(job = %job.id, attempt, "webhook not delivered; retrying");
+                tokio::time::sleep(*wait).await;
+                attempt += 1;
+            }
+            _ => {
+                return StepOutcome::failed(format!("{text} (after {attempt} attempt(s))"));
+            }
         }
     }
-    if webhook {
-        steps.push(PlannedStep {
-            name: "PostExecution",
-            idempotent: false,
-        });
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let reference = body
-        .get("reference")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned);
-    Ok(OffboardPlan {
-        tenant: tenant.unwrap_or_default(),
-        users,
-        steps,
-        run_at,
-        reference,
-        webhook,
-    })
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
-    fn steps_follow_cipps_order_whatever_the_body_order() {
-        let p = plan(&json!({
-            "tenantFilter": {"value": "contoso.com"},
-            "user": [{"value": "a@contoso.com"}, "b@contoso.com"],
-            "DeleteUser": true, "RemoveLicenses": "TRUE", "ConvertToShared": 1,
-            "RevokeSessions": true, "ResetPass": true, "OOO": "<p>gone</p>",
-            "reference": " T-42 ",
-        }))
-        .unwrap();
-        let names: Vec<_> = p.steps.iter().map(|s| s.name).collect();
+    fn steps_follow_cipps_order_and_delete_user_keeps_only_the_deletion() {
+        let options = OffboardOptions {
+            remove_licenses: true,
+            convert_to_shared: true,
+            revoke_sessions: true,
+            ..OffboardOptions::default()
+        };
+        let names: Vec<String> = planned_steps(&options, true)
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
         assert_eq!(
             names,
             [
-                "RevokeSessions",
-                "ResetPass",
-                "OOO",
-                "ConvertToShared",
-                "RemoveLicenses",
-                "DeleteUser"
+                "Revoke all sessions",
+                "Convert to shared mailbox",
+                "Remove licenses",
+                "Notify via Webhook"
             ]
         );
-        assert_eq!(p.users, ["a@contoso.com", "b@contoso.com"]);
-        assert_eq!(p.reference.as_deref(), Some("T-42"));
-        assert!(!p.steps[1].idempotent && !p.steps[5].idempotent && p.steps[0].idempotent);
+        let deleting = OffboardOptions {
+            delete_user: true,
+            ..options
+        };
+        let names: Vec<String> = planned_steps(&deleting, false)
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(names, ["Delete user"]);
     }
 
     #[test]
-    fn every_validation_error_is_reported_at_once() {
-        let errors = plan(&json!({
-            "user": ["nobody"],
-            "Scheduled": {"enabled": true, "date": "soon"},
-            "PostExecution": {"email": true, "psa": "true"},
-        }))
-        .unwrap_err();
-        assert_eq!(errors.len(), 6, "{errors:?}");
-        assert!(errors[1].contains("missing '@'): nobody."));
-        assert!(errors.iter().any(|e| e.starts_with("PostExecution.email")));
-        assert!(errors.iter().any(|e| e.starts_with("PostExecution.psa")));
+    fn an_empty_editor_document_is_no_out_of_office_message() {
+        assert!(html_is_blank("<p></p>"));
+        assert!(html_is_blank("<p>&nbsp;</p>"));
+        assert!(!html_is_blank("<p>Away</p>"));
     }
 
     #[test]
-    fn a_scheduled_request_carries_its_time_and_the_webhook_is_the_last_step() {
-        let p = plan(&json!({
-            "tenantFilter": "contoso.com", "user": ["a@contoso.com"], "DisableSignIn": true,
-            "Scheduled": {"enabled": true, "date": 1_900_000_000},
-            "PostExecution": {"webhook": true, "email": false},
-        }))
-        .unwrap();
-        assert_eq!(p.run_at.unwrap().unix_timestamp(), 1_900_000_000);
-        assert_eq!(p.steps.last().unwrap().name, "PostExecution");
-        assert!(!p.steps.last().unwrap().idempotent);
+    fn options_not_carried_out_here_are_named() {
+        let body = json!({"removeCalendarInvites": true, "RemoveMobile": "false",
+            "OnedriveAccess": [{"label": "x", "value": "y"}], "RevokeSessions": true});
+        let options: OffboardOptions = serde_json::from_value(body).unwrap();
+        assert_eq!(
+            unsupported_options(&options),
+            ["removeCalendarInvites", "OnedriveAccess"]
+        );
+    }
+
+    #[test]
+    fn a_could_not_line_fails_the_step() {
+        let outcome = outcome_of(vec![
+            "Successfully removed a".into(),
+            "Could not remove b".into(),
+        ]);
+        assert_eq!(outcome.state, StepState::Failed);
+    }
+
+    #[test]
+    fn the_signature_is_hmac_sha256_hex() {
+        // RFC 4231 test case 2.
+        assert_eq!(
+            signature("Jefe", b"what do ya want for nothing?"),
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
     }
 }

@@ -65,6 +65,10 @@ pub struct Environment {
     pub release_notes: Vec<Value>,
     /// A ListLogs answer without `PageSize` stops after this many rows and says so.
     pub list_logs_max_rows: usize,
+    /// The durable job engine (offboarding, scheduled changes): its jobs outlive the request.
+    pub jobs: cipp_jobs::Engine,
+    /// Whether a webhook is configured for `postExecution.webhook`.
+    pub webhook_configured: bool,
 }
 
 /// The tenant a call targets, resolved before `run`.

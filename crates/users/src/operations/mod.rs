@@ -22,6 +22,12 @@ registry! {
     // Identity and directory.
     exec_disable_user::ExecDisableUser,
 
+    // Jobs: offboarding and scheduled work (crates/jobs).
+    exec_offboard_user::ExecOffboardUser,
+    list_offboarding_progress::ListOffboardingProgress,
+    list_scheduled_items::ListScheduledItems,
+    remove_scheduled_item::RemoveScheduledItem,
+
     // Mailbox (Exchange).
     exec_email_forward::ExecEmailForward,
     exec_set_ooo::ExecSetOoO,

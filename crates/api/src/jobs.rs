@@ -1,0 +1,62 @@
+//! The durable job engine of this replica: where its database is, which job kinds it runs,
+//! and its worker. Jobs share the store's backend: a SQLite file beside the store's by default,
+//! the `cipp_jobs` schema of the store's PostgreSQL database when replicas share the work.
+
+use cipp_graph::GraphClient;
+use cipp_jobs::{Engine, EngineOptions, JobsDb};
+use cipp_users_domain::offboarding::{KIND, OffboardingJob, WebhookTarget};
+use secrecy::ExposeSecret;
+use std::time::Duration;
+
+use crate::StartupError;
+use crate::settings::Settings;
+
+/// The PostgreSQL schema the jobs tables (apalis' and ours) live in.
+const SCHEMA: &str = "cipp_jobs";
+
+/// Connects the jobs database and registers every job kind; [`Engine::start`] starts the worker.
+pub async fn engine(
+    settings: &Settings,
+    graph: &GraphClient,
+    http: &reqwest::Client,
+) -> Result<Engine, StartupError> {
+    let db = match &settings.database_url {
+        Some(url) => JobsDb::connect(url.expose_secret(), Some(SCHEMA)).await,
+        None => {
+            let path = settings.data_dir.join("jobs.db");
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| StartupError::Jobs(e.to_string()))?;
+            }
+            JobsDb::connect(&path.display().to_string(), None).await
+        }
+    }
+    .map_err(|e| StartupError::Jobs(e.to_string()))?;
+    let webhook = match (&settings.webhook_url, &settings.webhook_secret) {
+        (Some(url), Some(secret)) => Some(WebhookTarget {
+            url: url.clone(),
+            secret: secret.clone(),
+            http: http.clone(),
+            backoff: vec![
+                Duration::from_secs(1),
+                Duration::from_secs(4),
+                Duration::from_secs(15),
+            ],
+        }),
+        _ => None,
+    };
+    let options = EngineOptions {
+        owner: format!("{}-{}", hostname(), uuid::Uuid::new_v4()),
+        lease: settings.jobs_lease,
+        per_tenant: i64::from(settings.jobs_per_tenant),
+        ..EngineOptions::default()
+    };
+    Ok(Engine::new(db, options).with_kind(KIND, OffboardingJob::new(graph.clone(), webhook)))
+}
+
+/// Names the replica in leases and logs; the container's or machine's host name.
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.trim().is_empty())
+        .unwrap_or_else(|| "replica".to_owned())
+}

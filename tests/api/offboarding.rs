@@ -1,0 +1,450 @@
+//! Offboarding as the CIPP wizard drives it (submit, progress polling, the scheduled-task list)
+//! against the simulator, with every effect read back; scheduled runs and the signed webhook.
+
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// A licensed member with a user mailbox (not shared yet), not synced from AD.
+async fn offboardable_user(app: &TestApp, tenant: &str, skip: usize) -> Value {
+    let token = app.token("readonly").await;
+    let users: Vec<Value> = app
+        .get_json(&format!("/api/ListUsers?tenantFilter={tenant}"), &token)
+        .await;
+    users
+        .into_iter()
+        .filter(|u| {
+            u["userType"] == "Member"
+                && u["onPremisesSyncEnabled"] != true
+                && u["accountEnabled"] == true
+                && !u["assignedLicenses"].as_array().unwrap().is_empty()
+        })
+        .nth(skip)
+        .expect("a licensed cloud user")
+}
+
+/// Polls as the wizard does until every row is `succeeded` or `failed`.
+async fn finished_rows(app: &TestApp, deployment: &str) -> Vec<Value> {
+    let token = app.token("readonly").await;
+    for _ in 0..300 {
+        let rows: Vec<Value> = app
+            .get_json(
+                &format!("/api/ListOffboardingProgress?DeploymentId={deployment}"),
+                &token,
+            )
+            .await;
+        if !rows.is_empty()
+            && rows
+                .iter()
+                .all(|r| r["Status"] == "succeeded" || r["Status"] == "failed")
+        {
+            return rows;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the offboarding did not finish in 30 s");
+}
+
+#[tokio::test]
+async fn the_wizards_submit_progress_and_task_list_have_the_shapes_the_frontend_reads() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).clone();
+    let domain = tenant.default_domain_name.clone();
+    let user = offboardable_user(&app, &domain, 0).await;
+    let upn = user["userPrincipalName"].as_str().unwrap().to_owned();
+    let id = user["id"].as_str().unwrap().to_owned();
+    let editor = app.token("editor").await;
+    // The body as CippWizardOffboarding sends it: objects for the tenant and users, switches,
+    // lower-case postExecution, the UI's bookkeeping fields.
+    let response = app
+        .post(
+            "/api/ExecOffboardUser",
+            Some(&editor),
+            json!({
+                "tenantFilter": {"label": format!("Tenant ({domain})"), "value": domain, "addedFields": {}},
+                "user": [{"label": format!("Someone ({upn})"), "value": upn}],
+                "RevokeSessions": true, "DisableSignIn": true, "ConvertToShared": true,
+                "RemoveLicenses": true, "HideFromGAL": true, "ResetPass": true,
+                "OOO": "<p>I have left the company.</p>",
+                "DeleteUser": false, "KeepCopy": false,
+                "Scheduled": {"enabled": false},
+                "postExecution": {"webhook": false, "email": false, "psa": false},
+                "reference": "T-4711",
+                "HIDDEN_defaultsSource": "user",
+            }),
+        )
+        .await;
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["Results"],
+        json!([format!("Task Offboarding: {upn} scheduled to run now")])
+    );
+    let deployment = body["DeploymentId"]
+        .as_str()
+        .expect("a DeploymentId")
+        .to_owned();
+
+    let rows = finished_rows(&app, &deployment).await;
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(row["Status"], "succeeded", "{row:#}");
+    assert_eq!(row["Name"], upn.as_str());
+    assert_eq!(row["Source"], "Offboarding");
+    assert_eq!(row["TenantFilter"], domain.as_str());
+    assert!(row["LastUpdate"].as_str().unwrap().ends_with('Z'));
+    let titles: Vec<&str> = row["Steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Revoke all sessions",
+            "Reset password",
+            "Disable sign in",
+            "Hide from Global Address List",
+            "Set Out of Office message",
+            "Convert to shared mailbox",
+            "Remove licenses",
+        ],
+        "CIPP's order"
+    );
+    for step in row["Steps"].as_array().unwrap() {
+        assert_eq!(step["Status"], "succeeded", "{step}");
+        assert_eq!(step["Kind"], "");
+        assert!(!step["Message"].as_str().unwrap().is_empty());
+    }
+    assert!(
+        row["Steps"][1]["Message"]
+            .as_str()
+            .unwrap()
+            .contains("not recorded")
+    );
+
+    // Every effect, read back from the simulator.
+    let state = app.sim_user(&tenant.customer_id, &id).await;
+    assert_eq!(state["accountEnabled"], false, "{state}");
+    assert_eq!(state["assignedLicenses"], json!([]));
+    let readonly = app.token("readonly").await;
+    let mailbox: Vec<Value> = app
+        .get_json(
+            &format!("/api/ListUserMailboxDetails?tenantFilter={domain}&UserID={upn}"),
+            &readonly,
+        )
+        .await;
+    assert_eq!(mailbox[0]["RecipientTypeDetails"], "SharedMailbox");
+    assert_eq!(mailbox[0]["HiddenFromAddressLists"], true);
+
+    // The offboarding page's task list, as it asks for it.
+    let items: Vec<Value> = app
+        .get_json(
+            &format!(
+                "/api/ListScheduledItems?Type=Invoke-CIPPOffboardingJob&&tenantFilter={domain}"
+            ),
+            &readonly,
+        )
+        .await;
+    let item = items
+        .iter()
+        .find(|i| i["RowKey"] == row["TaskId"])
+        .expect("the job is listed");
+    assert_eq!(item["TaskState"], "Completed");
+    assert_eq!(item["Parameters"]["Username"], upn.as_str());
+    assert_eq!(item["Reference"], "T-4711");
+    assert_eq!(item["Tenant"]["value"], domain.as_str());
+    let results: Vec<Value> = serde_json::from_str(item["Results"].as_str().unwrap()).unwrap();
+    assert!(
+        results
+            .iter()
+            .any(|r| r["Results"] == format!("Successfully revoked sessions for {upn}"))
+    );
+    assert!(item["ExecutedTime"].as_str().is_some());
+    app.stop();
+}
+
+#[tokio::test]
+async fn a_bad_offboarding_request_gets_every_problem_in_one_400_and_queues_nothing() {
+    let app = spawn_app().await;
+    let domain = app.tenant(1).default_domain_name.clone();
+    let editor = app.token("editor").await;
+    let response = app
+        .post(
+            "/api/ExecOffboardUser",
+            Some(&editor),
+            json!({"tenantFilter": domain, "user": ["not-a-upn"],
+                "removeCalendarInvites": true,
+                "Scheduled": {"enabled": true},
+                "postExecution": {"email": true}}),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 400);
+    let body: Value = response.json().await.unwrap();
+    let texts: Vec<&str> = body["Results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    for expected in [
+        "These user values do not look like userPrincipalNames (missing '@'): not-a-upn.",
+        "'Scheduled.enabled' is true but 'Scheduled.date' is not a valid Unix timestamp.",
+        "No offboarding actions were selected.",
+        "'removeCalendarInvites' is not carried out by this service yet",
+        "'postExecution.email'",
+    ] {
+        assert!(
+            texts.iter().any(|t| t.starts_with(expected)),
+            "{expected}: {texts:?}"
+        );
+    }
+    let readonly = app.token("readonly").await;
+    let items: Vec<Value> = app.get_json("/api/ListScheduledItems", &readonly).await;
+    assert!(items.is_empty(), "nothing was queued: {items:?}");
+    // The progress read names its missing parameter.
+    let response = app
+        .get("/api/ListOffboardingProgress", Some(&readonly))
+        .await;
+    assert_eq!(response.status().as_u16(), 400);
+    app.stop();
+}
+
+#[tokio::test]
+async fn a_scheduled_offboarding_waits_for_its_time_then_runs_once() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).clone();
+    let domain = tenant.default_domain_name.clone();
+    let user = offboardable_user(&app, &domain, 1).await;
+    let upn = user["userPrincipalName"].as_str().unwrap().to_owned();
+    let id = user["id"].as_str().unwrap().to_owned();
+    let editor = app.token("editor").await;
+    let at = time::OffsetDateTime::now_utc().unix_timestamp() + 3;
+    let response = app
+        .post(
+            "/api/ExecOffboardUser",
+            Some(&editor),
+            json!({"tenantFilter": domain, "user": [upn], "RevokeSessions": true,
+                "DisableSignIn": true, "Scheduled": {"enabled": true, "date": at}}),
+        )
+        .await;
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["Results"][0].as_str().unwrap().starts_with(&format!(
+            "Successfully added task: Offboarding: {upn}. It will run in"
+        )),
+        "{body}"
+    );
+    assert!(
+        body.get("DeploymentId").is_none(),
+        "a scheduled job is watched from its task"
+    );
+    let readonly = app.token("readonly").await;
+    let items: Vec<Value> = app
+        .get_json("/api/ListScheduledItems?TaskState=Planned", &readonly)
+        .await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        app.sim_user(&tenant.customer_id, &id).await["accountEnabled"],
+        true
+    );
+    let task = items[0]["RowKey"].as_str().unwrap().to_owned();
+    let mut state = String::new();
+    for _ in 0..150 {
+        let items: Vec<Value> = app
+            .get_json(&format!("/api/ListScheduledItems?Id={task}"), &readonly)
+            .await;
+        state = items[0]["TaskState"].as_str().unwrap().to_owned();
+        if state == "Completed" || state == "Failed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(state, "Completed");
+    assert!(
+        time::OffsetDateTime::now_utc().unix_timestamp() >= at,
+        "not before its time"
+    );
+    assert_eq!(
+        app.sim_user(&tenant.customer_id, &id).await["accountEnabled"],
+        false
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        app.sim_count("invalidateAllRefreshTokens", None).await,
+        1,
+        "run once"
+    );
+    app.stop();
+}
+
+#[tokio::test]
+async fn a_queued_task_can_be_removed_and_then_never_runs() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).clone();
+    let domain = tenant.default_domain_name.clone();
+    let user = offboardable_user(&app, &domain, 2).await;
+    let upn = user["userPrincipalName"].as_str().unwrap().to_owned();
+    let id = user["id"].as_str().unwrap().to_owned();
+    let editor = app.token("editor").await;
+    let at = time::OffsetDateTime::now_utc().unix_timestamp() + 2;
+    app.post(
+        "/api/ExecOffboardUser",
+        Some(&editor),
+        json!({"tenantFilter": domain, "user": [upn], "DisableSignIn": true,
+            "Scheduled": {"enabled": true, "date": at}}),
+    )
+    .await;
+    let readonly = app.token("readonly").await;
+    let items: Vec<Value> = app.get_json("/api/ListScheduledItems", &readonly).await;
+    let task = items[0]["RowKey"].as_str().unwrap().to_owned();
+    // Reading is not removing.
+    let refused = app
+        .post(
+            "/api/RemoveScheduledItem",
+            Some(&readonly),
+            json!({"id": task}),
+        )
+        .await;
+    assert_eq!(refused.status().as_u16(), 403);
+    let admin = app.token("admin").await;
+    let response = app
+        .post(
+            "/api/RemoveScheduledItem",
+            Some(&admin),
+            json!({"id": task}),
+        )
+        .await;
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["Results"], "Task removed successfully.");
+    let again = app
+        .post(
+            "/api/RemoveScheduledItem",
+            Some(&admin),
+            json!({"id": task}),
+        )
+        .await;
+    assert_eq!(again.status().as_u16(), 404);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(
+        app.sim_user(&tenant.customer_id, &id).await["accountEnabled"],
+        true
+    );
+    app.stop();
+}
+
+/// A loopback receiver that records each POST's body and headers and answers `status` to
+/// the first `failures` calls, 200 after.
+async fn webhook_receiver(
+    failures: usize,
+) -> (
+    String,
+    std::sync::Arc<parking_lot::Mutex<Vec<(Vec<u8>, String)>>>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}/hook", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    tokio::spawn(async move {
+        let mut calls = 0usize;
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let mut data = Vec::new();
+            let mut buffer = [0u8; 8192];
+            // Read the head, then the body by Content-Length.
+            let (head_end, length) = loop {
+                let n = socket.read(&mut buffer).await.unwrap_or(0);
+                if n == 0 {
+                    break (0, 0);
+                }
+                data.extend_from_slice(&buffer[..n]);
+                if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
+                    let length = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    break (end + 4, length);
+                }
+            };
+            while data.len() < head_end + length {
+                let n = socket.read(&mut buffer).await.unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                data.extend_from_slice(&buffer[..n]);
+            }
+            let head = String::from_utf8_lossy(&data[..head_end]).to_string();
+            let signature = head
+                .lines()
+                .find_map(|l| {
+                    l.split_once(':')
+                        .filter(|(k, _)| k.eq_ignore_ascii_case("x-cipp-signature"))
+                        .map(|(_, v)| v.trim().to_owned())
+                })
+                .unwrap_or_default();
+            record.lock().push((data[head_end..].to_vec(), signature));
+            calls += 1;
+            let status = if calls <= failures {
+                "503 Service Unavailable"
+            } else {
+                "200 OK"
+            };
+            let answer =
+                format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let _ = socket.write_all(answer.as_bytes()).await;
+        }
+    });
+    (address, seen)
+}
+
+#[tokio::test]
+async fn the_webhook_is_signed_retried_after_a_503_and_reports_every_step() {
+    let (url, seen) = webhook_receiver(1).await;
+    let app = spawn_app_with(|s| {
+        s.webhook_url = Some(url.parse().unwrap());
+        s.webhook_secret = Some("hook-secret".to_owned().into());
+    })
+    .await;
+    let tenant = app.tenant(1).clone();
+    let domain = tenant.default_domain_name.clone();
+    let user = offboardable_user(&app, &domain, 3).await;
+    let upn = user["userPrincipalName"].as_str().unwrap().to_owned();
+    let editor = app.token("editor").await;
+    let response = app
+        .post(
+            "/api/ExecOffboardUser",
+            Some(&editor),
+            json!({"tenantFilter": domain, "user": [upn], "RevokeSessions": true,
+                "postExecution": {"webhook": true}, "reference": "T-9"}),
+        )
+        .await;
+    let body: Value = response.json().await.unwrap();
+    let deployment = body["DeploymentId"].as_str().unwrap().to_owned();
+    let rows = finished_rows(&app, &deployment).await;
+    let notify = rows[0]["Steps"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(notify["Title"], "Notify via Webhook");
+    assert_eq!(notify["Kind"], "notify");
+    assert_eq!(notify["Status"], "succeeded", "{notify}");
+    let calls = seen.lock().clone();
+    assert_eq!(calls.len(), 2, "one 503, then delivered");
+    let (body, signature) = &calls[1];
+    assert_eq!(
+        signature,
+        &cipp_users_domain::offboarding::signature("hook-secret", body)
+    );
+    let sent: Value = serde_json::from_slice(body).unwrap();
+    assert_eq!(sent["Tenant"], domain.as_str());
+    assert_eq!(sent["TaskInfo"]["Reference"], "T-9");
+    assert_eq!(
+        sent["Results"],
+        json!([{"Results": format!("Successfully revoked sessions for {upn}")}])
+    );
+    app.stop();
+}
