@@ -1,4 +1,6 @@
-//! The service binary: load settings, start (in demo mode, with the simulator), serve.
+//! The service binary: load settings, start, serve. Production mode unless `--demo` (or
+//! `CIPP_MODE=demo`) asks for the embedded simulator; `cipp-users healthcheck` probes a running
+//! instance for container health checks.
 
 use cipp_api::Application;
 use cipp_api::settings::Settings;
@@ -7,15 +9,52 @@ use tracing_subscriber::EnvFilter;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+const USAGE: &str = "usage: cipp-users [--demo]\n       cipp-users healthcheck [ADDRESS]";
+
+/// What the command line asks for.
+enum Command {
+    Serve { demo: bool },
+    Healthcheck { address: Option<String> },
+}
+
+fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
+    let args: Vec<String> = args.into_iter().collect();
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [] => Ok(Command::Serve { demo: false }),
+        ["--demo"] => Ok(Command::Serve { demo: true }),
+        ["healthcheck"] => Ok(Command::Healthcheck { address: None }),
+        ["healthcheck", address] => Ok(Command::Healthcheck {
+            address: Some((*address).to_owned()),
+        }),
+        _ => Err(format!("unexpected arguments: {}", args.join(" "))),
+    }
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    let command = match parse_args(std::env::args().skip(1)) {
+        Ok(command) => command,
+        Err(error) => {
+            eprintln!("error: {error}\n{USAGE}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let demo = match command {
+        Command::Serve { demo } => demo,
+        Command::Healthcheck { address } => return healthcheck(address),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_env("CIPP_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
         .init();
-    match run().await {
+    match run(demo).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
@@ -24,8 +63,12 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let settings = Settings::load()?;
+fn healthcheck(_address: Option<String>) -> std::process::ExitCode {
+    std::process::ExitCode::FAILURE
+}
+
+async fn run(demo: bool) -> Result<(), Box<dyn std::error::Error>> {
+    let settings = Settings::load(demo)?;
     let application = Application::build(settings).await?;
     // Demo credentials go to standard output (logs go to standard error); they are fixed,
     // documented and valid only against the simulator.
@@ -34,10 +77,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             println!("{line}");
         }
     }
-    println!(
-        "listening on http://127.0.0.1:{} (Swagger UI at /swagger-ui/)",
-        application.port()
-    );
+    let address = application.local_addr();
+    tracing::info!(%address, "listening");
+    println!("listening on http://{address} (Swagger UI at /swagger-ui/)");
     application.run_until_stopped().await?;
     Ok(())
 }

@@ -20,6 +20,7 @@ struct Service {
 fn start(data_dir: &Path, extra_env: &[(&str, &str)], log_file: Option<&Path>) -> Service {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cipp-users"));
     command
+        .arg("--demo")
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("CIPP_BIND", "127.0.0.1:0")
@@ -163,6 +164,44 @@ async fn audit_rows(service: &Service, token: &str) -> Vec<Value> {
         .json()
         .await
         .unwrap()
+}
+
+#[test]
+fn the_binary_started_without_credentials_exits_non_zero_naming_every_missing_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_cipp-users"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("CIPP_BIND", "127.0.0.1:0")
+        .env("CIPP_DATA_DIR", dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("the service binary runs");
+    assert!(!output.status.success(), "{:?}", output.status);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for setting in [
+        "CIPP_PARTNER_TENANT_ID",
+        "CIPP_PARTNER_CLIENT_ID",
+        "CIPP_PARTNER_CLIENT_SECRET",
+        "CIPP_API_APP_ID",
+    ] {
+        assert!(stderr.contains(setting), "{setting} missing from: {stderr}");
+    }
+    assert!(
+        !String::from_utf8_lossy(&output.stdout).contains("demo-client"),
+        "no demo credentials were printed"
+    );
+}
+
+#[test]
+fn an_unknown_argument_is_refused_with_the_usage() {
+    let output = Command::new(env!("CARGO_BIN_EXE_cipp-users"))
+        .arg("--demoo")
+        .env_clear()
+        .output()
+        .expect("the service binary runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("usage: cipp-users"));
 }
 
 #[tokio::test]

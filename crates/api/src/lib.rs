@@ -70,6 +70,7 @@ pub enum StartupError {
 }
 
 pub struct Application {
+    address: std::net::SocketAddr,
     port: u16,
     server: Server,
     demo: Option<demo::Demo>,
@@ -80,7 +81,17 @@ impl Application {
     /// Builds the service (and, in demo mode, the simulator) and binds its listener.
     pub async fn build(mut settings: Settings) -> Result<Self, StartupError> {
         let demo = match settings.mode {
-            Mode::Demo => Some(demo::start(&mut settings).await?),
+            Mode::Demo => {
+                // The demo's credentials are published: reachable beyond this machine, anyone
+                // who can reach it can call the API with them.
+                if !settings.bind.ip().is_loopback() {
+                    tracing::warn!(
+                        bind = %settings.bind,
+                        "demo mode is listening beyond loopback; its credentials are public, use production mode for anything reachable"
+                    );
+                }
+                Some(demo::start(&mut settings).await?)
+            }
             Mode::Production => None,
         };
         let extra_ca_pem = match &settings.extra_ca_file {
@@ -168,12 +179,11 @@ impl Application {
             address: bind.to_string(),
             source,
         })?;
-        let port = listener
-            .local_addr()
-            .map(|a| a.port())
-            .unwrap_or(bind.port());
+        let address = listener.local_addr().unwrap_or(bind);
+        let port = address.port();
         let server = serve(listener, state.clone())?;
         Ok(Self {
+            address,
             port,
             server,
             demo,
@@ -183,6 +193,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The address the API's listener actually bound (the OS's port when 0 was asked for).
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.address
     }
 
     pub fn demo(&self) -> Option<&demo::Demo> {
