@@ -321,3 +321,65 @@ async fn two_replicas_on_one_postgresql_see_each_others_writes() {
     b.kill();
     drop_database(&server, &name).await;
 }
+
+/// Runs `cipp-users healthcheck` against `address`; its exit status.
+fn healthcheck(address: &str) -> std::process::ExitStatus {
+    Command::new(env!("CARGO_BIN_EXE_cipp-users"))
+        .arg("healthcheck")
+        .env_clear()
+        .env("CIPP_BIND", address)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("the healthcheck runs")
+}
+
+#[tokio::test]
+async fn the_healthcheck_command_exits_0_for_a_live_instance_and_1_where_nothing_listens() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = start(dir.path(), &[], None);
+    let bind = service.address.trim_start_matches("http://").to_owned();
+    assert_eq!(healthcheck(&bind).code(), Some(0), "{bind} is live");
+    // A port the OS just handed out and that nothing listens on any more.
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    assert_eq!(healthcheck(&free.to_string()).code(), Some(1));
+    // The wildcard bind an image uses is probed on loopback.
+    let port = bind.rsplit(':').next().unwrap();
+    assert_eq!(healthcheck(&format!("0.0.0.0:{port}")).code(), Some(0));
+    service.kill();
+    assert_eq!(healthcheck(&bind).code(), Some(1), "{bind} was stopped");
+}
+
+#[test]
+fn the_dockerfile_healthcheck_runs_the_healthcheck_command() {
+    let dockerfile = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docker/Dockerfile"),
+    )
+    .unwrap();
+    let healthchecks: Vec<&str> = dockerfile
+        .lines()
+        .filter(|l| l.trim_start().starts_with("HEALTHCHECK"))
+        .collect();
+    assert_eq!(healthchecks.len(), 1, "{healthchecks:?}");
+    let line = healthchecks[0];
+    let command = line
+        .split_once(" CMD ")
+        .map(|(_, command)| command.trim())
+        .expect("HEALTHCHECK ... CMD [...]");
+    let argv: Vec<String> = serde_json::from_str(command).expect("CMD in exec form");
+    assert_eq!(argv, ["/usr/local/bin/cipp-users", "healthcheck"], "{line}");
+    // The image starts the service in production mode: no --demo and no CIPP_MODE=demo.
+    let instructions: Vec<&str> = dockerfile
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect();
+    for line in instructions {
+        assert!(
+            !line.contains("--demo") && !line.contains("CIPP_MODE=demo"),
+            "{line}"
+        );
+    }
+}
