@@ -48,12 +48,10 @@ async fn main() -> std::process::ExitCode {
         Command::Serve { demo } => demo,
         Command::Healthcheck { address } => return healthcheck(address),
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("CIPP_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    if let Err(error) = init_logs() {
+        eprintln!("error: {error}");
+        return std::process::ExitCode::FAILURE;
+    }
     match run(demo).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
@@ -61,6 +59,37 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Logs go to standard error: text, or one JSON object a line with `CIPP_LOG_FORMAT=json`. A
+/// line's spans (the `request` span holds the correlation id) are part of it in both formats.
+fn init_logs() -> Result<(), String> {
+    use std::io::IsTerminal;
+    let filter = EnvFilter::try_from_env("CIPP_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colour codes only for a person at a terminal; a file or a collector gets plain text.
+    let ansi = std::io::stderr().is_terminal();
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
+    match std::env::var("CIPP_LOG_FORMAT")
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "" | "text" => logs.init(),
+        "json" => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .init(),
+        other => {
+            return Err(format!(
+                "setting CIPP_LOG_FORMAT: '{other}' is neither 'text' nor 'json'"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Probes the instance this environment configures (`CIPP_BIND`, or the address given): exit

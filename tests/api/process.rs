@@ -267,6 +267,10 @@ async fn a_reset_password_never_reaches_the_logs() {
         "the request was logged (at debug level)"
     );
     assert!(!logs.contains(&password), "the password is not in the logs");
+    assert!(
+        !logs.contains('\u{1b}'),
+        "no colour codes when standard error is not a terminal"
+    );
     assert!(!logs.contains(&token), "nor is the caller's token");
     assert!(
         !logs.contains(cipp_api::demo::PARTNER_CLIENT_SECRET),
@@ -382,4 +386,87 @@ fn the_dockerfile_healthcheck_runs_the_healthcheck_command() {
             "{line}"
         );
     }
+}
+
+#[tokio::test]
+async fn json_logs_parse_line_by_line_and_carry_the_correlation_id_on_domain_and_graph_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("service.log");
+    let service = start(dir.path(), &[("CIPP_LOG_FORMAT", "json")], Some(&log));
+    let token = service.token("editor").await;
+    let (tenant, id) = service.first_cloud_user(&token).await;
+    let response = service
+        .call(
+            reqwest::Method::POST,
+            "/api/ExecRevokeSessions",
+            &token,
+            Some(json!({"tenantFilter": tenant, "id": id})),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    let correlation = response.headers()["x-correlation-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    service.kill();
+    let logs = std::fs::read_to_string(&log).unwrap();
+    assert!(!logs.contains('\u{1b}'), "no colour codes");
+    let mut lines = Vec::new();
+    for line in logs.lines() {
+        let value: Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("not one JSON object a line ({e}): {line}"));
+        assert!(value.is_object(), "{line}");
+        lines.push(value);
+    }
+    let of_the_call = |prefix: &str| {
+        lines
+            .iter()
+            .filter(|l| l["target"].as_str().unwrap_or("").starts_with(prefix))
+            .filter(|l| l.to_string().contains(&correlation))
+            .count()
+    };
+    assert!(
+        of_the_call("cipp_users_domain") > 0,
+        "a domain line carries the id"
+    );
+    assert!(
+        of_the_call("cipp_graph") > 0,
+        "a Graph client line carries the id"
+    );
+    // The id is in the request span, as a field of its own.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["spans"].as_array().is_some_and(|spans| spans
+                .iter()
+                .any(|s| s["correlation_id"] == correlation.as_str())))
+    );
+    // The start-up line names the address actually bound, not the port 0 asked for.
+    assert!(lines.iter().any(|l| {
+        l["fields"]["message"] == "listening"
+            && l["fields"]["address"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("127.0.0.1:") && !a.ends_with(":0"))
+    }));
+}
+
+#[tokio::test]
+async fn health_probes_are_not_logged_at_info() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("service.log");
+    let service = start(dir.path(), &[("CIPP_LOG", "info")], Some(&log));
+    for path in ["/health/live", "/health/ready"] {
+        let answer = service
+            .http
+            .get(format!("{}{path}", service.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), 200);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    service.kill();
+    let logs = std::fs::read_to_string(&log).unwrap();
+    assert!(!logs.contains("/health/"), "{logs}");
 }

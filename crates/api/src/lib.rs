@@ -12,6 +12,7 @@ pub mod demo;
 pub mod dispatch;
 pub mod error;
 pub mod health;
+pub mod observe;
 pub mod refresh_tokens;
 pub mod registry;
 pub mod settings;
@@ -21,13 +22,11 @@ pub mod streaming;
 pub mod transport;
 
 use actix_web::dev::Server;
-use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{App, HttpMessage, HttpServer, dev::Service, web};
+use actix_web::{App, HttpServer, web};
 use cipp_graph::{GraphClient, GraphSettings, RetryPolicy};
 use cipp_users_domain::graph_proxy_guard::ProxyGuard;
 use cipp_users_domain::op::Environment;
 use cipp_users_domain::tenant_directory::TenantDirectory;
-use futures::FutureExt;
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -250,8 +249,6 @@ fn warm_up(state: web::Data<AppState>) {
     });
 }
 
-const CORRELATION_HEADER: &str = "x-correlation-id";
-
 fn serve(listener: TcpListener, state: web::Data<AppState>) -> Result<Server, StartupError> {
     let body_timeout = state.settings.request_body_timeout;
     let server = HttpServer::new(move || {
@@ -263,25 +260,7 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> Result<Server, St
                 transport::limits(body_timeout, request, next)
             }))
             // Every answer carries a correlation id that the logs of the request also carry.
-            .wrap_fn(|request, service| {
-                let correlation_id = uuid::Uuid::new_v4().to_string();
-                request
-                    .extensions_mut()
-                    .insert(audit::CorrelationId(correlation_id.clone()));
-                let span = tracing::info_span!("request", correlation_id = %correlation_id, method = %request.method(), path = %request.path());
-                let response = service.call(request);
-                async move {
-                    let mut response = response.await?;
-                    if let Ok(value) = HeaderValue::from_str(&correlation_id) {
-                        response
-                            .headers_mut()
-                            .insert(HeaderName::from_static(CORRELATION_HEADER), value);
-                    }
-                    tracing::info!(parent: &span, status = response.status().as_u16(), "answered");
-                    Ok(response)
-                }
-                .boxed_local()
-            })
+            .wrap(actix_web::middleware::from_fn(observe::correlate))
             .route("/health/live", web::get().to(health::live))
             .route("/health/ready", web::get().to(health::ready))
             .route("/api/openapi.json", web::get().to(spec::serve))
