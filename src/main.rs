@@ -129,8 +129,12 @@ async fn run(demo: bool) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let address = application.local_addr();
-    tracing::info!(%address, "listening");
-    println!("listening on http://{address} (Swagger UI at /swagger-ui/)");
+    let metrics = application.metrics_addr();
+    tracing::info!(%address, %metrics, "listening");
+    // One line, the API's address first: scripts read the first URL of the first such line.
+    println!(
+        "listening on http://{address} (Swagger UI at /swagger-ui/; metrics on http://{metrics}/metrics)"
+    );
     application.run_until_stopped().await?;
     Ok(())
 }

@@ -12,6 +12,7 @@ use std::time::Duration;
 struct Service {
     child: Child,
     address: String,
+    metrics: String,
     token_url: String,
     scope: String,
     http: reqwest::Client,
@@ -25,6 +26,7 @@ fn start(data_dir: &Path, extra_env: &[(&str, &str)], log_file: Option<&Path>) -
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("CIPP_BIND", "127.0.0.1:0")
         .env("CIPP_DEMO_SIM_BIND", "127.0.0.1:0")
+        .env("CIPP_METRICS_BIND", "127.0.0.1:0")
         .env("CIPP_DEMO_BIG_TENANT_USERS", "200")
         .env("CIPP_DATA_DIR", data_dir)
         .env("CIPP_LOG", "debug")
@@ -44,6 +46,7 @@ fn start(data_dir: &Path, extra_env: &[(&str, &str)], log_file: Option<&Path>) -
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let (mut token_url, mut scope, mut address, mut ca) = (None, None, None, None);
+    let mut metrics = None;
     for line in lines.by_ref() {
         let line = line.unwrap();
         if line.starts_with("demo-client role=editor ") {
@@ -60,6 +63,9 @@ fn start(data_dir: &Path, extra_env: &[(&str, &str)], log_file: Option<&Path>) -
             ca = Some(path.to_owned());
         }
         if let Some(rest) = line.strip_prefix("listening on ") {
+            metrics = rest
+                .split_once("metrics on ")
+                .map(|(_, url)| url.trim_end_matches(')').to_owned());
             address = Some(rest.split(' ').next().unwrap().to_owned());
             break;
         }
@@ -75,6 +81,7 @@ fn start(data_dir: &Path, extra_env: &[(&str, &str)], log_file: Option<&Path>) -
     Service {
         child,
         address: address.expect("the listening line"),
+        metrics: metrics.expect("the metrics line"),
         token_url: token_url.expect("the editor's token line"),
         scope: scope.unwrap(),
         http,
@@ -469,4 +476,209 @@ async fn health_probes_are_not_logged_at_info() {
     service.kill();
     let logs = std::fs::read_to_string(&log).unwrap();
     assert!(!logs.contains("/health/"), "{logs}");
+}
+
+/// One Prometheus sample: its name, labels and value.
+struct Sample {
+    name: String,
+    labels: std::collections::BTreeMap<String, String>,
+    value: f64,
+}
+
+/// Parses the text exposition format (enough of it for these series: no escaped quotes).
+fn samples(text: &str) -> Vec<Sample> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|line| {
+            let (series, value) = line.rsplit_once(' ').unwrap();
+            let (name, labels) = match series.split_once('{') {
+                Some((name, rest)) => (name, rest.trim_end_matches('}')),
+                None => (series, ""),
+            };
+            let labels = labels
+                .split(',')
+                .filter(|l| !l.is_empty())
+                .map(|pair| {
+                    let (k, v) = pair.split_once('=').unwrap();
+                    (k.to_owned(), v.trim_matches('"').to_owned())
+                })
+                .collect();
+            Sample {
+                name: name.to_owned(),
+                labels,
+                value: value.parse().unwrap_or_else(|e| panic!("{line}: {e}")),
+            }
+        })
+        .collect()
+}
+
+/// The sum of the samples named `name` whose labels include every pair of `having`.
+fn total(samples: &[Sample], name: &str, having: &[(&str, &str)]) -> f64 {
+    samples
+        .iter()
+        .filter(|s| s.name == name)
+        .filter(|s| {
+            having
+                .iter()
+                .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
+        })
+        .map(|s| s.value)
+        .sum()
+}
+
+#[tokio::test]
+async fn metrics_are_served_on_their_own_port_with_the_series_of_the_calls_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = start(dir.path(), &[], None);
+    let token = service.token("editor").await;
+    // One throttled answer from Graph, retried.
+    let sim = url::Url::parse(&service.token_url).unwrap();
+    let faults = sim.join("/_sim/faults").unwrap();
+    let fault = service
+        .http
+        .post(faults)
+        .json(&json!({"path": "/beta/users", "method": "GET", "status": 429, "count": 1, "retry_after": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert!(fault.status().is_success(), "{:?}", fault.text().await);
+    let (tenant, id) = service.first_cloud_user(&token).await;
+    let revoked = service
+        .call(
+            reqwest::Method::POST,
+            "/api/ExecRevokeSessions",
+            &token,
+            Some(json!({"tenantFilter": tenant, "id": id})),
+        )
+        .await;
+    assert_eq!(revoked.status().as_u16(), 200);
+    let all = service
+        .call(
+            reqwest::Method::GET,
+            "/api/listusers?tenantFilter=AllTenants",
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(all.status().as_u16(), 200);
+    let _ = all.bytes().await.unwrap();
+    let unknown = service
+        .call(reqwest::Method::GET, "/api/NoSuchThing", &token, None)
+        .await;
+    assert_eq!(unknown.status().as_u16(), 404);
+
+    // Not on the API's port.
+    let on_api = service
+        .http
+        .get(format!("{}/metrics", service.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on_api.status().as_u16(), 404);
+    assert_ne!(service.metrics, format!("{}/metrics", service.address));
+
+    let answer = service.http.get(&service.metrics).send().await.unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+    assert!(
+        answer.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = answer.text().await.unwrap();
+    service.kill();
+    let all = samples(&text);
+
+    let requests = "cipp_http_requests_total";
+    // The operation's own spelling, whatever case was called.
+    assert_eq!(
+        total(
+            &all,
+            requests,
+            &[("operation", "ListUsers"), ("status", "200")]
+        ),
+        2.0,
+        "{text}"
+    );
+    assert_eq!(
+        total(
+            &all,
+            requests,
+            &[("operation", "ExecRevokeSessions"), ("status", "200")]
+        ),
+        1.0
+    );
+    // /api/NoSuchThing and /metrics asked of the API's port.
+    assert_eq!(
+        total(
+            &all,
+            requests,
+            &[("operation", "unknown"), ("status", "404")]
+        ),
+        2.0
+    );
+    let latency = "cipp_http_request_duration_seconds";
+    let count = total(
+        &all,
+        &format!("{latency}_count"),
+        &[("operation", "ListUsers")],
+    );
+    assert_eq!(count, 2.0);
+    assert_eq!(
+        total(
+            &all,
+            &format!("{latency}_bucket"),
+            &[("operation", "ListUsers"), ("le", "+Inf")]
+        ),
+        2.0
+    );
+    let seconds = total(
+        &all,
+        &format!("{latency}_sum"),
+        &[("operation", "ListUsers")],
+    );
+    assert!(seconds > 0.0 && seconds < 60.0, "{seconds}");
+
+    let graph = "cipp_graph_requests_total";
+    assert!(
+        total(
+            &all,
+            graph,
+            &[
+                ("service", "graph"),
+                ("host", "127.0.0.1"),
+                ("status", "200")
+            ]
+        ) >= 4.0
+    );
+    assert_eq!(
+        total(&all, graph, &[("status", "429"), ("throttled", "true")]),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(
+        total(&all, "cipp_graph_retries_total", &[("reason", "throttled")]),
+        1.0
+    );
+    assert!(total(&all, "cipp_token_cache_total", &[("result", "miss")]) >= 1.0);
+    assert!(total(&all, "cipp_token_cache_total", &[("result", "hit")]) >= 1.0);
+    assert!(total(&all, "cipp_audit_rows_written_total", &[]) >= 1.0);
+    // The demo's customer tenants, once.
+    assert_eq!(
+        total(&all, "cipp_all_tenants_fanout_tenants_count", &[]),
+        1.0
+    );
+    assert!(total(&all, "cipp_all_tenants_fanout_tenants_sum", &[]) >= 3.0);
+
+    // No tenant or user in any label.
+    for sample in &all {
+        for (label, value) in &sample.labels {
+            assert!(!["tenant", "user", "tenant_id", "user_id"].contains(&label.as_str()));
+            assert!(
+                !value.contains(&tenant) && !value.contains(&id) && !value.contains(".example"),
+                "{}{{{label}={value}}}",
+                sample.name
+            );
+        }
+    }
 }

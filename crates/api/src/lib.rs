@@ -13,6 +13,7 @@ pub mod dispatch;
 pub mod error;
 pub mod health;
 pub mod observe;
+pub mod prometheus;
 pub mod refresh_tokens;
 pub mod registry;
 pub mod settings;
@@ -61,6 +62,8 @@ pub enum StartupError {
     Store(#[from] cipp_store::StoreError),
     #[error("validating tokens: {0}")]
     Tokens(#[from] auth::jwt::TokenError),
+    #[error("metrics: {0}")]
+    Metrics(String),
     #[error("binding {address}: {source}")]
     Bind {
         address: String,
@@ -72,6 +75,8 @@ pub struct Application {
     address: std::net::SocketAddr,
     port: u16,
     server: Server,
+    metrics_address: std::net::SocketAddr,
+    metrics_server: actix_web::dev::ServerHandle,
     demo: Option<demo::Demo>,
     state: web::Data<AppState>,
 }
@@ -163,6 +168,7 @@ impl Application {
             release_notes: settings.release_notes.clone(),
         });
         let bind = settings.bind;
+        let metrics_bind = settings.metrics_bind;
         let state = web::Data::new(AppState {
             settings,
             graph,
@@ -181,10 +187,29 @@ impl Application {
         let address = listener.local_addr().unwrap_or(bind);
         let port = address.port();
         let server = serve(listener, state.clone())?;
+        let metrics_listener =
+            TcpListener::bind(metrics_bind).map_err(|source| StartupError::Bind {
+                address: metrics_bind.to_string(),
+                source,
+            })?;
+        let metrics_address = metrics_listener.local_addr().unwrap_or(metrics_bind);
+        let metrics_server = prometheus::serve(
+            metrics_listener,
+            prometheus::handle().map_err(StartupError::Metrics)?,
+        )
+        .map_err(|source| StartupError::Bind {
+            address: metrics_bind.to_string(),
+            source,
+        })?;
+        let metrics_handle = metrics_server.handle();
+        // A server does nothing until polled; this one serves from now on, apart from the API's.
+        tokio::spawn(metrics_server);
         Ok(Self {
             address,
             port,
             server,
+            metrics_address,
+            metrics_server: metrics_handle,
             demo,
             state,
         })
@@ -192,6 +217,15 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The address `GET /metrics` is served on (its own listener, `CIPP_METRICS_BIND`).
+    pub fn metrics_addr(&self) -> std::net::SocketAddr {
+        self.metrics_address
+    }
+
+    pub fn metrics_port(&self) -> u16 {
+        self.metrics_address.port()
     }
 
     /// The address the API's listener actually bound (the OS's port when 0 was asked for).
@@ -212,8 +246,11 @@ impl Application {
         self.server.handle()
     }
 
+    /// Serves until the API server stops (a signal, or its handle), then stops the metrics one.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.metrics_server.stop(true).await;
+        served
     }
 }
 

@@ -72,6 +72,8 @@ pub struct DemoSettings {
 pub struct Settings {
     pub mode: Mode,
     pub bind: SocketAddr,
+    /// Where `GET /metrics` is served: its own listener, apart from the API's.
+    pub metrics_bind: SocketAddr,
     pub partner_tenant_id: String,
     pub partner_client_id: String,
     pub partner_client_secret: SecretString,
@@ -127,6 +129,7 @@ pub struct Settings {
 struct RawSettings {
     mode: Option<String>,
     bind: Option<String>,
+    metrics_bind: Option<String>,
     partner_tenant_id: Option<String>,
     partner_client_id: Option<String>,
     partner_client_secret: Option<String>,
@@ -231,6 +234,7 @@ impl Settings {
         Self::from_raw(RawSettings {
             mode: Some("demo".into()),
             bind: Some("127.0.0.1:0".into()),
+            metrics_bind: Some("127.0.0.1:0".into()),
             demo_sim_bind: Some("127.0.0.1:0".into()),
             ..RawSettings::default()
         })
@@ -248,6 +252,16 @@ impl Settings {
             }
         };
         let bind = parse_addr("CIPP_BIND", raw.bind.as_deref().unwrap_or("127.0.0.1:7071"))?;
+        let metrics_bind = parse_addr(
+            "CIPP_METRICS_BIND",
+            raw.metrics_bind.as_deref().unwrap_or("127.0.0.1:9464"),
+        )?;
+        if metrics_bind == bind && bind.port() != 0 {
+            return Err(invalid(
+                "CIPP_METRICS_BIND",
+                "must differ from CIPP_BIND: metrics are not served on the API's port",
+            ));
+        }
         let demo = DemoSettings {
             sim_bind: parse_addr(
                 "CIPP_DEMO_SIM_BIND",
@@ -378,6 +392,7 @@ impl Settings {
         let settings = Settings {
             mode,
             bind,
+            metrics_bind,
             partner_tenant_id: raw.partner_tenant_id.unwrap_or_default(),
             partner_client_id: raw.partner_client_id.unwrap_or_default(),
             partner_client_secret: SecretString::from(
