@@ -213,8 +213,9 @@ fn an_unknown_argument_is_refused_with_the_usage() {
 
 #[tokio::test]
 async fn an_audit_row_survives_sigkill_right_after_the_write_returned() {
-    let dir = std::env::temp_dir().join(format!("cipp-kill-{}", uuid::Uuid::new_v4()));
-    let service = start(&dir, &[], None);
+    let temporary = tempfile::tempdir().unwrap();
+    let dir = temporary.path();
+    let service = start(dir, &[], None);
     let token = service.token("editor").await;
     let (tenant, id) = service.first_cloud_user(&token).await;
     let response = service
@@ -231,7 +232,7 @@ async fn an_audit_row_survives_sigkill_right_after_the_write_returned() {
         .unwrap()
         .to_owned();
     service.kill();
-    let service = start(&dir, &[], None);
+    let service = start(dir, &[], None);
     let token = service.token("superadmin").await;
     let rows = audit_rows(&service, &token).await;
     assert_eq!(
@@ -245,10 +246,9 @@ async fn an_audit_row_survives_sigkill_right_after_the_write_returned() {
 
 #[tokio::test]
 async fn a_reset_password_never_reaches_the_logs() {
-    let dir = std::env::temp_dir().join(format!("cipp-logs-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let log = dir.join("service.log");
-    let service = start(&dir, &[], Some(&log));
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("service.log");
+    let service = start(dir.path(), &[], Some(&log));
     let token = service.token("editor").await;
     let (tenant, id) = service.first_cloud_user(&token).await;
     let response = service
@@ -292,10 +292,9 @@ async fn two_replicas_on_one_postgresql_see_each_others_writes() {
     };
     let (database, name) = fresh_database(&server).await;
     let env = [("CIPP_DATABASE_URL", database.as_str())];
-    let dir_a = std::env::temp_dir().join(format!("cipp-a-{}", uuid::Uuid::new_v4()));
-    let dir_b = std::env::temp_dir().join(format!("cipp-b-{}", uuid::Uuid::new_v4()));
-    let a = start(&dir_a, &env, None);
-    let b = start(&dir_b, &env, None);
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = start(dir_a.path(), &env, None);
+    let b = start(dir_b.path(), &env, None);
     let (token_a, token_b) = (a.token("editor").await, b.token("editor").await);
     let mut correlations = Vec::new();
     for (service, token) in [(&a, &token_a), (&b, &token_b)] {
