@@ -681,3 +681,54 @@ async fn metrics_are_served_on_their_own_port_with_the_series_of_the_calls_made(
         }
     }
 }
+
+#[tokio::test]
+async fn a_5xx_answer_is_logged_at_error_with_its_cause_chain_and_correlation_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("service.log");
+    let service = start(
+        dir.path(),
+        &[("CIPP_LOG_FORMAT", "json"), ("CIPP_LOG", "info")],
+        Some(&log),
+    );
+    let token = service.token("editor").await;
+    let (tenant, id) = service.first_cloud_user(&token).await;
+    let sim = url::Url::parse(&service.token_url).unwrap();
+    let fault = service
+        .http
+        .post(sim.join("/_sim/faults").unwrap())
+        .json(
+            &json!({"path": format!("/beta/users/{id}/invalidateAllRefreshTokens"), "status": 500}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(fault.status().is_success());
+    let response = service
+        .call(
+            reqwest::Method::POST,
+            "/api/ExecRevokeSessions",
+            &token,
+            Some(json!({"tenantFilter": tenant, "id": id})),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 500);
+    let correlation = response.headers()["x-correlation-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    service.kill();
+    let logs = std::fs::read_to_string(&log).unwrap();
+    let errors: Vec<Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| l["level"] == "ERROR" && l.to_string().contains(&correlation))
+        .collect();
+    assert_eq!(errors.len(), 1, "{logs}");
+    let fields = &errors[0]["fields"];
+    assert_eq!(fields["status"], 500);
+    // The cause chain: Graph's own status and error, beneath our message.
+    let cause = fields["cause"].as_str().unwrap();
+    assert!(cause.contains("500"), "{cause}");
+}

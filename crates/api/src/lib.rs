@@ -88,7 +88,7 @@ impl Application {
             Mode::Demo => {
                 // The demo's credentials are published: reachable beyond this machine, anyone
                 // who can reach it can call the API with them.
-                if !settings.bind.ip().is_loopback() {
+                if settings.demo_beyond_loopback() {
                     tracing::warn!(
                         bind = %settings.bind,
                         "demo mode is listening beyond loopback; its credentials are public, use production mode for anything reachable"

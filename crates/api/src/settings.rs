@@ -456,6 +456,11 @@ impl Settings {
         Ok(settings)
     }
 
+    /// Demo mode listening where other machines can reach it (not 127.0.0.0/8 or ::1).
+    pub fn demo_beyond_loopback(&self) -> bool {
+        self.mode == Mode::Demo && !self.bind.ip().is_loopback()
+    }
+
     fn validate_production(&self) -> Result<(), SettingsError> {
         use secrecy::ExposeSecret;
         let required = [
@@ -559,6 +564,42 @@ mod tests {
         assert_eq!(settings.mode, Mode::Demo);
         assert_eq!(settings.bind.port(), 7071);
         assert_eq!(settings.demo.sim_bind.port(), 7072);
+    }
+
+    #[test]
+    fn demo_mode_bound_beyond_loopback_is_flagged_for_a_warning() {
+        let demo_on = |bind: &str| {
+            let raw = RawSettings {
+                mode: Some("demo".into()),
+                bind: Some(bind.into()),
+                ..RawSettings::default()
+            };
+            Settings::from_raw(raw)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .demo_beyond_loopback()
+        };
+        assert!(!demo_on("127.0.0.1:7071"));
+        assert!(!demo_on("127.3.4.5:7071"));
+        assert!(!demo_on("[::1]:7071"));
+        assert!(demo_on("0.0.0.0:7071"));
+        assert!(demo_on("[::]:7071"));
+        assert!(demo_on("192.0.2.10:7071"));
+    }
+
+    #[test]
+    fn the_metrics_bind_defaults_to_loopback_9464_and_may_not_be_the_api_port() {
+        let raw = RawSettings {
+            mode: Some("demo".into()),
+            ..RawSettings::default()
+        };
+        let settings = Settings::from_raw(raw).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(settings.metrics_bind.to_string(), "127.0.0.1:9464");
+        let raw = RawSettings {
+            mode: Some("demo".into()),
+            metrics_bind: Some("127.0.0.1:7071".into()),
+            ..RawSettings::default()
+        };
+        assert!(error_of(raw).contains("CIPP_METRICS_BIND"));
     }
 
     #[test]
