@@ -140,7 +140,7 @@ start_api() { # case-name
     clients="[{\"client_id\":\"$PARTNER_CLIENT\",\"name\":\"bench\",\"role\":\"readonly\"}]"
     local extra=()
     [[ -n "${BENCH_ALL_TENANTS_BUDGET:-}" ]] && extra+=("CIPP_ALL_TENANTS_BUDGET_SECONDS=$BENCH_ALL_TENANTS_BUDGET")
-    env CIPP_MODE=production CIPP_BIND=127.0.0.1:0 CIPP_LOG="${CIPP_LOG:-warn}" \
+    env CIPP_MODE=production CIPP_BIND=127.0.0.1:0 CIPP_METRICS_BIND=127.0.0.1:0 CIPP_LOG="${CIPP_LOG:-warn}" \
         CIPP_PARTNER_TENANT_ID="$PARTNER_TENANT" CIPP_PARTNER_CLIENT_ID="$PARTNER_CLIENT" \
         CIPP_PARTNER_CLIENT_SECRET="$PARTNER_SECRET" CIPP_PARTNER_REFRESH_TOKEN="$refresh" \
         CIPP_AUTHORITY_HOST="$BASE_URL" CIPP_GRAPH_BASE_URL="$BASE_URL" CIPP_EXCHANGE_BASE_URL="$BASE_URL" \

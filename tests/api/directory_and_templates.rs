@@ -638,7 +638,8 @@ async fn a_custom_role_writes_templates_only_for_its_own_tenants() {
 
 #[tokio::test]
 async fn demo_mode_starts_with_templates_to_edit_and_remove_and_keeps_them_removed() {
-    let data_dir = std::env::temp_dir().join(format!("cipp-templates-{}", uuid::Uuid::new_v4()));
+    let temporary = tempfile::tempdir().unwrap();
+    let data_dir = temporary.path().to_owned();
     let dir = data_dir.clone();
     let app = crate::helpers::spawn_app_with(move |s| s.data_dir = dir).await;
     let token = app.token("editor").await;

@@ -18,6 +18,8 @@ pub struct TestApp {
     token_url: String,
     scope: String,
     server: actix_web::dev::ServerHandle,
+    /// The data directory made for this app, removed when the test drops it.
+    _data_dir: tempfile::TempDir,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -27,8 +29,8 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the app with test settings, adjusted by `configure` before start.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings::demo_for_tests().expect("test settings");
-    settings.data_dir =
-        std::env::temp_dir().join(format!("cipp-users-test-{}", uuid::Uuid::new_v4()));
+    let data_dir = tempfile::tempdir().expect("a temporary data directory");
+    settings.data_dir = data_dir.path().to_owned();
     // Small tenants keep tests fast; the big-tenant tests ask for theirs.
     settings.demo.big_tenant_users = 2000;
     settings.graph_max_attempts = 3;
@@ -54,6 +56,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         token_url: demo.token_url.to_string(),
         scope: demo.scope.clone(),
         server: app.server_handle(),
+        _data_dir: data_dir,
     };
     tokio::spawn(app.run_until_stopped());
     test_app

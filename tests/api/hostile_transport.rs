@@ -545,8 +545,8 @@ async fn a_write_answered_504_by_graph_is_sent_once_and_a_read_is_retried() {
 #[tokio::test]
 async fn a_client_call_in_the_wrong_token_mode_is_refused_by_the_simulator() {
     let mut settings = cipp_api::settings::Settings::demo_for_tests().unwrap();
-    settings.data_dir =
-        std::env::temp_dir().join(format!("cipp-users-test-{}", uuid::Uuid::new_v4()));
+    let data_dir = tempfile::tempdir().unwrap();
+    settings.data_dir = data_dir.path().to_owned();
     let application = cipp_api::Application::build(settings).await.unwrap();
     let tenant = application.demo().unwrap().simulator.tenants[1]
         .customer_id

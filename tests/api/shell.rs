@@ -214,7 +214,8 @@ async fn with_static_web_apps_mode_the_principal_roles_decide_like_a_token_role(
 
 #[tokio::test]
 async fn user_settings_are_read_back_also_after_a_restart() {
-    let data_dir = std::env::temp_dir().join(format!("cipp-settings-{}", uuid::Uuid::new_v4()));
+    let temporary = tempfile::tempdir().unwrap();
+    let data_dir = temporary.path().to_owned();
     let dir = data_dir.clone();
     let app = spawn_app_with(move |s| s.data_dir = dir).await;
     let token = app.token("editor").await;

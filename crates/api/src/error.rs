@@ -156,7 +156,16 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Some(detail) = &self.log_detail {
+        if self.status.is_server_error() {
+            // Ours or Microsoft's failure: an operator looks at these, with the whole cause chain.
+            tracing::error!(
+                status = self.status.as_u16(),
+                code = self.code,
+                message = %self.message,
+                cause = self.log_detail.as_deref().unwrap_or(""),
+                "request failed"
+            );
+        } else if let Some(detail) = &self.log_detail {
             tracing::info!(status = self.status.as_u16(), detail = %detail, "request refused or failed");
         }
         let mut response = HttpResponse::build(self.status);

@@ -13,6 +13,8 @@ pub mod dispatch;
 pub mod error;
 pub mod health;
 pub mod jobs;
+pub mod observe;
+pub mod prometheus;
 pub mod refresh_tokens;
 pub mod registry;
 pub mod settings;
@@ -22,13 +24,11 @@ pub mod streaming;
 pub mod transport;
 
 use actix_web::dev::Server;
-use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{App, HttpMessage, HttpServer, dev::Service, web};
+use actix_web::{App, HttpServer, web};
 use cipp_graph::{GraphClient, GraphSettings, RetryPolicy};
 use cipp_users_domain::graph_proxy_guard::ProxyGuard;
 use cipp_users_domain::op::Environment;
 use cipp_users_domain::tenant_directory::TenantDirectory;
-use futures::FutureExt;
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -65,6 +65,8 @@ pub enum StartupError {
     Tokens(#[from] auth::jwt::TokenError),
     #[error("starting the job engine: {0}")]
     Jobs(String),
+    #[error("metrics: {0}")]
+    Metrics(String),
     #[error("binding {address}: {source}")]
     Bind {
         address: String,
@@ -73,8 +75,11 @@ pub enum StartupError {
 }
 
 pub struct Application {
+    address: std::net::SocketAddr,
     port: u16,
     server: Server,
+    metrics_address: std::net::SocketAddr,
+    metrics_server: actix_web::dev::ServerHandle,
     demo: Option<demo::Demo>,
     state: web::Data<AppState>,
 }
@@ -83,7 +88,17 @@ impl Application {
     /// Builds the service (and, in demo mode, the simulator) and binds its listener.
     pub async fn build(mut settings: Settings) -> Result<Self, StartupError> {
         let demo = match settings.mode {
-            Mode::Demo => Some(demo::start(&mut settings).await?),
+            Mode::Demo => {
+                // The demo's credentials are published: reachable beyond this machine, anyone
+                // who can reach it can call the API with them.
+                if settings.demo_beyond_loopback() {
+                    tracing::warn!(
+                        bind = %settings.bind,
+                        "demo mode is listening beyond loopback; its credentials are public, use production mode for anything reachable"
+                    );
+                }
+                Some(demo::start(&mut settings).await?)
+            }
             Mode::Production => None,
         };
         let extra_ca_pem = match &settings.extra_ca_file {
@@ -162,6 +177,7 @@ impl Application {
         // The worker runs for the life of the process; its jobs outlive any request.
         jobs.start();
         let bind = settings.bind;
+        let metrics_bind = settings.metrics_bind;
         let state = web::Data::new(AppState {
             settings,
             graph,
@@ -177,14 +193,32 @@ impl Application {
             address: bind.to_string(),
             source,
         })?;
-        let port = listener
-            .local_addr()
-            .map(|a| a.port())
-            .unwrap_or(bind.port());
+        let address = listener.local_addr().unwrap_or(bind);
+        let port = address.port();
         let server = serve(listener, state.clone())?;
+        let metrics_listener =
+            TcpListener::bind(metrics_bind).map_err(|source| StartupError::Bind {
+                address: metrics_bind.to_string(),
+                source,
+            })?;
+        let metrics_address = metrics_listener.local_addr().unwrap_or(metrics_bind);
+        let metrics_server = prometheus::serve(
+            metrics_listener,
+            prometheus::handle().map_err(StartupError::Metrics)?,
+        )
+        .map_err(|source| StartupError::Bind {
+            address: metrics_bind.to_string(),
+            source,
+        })?;
+        let metrics_handle = metrics_server.handle();
+        // A server does nothing until polled; this one serves from now on, apart from the API's.
+        tokio::spawn(metrics_server);
         Ok(Self {
+            address,
             port,
             server,
+            metrics_address,
+            metrics_server: metrics_handle,
             demo,
             state,
         })
@@ -192,6 +226,20 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The address `GET /metrics` is served on (its own listener, `CIPP_METRICS_BIND`).
+    pub fn metrics_addr(&self) -> std::net::SocketAddr {
+        self.metrics_address
+    }
+
+    pub fn metrics_port(&self) -> u16 {
+        self.metrics_address.port()
+    }
+
+    /// The address the API's listener actually bound (the OS's port when 0 was asked for).
+    pub fn local_addr(&self) -> std::net::SocketAddr {
+        self.address
     }
 
     pub fn demo(&self) -> Option<&demo::Demo> {
@@ -207,8 +255,11 @@ impl Application {
         self.server.handle()
     }
 
+    /// Serves until the API server stops (a signal, or its handle), then stops the metrics one.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.metrics_server.stop(true).await;
+        served
     }
 }
 
@@ -244,8 +295,6 @@ fn warm_up(state: web::Data<AppState>) {
     });
 }
 
-const CORRELATION_HEADER: &str = "x-correlation-id";
-
 fn serve(listener: TcpListener, state: web::Data<AppState>) -> Result<Server, StartupError> {
     let body_timeout = state.settings.request_body_timeout;
     let server = HttpServer::new(move || {
@@ -257,25 +306,7 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> Result<Server, St
                 transport::limits(body_timeout, request, next)
             }))
             // Every answer carries a correlation id that the logs of the request also carry.
-            .wrap_fn(|request, service| {
-                let correlation_id = uuid::Uuid::new_v4().to_string();
-                request
-                    .extensions_mut()
-                    .insert(audit::CorrelationId(correlation_id.clone()));
-                let span = tracing::info_span!("request", correlation_id = %correlation_id, method = %request.method(), path = %request.path());
-                let response = service.call(request);
-                async move {
-                    let mut response = response.await?;
-                    if let Ok(value) = HeaderValue::from_str(&correlation_id) {
-                        response
-                            .headers_mut()
-                            .insert(HeaderName::from_static(CORRELATION_HEADER), value);
-                    }
-                    tracing::info!(parent: &span, status = response.status().as_u16(), "answered");
-                    Ok(response)
-                }
-                .boxed_local()
-            })
+            .wrap(actix_web::middleware::from_fn(observe::correlate))
             .route("/health/live", web::get().to(health::live))
             .route("/health/ready", web::get().to(health::ready))
             .route("/api/openapi.json", web::get().to(spec::serve))

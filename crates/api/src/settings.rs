@@ -1,7 +1,10 @@
 //! Settings: `CIPP_`-prefixed environment variables over an optional TOML file
 //! (`CIPP_CONFIG_FILE`), validated at start-up with errors that name the setting.
 //!
-//! With no settings at all the service runs in demo mode against the embedded simulator.
+//! Production is the default: the service refuses to start without its credentials, naming each
+//! missing one. Demo mode (the embedded simulator and its well-known credentials) is only ever
+//! chosen explicitly, with `--demo` or `CIPP_MODE=demo`, so a typo in a production setting never
+//! falls back to it.
 
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -18,6 +21,12 @@ pub enum SettingsError {
         setting: &'static str,
         message: String,
     },
+    /// Every setting production mode needs and did not get, all named at once.
+    #[error(
+        "missing settings required in production mode: {} (or run the demo with --demo or CIPP_MODE=demo)",
+        .0.join(", ")
+    )]
+    Missing(Vec<&'static str>),
     #[error("reading settings: {0}")]
     Source(#[from] config::ConfigError),
 }
@@ -63,6 +72,8 @@ pub struct DemoSettings {
 pub struct Settings {
     pub mode: Mode,
     pub bind: SocketAddr,
+    /// Where `GET /metrics` is served: its own listener, apart from the API's.
+    pub metrics_bind: SocketAddr,
     pub partner_tenant_id: String,
     pub partner_client_id: String,
     pub partner_client_secret: SecretString,
@@ -130,6 +141,7 @@ pub struct Settings {
 struct RawSettings {
     mode: Option<String>,
     bind: Option<String>,
+    metrics_bind: Option<String>,
     partner_tenant_id: Option<String>,
     partner_client_id: Option<String>,
     partner_client_secret: Option<String>,
@@ -210,22 +222,36 @@ enum CustomRolesSource {
 
 impl Settings {
     /// Reads the optional file named by `CIPP_CONFIG_FILE`, then `CIPP_*` environment variables.
-    pub fn load() -> Result<Self, SettingsError> {
+    /// `demo_flag` is the command line's `--demo`: demo mode unless `CIPP_MODE` says otherwise.
+    pub fn load(demo_flag: bool) -> Result<Self, SettingsError> {
         let mut builder = config::Config::builder();
         if let Ok(path) = std::env::var("CIPP_CONFIG_FILE") {
             builder = builder.add_source(config::File::with_name(&path).required(true));
         }
-        let raw: RawSettings = builder
+        let mut raw: RawSettings = builder
             .add_source(config::Environment::with_prefix("CIPP").try_parsing(true))
             .build()?
             .try_deserialize()?;
+        if demo_flag {
+            match raw.mode.as_deref().map(str::to_ascii_lowercase).as_deref() {
+                None | Some("demo") => raw.mode = Some("demo".into()),
+                Some(other) => {
+                    return Err(invalid(
+                        "CIPP_MODE",
+                        format!("'{other}' contradicts --demo on the command line"),
+                    ));
+                }
+            }
+        }
         Self::from_raw(raw)
     }
 
     /// Demo settings with every port chosen by the OS: what tests start from.
     pub fn demo_for_tests() -> Result<Self, SettingsError> {
         Self::from_raw(RawSettings {
+            mode: Some("demo".into()),
             bind: Some("127.0.0.1:0".into()),
+            metrics_bind: Some("127.0.0.1:0".into()),
             demo_sim_bind: Some("127.0.0.1:0".into()),
             ..RawSettings::default()
         })
@@ -233,8 +259,8 @@ impl Settings {
 
     fn from_raw(raw: RawSettings) -> Result<Self, SettingsError> {
         let mode = match raw.mode.as_deref().map(str::to_ascii_lowercase).as_deref() {
-            None | Some("demo") => Mode::Demo,
-            Some("production") => Mode::Production,
+            Some("demo") => Mode::Demo,
+            None | Some("production") => Mode::Production,
             Some(other) => {
                 return Err(invalid(
                     "CIPP_MODE",
@@ -243,6 +269,16 @@ impl Settings {
             }
         };
         let bind = parse_addr("CIPP_BIND", raw.bind.as_deref().unwrap_or("127.0.0.1:7071"))?;
+        let metrics_bind = parse_addr(
+            "CIPP_METRICS_BIND",
+            raw.metrics_bind.as_deref().unwrap_or("127.0.0.1:9464"),
+        )?;
+        if metrics_bind == bind && bind.port() != 0 {
+            return Err(invalid(
+                "CIPP_METRICS_BIND",
+                "must differ from CIPP_BIND: metrics are not served on the API's port",
+            ));
+        }
         let demo = DemoSettings {
             sim_bind: parse_addr(
                 "CIPP_DEMO_SIM_BIND",
@@ -373,6 +409,7 @@ impl Settings {
         let settings = Settings {
             mode,
             bind,
+            metrics_bind,
             partner_tenant_id: raw.partner_tenant_id.unwrap_or_default(),
             partner_client_id: raw.partner_client_id.unwrap_or_default(),
             partner_client_secret: SecretString::from(
@@ -470,6 +507,11 @@ impl Settings {
         Ok(settings)
     }
 
+    /// Demo mode listening where other machines can reach it (not 127.0.0.0/8 or ::1).
+    pub fn demo_beyond_loopback(&self) -> bool {
+        self.mode == Mode::Demo && !self.bind.ip().is_loopback()
+    }
+
     fn validate_production(&self) -> Result<(), SettingsError> {
         use secrecy::ExposeSecret;
         let required = [
@@ -481,10 +523,13 @@ impl Settings {
             ),
             ("CIPP_API_APP_ID", self.api_app_id.is_empty()),
         ];
-        for (setting, missing) in required {
-            if missing {
-                return Err(invalid(setting, "is required in production mode"));
-            }
+        let missing: Vec<&'static str> = required
+            .into_iter()
+            .filter(|(_, missing)| *missing)
+            .map(|(setting, _)| setting)
+            .collect();
+        if !missing.is_empty() {
+            return Err(SettingsError::Missing(missing));
         }
         for (setting, id) in [
             ("CIPP_PARTNER_TENANT_ID", &self.partner_tenant_id),
@@ -511,30 +556,116 @@ fn parse_addr(setting: &'static str, text: &str) -> Result<SocketAddr, SettingsE
 mod tests {
     use super::*;
 
+    fn error_of(raw: RawSettings) -> String {
+        Settings::from_raw(raw)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    }
+
     #[test]
-    fn no_settings_means_demo_mode_on_port_7071() {
-        let settings = Settings::from_raw(RawSettings::default()).unwrap_or_else(|e| panic!("{e}"));
+    fn no_settings_means_production_mode_which_names_every_missing_credential() {
+        let error = error_of(RawSettings::default());
+        for setting in [
+            "CIPP_PARTNER_TENANT_ID",
+            "CIPP_PARTNER_CLIENT_ID",
+            "CIPP_PARTNER_CLIENT_SECRET",
+            "CIPP_API_APP_ID",
+        ] {
+            assert!(error.contains(setting), "{setting} in: {error}");
+        }
+        assert!(error.contains("--demo"), "{error}");
+    }
+
+    #[test]
+    fn production_with_some_credentials_names_only_the_missing_ones() {
+        let raw = RawSettings {
+            partner_tenant_id: Some("6babcaad-604b-40ac-a9d7-9fd97c0b779f".into()),
+            partner_client_secret: Some("s".into()),
+            ..RawSettings::default()
+        };
+        let error = error_of(raw);
+        assert!(error.contains("CIPP_PARTNER_CLIENT_ID"), "{error}");
+        assert!(error.contains("CIPP_API_APP_ID"), "{error}");
+        assert!(!error.contains("CIPP_PARTNER_TENANT_ID"), "{error}");
+        assert!(!error.contains("CIPP_PARTNER_CLIENT_SECRET"), "{error}");
+    }
+
+    #[test]
+    fn production_with_every_credential_starts_on_port_7071() {
+        let raw = RawSettings {
+            partner_tenant_id: Some("6babcaad-604b-40ac-a9d7-9fd97c0b779f".into()),
+            partner_client_id: Some("c".into()),
+            partner_client_secret: Some("s".into()),
+            api_app_id: Some("0b7d6c3e-3f0a-4f5e-9d59-2f1f1d6e7a10".into()),
+            ..RawSettings::default()
+        };
+        let settings = Settings::from_raw(raw).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(settings.mode, Mode::Production);
+        assert_eq!(settings.bind.port(), 7071);
+    }
+
+    #[test]
+    fn demo_mode_is_chosen_only_explicitly_and_needs_no_credentials() {
+        let raw = RawSettings {
+            mode: Some("demo".into()),
+            ..RawSettings::default()
+        };
+        let settings = Settings::from_raw(raw).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(settings.mode, Mode::Demo);
         assert_eq!(settings.bind.port(), 7071);
         assert_eq!(settings.demo.sim_bind.port(), 7072);
     }
 
     #[test]
-    fn production_without_a_partner_tenant_names_the_missing_setting() {
+    fn demo_mode_bound_beyond_loopback_is_flagged_for_a_warning() {
+        let demo_on = |bind: &str| {
+            let raw = RawSettings {
+                mode: Some("demo".into()),
+                bind: Some(bind.into()),
+                ..RawSettings::default()
+            };
+            Settings::from_raw(raw)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .demo_beyond_loopback()
+        };
+        assert!(!demo_on("127.0.0.1:7071"));
+        assert!(!demo_on("127.3.4.5:7071"));
+        assert!(!demo_on("[::1]:7071"));
+        assert!(demo_on("0.0.0.0:7071"));
+        assert!(demo_on("[::]:7071"));
+        assert!(demo_on("192.0.2.10:7071"));
+    }
+
+    #[test]
+    fn the_metrics_bind_defaults_to_loopback_9464_and_may_not_be_the_api_port() {
         let raw = RawSettings {
-            mode: Some("production".into()),
+            mode: Some("demo".into()),
             ..RawSettings::default()
         };
-        let error = Settings::from_raw(raw)
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        assert!(error.contains("CIPP_PARTNER_TENANT_ID"), "{error}");
+        let settings = Settings::from_raw(raw).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(settings.metrics_bind.to_string(), "127.0.0.1:9464");
+        let raw = RawSettings {
+            mode: Some("demo".into()),
+            metrics_bind: Some("127.0.0.1:7071".into()),
+            ..RawSettings::default()
+        };
+        assert!(error_of(raw).contains("CIPP_METRICS_BIND"));
+    }
+
+    #[test]
+    fn a_misspelt_mode_is_refused_rather_than_falling_back_to_demo() {
+        let raw = RawSettings {
+            mode: Some("prodution".into()),
+            ..RawSettings::default()
+        };
+        assert!(error_of(raw).contains("CIPP_MODE"));
     }
 
     #[test]
     fn a_plain_http_graph_url_is_refused_with_its_setting_name() {
         let raw = RawSettings {
+            mode: Some("demo".into()),
             graph_base_url: Some("http://graph.example".into()),
             ..RawSettings::default()
         };

@@ -55,10 +55,18 @@ pub fn json_array(prefix: String, pages: RowPages, suffix: String) -> JsonStream
         }
         Ok(Bytes::from(chunk))
     });
-    stream::once(async move { Ok(Bytes::from(prefix + "[")) })
+    let mut body = stream::once(async move { Ok(Bytes::from(prefix + "[")) })
         .chain(rows)
         .chain(stream::once(async move {
             Ok(Bytes::from("]".to_owned() + &suffix))
         }))
-        .boxed_local()
+        .boxed_local();
+    // The body is polled by the server after the handler returned, outside the request's span:
+    // its later pages (and their Graph calls) are logged inside that span all the same.
+    let span = tracing::Span::current();
+    stream::poll_fn(move |cx| {
+        let _entered = span.enter();
+        body.poll_next_unpin(cx)
+    })
+    .boxed_local()
 }

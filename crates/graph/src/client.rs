@@ -404,6 +404,27 @@ impl GraphClient {
             None => None,
         };
         let mut budget = RetryBudget::new(&self.inner.settings.retry);
+        // Metric labels: the service and the host, never the tenant or the path (unbounded).
+        let host = url.host_str().unwrap_or("").to_owned();
+        let count = |status: &str, throttled: bool| {
+            metrics::counter!(
+                "cipp_graph_requests_total",
+                "service" => service,
+                "host" => host.clone(),
+                "status" => status.to_owned(),
+                "throttled" => if throttled { "true" } else { "false" },
+            )
+            .increment(1);
+        };
+        let retried = |reason: &'static str| {
+            metrics::counter!(
+                "cipp_graph_retries_total",
+                "service" => service,
+                "host" => host.clone(),
+                "reason" => reason,
+            )
+            .increment(1);
+        };
         loop {
             let attempt = budget.start_attempt();
             span.record("attempt", attempt);
@@ -437,6 +458,7 @@ impl GraphClient {
             let (status, response_headers, bytes) = match outcome {
                 Ok(answer) => answer,
                 Err(e) => {
+                    count("error", false);
                     let message = error_chain(&e);
                     // A refused connect never reached the service, so even a POST is safe to
                     // resend; a connection dropped later may have carried the request, so only a
@@ -445,6 +467,7 @@ impl GraphClient {
                         && let Some(wait) = budget.next_wait(None)
                     {
                         tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, error = %message, "connect failed; retrying");
+                        retried("transport");
                         tokio::time::sleep(wait).await;
                         continue;
                     }
@@ -453,6 +476,7 @@ impl GraphClient {
                 }
             };
             span.record("status", status);
+            count(&status.to_string(), status == 429);
             if (200..300).contains(&status) {
                 tracing::debug!(status, attempt, "request succeeded");
                 return Ok(RawReply {
@@ -475,6 +499,11 @@ impl GraphClient {
                         server_said = retry_after.is_some(),
                         "throttled; retrying"
                     );
+                    retried(if status == 429 {
+                        "throttled"
+                    } else {
+                        "unavailable"
+                    });
                     tokio::time::sleep(wait).await;
                     continue;
                 }

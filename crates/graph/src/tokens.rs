@@ -252,13 +252,25 @@ impl TokenCache {
         let key = Self::key(mode, tenant, scope);
         let fetch_tenant = key.tenant.clone();
         let fetch_scope = key.scope.clone();
-        self.cache
-            .try_get_with(key, async move {
+        // Set only by the caller whose fetch ran: a miss is a token request to Entra; callers
+        // that waited for it, as those served from the cache, count as hits.
+        let fetched = std::sync::atomic::AtomicBool::new(false);
+        let token = self
+            .cache
+            .try_get_with(key, async {
+                fetched.store(true, std::sync::atomic::Ordering::Relaxed);
                 tracing::debug!(tenant = %fetch_tenant, scope = %fetch_scope, mode = %mode, "fetching access token");
                 provider.token(&fetch_tenant, &fetch_scope).await
             })
             .await
-            .map_err(|shared| (*shared).clone())
+            .map_err(|shared| (*shared).clone());
+        let result = if fetched.load(std::sync::atomic::Ordering::Relaxed) {
+            "miss"
+        } else {
+            "hit"
+        };
+        metrics::counter!("cipp_token_cache_total", "result" => result).increment(1);
+        token
     }
 
     pub(crate) async fn invalidate(&self, mode: TokenMode, tenant: &str, scope: &str) {

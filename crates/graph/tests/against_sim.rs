@@ -23,22 +23,21 @@ use cipp_sim::{SimConfig, SimHandle};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-static DIRS: AtomicUsize = AtomicUsize::new(0);
-
 /// A running simulator and a plain HTTPS client for its admin API.
 struct World {
     sim: SimHandle,
     admin: reqwest::Client,
     app: cipp_sim::SimApp,
+    /// The simulator's certificates, removed with the world.
+    _cert_dir: tempfile::TempDir,
 }
 
 impl World {
     async fn start(big_tenant_users: usize) -> Self {
-        let n = DIRS.fetch_add(1, Ordering::SeqCst);
+        let cert_dir = tempfile::tempdir().unwrap();
         let config = SimConfig {
             bind: "127.0.0.1:0".parse().unwrap(),
-            cert_dir: std::env::temp_dir()
-                .join(format!("cipp-graph-against-sim-{}-{n}", std::process::id())),
+            cert_dir: cert_dir.path().to_owned(),
             big_tenant_users,
             ..SimConfig::default()
         };
@@ -49,7 +48,12 @@ impl World {
             .tls_certs_only([cert])
             .build()
             .unwrap();
-        Self { sim, admin, app }
+        Self {
+            sim,
+            admin,
+            app,
+            _cert_dir: cert_dir,
+        }
     }
 
     fn url(&self, path: &str) -> String {

@@ -17,11 +17,11 @@ impl Drop for Running {
 
 #[tokio::test]
 async fn the_binary_prints_one_json_line_and_serves_what_it_describes() {
-    let dir = std::env::temp_dir().join(format!("cipp-sim-bin-{}", std::process::id()));
+    let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_cipp-sim"))
         .args(["--bind", "127.0.0.1:0", "--seed", "7", "--tenants", "4"])
         .args(["--users", "150", "--cert-dir"])
-        .arg(&dir)
+        .arg(dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -6,13 +6,23 @@ use cipp_sim::{SimConfig, SimHandle, start};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-async fn sim() -> (SimHandle, reqwest::Client) {
+/// A running simulator and its certificate folder, removed when the test drops it.
+struct TestSim {
+    handle: SimHandle,
+    _cert_dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for TestSim {
+    type Target = SimHandle;
+    fn deref(&self) -> &SimHandle {
+        &self.handle
+    }
+}
+
+async fn sim() -> (TestSim, reqwest::Client) {
+    let cert_dir = tempfile::tempdir().unwrap();
     let config = SimConfig {
-        cert_dir: std::env::temp_dir().join(format!(
-            "cipp-sim-reads-{}-{}",
-            std::process::id(),
-            uuid_like()
-        )),
+        cert_dir: cert_dir.path().to_owned(),
         big_tenant_users: 60,
         ..SimConfig::default()
     };
@@ -22,14 +32,11 @@ async fn sim() -> (SimHandle, reqwest::Client) {
         .tls_certs_only([cert])
         .build()
         .unwrap();
+    let handle = TestSim {
+        handle,
+        _cert_dir: cert_dir,
+    };
     (handle, client)
-}
-
-fn uuid_like() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
 }
 
 fn url(h: &SimHandle, path: &str) -> String {

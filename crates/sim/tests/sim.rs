@@ -2,18 +2,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cipp_sim::{SimApp, SimConfig, SimHandle, start};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-static DIRS: AtomicUsize = AtomicUsize::new(0);
-
-fn cert_dir() -> std::path::PathBuf {
-    let n = DIRS.fetch_add(1, Ordering::SeqCst);
-    std::env::temp_dir().join(format!("cipp-sim-test-{}-{n}", std::process::id()))
-}
 
 fn api_client() -> SimApp {
     SimApp {
@@ -26,23 +18,42 @@ fn api_client() -> SimApp {
 
 fn config() -> SimConfig {
     SimConfig {
-        cert_dir: cert_dir(),
         clients: vec![api_client()],
         ..SimConfig::default()
     }
 }
 
-async fn sim_with(config: SimConfig) -> (SimHandle, reqwest::Client) {
+/// A running simulator and its certificate folder, removed when the test drops it.
+struct TestSim {
+    handle: SimHandle,
+    _cert_dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for TestSim {
+    type Target = SimHandle;
+    fn deref(&self) -> &SimHandle {
+        &self.handle
+    }
+}
+
+/// Starts a simulator with a temporary certificate folder of its own.
+async fn sim_with(mut config: SimConfig) -> (TestSim, reqwest::Client) {
+    let cert_dir = tempfile::tempdir().unwrap();
+    config.cert_dir = cert_dir.path().to_owned();
     let handle = start(config).await.expect("simulator starts");
     let cert = reqwest::Certificate::from_pem(handle.ca_pem.as_bytes()).unwrap();
     let client = reqwest::Client::builder()
         .tls_certs_only([cert])
         .build()
         .unwrap();
+    let handle = TestSim {
+        handle,
+        _cert_dir: cert_dir,
+    };
     (handle, client)
 }
 
-async fn sim() -> (SimHandle, reqwest::Client) {
+async fn sim() -> (TestSim, reqwest::Client) {
     sim_with(config()).await
 }
 

@@ -371,6 +371,7 @@ impl Store {
     /// Writes one audit row; returns once it is durable (see the crate doc).
     pub async fn insert_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
         on_pool!(self, p => insert_entry!(entry, p))?;
+        metrics::counter!("cipp_audit_rows_written_total").increment(1);
         Ok(())
     }
 

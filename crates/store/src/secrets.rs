@@ -1,9 +1,13 @@
 //! Secrets sealed at rest (the partner's rotated refresh token): AES-256-GCM with a fresh
 //! random 96-bit nonce per write, stored as nonce || ciphertext-and-tag. The secret's name is
 //! the associated data, so a sealed value copied under another name fails to open.
+//!
+//! aws-lc-rs does the work: the crypto backend the rest of the service (TLS, tokens) already
+//! uses. The layout is the one values were first sealed in (with the `aes-gcm` crate), so they
+//! still open.
 
-use aes_gcm::aead::{Aead, Generate, KeyInit, Nonce, Payload};
-use aes_gcm::{Aes256Gcm, Key};
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use secrecy::{ExposeSecret, SecretString};
@@ -11,12 +15,11 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::time_col::DbTime;
 use crate::{Store, StoreError, on_pool};
 
-const NONCE_LEN: usize = 12;
 const KEY_LEN: usize = 32;
 
 /// The 256-bit key from configuration. Its `Debug` prints nothing of the key.
 #[derive(Clone)]
-pub struct EncryptionKey(Key<Aes256Gcm>);
+pub struct EncryptionKey([u8; KEY_LEN]);
 
 impl EncryptionKey {
     /// Reads a base64 (standard or URL-safe, padded or not) encoding of exactly 32 bytes,
@@ -42,42 +45,48 @@ impl EncryptionKey {
                 bytes.len()
             )));
         }
-        Key::<Aes256Gcm>::try_from(bytes)
+        <[u8; KEY_LEN]>::try_from(bytes)
             .map(Self)
             .map_err(|_| StoreError::InvalidKey(format!("the key must be {KEY_LEN} bytes")))
     }
 
+    fn cipher(&self) -> Option<LessSafeKey> {
+        UnboundKey::new(&AES_256_GCM, &self.0)
+            .ok()
+            .map(LessSafeKey::new)
+    }
+
+    /// nonce (12 random bytes) || ciphertext || tag (16 bytes).
     fn seal(&self, name: &str, plaintext: &[u8]) -> Result<Vec<u8>, StoreError> {
-        let cipher = Aes256Gcm::new(&self.0);
-        let nonce = Nonce::<Aes256Gcm>::generate();
-        let ciphertext = cipher
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: plaintext,
-                    aad: name.as_bytes(),
-                },
-            )
-            .map_err(|_| StoreError::Encrypt { name: name.into() })?;
-        let mut sealed = Vec::with_capacity(NONCE_LEN + ciphertext.len());
+        let failed = || StoreError::Encrypt { name: name.into() };
+        let mut nonce = [0u8; NONCE_LEN];
+        SystemRandom::new().fill(&mut nonce).map_err(|_| failed())?;
+        let mut sealed = Vec::with_capacity(NONCE_LEN + plaintext.len() + AES_256_GCM.tag_len());
         sealed.extend_from_slice(&nonce);
-        sealed.extend_from_slice(&ciphertext);
+        let mut body = plaintext.to_vec();
+        self.cipher()
+            .ok_or_else(failed)?
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(name.as_bytes()),
+                &mut body,
+            )
+            .map_err(|_| failed())?;
+        sealed.extend_from_slice(&body);
         Ok(sealed)
     }
 
     fn open(&self, name: &str, sealed: &[u8]) -> Result<Vec<u8>, StoreError> {
         let failed = || StoreError::Decrypt { name: name.into() };
         let (nonce, ciphertext) = sealed.split_at_checked(NONCE_LEN).ok_or_else(failed)?;
-        let nonce = Nonce::<Aes256Gcm>::try_from(nonce).map_err(|_| failed())?;
-        Aes256Gcm::new(&self.0)
-            .decrypt(
-                &nonce,
-                Payload {
-                    msg: ciphertext,
-                    aad: name.as_bytes(),
-                },
-            )
-            .map_err(|_| failed())
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| failed())?;
+        let mut body = ciphertext.to_vec();
+        let plaintext = self
+            .cipher()
+            .ok_or_else(failed)?
+            .open_in_place(nonce, Aad::from(name.as_bytes()), &mut body)
+            .map_err(|_| failed())?;
+        Ok(plaintext.to_vec())
     }
 }
 
@@ -186,6 +195,25 @@ mod tests {
         assert!(key.open("refresh", &sealed[..5]).is_err());
         // A fresh nonce per write: sealing twice gives different bytes.
         assert_ne!(sealed, key.seal("refresh", b"token").unwrap());
+    }
+
+    #[test]
+    fn a_value_sealed_by_the_earlier_aes_gcm_code_still_opens() {
+        // Sealed with the `aes-gcm` 0.11 implementation this replaced: nonce || ciphertext || tag.
+        let sealed = STANDARD
+            .decode("OOujSg6OIj26gqR90X2xsQQ6iDZj35bhsJGT9eSY3JxE2gYNzHSoNYQzaCFZatcGVIw=")
+            .unwrap();
+        let key = EncryptionKey::from_base64(KEY_B64).unwrap();
+        assert_eq!(
+            key.open("partner_refresh_token", &sealed).unwrap(),
+            b"sealed by aes-gcm 0.11"
+        );
+        assert!(key.open("another_name", &sealed).is_err());
+        // And what is sealed now has the same layout: 12 + plaintext + 16 bytes.
+        let now = key
+            .seal("partner_refresh_token", b"sealed by aes-gcm 0.11")
+            .unwrap();
+        assert_eq!(now.len(), sealed.len());
     }
 
     #[test]

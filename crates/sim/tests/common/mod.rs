@@ -1,34 +1,48 @@
 //! Helpers shared by the integration tests: start a simulator, get tokens, call it.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use cipp_sim::{SimConfig, SimHandle, start};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-static DIRS: AtomicUsize = AtomicUsize::new(0);
-
+/// The tests' configuration; [`sim_with`] gives each simulator a temporary certificate folder.
 pub fn config() -> SimConfig {
-    let n = DIRS.fetch_add(1, Ordering::SeqCst);
     SimConfig {
-        cert_dir: std::env::temp_dir().join(format!("cipp-sim-it-{}-{n}", std::process::id())),
         big_tenant_users: 300,
         ..SimConfig::default()
     }
 }
 
-pub async fn sim_with(config: SimConfig) -> (SimHandle, reqwest::Client) {
+/// A running simulator and its certificate folder, removed when the test drops it.
+pub struct TestSim {
+    handle: SimHandle,
+    _cert_dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for TestSim {
+    type Target = SimHandle;
+    fn deref(&self) -> &SimHandle {
+        &self.handle
+    }
+}
+
+pub async fn sim_with(mut config: SimConfig) -> (TestSim, reqwest::Client) {
+    let cert_dir = tempfile::tempdir().unwrap();
+    config.cert_dir = cert_dir.path().to_owned();
     let handle = start(config).await.expect("simulator starts");
     let cert = reqwest::Certificate::from_pem(handle.ca_pem.as_bytes()).unwrap();
     let client = reqwest::Client::builder()
         .tls_certs_only([cert])
         .build()
         .unwrap();
+    let handle = TestSim {
+        handle,
+        _cert_dir: cert_dir,
+    };
     (handle, client)
 }
 
-pub async fn sim() -> (SimHandle, reqwest::Client) {
+pub async fn sim() -> (TestSim, reqwest::Client) {
     sim_with(config()).await
 }
 

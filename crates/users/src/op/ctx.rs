@@ -265,6 +265,7 @@ where
     F: Fn(&Tenant) -> RowPages + 'static,
 {
     let deadline = Instant::now() + budget;
+    metrics::histogram!("cipp_all_tenants_fanout_tenants").record(tenants.len() as f64);
     stream::iter(tenants)
         .map(move |tenant| {
             let label = tenant.default_domain_name.clone();
