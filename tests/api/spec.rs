@@ -55,8 +55,12 @@ fn implemented_operations_match_their_upstream_entries() {
             // name upstream no longer lists, and `ListOffboardingProgress` is newer than the
             // upstream document copied here: none has an upstream entry.
             assert!(
-                ["me", "ExecConverttoSharedMailbox", "ListOffboardingProgress"]
-                    .contains(&op.spec.name.as_str()),
+                [
+                    "me",
+                    "ExecConverttoSharedMailbox",
+                    "ListOffboardingProgress"
+                ]
+                .contains(&op.spec.name.as_str()),
                 "{path} has no upstream entry"
             );
             continue;

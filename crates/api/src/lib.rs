@@ -161,6 +161,12 @@ impl Application {
         }
         .map_err(StartupError::Blocklist)?;
         let jobs = jobs::engine(&settings, &graph, &http).await?;
+        if settings.mode == Mode::Demo {
+            // The scheduled task the scheduler examples read and remove.
+            cipp_users_domain::demo::seed_jobs(&jobs)
+                .await
+                .map_err(|e| StartupError::Jobs(e.to_string()))?;
+        }
         let env = Arc::new(Environment {
             tenants: TenantDirectory::new(graph.clone(), settings.partner_tenant_id.clone()),
             proxy_guard,

@@ -141,6 +141,8 @@ pub struct NewStep {
 
 #[derive(Clone, Debug)]
 pub struct NewJob {
+    /// `None`: a new id. A given id that exists already is an error, never a second job.
+    pub id: Option<String>,
     pub deployment_id: String,
     pub kind: String,
     pub tenant: String,
@@ -354,7 +356,10 @@ impl Engine {
         if !self.inner.kinds.contains_key(&job.kind) {
             return Err(JobError::UnknownKind(job.kind));
         }
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = job
+            .id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let created = now();
         let run_at = job.run_at.map(micros).unwrap_or(created);
         let payload = job.payload.to_string();

@@ -69,6 +69,7 @@ impl JobKind for Counting {
 
 fn job(tenant: &str, steps: &[(&str, bool)], run_at: Option<time::OffsetDateTime>) -> NewJob {
     NewJob {
+        id: None,
         deployment_id: "d1".into(),
         kind: "count".into(),
         tenant: tenant.into(),

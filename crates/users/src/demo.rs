@@ -115,3 +115,43 @@ pub async fn seed_store(store: &Store) -> Result<(), StoreError> {
     }
     store.kv_put(TEMPLATES_SEEDED, &json!(true), None).await
 }
+
+/// The demo's scheduled offboarding: far in the future, so it never runs; the scheduler
+/// examples list, read and remove it.
+pub const DEMO_TASK_ID: &str = "3f0c5b7e-0000-4000-8000-000000000002";
+pub const DEMO_DEPLOYMENT_ID: &str = "3f0c5b7e-0000-4000-8000-000000000001";
+
+/// Queues the demo's scheduled offboarding unless it exists.
+pub async fn seed_jobs(jobs: &cipp_jobs::Engine) -> Result<(), cipp_jobs::JobError> {
+    if jobs.job(DEMO_TASK_ID).await?.is_some() {
+        return Ok(());
+    }
+    let options = crate::offboarding::OffboardOptions {
+        tenant_filter: Some(TENANT.to_owned()),
+        disable_sign_in: true,
+        revoke_sessions: true,
+        reference: Some("DEMO-1".to_owned()),
+        ..Default::default()
+    };
+    let payload = crate::offboarding::OffboardPayload {
+        username: OTHER_USER.to_owned(),
+        tenant_id: TENANT_ID.to_owned(),
+        options: serde_json::to_value(&options).unwrap_or_default(),
+        deployment_id: DEMO_DEPLOYMENT_ID.to_owned(),
+    };
+    let run_at = time::macros::datetime!(2099-01-01 09:00 UTC);
+    jobs.enqueue(cipp_jobs::NewJob {
+        id: Some(DEMO_TASK_ID.to_owned()),
+        deployment_id: DEMO_DEPLOYMENT_ID.to_owned(),
+        kind: crate::offboarding::KIND.to_owned(),
+        tenant: TENANT.to_owned(),
+        title: OTHER_USER.to_owned(),
+        reference: options.reference.clone(),
+        created_by: Some("demo".to_owned()),
+        payload: serde_json::to_value(&payload).unwrap_or_default(),
+        steps: crate::offboarding::planned_steps(&options, false),
+        run_at: Some(run_at),
+    })
+    .await
+    .map(|_| ())
+}

@@ -86,6 +86,7 @@ impl Operation for ExecOffboardUser {
                 deployment_id: deployment_id.clone(),
             };
             let job = cipp_jobs::NewJob {
+                id: None,
                 deployment_id: deployment_id.clone(),
                 kind: KIND.to_owned(),
                 tenant: tenant.default_domain_name.clone(),

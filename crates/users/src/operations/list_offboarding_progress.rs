@@ -81,7 +81,7 @@ impl Operation for ListOffboardingProgress {
     );
 
     fn example() -> Value {
-        json!({"DeploymentId": "3f0c5b7e-0000-4000-8000-000000000001"})
+        json!({"DeploymentId": crate::demo::DEMO_DEPLOYMENT_ID})
     }
 
     async fn run(ctx: Ctx, params: Params) -> Result<Outcome<Vec<ProgressRow>>, UserError> {

@@ -39,7 +39,7 @@ impl Operation for RemoveScheduledItem {
     );
 
     fn example() -> Value {
-        json!({"id": "3f0c5b7e-0000-4000-8000-000000000002"})
+        json!({"id": crate::demo::DEMO_TASK_ID})
     }
 
     async fn run(ctx: Ctx, params: Params) -> Result<Outcome<TextResults>, UserError> {
