@@ -12,8 +12,6 @@ pub mod demo;
 pub mod dispatch;
 pub mod error;
 pub mod health;
-pub mod observe;
-pub mod prometheus;
 pub mod refresh_tokens;
 pub mod registry;
 pub mod settings;
@@ -21,6 +19,9 @@ pub mod spec;
 pub mod state;
 pub mod streaming;
 pub mod transport;
+// Operability: correlation ids and request metrics, and the metrics server.
+pub mod observe;
+pub mod prometheus;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
@@ -62,13 +63,13 @@ pub enum StartupError {
     Store(#[from] cipp_store::StoreError),
     #[error("validating tokens: {0}")]
     Tokens(#[from] auth::jwt::TokenError),
-    #[error("metrics: {0}")]
-    Metrics(String),
     #[error("binding {address}: {source}")]
     Bind {
         address: String,
         source: std::io::Error,
     },
+    #[error("metrics: {0}")]
+    Metrics(String),
 }
 
 pub struct Application {
