@@ -668,6 +668,13 @@ async fn metrics_are_served_on_their_own_port_with_the_series_of_the_calls_made(
         1.0
     );
     assert!(total(&all, "cipp_all_tenants_fanout_tenants_sum", &[]) >= 3.0);
+    // Demo mode's scheduled offboarding, sampled at start.
+    assert_eq!(
+        total(&all, "cipp_jobs", &[("state", "queued")]),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(total(&all, "cipp_jobs", &[("state", "failed")]), 0.0);
 
     // No tenant or user in any label.
     for sample in &all {

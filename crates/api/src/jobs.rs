@@ -53,6 +53,30 @@ pub async fn engine(
     Ok(Engine::new(db, options).with_kind(KIND, OffboardingJob::new(graph.clone(), webhook)))
 }
 
+/// Keeps `cipp_jobs{state}` (jobs by state, across every replica sharing the database)
+/// current for `/metrics`, read every 15 s.
+pub fn spawn_state_gauges(engine: Engine) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(15));
+        loop {
+            tick.tick().await;
+            match engine.counts().await {
+                Ok(counts) => {
+                    for state in ["queued", "running", "completed", "failed", "cancelled"] {
+                        let n = counts
+                            .iter()
+                            .find(|(s, _)| s == state)
+                            .map_or(0, |(_, n)| *n);
+                        #[allow(clippy::cast_precision_loss)]
+                        metrics::gauge!("cipp_jobs", "state" => state).set(n as f64);
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "counting jobs by state"),
+            }
+        }
+    });
+}
+
 /// Names the replica in leases and logs; the container's or machine's host name.
 fn hostname() -> String {
     std::env::var("HOSTNAME")

@@ -182,6 +182,7 @@ impl Application {
         });
         // The worker runs for the life of the process; its jobs outlive any request.
         jobs.start();
+        jobs::spawn_state_gauges(jobs.clone());
         let bind = settings.bind;
         let metrics_bind = settings.metrics_bind;
         let state = web::Data::new(AppState {

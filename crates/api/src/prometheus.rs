@@ -11,6 +11,7 @@
 //! - `cipp_token_cache_total{result}` (hit or miss, `cipp-graph`)
 //! - `cipp_audit_rows_written_total` (`cipp-store`)
 //! - `cipp_all_tenants_fanout_tenants` (tenants per AllTenants request, `cipp-users-domain`)
+//! - `cipp_jobs{state}` (jobs by state across replicas, sampled every 15 s, [`crate::jobs`])
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, web};
@@ -76,6 +77,10 @@ fn describe() {
     describe_histogram!(
         "cipp_all_tenants_fanout_tenants",
         "tenants an AllTenants request works on"
+    );
+    metrics::describe_gauge!(
+        "cipp_jobs",
+        "jobs by state (queued, running, completed, failed, cancelled), across replicas"
     );
 }
 

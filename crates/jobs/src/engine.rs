@@ -700,6 +700,16 @@ impl Engine {
         Ok(rows.into_iter().map(job_from).collect())
     }
 
+    /// How many jobs are in each state: `queued`, `running`, `completed`, `failed` (completed
+    /// with failed or unknown steps) and `cancelled`; states with no job are absent.
+    pub async fn counts(&self) -> Result<Vec<(String, i64)>, JobError> {
+        let rows: Vec<(String, i64)> = on_db!(&self.inner.db, pool => {
+            sqlx::query_as("SELECT CASE WHEN state = 'completed' AND failed_steps > 0 THEN 'failed' ELSE state END AS s, COUNT(*) FROM cipp_jobs GROUP BY s")
+                .fetch_all(pool).await?
+        });
+        Ok(rows)
+    }
+
     /// Every job, the latest scheduled first (ListScheduledItems' rows).
     pub async fn all(&self) -> Result<Vec<JobRow>, JobError> {
         let rows: Vec<JobTuple> = on_db!(&self.inner.db, pool => {
