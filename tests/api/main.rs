@@ -17,6 +17,7 @@ mod graph_request;
 mod helpers;
 mod hostile_input;
 mod hostile_transport;
+mod jobs_process;
 mod licences_roles_photo;
 mod list_tenants;
 mod list_users;

@@ -9,16 +9,20 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// A running `cipp-users` process in demo mode, on OS-chosen ports.
-struct Service {
+pub(crate) struct Service {
     child: Child,
-    address: String,
+    pub(crate) address: String,
     metrics: String,
-    token_url: String,
+    pub(crate) token_url: String,
     scope: String,
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
 }
 
-fn start(data_dir: &Path, extra_env: &[(&str, &str)], log_file: Option<&Path>) -> Service {
+pub(crate) fn start(
+    data_dir: &Path,
+    extra_env: &[(&str, &str)],
+    log_file: Option<&Path>,
+) -> Service {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cipp-users"));
     command
         .arg("--demo")
@@ -90,7 +94,7 @@ fn start(data_dir: &Path, extra_env: &[(&str, &str)], log_file: Option<&Path>) -
 
 impl Service {
     /// A token for the demo client of `role`, from this process's simulator.
-    async fn token(&self, role: &str) -> String {
+    pub(crate) async fn token(&self, role: &str) -> String {
         let client = cipp_api::demo::DEMO_CLIENTS
             .iter()
             .find(|c| c.role == role)
@@ -113,7 +117,7 @@ impl Service {
         body["access_token"].as_str().unwrap().to_owned()
     }
 
-    async fn call(
+    pub(crate) async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -152,7 +156,7 @@ impl Service {
         )
     }
 
-    fn kill(mut self) {
+    pub(crate) fn kill(mut self) {
         // SIGKILL: no shutdown code runs.
         let _ = self.child.kill();
         let _ = self.child.wait();
