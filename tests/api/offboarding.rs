@@ -462,3 +462,88 @@ async fn the_webhook_is_signed_retried_after_a_503_and_reports_every_step() {
     );
     app.stop();
 }
+
+async fn wait_for_task(app: &TestApp, name: &str) -> Value {
+    let readonly = app.token("readonly").await;
+    for _ in 0..150 {
+        let items: Vec<Value> = app
+            .get_json(&format!("/api/ListScheduledItems?Name={name}"), &readonly)
+            .await;
+        if let Some(item) = items.first()
+            && (item["TaskState"] == "Completed" || item["TaskState"] == "Failed")
+        {
+            return item.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the task {name} did not finish");
+}
+
+#[tokio::test]
+async fn a_scheduled_add_user_creates_the_user_at_its_time_and_a_scheduled_edit_changes_it() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).clone();
+    let domain = tenant.default_domain_name.clone();
+    let editor = app.token("editor").await;
+    let at = time::OffsetDateTime::now_utc().unix_timestamp() + 2;
+    let create = json!({"tenantFilter": domain, "username": "later.starter",
+        "primDomain": {"label": domain, "value": domain}, "displayName": "Later Starter",
+        "givenName": "Later", "surname": "Starter", "password": "Chosen-Passw0rd!x",
+        "Scheduled": {"enabled": true, "date": at}, "reference": "HR-7"});
+    let response = app
+        .post("/api/AddUser", Some(&editor), create.clone())
+        .await;
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["Results"],
+        json!(["Successfully created scheduled task to create user Later Starter"])
+    );
+    // The same task again, while it waits: not queued twice.
+    let again = app.post("/api/AddUser", Some(&editor), create).await;
+    assert_eq!(again.status().as_u16(), 409);
+    let readonly = app.token("readonly").await;
+    let upn = format!("later.starter@{domain}");
+    let exists = |users: &Vec<Value>| users.iter().any(|u| u["userPrincipalName"] == upn.as_str());
+    let before: Vec<Value> = app
+        .get_json(&format!("/api/ListUsers?tenantFilter={domain}"), &readonly)
+        .await;
+    assert!(!exists(&before), "not created before its time");
+    let name = format!("New user creation: {upn}");
+    let item = wait_for_task(&app, &name).await;
+    assert_eq!(item["TaskState"], "Completed", "{item}");
+    assert_eq!(item["Command"], "New-CIPPUserTask");
+    assert_eq!(item["Reference"], "HR-7");
+    assert_eq!(item["Parameters"]["UserObj"]["password"], "[redacted]");
+    assert!(!item.to_string().contains("Chosen-Passw0rd"), "{item}");
+    let after: Vec<Value> = app
+        .get_json(&format!("/api/ListUsers?tenantFilter={domain}"), &readonly)
+        .await;
+    assert!(exists(&after), "created at its time");
+
+    let at = time::OffsetDateTime::now_utc().unix_timestamp() + 1;
+    let response = app
+        .post(
+            "/api/EditUser",
+            Some(&editor),
+            json!({"tenantFilter": domain, "id": upn, "username": "later.starter",
+                "Domain": domain, "displayName": "Later Starter", "jobTitle": "Buyer",
+                "Scheduled": {"enabled": true, "date": at}}),
+        )
+        .await;
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["Results"],
+        json!(["Successfully created scheduled task to edit user Later Starter"])
+    );
+    let item = wait_for_task(&app, "Edit user: Later Starter").await;
+    assert_eq!(item["TaskState"], "Completed", "{item}");
+    assert_eq!(item["Command"], "Set-CIPPUser");
+    let user: Vec<Value> = app
+        .get_json(
+            &format!("/api/ListUsers?tenantFilter={domain}&UserID={upn}"),
+            &readonly,
+        )
+        .await;
+    assert_eq!(user[0]["jobTitle"], "Buyer");
+    app.stop();
+}

@@ -121,6 +121,7 @@ async fn run_declared(
             target,
             operation: declaration.name,
             role: declaration.role,
+            request: parameters.clone(),
         };
         Ok(declaration.run(ctx, &raw).await?)
     }

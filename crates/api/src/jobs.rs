@@ -5,6 +5,7 @@
 use cipp_graph::GraphClient;
 use cipp_jobs::{Engine, EngineOptions, JobsDb};
 use cipp_users_domain::offboarding::{KIND, OffboardingJob, WebhookTarget};
+use cipp_users_domain::scheduled_user::UserTaskJob;
 use secrecy::ExposeSecret;
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ const SCHEMA: &str = "cipp_jobs";
 pub async fn engine(
     settings: &Settings,
     graph: &GraphClient,
+    store: &cipp_store::Store,
     http: &reqwest::Client,
 ) -> Result<Engine, StartupError> {
     let db = match &settings.database_url {
@@ -50,7 +52,12 @@ pub async fn engine(
         per_tenant: i64::from(settings.jobs_per_tenant),
         ..EngineOptions::default()
     };
-    Ok(Engine::new(db, options).with_kind(KIND, OffboardingJob::new(graph.clone(), webhook)))
+    Ok(Engine::new(db, options)
+        .with_kind(KIND, OffboardingJob::new(graph.clone(), webhook))
+        .with_kind(
+            cipp_users_domain::scheduled_user::KIND,
+            UserTaskJob::new(graph.clone(), store.clone()),
+        ))
 }
 
 /// Keeps `cipp_jobs{state}` (jobs by state, across every replica sharing the database)

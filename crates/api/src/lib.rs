@@ -160,7 +160,7 @@ impl Application {
             None => ProxyGuard::with_default_blocklist(),
         }
         .map_err(StartupError::Blocklist)?;
-        let jobs = jobs::engine(&settings, &graph, &http).await?;
+        let jobs = jobs::engine(&settings, &graph, &store, &http).await?;
         if settings.mode == Mode::Demo {
             // The scheduled task the scheduler examples read and remove.
             cipp_users_domain::demo::seed_jobs(&jobs)

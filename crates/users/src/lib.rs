@@ -19,6 +19,7 @@ pub mod op;
 pub mod operations;
 pub mod password;
 pub(crate) mod read_support;
+pub mod scheduled_user;
 pub mod templates;
 pub mod tenant_directory;
 pub mod tenants;

@@ -72,6 +72,19 @@ enum GenerateError {
 
 /// A new password under the given settings. Any failure of the configured mode falls back to
 /// CIPP's fallback generator, as CIPP does; the fallback itself cannot fail in practice.
+/// CIPP's password settings as stored, or its defaults.
+pub async fn stored_settings(store: &cipp_store::Store) -> PasswordSettings {
+    match store.get_password_settings().await {
+        Ok(stored) => serde_json::to_value(stored)
+            .and_then(serde_json::from_value::<PasswordSettings>)
+            .unwrap_or_default(),
+        Err(error) => {
+            tracing::warn!(%error, "password settings unreadable; using CIPP's defaults");
+            PasswordSettings::default()
+        }
+    }
+}
+
 pub fn generate_password(settings: &PasswordSettings) -> SecretString {
     let passphrase = settings.password_type.as_deref().is_some_and(|t| {
         t.eq_ignore_ascii_case("Passphrase") || t.eq_ignore_ascii_case("Correct-Battery-Horse")

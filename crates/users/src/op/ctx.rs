@@ -90,6 +90,9 @@ pub struct Ctx {
     pub target: Target,
     /// The operation being run and its permission.
     pub operation: &'static str,
+    /// The call's parameters as sent (query and body merged), for work that outlives the
+    /// request (a scheduled job runs them later through the same parameter rules).
+    pub request: Value,
     pub role: Option<&'static str>,
 }
 
@@ -156,15 +159,7 @@ impl Ctx {
     /// CIPP's stored password settings for the generator; a store failure falls back to CIPP's
     /// defaults (and says so in the log) rather than failing the write.
     pub async fn password_settings(&self) -> PasswordSettings {
-        match self.store.get_password_settings().await {
-            Ok(stored) => serde_json::to_value(stored)
-                .and_then(serde_json::from_value::<PasswordSettings>)
-                .unwrap_or_default(),
-            Err(error) => {
-                tracing::warn!(%error, "password settings unreadable; using CIPP's defaults");
-                PasswordSettings::default()
-            }
-        }
+        crate::password::stored_settings(&self.store).await
     }
 
     /// Every visible tenant's rows, as pages, within the AllTenants budget: each tenant's

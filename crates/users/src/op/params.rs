@@ -56,6 +56,14 @@ impl RawParams {
         (!trimmed.is_empty()).then(|| trimmed.to_owned())
     }
 
+    /// Parameters kept from an earlier call (a scheduled job's request) read as a body.
+    pub fn from_value(body: Value) -> Self {
+        Self {
+            query: Vec::new(),
+            body,
+        }
+    }
+
     /// The JSON body as sent.
     pub fn body(&self) -> &Value {
         &self.body

@@ -232,7 +232,7 @@ impl Operation for AddUser {
         frontend: Some("src/pages/identity/administration/users/add.jsx"),
     };
     const DIFFERENCES: Option<&'static str> = Some(
-        "A missing `username`, domain or `displayName`, a `username` Entra cannot take, a licence or group id that is not a GUID, a `copyFrom`, `setManager` or `setSponsor` that is neither an object id nor a user principal name, and a `MustChangePass` that is not a boolean are a 400 naming the field (CIPP sends the create and answers Graph's failure with 500; its `[bool]` cast reads the text `\"false\"` as true). A missing `tenantFilter` is the common 400 naming it (CIPP: `{\"Results\": {\"resultText\": \"tenantFilter is required to create a user.\", \"state\": \"error\"}}`). `Scheduled.enabled` is refused with 501 and shared calendar/mailbox grants are reported as not made: CIPP schedules both, and this service has no scheduler; `sherwebLicense` is not acted on. The password is trimmed like every text parameter. When a step after the create fails outright, the answer is 500 with every line, the password item included (the user exists), but without `CopyFrom` and `User`. The password reaches the caller only, never the audit row.",
+        "A missing `username`, domain or `displayName`, a `username` Entra cannot take, a licence or group id that is not a GUID, a `copyFrom`, `setManager` or `setSponsor` that is neither an object id nor a user principal name, and a `MustChangePass` that is not a boolean are a 400 naming the field (CIPP sends the create and answers Graph's failure with 500; its `[bool]` cast reads the text `\"false\"` as true). A missing `tenantFilter` is the common 400 naming it (CIPP: `{\"Results\": {\"resultText\": \"tenantFilter is required to create a user.\", \"state\": \"error\"}}`). `Scheduled.enabled` queues the creation as a job (listed by ListScheduledItems as `New-CIPPUserTask`, the request checked now, a task of the same name still waiting is a 409 where CIPP answers success, the generated password not recorded); shared calendar/mailbox grants are reported as not made (CIPP schedules them); `sherwebLicense` is not acted on. The password is trimmed like every text parameter. When a step after the create fails outright, the answer is 500 with every line, the password item included (the user exists), but without `CopyFrom` and `User`. The password reaches the caller only, never the audit row.",
     );
 
     fn example() -> Value {
@@ -250,16 +250,41 @@ impl Operation for AddUser {
     }
 
     async fn run(ctx: Ctx, params: Params) -> Result<Outcome<AddUserResults>, UserError> {
-        if params.scheduled.as_ref().is_some_and(|s| s.enabled) {
-            return Err(UserError::NotImplemented {
-                message: "Scheduled.enabled: scheduled user creation is not available, this service has no scheduler. Nothing was created or scheduled; send the request without Scheduled to create the user now.".to_owned(),
-            });
+        if let Some(scheduled) = params.scheduled.as_ref().filter(|s| s.enabled) {
+            let at = scheduled_time("Scheduled.date", scheduled.date)?;
+            // Checked now, so a request that cannot run fails here, not at its time.
+            let display = params.display_name.clone();
+            let name = format!(
+                "New user creation: {}@{}",
+                params.username,
+                params.domain.clone().or(params.prim_domain.clone()).unwrap_or_default()
+            );
+            let reference = params.reference.clone();
+            NewUser::from_params(params)?;
+            let tenant = ctx.tenant()?.clone();
+            crate::scheduled_user::schedule(
+                &ctx,
+                &tenant,
+                crate::scheduled_user::CREATE_COMMAND,
+                name,
+                at,
+                reference,
+            )
+            .await?;
+            return Ok(Outcome::json(AddUserResults {
+                results: vec![AddUserLine::Text(format!(
+                    "Successfully created scheduled task to create user {display}"
+                ))],
+                copy_from: AddUserCopyFrom::default(),
+                user: GraphRow::default(),
+            })
+            .audit_tenant(tenant.default_domain_name, tenant.customer_id));
         }
         let unscheduled = shared_grants(&params);
         let new = NewUser::from_params(params)?;
         let tenant = ctx.tenant()?;
         let settings = ctx.password_settings().await;
-        let usage = default_usage_location(&ctx).await;
+        let usage = default_usage_location(&ctx.store).await;
         let done = add_user(
             &ctx.graph,
             &tenant.customer_id,
@@ -318,6 +343,18 @@ impl Operation for AddUser {
     }
 }
 
+/// `Scheduled.date` (Unix seconds) as a time; absent or not a time is a 400 naming it.
+pub fn scheduled_time(field: &str, date: Option<i64>) -> Result<time::OffsetDateTime, UserError> {
+    date.filter(|d| *d > 0)
+        .and_then(|d| time::OffsetDateTime::from_unix_timestamp(d).ok())
+        .ok_or_else(|| {
+            UserError::invalid(
+                field,
+                format!("{field} must be a Unix timestamp (seconds) when Scheduled.enabled is true"),
+            )
+        })
+}
+
 /// `{label, value}` or a bare string as text; blank is absent (how CIPP reads an attribute).
 fn text_of(value: &Value) -> Option<String> {
     let text = match value {
@@ -360,8 +397,9 @@ fn shared_grants(params: &Params) -> Vec<String> {
 }
 
 /// CIPP's default usage location (the `allUsers` settings), used when a licence needs one.
-async fn default_usage_location(ctx: &Ctx) -> String {
-    let stored = ctx.store.get_user_settings(cipp_store::ALL_USERS).await;
+/// The usage location of CIPP's user defaults, else `US`.
+pub async fn default_usage_location(store: &cipp_store::Store) -> String {
+    let stored = store.get_user_settings(cipp_store::ALL_USERS).await;
     stored
         .ok()
         .flatten()

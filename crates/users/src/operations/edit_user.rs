@@ -186,7 +186,7 @@ impl Operation for EditUser {
         frontend: Some("src/pages/identity/administration/users/user/edit.jsx"),
     };
     const DIFFERENCES: Option<&'static str> = Some(
-        "Inputs this service does not act on yet (`Scheduled.enabled`, `sherwebLicense`, `AddedAliases`, `CopyFrom`, `setSponsor`, an Exchange-owned group in `AddToGroups`/`RemoveFromGroups`) are refused with a 400 naming the field before anything is written (CIPP acts on them). A missing `username` or domain is a 400 (CIPP sends `@` as the UPN and Graph refuses the whole PATCH). An `id` or `setManager` that is neither an object id nor a user principal name, a licence or group id that is not a GUID, and a `MustChangePass` or `removeLicenses` that is not a boolean are a 400 naming the field (CIPP's `[bool]` cast reads the text `\"false\"` as true). `setManager` and the refused pickers are read as a `{label, value}`'s value or as plain text (CIPP ignores plain text). When a step fails the answer is 500 with every line (CIPP: 200). The password reaches the caller only, never the audit row.",
+        "`Scheduled.enabled` queues the edit as a job (listed by ListScheduledItems as `Set-CIPPUser`; the request is checked now, and a task of the same name still waiting is a 409). Inputs this service does not act on yet (`sherwebLicense`, `AddedAliases`, `CopyFrom`, `setSponsor`, an Exchange-owned group in `AddToGroups`/`RemoveFromGroups`) are refused with a 400 naming the field before anything is written (CIPP acts on them). A missing `username` or domain is a 400 (CIPP sends `@` as the UPN and Graph refuses the whole PATCH). An `id` or `setManager` that is neither an object id nor a user principal name, a licence or group id that is not a GUID, and a `MustChangePass` or `removeLicenses` that is not a boolean are a 400 naming the field (CIPP's `[bool]` cast reads the text `\"false\"` as true). `setManager` and the refused pickers are read as a `{label, value}`'s value or as plain text (CIPP ignores plain text). When a step fails the answer is 500 with every line (CIPP: 200). The password reaches the caller only, never the audit row.",
     );
 
     fn example() -> Value {
@@ -201,7 +201,29 @@ impl Operation for EditUser {
         })
     }
 
-    async fn run(ctx: Ctx, params: Params) -> Result<Outcome<TextListResults>, UserError> {
+    async fn run(ctx: Ctx, mut params: Params) -> Result<Outcome<TextListResults>, UserError> {
+        if let Some(scheduled) = params.scheduled.take().filter(|s| s.enabled) {
+            let at = crate::operations::add_user::scheduled_time("Scheduled.date", scheduled.date)?;
+            let reference = params.reference.clone();
+            // Checked now, so a request that cannot run fails here, not at its time.
+            let edit = EditUserRequest::from_params(params)?;
+            let tenant = ctx.tenant()?.clone();
+            let name = format!("Edit user: {}", edit.display_name);
+            crate::scheduled_user::schedule(
+                &ctx,
+                &tenant,
+                crate::scheduled_user::EDIT_COMMAND,
+                name,
+                at,
+                reference,
+            )
+            .await?;
+            return Ok(Outcome::json(TextListResults::new(vec![format!(
+                "Successfully created scheduled task to edit user {}",
+                edit.display_name
+            )]))
+            .audit_tenant(tenant.default_domain_name, tenant.customer_id));
+        }
         let edit = EditUserRequest::from_params(params)?;
         let tenant = ctx.tenant()?;
         let outcome = edit_user(&ctx.graph, &tenant.customer_id, &edit)
@@ -378,12 +400,6 @@ impl EditUserRequest {
                 results: json!([NO_ID]),
             });
         };
-        if form.scheduled.as_ref().is_some_and(|s| s.enabled) {
-            return Err(UserError::invalid(
-                "Scheduled",
-                "Scheduled: scheduling an edit is not supported by this service yet; send it without Scheduled.enabled",
-            ));
-        }
         let refuse = |field: &'static str, what: &str| {
             UserError::invalid(
                 field,

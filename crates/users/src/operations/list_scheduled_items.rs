@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use crate::UserError;
 use crate::offboarding::{COMMAND, KIND};
+use crate::scheduled_user;
 use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
 use crate::operations::list_offboarding_progress::job_visible;
 
@@ -24,7 +25,8 @@ pub struct Params {
     /// The task's exact name, e.g. `Offboarding: pat@contoso.com`.
     #[serde(rename = "Name")]
     pub name: Option<String>,
-    /// The command, e.g. `Invoke-CIPPOffboardingJob`.
+    /// The command: `Invoke-CIPPOffboardingJob`, `New-CIPPUserTask` (scheduled AddUser) or
+    /// `Set-CIPPUser` (scheduled EditUser).
     #[serde(rename = "Type")]
     pub command: Option<String>,
     /// A pattern on the name, `*` matching anything (`*Offboarding*`).
@@ -106,7 +108,7 @@ impl Operation for ListScheduledItems {
         frontend: Some("src/pages/identity/administration/offboarding-wizard/index.jsx"),
     };
     const DIFFERENCES: Option<&'static str> = Some(
-        "The tasks are this service's jobs (offboarding); a job whose steps failed is `Failed`, not `Completed`, and a cancelled one `Cancelled`. Nothing here is hidden or recurring.",
+        "The tasks are this service's jobs (offboarding, scheduled AddUser and EditUser, whose `Parameters.UserObj` shows no secret); a job whose steps failed is `Failed`, not `Completed`, and a cancelled one `Cancelled`. Nothing here is hidden or recurring.",
     );
 
     fn example() -> Value {
@@ -140,7 +142,7 @@ impl Operation for ListScheduledItems {
             .map_err(|e| UserError::internal("Failed to list the scheduled items", e))?;
         let mut items = Vec::new();
         for job in jobs {
-            if job.kind != KIND {
+            if job.kind != KIND && job.kind != scheduled_user::KIND {
                 continue;
             }
             if let Some(t) = &tenant
@@ -151,7 +153,7 @@ impl Operation for ListScheduledItems {
             if !job_visible(&ctx, &job.tenant).await? {
                 continue;
             }
-            let name = format!("Offboarding: {}", job.title);
+            let (name, command) = name_and_command(&job);
             if let Some(id) = &params.id {
                 if !job.id.eq_ignore_ascii_case(id.trim()) {
                     continue;
@@ -161,7 +163,7 @@ impl Operation for ListScheduledItems {
                     && params
                         .command
                         .as_deref()
-                        .is_none_or(|c| c.eq_ignore_ascii_case(COMMAND))
+                        .is_none_or(|c| c.eq_ignore_ascii_case(&command))
                     && params
                         .search_title
                         .as_deref()
@@ -181,7 +183,7 @@ impl Operation for ListScheduledItems {
                 .steps(&job.id)
                 .await
                 .map_err(|e| UserError::internal("Failed to list the scheduled items", e))?;
-            let item = item(&job, &steps, name);
+            let item = item(&job, &steps, name, command);
             if !states.is_empty() && !states.contains(&item.task_state.to_ascii_lowercase()) {
                 continue;
             }
@@ -201,7 +203,26 @@ fn rfc3339(micros: i64) -> String {
         .unwrap_or_default()
 }
 
-fn item(job: &cipp_jobs::JobRow, steps: &[cipp_jobs::StepRow], name: String) -> ScheduledItem {
+/// The task's name and command as CIPP shows them.
+fn name_and_command(job: &cipp_jobs::JobRow) -> (String, String) {
+    if job.kind == KIND {
+        return (format!("Offboarding: {}", job.title), COMMAND.to_owned());
+    }
+    let command = job
+        .payload
+        .get("Command")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    (job.title.clone(), command)
+}
+
+fn item(
+    job: &cipp_jobs::JobRow,
+    steps: &[cipp_jobs::StepRow],
+    name: String,
+    command: String,
+) -> ScheduledItem {
     use cipp_jobs::JobState;
     let task_state = match job.state {
         JobState::Queued => "Planned",
@@ -228,14 +249,21 @@ fn item(job: &cipp_jobs::JobRow, steps: &[cipp_jobs::StepRow], name: String) -> 
         partition_key: "ScheduledTask".to_owned(),
         row_key: job.id.clone(),
         name,
-        command: COMMAND.to_owned(),
-        parameters: json!({
-            "Username": job.title,
-            "APIName": "Scheduled Offboarding",
-            "RunScheduled": true,
-            "DeploymentId": job.deployment_id,
-            "options": job.payload.get("options").cloned().unwrap_or(Value::Null),
-        }),
+        parameters: if job.kind == KIND {
+            json!({
+                "Username": job.title,
+                "APIName": "Scheduled Offboarding",
+                "RunScheduled": true,
+                "DeploymentId": job.deployment_id,
+                "options": job.payload.get("options").cloned().unwrap_or(Value::Null),
+            })
+        } else {
+            // The request as sent, its secrets (a chosen password) not shown.
+            json!({"UserObj": scheduled_user::shown(
+                job.payload.get("UserObj").unwrap_or(&Value::Null),
+            )})
+        },
+        command,
         scheduled_time: rfc3339(job.run_at),
         executed_time: job.finished_at.or(job.started_at).map(rfc3339),
         recurrence: "Once".to_owned(),
