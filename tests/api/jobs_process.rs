@@ -291,3 +291,78 @@ async fn a_process_killed_inside_a_step_on_postgresql_is_finished_after_restart_
     sigkill_mid_step(&[("CIPP_DATABASE_URL", database.as_str())]).await;
     drop_database(&server, &name).await;
 }
+
+fn revocations(requests: &[(String, String, u64)]) -> u64 {
+    requests
+        .iter()
+        .filter(|(_, path, _)| path.ends_with("/invalidateAllRefreshTokens"))
+        .map(|(_, _, n)| n)
+        .sum()
+}
+
+#[tokio::test]
+async fn a_scheduled_offboarding_runs_once_at_its_time_and_never_again_after_a_restart_or_on_the_other_replica()
+ {
+    let test = "a_scheduled_offboarding_runs_once_at_its_time_and_never_again_after_a_restart_or_on_the_other_replica";
+    let Some(server) = postgres_url(test) else {
+        return;
+    };
+    let (database, name) = fresh_database(&server).await;
+    let env = [
+        ("CIPP_DATABASE_URL", database.as_str()),
+        ("CIPP_JOBS_LEASE_SECONDS", "5"),
+    ];
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = start(dir_a.path(), &env, None);
+    let b = start(dir_b.path(), &env, None);
+    let token = a.token("editor").await;
+    let (domain, upns) = cloud_users(&a, &token).await;
+    let upn = upns[1].clone();
+    let at = time::OffsetDateTime::now_utc().unix_timestamp() + 4;
+    let answer = a
+        .call(
+            reqwest::Method::POST,
+            "/api/ExecOffboardUser",
+            &token,
+            Some(
+                json!({"tenantFilter": domain, "user": [upn], "RevokeSessions": true,
+                "ResetPass": true, "Scheduled": {"enabled": true, "date": at}}),
+            ),
+        )
+        .await;
+    assert_eq!(answer.status().as_u16(), 200);
+    let token_b = b.token("readonly").await;
+    let task_list = format!("/api/ListScheduledItems?Name=Offboarding: {upn}");
+    let mut state = String::new();
+    for _ in 0..300 {
+        let items = get(&b, &task_list, &token_b).await;
+        state = items[0]["TaskState"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if state == "Completed" || state == "Failed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(state, "Completed");
+    assert!(time::OffsetDateTime::now_utc().unix_timestamp() >= at);
+    let (seen_a, seen_b) = (sim_requests(&a).await, sim_requests(&b).await);
+    assert_eq!(
+        password_sets(&seen_a, &upn) + password_sets(&seen_b, &upn),
+        1
+    );
+    assert_eq!(revocations(&seen_a) + revocations(&seen_b), 1);
+    // A restart of one replica, leases expired and swept twice over: nothing runs again.
+    a.kill();
+    let again = start(dir_a.path(), &env, None);
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let (now_again, now_b) = (sim_requests(&again).await, sim_requests(&b).await);
+    assert_eq!(password_sets(&now_again, &upn), 0);
+    assert_eq!(revocations(&now_again), 0);
+    assert_eq!(password_sets(&now_b, &upn), password_sets(&seen_b, &upn));
+    assert_eq!(revocations(&now_b), revocations(&seen_b));
+    again.kill();
+    b.kill();
+    drop_database(&server, &name).await;
+}

@@ -547,3 +547,98 @@ async fn a_scheduled_add_user_creates_the_user_at_its_time_and_a_scheduled_edit_
     assert_eq!(user[0]["jobTitle"], "Buyer");
     app.stop();
 }
+
+#[tokio::test]
+async fn a_finished_offboarding_can_be_rerun_whole_or_one_step_as_the_progress_view_asks() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).clone();
+    let domain = tenant.default_domain_name.clone();
+    let user = offboardable_user(&app, &domain, 4).await;
+    let upn = user["userPrincipalName"].as_str().unwrap().to_owned();
+    let editor = app.token("editor").await;
+    let body: Value = app
+        .post(
+            "/api/ExecOffboardUser",
+            Some(&editor),
+            json!({"tenantFilter": domain, "user": [upn], "RevokeSessions": true,
+                "DisableSignIn": true}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let deployment = body["DeploymentId"].as_str().unwrap().to_owned();
+    let rows = finished_rows(&app, &deployment).await;
+    let task = rows[0]["TaskId"].as_str().unwrap().to_owned();
+    assert_eq!(app.sim_count("invalidateAllRefreshTokens", None).await, 1);
+
+    // What the progress view's "re-run this step" button posts.
+    let response = app
+        .post(
+            "/api/ExecOffboardUser?Action=RerunStep",
+            Some(&editor),
+            json!({"TaskId": task, "StepIndex": 0, "StepTitle": "Revoke all sessions",
+                "tenantFilter": domain}),
+        )
+        .await;
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["Results"],
+        format!("Task Offboarding: {upn} - re-run Revoke all sessions scheduled to run now")
+    );
+    let rows = finished_rows(&app, &deployment).await;
+    assert_eq!(rows[0]["Status"], "succeeded");
+    assert_eq!(app.sim_count("invalidateAllRefreshTokens", None).await, 2);
+
+    let response = app
+        .post(
+            "/api/ExecOffboardUser?Action=Rerun",
+            Some(&editor),
+            json!({"TaskId": task, "tenantFilter": domain}),
+        )
+        .await;
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["Results"],
+        format!("Task Offboarding: {upn} scheduled to run now")
+    );
+    finished_rows(&app, &deployment).await;
+    assert_eq!(app.sim_count("invalidateAllRefreshTokens", None).await, 3);
+
+    // No id, another tenant's view of it, no step index: CIPP's texts.
+    for (query, body, status, text) in [
+        (
+            "Rerun",
+            json!({"tenantFilter": domain}),
+            400,
+            "TaskId is required",
+        ),
+        (
+            "Rerun",
+            json!({"TaskId": task, "tenantFilter": app.tenant(2).default_domain_name}),
+            404,
+            "No offboarding task with that id exists in this tenant",
+        ),
+        (
+            "RerunStep",
+            json!({"TaskId": task, "tenantFilter": domain}),
+            400,
+            "StepIndex is required",
+        ),
+    ] {
+        let response = app
+            .post(
+                &format!("/api/ExecOffboardUser?Action={query}"),
+                Some(&editor),
+                body,
+            )
+            .await;
+        assert_eq!(response.status().as_u16(), status);
+        let answer: Value = response.json().await.unwrap();
+        assert!(
+            answer["Results"].as_str().unwrap().ends_with(text),
+            "{answer}"
+        );
+    }
+    app.stop();
+}

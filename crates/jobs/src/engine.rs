@@ -700,6 +700,34 @@ impl Engine {
         Ok(rows.into_iter().map(job_from).collect())
     }
 
+    /// Queues a finished job again, now: every step (`step: None`) or one step by index goes
+    /// back to pending, the others keep their outcome; the job's final state is counted anew.
+    /// `Ok(false)` when the job is missing, not finished, or has no such step.
+    pub async fn rerun(&self, id: &str, step: Option<i32>) -> Result<bool, JobError> {
+        let t = now();
+        let changed = on_db!(&self.inner.db, pool => {
+            let mut tx = pool.begin().await?;
+            let steps = match step {
+                Some(idx) => sqlx::query("UPDATE cipp_job_steps SET state = 'pending', message = NULL, started_at = NULL, ended_at = NULL WHERE job_id = $1 AND idx = $2 AND EXISTS (SELECT 1 FROM cipp_jobs j WHERE j.id = $1 AND j.state IN ('completed', 'cancelled'))")
+                    .bind(id).bind(idx).execute(&mut *tx).await?.rows_affected(),
+                None => sqlx::query("UPDATE cipp_job_steps SET state = 'pending', message = NULL, started_at = NULL, ended_at = NULL WHERE job_id = $1 AND EXISTS (SELECT 1 FROM cipp_jobs j WHERE j.id = $1 AND j.state IN ('completed', 'cancelled'))")
+                    .bind(id).execute(&mut *tx).await?.rows_affected(),
+            };
+            let job = if steps > 0 {
+                sqlx::query("UPDATE cipp_jobs SET state = 'queued', run_at = $1, finished_at = NULL, failed_steps = 0, lease_owner = NULL, lease_until = NULL WHERE id = $2 AND state IN ('completed', 'cancelled')")
+                    .bind(t).bind(id).execute(&mut *tx).await?.rows_affected()
+            } else {
+                0
+            };
+            tx.commit().await?;
+            job == 1
+        });
+        if changed {
+            self.ring(id, Duration::ZERO).await?;
+        }
+        Ok(changed)
+    }
+
     /// How many jobs are in each state: `queued`, `running`, `completed`, `failed` (completed
     /// with failed or unknown steps) and `cancelled`; states with no job are absent.
     pub async fn counts(&self) -> Result<Vec<(String, i64)>, JobError> {

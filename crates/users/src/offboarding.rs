@@ -116,6 +116,13 @@ const NOT_SUPPORTED: [&str; 8] = [
     "RemoveTeamsPhoneDID",
 ];
 
+/// Re-running a finished job, as the progress view's buttons ask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum OffboardAction {
+    Rerun,
+    RerunStep,
+}
+
 /// `Scheduled`: run once at `date` (Unix seconds) instead of now.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct OffboardSchedule {
@@ -159,6 +166,19 @@ pub struct OffboardOptions {
     /// A ticket reference, carried into the job, its audit rows and the webhook.
     #[serde(rename = "reference")]
     pub reference: Option<String>,
+    /// `Rerun` queues a finished job (`TaskId`) again; `RerunStep` one of its steps
+    /// (`StepIndex`, from 0). Without it, a new offboarding.
+    #[serde(rename = "Action", skip_serializing_if = "Option::is_none")]
+    pub action: Option<OffboardAction>,
+    /// The job to re-run: its progress row's `TaskId`.
+    #[serde(rename = "TaskId", skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<String>,
+    /// The step to re-run, from 0 (`RerunStep`).
+    #[serde(rename = "StepIndex", skip_serializing_if = "Option::is_none")]
+    pub step_index: Option<i32>,
+    /// The step's title, for the answer's text.
+    #[serde(rename = "StepTitle", skip_serializing_if = "Option::is_none")]
+    pub step_title: Option<String>,
     #[serde(rename = "RevokeSessions", default)]
     pub revoke_sessions: bool,
     #[serde(rename = "ResetPass", default)]

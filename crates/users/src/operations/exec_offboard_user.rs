@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use crate::UserError;
 use crate::error::ErrorKind;
 use crate::offboarding::{
-    KIND, OffboardOptions, OffboardPayload, planned_steps, unsupported_options,
+    KIND, OffboardAction, OffboardOptions, OffboardPayload, planned_steps, unsupported_options,
 };
 use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
 
@@ -20,11 +20,19 @@ pub type Params = OffboardOptions;
 
 /// `{Results: [one line per user], DeploymentId}`; `DeploymentId` only for jobs that run now.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Answer {
+pub struct Queued {
     #[serde(rename = "Results")]
     pub results: Vec<String>,
     #[serde(rename = "DeploymentId", skip_serializing_if = "Option::is_none")]
     pub deployment_id: Option<String>,
+}
+
+/// A new offboarding's answer, or a re-run's (`{Results: "<text>"}`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Answer {
+    Queued(Queued),
+    Rerun(crate::op::types::TextResults),
 }
 
 impl Operation for ExecOffboardUser {
@@ -41,7 +49,7 @@ impl Operation for ExecOffboardUser {
         frontend: Some("src/pages/identity/administration/offboarding-wizard/index.jsx"),
     };
     const DIFFERENCES: Option<&'static str> = Some(
-        "Each user's offboarding is a durable job: each step runs at most once across replicas and restarts (a step that may be repeated safely is re-run after a crash, and says so), a failed step never stops the later ones and the job's state counts the failed steps. Licences are removed only after the shared-mailbox conversion is verified. Options this service does not carry out (WipeMobile, RemoveMobile, removeCalendarInvites, OnedriveAccess, DisableOneDriveSharing, removePermissions, removeCalendarPermissions, RemoveTeamsPhoneDID) and `postExecution` email or psa are refused with a 400 naming them, as is a webhook when none is configured. The new password of ResetPass is not recorded.",
+        "Each user's offboarding is a durable job: each step runs at most once across replicas and restarts (a step that may be repeated safely is re-run after a crash, and says so), a failed step never stops the later ones and the job's state counts the failed steps. Licences are removed only after the shared-mailbox conversion is verified. Options this service does not carry out (WipeMobile, RemoveMobile, removeCalendarInvites, OnedriveAccess, DisableOneDriveSharing, removePermissions, removeCalendarPermissions, RemoveTeamsPhoneDID) and `postExecution` email or psa are refused with a 400 naming them, as is a webhook when none is configured. The new password of ResetPass is not recorded. `Action=Rerun|RerunStep` re-queues the finished job itself (the same `TaskId` and `DeploymentId`; CIPP creates a new task for a step), at once whenever asked (CIPP skips a re-run within 15 minutes of the last run), and a job still running is a 409.",
     );
 
     fn example() -> Value {
@@ -55,6 +63,9 @@ impl Operation for ExecOffboardUser {
     }
 
     async fn run(ctx: Ctx, params: Params) -> Result<Outcome<Answer>, UserError> {
+        if let Some(action) = params.action {
+            return rerun(&ctx, &params, action).await;
+        }
         let errors = check(&ctx, &params);
         if !errors.is_empty() {
             return Err(UserError::Answered {
@@ -122,15 +133,89 @@ impl Operation for ExecOffboardUser {
                 results: json!(results),
             });
         }
-        let answer = Answer {
+        let answer = Answer::Queued(Queued {
             results,
             deployment_id: run_at.is_none().then_some(deployment_id),
-        };
+        });
         Ok(Outcome::json(answer)
             .partial(failed > 0)
             .audit_tenant(tenant.default_domain_name, tenant.customer_id)
             .audit_target(params.user.join(", ")))
     }
+}
+
+/// `Action=Rerun|RerunStep` (upstream's newest ExecOffboardUser): the finished job named by
+/// `TaskId`, in the caller's tenant, is queued again, whole or one step; the answer's
+/// `Results` is a string, as upstream's.
+async fn rerun(
+    ctx: &Ctx,
+    params: &Params,
+    action: OffboardAction,
+) -> Result<Outcome<Answer>, UserError> {
+    const FAILED: &str = "Failed to queue the re-run";
+    let task = params
+        .task_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| UserError::invalid("TaskId", format!("{FAILED}: TaskId is required")))?;
+    let missing = || {
+        UserError::not_found(format!(
+            "{FAILED}: No offboarding task with that id exists in this tenant"
+        ))
+    };
+    let job = ctx
+        .env
+        .jobs
+        .job(task)
+        .await
+        .map_err(|e| UserError::internal(FAILED, e))?
+        .filter(|j| j.kind == KIND)
+        .ok_or_else(missing)?;
+    let tenant = ctx
+        .tenant_named(
+            "tenantFilter",
+            params.tenant_filter.as_deref().unwrap_or_default(),
+        )
+        .await?;
+    if !job.tenant.eq_ignore_ascii_case(&tenant.default_domain_name) {
+        return Err(missing());
+    }
+    let (step, name) = match action {
+        OffboardAction::Rerun => (None, format!("Offboarding: {}", job.title)),
+        OffboardAction::RerunStep => {
+            let index = params.step_index.ok_or_else(|| {
+                UserError::invalid("StepIndex", format!("{FAILED}: StepIndex is required"))
+            })?;
+            let title = params
+                .step_title
+                .clone()
+                .unwrap_or_else(|| format!("step {index}"));
+            (
+                Some(index),
+                format!("Offboarding: {} - re-run {title}", job.title),
+            )
+        }
+    };
+    let queued = ctx
+        .env
+        .jobs
+        .rerun(&job.id, step)
+        .await
+        .map_err(|e| UserError::internal(FAILED, e))?;
+    if !queued {
+        return Err(UserError::Conflict {
+            message: format!(
+                "{FAILED}: the task is still queued or running, or has no step {}; wait until it has finished",
+                step.map_or_else(String::new, |s| s.to_string())
+            ),
+        });
+    }
+    Ok(Outcome::json(Answer::Rerun(crate::op::types::TextResults::new(format!(
+        "Task {name} scheduled to run now"
+    ))))
+    .audit_tenant(tenant.default_domain_name, tenant.customer_id)
+    .audit_target(job.title))
 }
 
 /// Every problem of the request, in CIPP's texts where CIPP has them.
