@@ -125,6 +125,32 @@ async fn the_wizards_submit_progress_and_task_list_have_the_shapes_the_frontend_
             .contains("not recorded")
     );
 
+    // The finished job leaves its own audit row: who queued it, the reference, every step.
+    let superadmin = app.token("superadmin").await;
+    let logs: Vec<Value> = app
+        .get_json(
+            "/api/ListLogs?Filter=true&API=ExecOffboardUser&Severity=Info",
+            &superadmin,
+        )
+        .await;
+    let done = logs
+        .iter()
+        .find(|r| r["LogData"]["ActorKind"] == "job")
+        .expect("the job's audit row");
+    assert_eq!(done["LogData"]["Parameters"]["reference"], "T-4711");
+    assert_eq!(done["LogData"]["Target"], upn.as_str());
+    assert!(
+        done["Message"].as_str().unwrap().starts_with(&format!(
+            "Offboarding completed for {upn}: 0 of 7 steps failed."
+        )),
+        "{done}"
+    );
+    assert!(
+        logs.iter().any(|r| r["LogData"]["ActorKind"] != "job"
+            && r["LogData"]["Parameters"]["reference"] == "T-4711"),
+        "the submit's row carries the reference too"
+    );
+
     // Every effect, read back from the simulator.
     let state = app.sim_user(&tenant.customer_id, &id).await;
     assert_eq!(state["accountEnabled"], false, "{state}");

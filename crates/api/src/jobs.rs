@@ -53,7 +53,10 @@ pub async fn engine(
         ..EngineOptions::default()
     };
     Ok(Engine::new(db, options)
-        .with_kind(KIND, OffboardingJob::new(graph.clone(), webhook))
+        .with_kind(
+            KIND,
+            OffboardingJob::new(graph.clone(), store.clone(), webhook),
+        )
         .with_kind(
             cipp_users_domain::scheduled_user::KIND,
             UserTaskJob::new(graph.clone(), store.clone()),

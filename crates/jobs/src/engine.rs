@@ -130,6 +130,10 @@ pub trait JobKind: Send + Sync + 'static {
     /// `log` is every step of the job as recorded just before this one started (a closing step
     /// such as a notification reports the others' outcomes).
     async fn run_step(&self, job: &JobRow, step: &StepRow, log: &[StepRow]) -> StepOutcome;
+
+    /// Called once the job has finished (every step has an outcome), with its final row and
+    /// steps, by the replica that finished it. Errors are the kind's to report.
+    async fn finished(&self, _job: &JobRow, _steps: &[StepRow]) {}
 }
 
 #[derive(Clone, Debug)]
@@ -623,6 +627,12 @@ impl Engine {
                  WHERE id = $2 AND lease_owner = $3")
                 .bind(t).bind(&job.id).bind(&self.inner.opts.owner).execute(pool).await?;
         });
+        if let Some(done) = self.job(&job.id).await?
+            && matches!(done.state, JobState::Completed | JobState::Cancelled)
+        {
+            let steps = self.steps(&job.id).await?;
+            kind.finished(&done, &steps).await;
+        }
         Ok(())
     }
 

@@ -35,6 +35,8 @@ pub enum ActorKind {
     User,
     ApiClient,
     Anonymous,
+    /// A durable job finishing work a caller queued earlier (the row names who queued it).
+    Job,
 }
 
 impl ActorKind {
@@ -43,6 +45,7 @@ impl ActorKind {
             ActorKind::User => "user",
             ActorKind::ApiClient => "api_client",
             ActorKind::Anonymous => "anonymous",
+            ActorKind::Job => "job",
         }
     }
 }
@@ -54,6 +57,7 @@ impl FromStr for ActorKind {
             "user" => Ok(ActorKind::User),
             "api_client" => Ok(ActorKind::ApiClient),
             "anonymous" => Ok(ActorKind::Anonymous),
+            "job" => Ok(ActorKind::Job),
             _ => Err(corrupt("actor_kind", s)),
         }
     }

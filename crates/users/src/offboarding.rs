@@ -391,6 +391,8 @@ pub struct OffboardPayload {
 /// Runs offboarding steps: the same domain functions the single-user operations call.
 pub struct OffboardingJob {
     pub graph: GraphClient,
+    /// Where the finished job's audit row goes.
+    pub store: cipp_store::Store,
     pub webhook: Option<WebhookTarget>,
     /// How long the licence step waits for the shared-mailbox conversion to show, and how often
     /// it looks.
@@ -399,9 +401,14 @@ pub struct OffboardingJob {
 }
 
 impl OffboardingJob {
-    pub fn new(graph: GraphClient, webhook: Option<WebhookTarget>) -> Arc<Self> {
+    pub fn new(
+        graph: GraphClient,
+        store: cipp_store::Store,
+        webhook: Option<WebhookTarget>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             graph,
+            store,
             webhook,
             conversion_wait: Duration::from_secs(120),
             conversion_poll: Duration::from_secs(5),
@@ -431,8 +438,86 @@ fn outcome_from(result: Result<String, UserError>) -> StepOutcome {
     }
 }
 
+/// The audit row of a finished offboarding: who queued it, the user, the caller's `reference`,
+/// and every step's outcome, so the log says what the job did, not only that it was asked.
+pub fn finished_row(job: &JobRow, steps: &[StepRow]) -> cipp_store::AuditEntry {
+    let failed = steps
+        .iter()
+        .filter(|s| matches!(s.state, StepState::Failed | StepState::Unknown))
+        .count();
+    let lines: Vec<String> = steps
+        .iter()
+        .map(|s| {
+            format!(
+                "{}: {}",
+                s.name,
+                s.message.as_deref().unwrap_or(s.state.as_str())
+            )
+        })
+        .collect();
+    let (result, severity, status) = if failed == 0 && job.state == cipp_jobs::JobState::Completed {
+        (
+            cipp_store::AuditResult::Success,
+            cipp_store::Severity::Info,
+            200,
+        )
+    } else {
+        (
+            cipp_store::AuditResult::Error,
+            cipp_store::Severity::Error,
+            500,
+        )
+    };
+    let message = format!(
+        "Offboarding {} for {}: {} of {} steps failed. {}",
+        if job.state == cipp_jobs::JobState::Cancelled {
+            "cancelled"
+        } else {
+            "completed"
+        },
+        job.title,
+        failed,
+        steps.len(),
+        lines.join(" | ")
+    );
+    let mut message: String = message.chars().take(8 * 1024).collect();
+    if message.len() >= 8 * 1024 {
+        message.push_str("… [cut]");
+    }
+    cipp_store::AuditEntry {
+        id: uuid::Uuid::new_v4(),
+        time: time::OffsetDateTime::now_utc(),
+        actor: job.created_by.clone().unwrap_or_else(|| "job".to_owned()),
+        actor_kind: cipp_store::ActorKind::Job,
+        app_id: None,
+        role: None,
+        source_ip: None,
+        tenant: Some(job.tenant.clone()),
+        tenant_id: job
+            .payload
+            .get("TenantId")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        operation: "ExecOffboardUser".to_owned(),
+        target: Some(job.title.clone()),
+        parameters: json!({"TaskId": job.id, "DeploymentId": job.deployment_id,
+            "reference": job.reference}),
+        result,
+        message,
+        severity,
+        correlation_id: job.deployment_id.clone(),
+        status,
+    }
+}
+
 #[async_trait::async_trait]
 impl JobKind for OffboardingJob {
+    async fn finished(&self, job: &JobRow, steps: &[StepRow]) {
+        if let Err(error) = self.store.insert_audit(&finished_row(job, steps)).await {
+            tracing::error!(%error, job = %job.id, "the finished offboarding's audit row could not be written");
+        }
+    }
+
     async fn run_step(&self, job: &JobRow, step: &StepRow, log: &[StepRow]) -> StepOutcome {
         let payload: OffboardPayload = match serde_json::from_value(job.payload.clone()) {
             Ok(payload) => payload,

@@ -271,7 +271,7 @@ pub struct ListLogsData {
     /// The caller's role.
     #[serde(rename = "Role")]
     pub role: Option<String>,
-    /// `User` or `ApiClient`.
+    /// `user`, `api_client`, `anonymous`, or `job` (a durable job finishing queued work).
     #[serde(rename = "ActorKind")]
     pub actor_kind: String,
     /// The `x-correlation-id` of the answer.
