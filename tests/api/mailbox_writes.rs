@@ -534,3 +534,91 @@ async fn an_unknown_mailbox_gives_cipps_failure_text_with_an_error_status() {
     }
     app.stop();
 }
+
+#[tokio::test]
+async fn hiding_from_the_gal_and_the_litigation_and_retention_holds_are_read_back() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).default_domain_name.clone();
+    let user = mailbox_users(&app, &tenant).await[0].clone();
+    let (upn, id) = (upn(&user), user["id"].as_str().unwrap().to_owned());
+
+    let (status, body) = post(
+        &app,
+        "ExecHideFromGAL",
+        json!({"tenantFilter": tenant, "ID": upn, "HideFromGAL": "true"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        results(&body),
+        format!("Successfully hidden {upn} from GAL.")
+    );
+    assert_eq!(
+        details(&app, &tenant, &upn).await["HiddenFromAddressLists"],
+        true
+    );
+    let (_, body) = post(
+        &app,
+        "ExecHideFromGAL",
+        json!({"tenantFilter": tenant, "ID": upn, "HideFromGAL": false}),
+    )
+    .await;
+    assert_eq!(
+        results(&body),
+        format!("Successfully unhidden {upn} from GAL.")
+    );
+    assert_eq!(
+        details(&app, &tenant, &upn).await["HiddenFromAddressLists"],
+        false
+    );
+
+    let (status, body) = post(
+        &app,
+        "ExecSetLitigationHold",
+        json!({"tenantFilter": tenant, "Identity": id, "UPN": upn, "days": 365}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        results(&body),
+        format!("Litigation hold for {upn} with Id {id} has been set to True for 365 days")
+    );
+    assert_eq!(details(&app, &tenant, &upn).await["LitigationHold"], true);
+    let (_, body) = post(
+        &app,
+        "ExecSetLitigationHold",
+        json!({"tenantFilter": tenant, "Identity": id, "UPN": upn, "disable": true}),
+    )
+    .await;
+    assert_eq!(
+        results(&body),
+        format!("Litigation hold for {upn} with Id {id} has been set to False")
+    );
+    assert_eq!(details(&app, &tenant, &upn).await["LitigationHold"], false);
+
+    let (_, body) = post(
+        &app,
+        "ExecSetRetentionHold",
+        json!({"tenantFilter": tenant, "Identity": id, "UPN": upn}),
+    )
+    .await;
+    assert_eq!(
+        results(&body),
+        format!("Retention hold for {upn} with Id {id} has been set to True")
+    );
+    assert_eq!(details(&app, &tenant, &upn).await["RetentionHold"], true);
+
+    // A mailbox Exchange does not know: its 404 and CIPP's failure text.
+    let (status, body) = post(
+        &app,
+        "ExecSetRetentionHold",
+        json!({"tenantFilter": tenant, "Identity": format!("nobody@{tenant}"), "UPN": "nobody"}),
+    )
+    .await;
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        results(&body).starts_with("Could not set retention hold for nobody with Id nobody@"),
+        "{body}"
+    );
+    app.stop();
+}

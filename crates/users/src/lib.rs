@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod graph_proxy_guard;
 pub mod licences;
+pub mod mailbox_flags;
 pub mod mailbox_reads;
 pub mod managers;
 pub mod normalize;

@@ -571,16 +571,7 @@ impl JobKind for OffboardingJob {
                 .await,
             ),
             Action::HideFromGal => outcome_from(
-                exchange_line(
-                    graph,
-                    tenant,
-                    upn,
-                    "Set-Mailbox",
-                    json!({"Identity": upn, "HiddenFromAddressListsEnabled": true}),
-                    format!("Successfully hidden {upn} from GAL."),
-                    format!("Failed to set {upn} to hidden in GAL."),
-                )
-                .await,
+                crate::mailbox_flags::set_hidden_from_gal(graph, tenant, upn, true).await,
             ),
             Action::RemoveGroups => outcome_of(remove_groups(graph, tenant, upn).await),
             Action::RemoveRules => outcome_from(remove_rules(graph, tenant, upn).await),

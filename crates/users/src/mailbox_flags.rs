@@ -1,0 +1,103 @@
+//! The one-switch mailbox settings the user pages toggle (`CippExchangeActions`): each is one
+//! Exchange `Set-Mailbox` with CIPP's texts. Offboarding's "Hide from Global Address List"
+//! step calls [`set_hidden_from_gal`] too.
+
+use cipp_graph::GraphClient;
+use serde_json::{Value, json};
+
+use crate::UserError;
+use crate::normalize::normalize_graph_error;
+
+/// `Set-Mailbox` on `identity`; `Err` carries `failed` + Exchange's reason.
+async fn set_mailbox(
+    graph: &GraphClient,
+    tenant: &str,
+    identity: &str,
+    settings: Value,
+    failed: String,
+) -> Result<(), UserError> {
+    let mut parameters = json!({"Identity": identity});
+    if let (Value::Object(p), Value::Object(s)) = (&mut parameters, settings) {
+        p.extend(s);
+    }
+    graph
+        .exchange(tenant, "Set-Mailbox", parameters, Some(identity))
+        .await
+        .map(|_| ())
+        .map_err(|error| UserError::Failed {
+            message: format!("{failed} Error: {}", normalize_graph_error(&error)),
+            source: Some(Box::new(error)),
+        })
+}
+
+/// PowerShell's text for a Boolean, as CIPP's messages print it.
+pub fn ps_bool(value: bool) -> &'static str {
+    if value { "True" } else { "False" }
+}
+
+/// CIPP's `Set-CIPPHideFromGAL` (newest): hidden or unhidden from the address lists.
+pub async fn set_hidden_from_gal(
+    graph: &GraphClient,
+    tenant: &str,
+    user: &str,
+    hidden: bool,
+) -> Result<String, UserError> {
+    let text = if hidden { "hidden" } else { "unhidden" };
+    set_mailbox(
+        graph,
+        tenant,
+        user,
+        json!({"HiddenFromAddressListsEnabled": hidden}),
+        format!("Failed to set {user} to {text} in GAL."),
+    )
+    .await?;
+    let message = format!("Successfully {text} {user} from GAL.");
+    tracing::info!(tenant, user, "{message}");
+    Ok(message)
+}
+
+/// Which hold [`set_hold`] sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    Litigation,
+    Retention,
+}
+
+/// CIPP's ExecSetLitigationHold / ExecSetRetentionHold: the hold on or off (a litigation hold
+/// for `days` when given and turned on).
+pub async fn set_hold(
+    graph: &GraphClient,
+    tenant: &str,
+    identity: &str,
+    upn: &str,
+    hold: Hold,
+    on: bool,
+    days: Option<u32>,
+) -> Result<String, UserError> {
+    let (name, mut settings) = match hold {
+        Hold::Litigation => ("Litigation", json!({"LitigationHoldEnabled": on})),
+        Hold::Retention => ("Retention", json!({"RetentionHoldEnabled": on})),
+    };
+    let days = days.filter(|d| *d != 0 && on && hold == Hold::Litigation);
+    if let (Some(days), Value::Object(s)) = (days, &mut settings) {
+        s.insert("LitigationHoldDuration".to_owned(), json!(days));
+    }
+    let state = ps_bool(on);
+    set_mailbox(
+        graph,
+        tenant,
+        identity,
+        settings,
+        format!(
+            "Could not set {} hold for {upn} with Id {identity} to {state}.",
+            name.to_lowercase()
+        ),
+    )
+    .await?;
+    let mut message = format!("{name} hold for {upn} with Id {identity} has been set to {state}");
+    if let Some(days) = days {
+        message.push_str(&format!(" for {days} days"));
+    }
+    tracing::info!(tenant, user = identity, "{message}");
+    Ok(message)
+}
