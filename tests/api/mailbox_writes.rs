@@ -536,7 +536,7 @@ async fn an_unknown_mailbox_gives_cipps_failure_text_with_an_error_status() {
 }
 
 #[tokio::test]
-async fn hiding_from_the_gal_and_the_litigation_and_retention_holds_are_read_back() {
+async fn hiding_from_the_gal_the_holds_and_the_sent_items_copy_are_read_back() {
     let app = spawn_app().await;
     let tenant = app.tenant(1).default_domain_name.clone();
     let user = mailbox_users(&app, &tenant).await[0].clone();
@@ -607,6 +607,26 @@ async fn hiding_from_the_gal_and_the_litigation_and_retention_holds_are_read_bac
         format!("Retention hold for {upn} with Id {id} has been set to True")
     );
     assert_eq!(details(&app, &tenant, &upn).await["RetentionHold"], true);
+
+    let (status, body) = post(
+        &app,
+        "ExecCopyForSent",
+        json!({"tenantFilter": tenant, "ID": upn, "messageCopyState": true}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        results(&body),
+        format!(
+            "Successfully set message copy for 'Send as' as True and 'Sent on behalf' as True on {upn}."
+        )
+    );
+    let mailbox = details(&app, &tenant, &upn).await;
+    assert_eq!(mailbox["Mailbox"]["MessageCopyForSentAsEnabled"], true);
+    assert_eq!(
+        mailbox["Mailbox"]["MessageCopyForSendOnBehalfEnabled"],
+        true
+    );
 
     // A mailbox Exchange does not know: its 404 and CIPP's failure text.
     let (status, body) = post(

@@ -8,13 +8,13 @@ use serde_json::{Value, json};
 use crate::UserError;
 use crate::normalize::normalize_graph_error;
 
-/// `Set-Mailbox` on `identity`; `Err` carries `failed` + Exchange's reason.
+/// `Set-Mailbox` on `identity`; `Err` carries `failed(Exchange's reason)`.
 async fn set_mailbox(
     graph: &GraphClient,
     tenant: &str,
     identity: &str,
     settings: Value,
-    failed: String,
+    failed: impl FnOnce(String) -> String,
 ) -> Result<(), UserError> {
     let mut parameters = json!({"Identity": identity});
     if let (Value::Object(p), Value::Object(s)) = (&mut parameters, settings) {
@@ -25,7 +25,7 @@ async fn set_mailbox(
         .await
         .map(|_| ())
         .map_err(|error| UserError::Failed {
-            message: format!("{failed} Error: {}", normalize_graph_error(&error)),
+            message: failed(normalize_graph_error(&error)),
             source: Some(Box::new(error)),
         })
 }
@@ -48,7 +48,7 @@ pub async fn set_hidden_from_gal(
         tenant,
         user,
         json!({"HiddenFromAddressListsEnabled": hidden}),
-        format!("Failed to set {user} to {text} in GAL."),
+        |reason| format!("Failed to set {user} to {text} in GAL. Error: {reason}"),
     )
     .await?;
     let message = format!("Successfully {text} {user} from GAL.");
@@ -83,21 +83,45 @@ pub async fn set_hold(
         s.insert("LitigationHoldDuration".to_owned(), json!(days));
     }
     let state = ps_bool(on);
-    set_mailbox(
-        graph,
-        tenant,
-        identity,
-        settings,
+    set_mailbox(graph, tenant, identity, settings, |reason| {
         format!(
-            "Could not set {} hold for {upn} with Id {identity} to {state}.",
+            "Could not set {} hold for {upn} with Id {identity} to {state}. Error: {reason}",
             name.to_lowercase()
-        ),
-    )
+        )
+    })
     .await?;
     let mut message = format!("{name} hold for {upn} with Id {identity} has been set to {state}");
     if let Some(days) = days {
         message.push_str(&format!(" for {days} days"));
     }
     tracing::info!(tenant, user = identity, "{message}");
+    Ok(message)
+}
+
+/// CIPP's `Set-CIPPMessageCopy` (as ExecCopyForSent calls it): a copy of mail sent as, and on
+/// behalf of, the mailbox kept in its Sent Items, both on or both off.
+pub async fn set_message_copy(
+    graph: &GraphClient,
+    tenant: &str,
+    user: &str,
+    on: bool,
+) -> Result<String, UserError> {
+    let state = ps_bool(on);
+    set_mailbox(
+        graph,
+        tenant,
+        user,
+        json!({"MessageCopyForSentAsEnabled": on, "MessageCopyForSendOnBehalfEnabled": on}),
+        |reason| {
+            format!(
+                "Failed to set message copy for 'Send as' as {state} and 'Sent on behalf' as {state} - {reason}"
+            )
+        },
+    )
+    .await?;
+    let message = format!(
+        "Successfully set message copy for 'Send as' as {state} and 'Sent on behalf' as {state} on {user}."
+    );
+    tracing::info!(tenant, user, "{message}");
     Ok(message)
 }

@@ -35,6 +35,7 @@ registry! {
     exec_convertto_shared_mailbox::ExecConverttoSharedMailbox,
     exec_enable_archive::ExecEnableArchive,
     exec_hide_from_gal::ExecHideFromGAL,
+    exec_copy_for_sent::ExecCopyForSent,
     exec_set_litigation_hold::ExecSetLitigationHold,
     exec_set_retention_hold::ExecSetRetentionHold,
     remove_trusted_blocked_sender::RemoveTrustedBlockedSender,
