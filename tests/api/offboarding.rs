@@ -668,3 +668,67 @@ async fn a_finished_offboarding_can_be_rerun_whole_or_one_step_as_the_progress_v
     }
     app.stop();
 }
+
+#[tokio::test]
+async fn remove_permissions_takes_the_users_rights_on_other_mailboxes_away() {
+    let app = spawn_app().await;
+    let domain = app.tenant(1).default_domain_name.clone();
+    let leaver = offboardable_user(&app, &domain, 5).await;
+    let other = offboardable_user(&app, &domain, 6).await;
+    let leaver = leaver["userPrincipalName"].as_str().unwrap().to_owned();
+    let other = other["userPrincipalName"].as_str().unwrap().to_owned();
+    let editor = app.token("editor").await;
+    // The leaver gets full access, Send As and Send on Behalf on the other mailbox first.
+    let body: Value = app
+        .post(
+            "/api/ExecOffboardUser",
+            Some(&editor),
+            json!({"tenantFilter": domain, "user": [other],
+                "AccessNoAutomap": [{"label": "x", "value": leaver}],
+                "AccessSendAs": [leaver], "AccessSendOnBehalf": [leaver]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rows = finished_rows(&app, body["DeploymentId"].as_str().unwrap()).await;
+    assert_eq!(rows[0]["Status"], "succeeded", "{:#}", rows[0]);
+
+    let body: Value = app
+        .post(
+            "/api/ExecOffboardUser",
+            Some(&editor),
+            json!({"tenantFilter": domain, "user": [leaver], "removePermissions": true}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rows = finished_rows(&app, body["DeploymentId"].as_str().unwrap()).await;
+    let step = &rows[0]["Steps"][0];
+    assert_eq!(step["Title"], "Remove user's mailbox permissions");
+    assert_eq!(step["Status"], "succeeded", "{step}");
+    let message = step["Message"].as_str().unwrap();
+    for right in ["FullAccess", "SendAs", "SendOnBehalf"] {
+        assert!(
+            message.contains(&format!(
+                "Removed {right} permissions for {leaver} from {other}'s mailbox."
+            )),
+            "{message}"
+        );
+    }
+    let readonly = app.token("readonly").await;
+    let details: Vec<Value> = app
+        .get_json(
+            &format!("/api/ListUserMailboxDetails?tenantFilter={domain}&UserID={other}"),
+            &readonly,
+        )
+        .await;
+    assert_eq!(details[0]["Mailbox"]["GrantSendOnBehalfTo"], json!([]));
+    assert!(
+        !details[0]["Permissions"].to_string().contains(&leaver),
+        "{}",
+        details[0]["Permissions"]
+    );
+    app.stop();
+}

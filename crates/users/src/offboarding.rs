@@ -42,6 +42,7 @@ pub enum Action {
     RemoveGroups,
     RemoveRules,
     OutOfOffice,
+    RemovePermissions,
     Forward,
     DisableForwarding,
     AccessNoAutomap,
@@ -65,7 +66,7 @@ struct StepKind {
 }
 
 /// The steps this service runs, in CIPP's fixed order.
-const STEPS: [StepKind; 19] = [
+const STEPS: [StepKind; 20] = [
     step(Action::RevokeSessions, "Revoke all sessions", true),
     step(Action::ResetPass, "Reset password", false),
     step(Action::DisableSignIn, "Disable sign in", true),
@@ -87,6 +88,11 @@ const STEPS: [StepKind; 19] = [
         "Grant Send on Behalf access",
         true,
     ),
+    step(
+        Action::RemovePermissions,
+        "Remove user's mailbox permissions",
+        true,
+    ),
     step(Action::ConvertToShared, "Convert to shared mailbox", true),
     step(Action::RemoveMfaDevices, "Remove all MFA devices", true),
     step(Action::RemoveLicenses, "Remove licenses", true),
@@ -105,13 +111,12 @@ const fn step(action: Action, title: &'static str, idempotent: bool) -> StepKind
 }
 
 /// CIPP's options this service does not carry out yet: refused by name, never skipped.
-const NOT_SUPPORTED: [&str; 8] = [
+const NOT_SUPPORTED: [&str; 7] = [
     "WipeMobile",
     "RemoveMobile",
     "removeCalendarInvites",
     "OnedriveAccess",
     "DisableOneDriveSharing",
-    "removePermissions",
     "removeCalendarPermissions",
     "RemoveTeamsPhoneDID",
 ];
@@ -240,9 +245,9 @@ pub struct OffboardOptions {
     /// Not carried out by this service yet: selected, it is a 400 naming it.
     #[serde(rename = "DisableOneDriveSharing")]
     pub disable_onedrive_sharing: Option<Value>,
-    /// Not carried out by this service yet: selected, it is a 400 naming it.
-    #[serde(rename = "removePermissions")]
-    pub remove_permissions: Option<Value>,
+    /// Removes the user's full access, Send As and Send on Behalf rights on every other mailbox.
+    #[serde(rename = "removePermissions", default)]
+    pub remove_permissions: bool,
     /// Not carried out by this service yet: selected, it is a 400 naming it.
     #[serde(rename = "removeCalendarPermissions")]
     pub remove_calendar_permissions: Option<Value>,
@@ -263,6 +268,7 @@ impl OffboardOptions {
             Action::RemoveGroups => self.remove_groups,
             Action::RemoveRules => self.remove_rules,
             Action::OutOfOffice => text(&self.ooo),
+            Action::RemovePermissions => self.remove_permissions,
             Action::Forward => text(&self.forward) && !self.disable_forwarding,
             Action::DisableForwarding => self.disable_forwarding,
             Action::AccessNoAutomap => any(&self.access_no_automap),
@@ -329,7 +335,6 @@ pub fn unsupported_options(options: &OffboardOptions) -> Vec<&'static str> {
         &o.remove_calendar_invites,
         &o.onedrive_access,
         &o.disable_onedrive_sharing,
-        &o.remove_permissions,
         &o.remove_calendar_permissions,
         &o.remove_teams_phone_did,
     ];
@@ -575,6 +580,9 @@ impl JobKind for OffboardingJob {
             ),
             Action::RemoveGroups => outcome_of(remove_groups(graph, tenant, upn).await),
             Action::RemoveRules => outcome_from(remove_rules(graph, tenant, upn).await),
+            Action::RemovePermissions => {
+                outcome_of(remove_mailbox_permissions(graph, tenant, upn).await)
+            }
             Action::OutOfOffice => {
                 let message = options.ooo.clone().unwrap_or_default();
                 outcome_from(
@@ -858,6 +866,143 @@ async fn remove_groups(graph: &GraphClient, tenant: &str, upn: &str) -> Vec<Stri
                 normalize_graph_error(&error)
             )),
         }
+    }
+    lines
+}
+
+/// Takes away the user's rights on every other mailbox of the tenant: full access, Send As and
+/// Send on Behalf, one line per right removed (CIPP's texts). CIPP reads a cached permission
+/// report; this reads each mailbox's permissions, two Exchange calls a mailbox.
+async fn remove_mailbox_permissions(graph: &GraphClient, tenant: &str, upn: &str) -> Vec<String> {
+    let failed = |what: &str, error: &cipp_graph::GraphError| {
+        format!(
+            "Could not remove mailbox permissions for {upn}. Error: {what}: {}",
+            normalize_graph_error(error)
+        )
+    };
+    let mailboxes = match graph
+        .exchange(
+            tenant,
+            "Get-Mailbox",
+            json!({"ResultSize": "Unlimited"}),
+            None,
+        )
+        .await
+    {
+        Ok(mailboxes) => mailboxes,
+        Err(error) => return vec![failed("listing the mailboxes", &error)],
+    };
+    let text = |m: &Value, key: &str| {
+        m.get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    // How Exchange may name the user in a mailbox's Send on Behalf list.
+    let names: Vec<String> = mailboxes
+        .iter()
+        .find(|m| text(m, "UserPrincipalName").eq_ignore_ascii_case(upn))
+        .map(|m| {
+            vec![
+                upn.to_owned(),
+                text(m, "Alias"),
+                text(m, "DisplayName"),
+                text(m, "Name"),
+            ]
+        })
+        .unwrap_or_else(|| vec![upn.to_owned()])
+        .into_iter()
+        .filter(|n| !n.is_empty())
+        .collect();
+    let mut lines = Vec::new();
+    for mailbox in &mailboxes {
+        let target = text(mailbox, "UserPrincipalName");
+        if target.is_empty() || target.eq_ignore_ascii_case(upn) {
+            continue;
+        }
+        let full = graph
+            .exchange(
+                tenant,
+                "Get-MailboxPermission",
+                json!({"Identity": target, "User": upn}),
+                Some(&target),
+            )
+            .await;
+        let send_as = graph
+            .exchange(
+                tenant,
+                "Get-RecipientPermission",
+                json!({"Identity": target}),
+                Some(&target),
+            )
+            .await;
+        let mut removals: Vec<(&str, &str, Value)> = Vec::new();
+        match full {
+            Ok(aces) if aces.iter().any(|a| text(a, "User").eq_ignore_ascii_case(upn)) => removals.push((
+                "FullAccess",
+                "Remove-MailboxPermission",
+                json!({"Identity": target, "User": upn, "AccessRights": ["FullAccess"], "InheritanceType": "All"}),
+            )),
+            Ok(_) => {}
+            Err(error) => {
+                lines.push(format!("Failed to remove permissions from {target} for {upn} : {}", normalize_graph_error(&error)));
+                continue;
+            }
+        }
+        match send_as {
+            Ok(aces)
+                if aces
+                    .iter()
+                    .any(|a| text(a, "Trustee").eq_ignore_ascii_case(upn)) =>
+            {
+                removals.push((
+                    "SendAs",
+                    "Remove-RecipientPermission",
+                    json!({"Identity": target, "Trustee": upn, "AccessRights": ["SendAs"]}),
+                ))
+            }
+            Ok(_) => {}
+            Err(error) => {
+                lines.push(format!(
+                    "Failed to remove permissions from {target} for {upn} : {}",
+                    normalize_graph_error(&error)
+                ));
+                continue;
+            }
+        }
+        let on_behalf = mailbox
+            .get("GrantSendOnBehalfTo")
+            .and_then(Value::as_array)
+            .is_some_and(|list| {
+                list.iter()
+                    .filter_map(Value::as_str)
+                    .any(|n| names.iter().any(|name| name.eq_ignore_ascii_case(n)))
+            });
+        if on_behalf {
+            removals.push((
+                "SendOnBehalf",
+                "Set-Mailbox",
+                json!({"Identity": target,
+                    "GrantSendOnBehalfTo": {"@odata.type": "#Exchange.GenericHashTable", "remove": [upn]}}),
+            ));
+        }
+        for (right, cmdlet, parameters) in removals {
+            match graph
+                .exchange(tenant, cmdlet, parameters, Some(&target))
+                .await
+            {
+                Ok(_) => lines.push(format!(
+                    "Removed {right} permissions for {upn} from {target}'s mailbox."
+                )),
+                Err(error) => lines.push(format!(
+                    "Failed to remove permissions from {target} for {upn} : {}",
+                    normalize_graph_error(&error)
+                )),
+            }
+        }
+    }
+    if lines.is_empty() {
+        lines.push(format!("No mailbox permissions found for {upn}"));
     }
     lines
 }
