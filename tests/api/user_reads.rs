@@ -506,6 +506,25 @@ async fn list_user_photo_checks_the_callers_tenants_and_its_input() {
     .await;
     assert_eq!(status, 400);
     assert_eq!(results(&body), "UserID is required");
+
+    // Without tenantFilter, as the user page often asks: CIPP reads the partner's own tenant,
+    // where a customer's user has no photo, so the answer is its 404, never a 400.
+    let readonly = app.token("readonly").await;
+    let user = users_of(&app, &readonly, &tenant.default_domain_name).await[0].clone();
+    let id = user["id"].as_str().unwrap();
+    app.reset_sim_stats().await;
+    let (status, body) = call(&app, &readonly, &format!("/api/ListUserPhoto?UserID={id}")).await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(results(&body), "No photo found for this user");
+    assert_eq!(
+        app.sim_count("/photo/", None).await,
+        1,
+        "read in the partner tenant"
+    );
+    // A caller limited to some tenants gets the same answer without any read.
+    let (status, _) = call(&app, &custom, &format!("/api/ListUserPhoto?UserID={id}")).await;
+    assert_eq!(status, 404);
+    assert_eq!(app.sim_count("/photo/", None).await, 1);
     app.stop();
 }
 
