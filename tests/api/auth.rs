@@ -147,6 +147,13 @@ async fn me_lists_the_callers_role_and_expanded_permissions() {
         .await
         .unwrap();
     assert_eq!(body["clientPrincipal"]["appRole"], json!(["editor"]));
+    // What the frontend's pages read to decide access, as for a signed-in user.
+    assert_eq!(
+        body["clientPrincipal"]["userRoles"],
+        json!(["editor", "authenticated", "anonymous"])
+    );
+    assert_eq!(body["clientPrincipal"]["identityProvider"], "aad");
+    assert_eq!(body["initialSetupComplete"], true);
     let permissions: Vec<&str> = body["permissions"]
         .as_array()
         .unwrap()

@@ -48,13 +48,17 @@ pub struct MeUserPrincipal {
     pub user_roles: Vec<String>,
 }
 
-/// An app calling with client credentials.
+/// An app calling with client credentials (or a provider's proxy signing its users in with a
+/// bearer token): the frontend's pages read `clientPrincipal.userRoles`, so it is there too.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeApiClient {
     #[serde(rename = "clientPrincipal")]
     pub client_principal: MeApiClientPrincipal,
     /// The concrete permissions the caller holds.
     pub permissions: Vec<String>,
+    /// Always `true`, as for a signed-in user.
+    #[serde(rename = "initialSetupComplete")]
+    pub initial_setup_complete: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -68,6 +72,19 @@ pub struct MeApiClientPrincipal {
     /// The caller's roles.
     #[serde(rename = "appRole")]
     pub app_role: Vec<String>,
+    /// Always `aad`.
+    #[serde(rename = "identityProvider")]
+    pub identity_provider: String,
+    /// The client id.
+    #[serde(rename = "userId")]
+    pub user_id: String,
+    /// The client's name, or its id when it has none.
+    #[serde(rename = "userDetails")]
+    pub user_details: String,
+    /// The caller's roles, then `authenticated` and `anonymous`, as for a signed-in user: the
+    /// frontend decides what to show from these.
+    #[serde(rename = "userRoles")]
+    pub user_roles: Vec<String>,
 }
 
 impl Operation for Me {
@@ -84,7 +101,7 @@ impl Operation for Me {
         frontend: Some("src/layouts/index.js"),
     };
     const DIFFERENCES: Option<&'static str> = Some(
-        "CIPP answers 403 to API clients holding a built-in role (a parameter-binding bug in `Test-CIPPAccess.ps1`); here every caller gets its permissions.",
+        "CIPP answers 403 to API clients holding a built-in role (a parameter-binding bug in `Test-CIPPAccess.ps1`); here every caller gets its permissions. An API client's `clientPrincipal` also carries `userRoles` (its roles, `authenticated`, `anonymous`), `userId`, `userDetails` and `identityProvider`, so the frontend's pages work when a provider's proxy signs users in with bearer tokens.",
     );
 
     fn example() -> Value {
@@ -95,14 +112,27 @@ impl Operation for Me {
         let roles = ctx.caller.role_names();
         let permissions = ctx.caller.permissions();
         let answer = match ctx.caller.identity() {
-            CallerIdentity::ApiClient { client_id, name } => MeAnswer::ApiClient(MeApiClient {
-                client_principal: MeApiClientPrincipal {
-                    app_id: client_id,
-                    app_name: name,
-                    app_role: roles,
-                },
-                permissions,
-            }),
+            CallerIdentity::ApiClient { client_id, name } => {
+                let mut user_roles = roles.clone();
+                user_roles.extend(["authenticated".to_owned(), "anonymous".to_owned()]);
+                MeAnswer::ApiClient(MeApiClient {
+                    client_principal: MeApiClientPrincipal {
+                        user_details: if name.is_empty() {
+                            client_id.clone()
+                        } else {
+                            name.clone()
+                        },
+                        user_id: client_id.clone(),
+                        app_id: client_id,
+                        app_name: name,
+                        app_role: roles,
+                        identity_provider: "aad".to_owned(),
+                        user_roles,
+                    },
+                    permissions,
+                    initial_setup_complete: true,
+                })
+            }
             CallerIdentity::User {
                 user_principal_name,
                 object_id,
