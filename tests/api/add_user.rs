@@ -461,3 +461,81 @@ async fn add_user_copies_the_group_memberships_of_another_user() {
     assert_eq!(groups.len(), 2, "{groups:?}");
     app.stop();
 }
+
+#[tokio::test]
+async fn bulk_add_creates_each_valid_row_reports_each_bad_one_and_licenses_the_created() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).clone();
+    let domain = tenant.default_domain_name.clone();
+    let readonly = app.token("readonly").await;
+    let users: Vec<Value> = app
+        .get_json(&format!("/api/ListUsers?tenantFilter={domain}"), &readonly)
+        .await;
+    let sku = users
+        .iter()
+        .find_map(|u| u["assignedLicenses"][0]["skuId"].as_str())
+        .unwrap()
+        .to_owned();
+    let (status, body) = call(
+        &app,
+        "editor",
+        "AddUserBulk",
+        json!({"tenantFilter": domain, "usageLocation": {"label": "Netherlands", "value": "NL"},
+        "licenses": [{"label": "E3", "value": sku}],
+        "BulkUser": [
+            {"mailNickName": "bulk.alpha", "domain": domain, "displayName": "Bulk Alpha",
+                "password": "Chosen-Pass-1!x", "jobTitle": "Analyst"},
+            {"mailNickName": "bulk.beta", "domain": domain, "givenName": "Bulk", "surname": "Beta"},
+            {"domain": domain, "displayName": "No Nickname"},
+        ]}),
+    )
+    .await;
+    assert_eq!(status, 207, "{body}");
+    let results = body["Results"].as_array().unwrap();
+    assert_eq!(
+        results[0]["resultText"],
+        "Required fields missing for row 3 (No Nickname): mailNickName"
+    );
+    assert_eq!(results[0]["state"], "error");
+    assert_eq!(
+        results[1]["resultText"],
+        format!("Created user for Bulk Alpha with username bulk.alpha@{domain}")
+    );
+    assert_eq!(results[1]["copyField"], "Chosen-Pass-1!x");
+    assert_eq!(
+        results[2]["resultText"],
+        format!("Created user for Bulk Beta with username bulk.beta@{domain}")
+    );
+    assert!(!results[2]["copyField"].as_str().unwrap().is_empty());
+    assert_eq!(results.len(), 3, "no licence failures: {body}");
+    let users: Vec<Value> = app
+        .get_json(&format!("/api/ListUsers?tenantFilter={domain}"), &readonly)
+        .await;
+    let alpha = users
+        .iter()
+        .find(|u| u["userPrincipalName"] == format!("bulk.alpha@{domain}"))
+        .expect("created");
+    assert_eq!(alpha["jobTitle"], "Analyst");
+    assert_eq!(alpha["usageLocation"], "NL");
+    assert_eq!(alpha["assignedLicenses"][0]["skuId"], sku.as_str());
+
+    // A taken name and a bad row: every outcome failed, so 500 with each.
+    let (status, body) = call(
+        &app,
+        "editor",
+        "AddUserBulk",
+        json!({"tenantFilter": domain, "BulkUser": [
+            {"mailNickName": "bulk.alpha", "domain": domain, "displayName": "Again"},
+            {"displayName": "Nothing else"},
+        ]}),
+    )
+    .await;
+    assert_eq!(status, 500, "{body}");
+    let texts = body["Results"].to_string();
+    assert!(
+        texts.contains("Failed to create user bulk.alpha@"),
+        "{texts}"
+    );
+    assert!(texts.contains("mailNickName, domain"), "{texts}");
+    app.stop();
+}

@@ -752,7 +752,7 @@ fn assign_request(upn: &str, skus: &[String]) -> BatchRequest {
 
 /// `Set-CIPPUserLicense` for one user: one `$batch` item; a refusal for want of a usage location
 /// sets the tenant's default one and tries again.
-async fn assign_licences(
+pub(crate) async fn assign_licences(
     graph: &GraphClient,
     tenant: &str,
     upn: &str,

@@ -58,6 +58,7 @@ registry! {
 
     // ── user writes ──
     add_user::AddUser,
+    add_user_bulk::AddUserBulk,
     add_guest::AddGuest,
     patch_user::PatchUser,
     edit_user::EditUser,
