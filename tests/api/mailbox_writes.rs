@@ -642,3 +642,70 @@ async fn hiding_from_the_gal_the_holds_and_the_sent_items_copy_are_read_back() {
     );
     app.stop();
 }
+
+async fn rules(app: &TestApp, tenant: &str, upn: &str) -> Vec<Value> {
+    let token = app.token("readonly").await;
+    app.get_json(
+        &format!("/api/ListUserMailboxRules?tenantFilter={tenant}&UserID={upn}"),
+        &token,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_mailbox_rule_is_disabled_enabled_and_removed_as_the_rule_list_asks() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).default_domain_name.clone();
+    let mut found = None;
+    for user in mailbox_users(&app, &tenant).await {
+        let list = rules(&app, &tenant, &upn(&user)).await;
+        if let Some(rule) = list.first() {
+            found = Some((upn(&user), rule.clone()));
+            break;
+        }
+    }
+    let (user, rule) = found.expect("a mailbox with a rule in the seed");
+    let (id, name) = (
+        rule["Identity"].as_str().unwrap().to_owned(),
+        rule["Name"].as_str().unwrap().to_owned(),
+    );
+    let base =
+        json!({"tenantFilter": tenant, "ruleId": id, "ruleName": name, "userPrincipalName": user});
+    let mut disable = base.clone();
+    disable["Disable"] = json!(true);
+    let (status, body) = post(&app, "ExecSetMailboxRule", disable).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        results(&body),
+        format!("Successfully set mailbox rule {name} for {user} to Disabled")
+    );
+    let read = rules(&app, &tenant, &user).await;
+    let now = read.iter().find(|r| r["Identity"] == id.as_str()).unwrap();
+    assert_eq!(now["Enabled"], false, "{now}");
+    let mut enable = base.clone();
+    enable["Enable"] = json!(true);
+    let (_, body) = post(&app, "ExecSetMailboxRule", enable).await;
+    assert_eq!(
+        results(&body),
+        format!("Successfully set mailbox rule {name} for {user} to Enabled")
+    );
+    let (status, _) = post(&app, "ExecSetMailboxRule", base.clone()).await;
+    assert_eq!(status, 400, "no state is named");
+
+    let (status, body) = post(&app, "ExecRemoveMailboxRule", base.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        results(&body),
+        format!("Successfully deleted mailbox rule {name} for {user}")
+    );
+    assert!(
+        rules(&app, &tenant, &user)
+            .await
+            .iter()
+            .all(|r| r["Identity"] != id.as_str())
+    );
+    let (status, body) = post(&app, "ExecRemoveMailboxRule", base).await;
+    assert_eq!(status, 404, "{body}");
+    assert!(results(&body).starts_with(&format!("Failed to delete rule for {user}. Error: ")));
+    app.stop();
+}

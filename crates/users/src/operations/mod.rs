@@ -36,6 +36,8 @@ registry! {
     exec_enable_archive::ExecEnableArchive,
     exec_hide_from_gal::ExecHideFromGAL,
     exec_copy_for_sent::ExecCopyForSent,
+    exec_remove_mailbox_rule::ExecRemoveMailboxRule,
+    exec_set_mailbox_rule::ExecSetMailboxRule,
     exec_set_litigation_hold::ExecSetLitigationHold,
     exec_set_retention_hold::ExecSetRetentionHold,
     remove_trusted_blocked_sender::RemoveTrustedBlockedSender,
