@@ -519,7 +519,7 @@ async fn bulk_add_creates_each_valid_row_reports_each_bad_one_and_licenses_the_c
     assert_eq!(alpha["usageLocation"], "NL");
     assert_eq!(alpha["assignedLicenses"][0]["skuId"], sku.as_str());
 
-    // A taken name and a bad row: every outcome failed, so 500 with each.
+    // A taken name and a bad row: every row refused, so 400 with each (CIPP: 500).
     let (status, body) = call(
         &app,
         "editor",
@@ -530,7 +530,7 @@ async fn bulk_add_creates_each_valid_row_reports_each_bad_one_and_licenses_the_c
         ]}),
     )
     .await;
-    assert_eq!(status, 500, "{body}");
+    assert_eq!(status, 400, "{body}");
     let texts = body["Results"].to_string();
     assert!(
         texts.contains("Failed to create user bulk.alpha@"),
