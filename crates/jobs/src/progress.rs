@@ -29,7 +29,8 @@ fn step_status(state: StepState) -> &'static str {
     }
 }
 
-fn rfc3339(micros: i64) -> String {
+/// A job time (microseconds since the epoch) as RFC 3339 UTC; empty when out of range.
+pub fn rfc3339(micros: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
         .ok()
         .and_then(|t| {

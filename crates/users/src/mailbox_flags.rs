@@ -8,7 +8,27 @@ use serde_json::{Value, json};
 use crate::UserError;
 use crate::normalize::normalize_graph_error;
 
-/// `Set-Mailbox` on `identity`; `Err` carries `failed(Exchange's reason)`.
+/// One Exchange cmdlet anchored on `anchor`'s mailbox, for actions whose answer is a text;
+/// `Err` carries `failed(Exchange's reason)` and the cause.
+pub async fn exchange_call(
+    graph: &GraphClient,
+    tenant: &str,
+    anchor: &str,
+    cmdlet: &str,
+    parameters: Value,
+    failed: impl FnOnce(String) -> String,
+) -> Result<(), UserError> {
+    graph
+        .exchange(tenant, cmdlet, parameters, Some(anchor))
+        .await
+        .map(|_| ())
+        .map_err(|error| UserError::Failed {
+            message: failed(normalize_graph_error(&error)),
+            source: Some(Box::new(error)),
+        })
+}
+
+/// `Set-Mailbox` on `identity` with `settings`.
 async fn set_mailbox(
     graph: &GraphClient,
     tenant: &str,
@@ -20,14 +40,7 @@ async fn set_mailbox(
     if let (Value::Object(p), Value::Object(s)) = (&mut parameters, settings) {
         p.extend(s);
     }
-    graph
-        .exchange(tenant, "Set-Mailbox", parameters, Some(identity))
-        .await
-        .map(|_| ())
-        .map_err(|error| UserError::Failed {
-            message: failed(normalize_graph_error(&error)),
-            source: Some(Box::new(error)),
-        })
+    exchange_call(graph, tenant, identity, "Set-Mailbox", parameters, failed).await
 }
 
 /// PowerShell's text for a Boolean, as CIPP's messages print it.

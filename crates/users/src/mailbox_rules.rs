@@ -6,7 +6,6 @@ use cipp_graph::GraphClient;
 use serde_json::json;
 
 use crate::UserError;
-use crate::normalize::normalize_graph_error;
 
 /// What to do with the rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,32 +32,24 @@ pub async fn change_rule(
         RuleChange::Enable => "Enabled",
         _ => "Disabled",
     };
-    match graph
-        .exchange(tenant, cmdlet, json!({"Identity": rule_id}), Some(user))
-        .await
-    {
-        Ok(_) => {
-            let message = match change {
-                RuleChange::Remove => {
-                    format!("Successfully deleted mailbox rule {rule_name} for {user}")
-                }
-                _ => format!("Successfully set mailbox rule {rule_name} for {user} to {state}"),
-            };
-            tracing::info!(tenant, user, "{message}");
-            Ok(message)
-        }
-        Err(error) => {
-            let reason = normalize_graph_error(&error);
-            let message = match change {
-                RuleChange::Remove => format!("Failed to delete rule for {user}. Error: {reason}"),
-                _ => format!(
-                    "Could not set mailbox rule {rule_name} for {user} to {state}. Error: {reason}"
-                ),
-            };
-            Err(UserError::Failed {
-                message,
-                source: Some(Box::new(error)),
-            })
-        }
-    }
+    crate::mailbox_flags::exchange_call(
+        graph,
+        tenant,
+        user,
+        cmdlet,
+        json!({"Identity": rule_id}),
+        |reason| match change {
+            RuleChange::Remove => format!("Failed to delete rule for {user}. Error: {reason}"),
+            _ => format!(
+                "Could not set mailbox rule {rule_name} for {user} to {state}. Error: {reason}"
+            ),
+        },
+    )
+    .await?;
+    let message = match change {
+        RuleChange::Remove => format!("Successfully deleted mailbox rule {rule_name} for {user}"),
+        _ => format!("Successfully set mailbox rule {rule_name} for {user} to {state}"),
+    };
+    tracing::info!(tenant, user, "{message}");
+    Ok(message)
 }

@@ -611,92 +611,31 @@ impl JobKind for OffboardingJob {
                     Err(error) => StepOutcome::failed(error.to_string()),
                 }
             }
-            Action::AccessNoAutomap | Action::AccessAutomap => {
-                let (list, automap) = if kind.action == Action::AccessAutomap {
-                    (&options.access_automap, true)
-                } else {
-                    (&options.access_no_automap, false)
-                };
-                let mut lines = Vec::new();
-                for grantee in list.iter().filter(|g| !g.trim().is_empty()) {
-                    let automapping = if automap { "True" } else { "False" };
-                    lines.push(
-                        exchange_line(
-                            graph,
-                            tenant,
-                            upn,
-                            "Add-MailboxPermission",
-                            json!({"Identity": upn, "User": grantee, "AccessRights": ["FullAccess"],
-                                "InheritanceType": "All", "AutoMapping": automap}),
-                            format!("Granted {grantee} FullAccess to {upn} with automapping {automapping}"),
-                            format!("Failed to Add FullAccess for {grantee} on {upn}:"),
-                        )
-                        .await
-                        .unwrap_or_else(|e| e.to_string()),
-                    );
-                }
-                outcome_of(lines)
+            Action::AccessNoAutomap => {
+                let grant = Grant::FullAccess { automap: false };
+                grant_each(graph, tenant, upn, &options.access_no_automap, grant).await
+            }
+            Action::AccessAutomap => {
+                let grant = Grant::FullAccess { automap: true };
+                grant_each(graph, tenant, upn, &options.access_automap, grant).await
             }
             Action::AccessSendAs => {
-                let mut lines = Vec::new();
-                for grantee in options
-                    .access_send_as
-                    .iter()
-                    .filter(|g| !g.trim().is_empty())
-                {
-                    lines.push(
-                        exchange_line(
-                            graph,
-                            tenant,
-                            upn,
-                            "Add-RecipientPermission",
-                            json!({"Identity": upn, "Trustee": grantee, "AccessRights": ["SendAs"],
-                                "Confirm": false}),
-                            format!("Granted {grantee} SendAs permissions to {upn}"),
-                            format!("Failed to Add SendAs for {grantee} on {upn}:"),
-                        )
-                        .await
-                        .unwrap_or_else(|e| e.to_string()),
-                    );
-                }
-                outcome_of(lines)
+                grant_each(graph, tenant, upn, &options.access_send_as, Grant::SendAs).await
             }
             Action::AccessSendOnBehalf => {
-                let mut lines = Vec::new();
-                for grantee in options
-                    .access_send_on_behalf
-                    .iter()
-                    .filter(|g| !g.trim().is_empty())
-                {
-                    lines.push(
-                        exchange_line(
-                            graph,
-                            tenant,
-                            upn,
-                            "Set-Mailbox",
-                            json!({"Identity": upn,
-                                "GrantSendOnBehalfTo": {"@odata.type": "#Exchange.GenericHashTable", "add": [grantee]}}),
-                            format!("Granted {grantee} SendOnBehalf permissions to {upn}"),
-                            format!("Failed to Add SendOnBehalf for {grantee} on {upn}:"),
-                        )
-                        .await
-                        .unwrap_or_else(|e| e.to_string()),
-                    );
-                }
-                outcome_of(lines)
+                let list = &options.access_send_on_behalf;
+                grant_each(graph, tenant, upn, list, Grant::SendOnBehalf).await
             }
-            Action::ConvertToShared => outcome_from(
-                exchange_line(
-                    graph,
-                    tenant,
-                    upn,
-                    "Set-Mailbox",
-                    json!({"Identity": upn, "Type": "Shared"}),
-                    format!("Successfully converted {upn} to a Shared mailbox"),
-                    format!("Failed to convert {upn} to a Shared mailbox."),
-                )
-                .await,
-            ),
+            // CIPP's offboarding texts are ExecConvertMailbox's with the type `Shared`.
+            Action::ConvertToShared => {
+                match crate::convert_mailbox::MailboxType::try_from("Shared".to_owned()) {
+                    Ok(shared) => outcome_from(
+                        crate::convert_mailbox::convert_mailbox(graph, tenant, &user, &shared)
+                            .await,
+                    ),
+                    Err(error) => StepOutcome::failed(error),
+                }
+            }
             Action::RemoveMfaDevices => outcome_from(
                 crate::operations::exec_reset_mfa::remove_user_mfa(graph, tenant, &user, None)
                     .await,
@@ -774,13 +713,77 @@ async fn exchange_line(
     done: String,
     failed: String,
 ) -> Result<String, UserError> {
-    match graph.exchange(tenant, cmdlet, parameters, Some(upn)).await {
-        Ok(_) => Ok(done),
-        Err(error) => Err(UserError::Failed {
-            message: format!("{failed} Error: {}", normalize_graph_error(&error)),
-            source: Some(Box::new(error)),
-        }),
+    crate::mailbox_flags::exchange_call(graph, tenant, upn, cmdlet, parameters, |reason| {
+        format!("{failed} Error: {reason}")
+    })
+    .await
+    .map(|()| done)
+}
+
+/// A mailbox right given to other users by a grant step.
+#[derive(Debug, Clone, Copy)]
+enum Grant {
+    FullAccess { automap: bool },
+    SendAs,
+    SendOnBehalf,
+}
+
+impl Grant {
+    fn name(self) -> &'static str {
+        match self {
+            Grant::FullAccess { .. } => "FullAccess",
+            Grant::SendAs => "SendAs",
+            Grant::SendOnBehalf => "SendOnBehalf",
+        }
     }
+
+    /// The cmdlet, its parameters and CIPP's success line for one grantee.
+    fn call(self, upn: &str, grantee: &str) -> (&'static str, Value, String) {
+        match self {
+            Grant::FullAccess { automap } => (
+                "Add-MailboxPermission",
+                json!({"Identity": upn, "User": grantee, "AccessRights": ["FullAccess"],
+                    "InheritanceType": "All", "AutoMapping": automap}),
+                format!(
+                    "Granted {grantee} FullAccess to {upn} with automapping {}",
+                    crate::mailbox_flags::ps_bool(automap)
+                ),
+            ),
+            Grant::SendAs => (
+                "Add-RecipientPermission",
+                json!({"Identity": upn, "Trustee": grantee, "AccessRights": ["SendAs"],
+                    "Confirm": false}),
+                format!("Granted {grantee} SendAs permissions to {upn}"),
+            ),
+            Grant::SendOnBehalf => (
+                "Set-Mailbox",
+                json!({"Identity": upn,
+                    "GrantSendOnBehalfTo": {"@odata.type": "#Exchange.GenericHashTable", "add": [grantee]}}),
+                format!("Granted {grantee} SendOnBehalf permissions to {upn}"),
+            ),
+        }
+    }
+}
+
+/// Gives `grant` on the mailbox to each grantee, one line each; a failed grantee is a failed
+/// line and never stops the others.
+async fn grant_each(
+    graph: &GraphClient,
+    tenant: &str,
+    upn: &str,
+    grantees: &[String],
+    grant: Grant,
+) -> StepOutcome {
+    let mut lines = Vec::new();
+    for grantee in grantees.iter().filter(|g| !g.trim().is_empty()) {
+        let (cmdlet, parameters, done) = grant.call(upn, grantee);
+        let failed = format!("Failed to Add {} for {grantee} on {upn}:", grant.name());
+        let line = exchange_line(graph, tenant, upn, cmdlet, parameters, done, failed)
+            .await
+            .unwrap_or_else(|e| e.to_string());
+        lines.push(line);
+    }
+    outcome_of(lines)
 }
 
 /// Removes the user from every group Graph lets us change, one line per group (CIPP's texts).

@@ -193,16 +193,6 @@ impl Operation for ListScheduledItems {
     }
 }
 
-fn rfc3339(micros: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
-
 /// The task's name and command as CIPP shows them.
 fn name_and_command(job: &cipp_jobs::JobRow) -> (String, String) {
     if job.kind == KIND {
@@ -264,8 +254,8 @@ fn item(
             )})
         },
         command,
-        scheduled_time: rfc3339(job.run_at),
-        executed_time: job.finished_at.or(job.started_at).map(rfc3339),
+        scheduled_time: cipp_jobs::progress::rfc3339(job.run_at),
+        executed_time: job.finished_at.or(job.started_at).map(cipp_jobs::progress::rfc3339),
         recurrence: "Once".to_owned(),
         task_state: task_state.to_owned(),
         results,
