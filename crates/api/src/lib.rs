@@ -182,7 +182,6 @@ impl Application {
         });
         // The worker runs for the life of the process; its jobs outlive any request.
         jobs.start();
-        jobs::spawn_state_gauges(jobs.clone());
         let bind = settings.bind;
         let metrics_bind = settings.metrics_bind;
         let state = web::Data::new(AppState {
@@ -218,6 +217,8 @@ impl Application {
             source,
         })?;
         let metrics_handle = metrics_server.handle();
+        // Sampled only once the recorder is installed, or the first sample is lost.
+        jobs::spawn_state_gauges(state.env.jobs.clone());
         // A server does nothing until polled; this one serves from now on, apart from the API's.
         tokio::spawn(metrics_server);
         Ok(Self {

@@ -54,6 +54,9 @@ const SCHEMA: [&str; 3] = [
     "CREATE INDEX IF NOT EXISTS cipp_jobs_deployment ON cipp_jobs (deployment_id)",
 ];
 
+/// The advisory lock serialising the jobs tables' setup across replicas ("cippjobs" in ASCII).
+const SETUP_LOCK: i64 = 0x6369_7070_6a6f_6273;
+
 /// The pools of the jobs database. Cheap to clone.
 #[derive(Clone, Debug)]
 pub enum JobsDb {
@@ -71,6 +74,17 @@ impl JobsDb {
     pub async fn connect(url: &str, schema: Option<&str>) -> Result<Self, JobsDbError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let mut opts = PgConnectOptions::from_str(url)?;
+            // Replicas starting at once would race on CREATE SCHEMA/EXTENSION and apalis'
+            // migrations (a replica then failed to start); one at a time, under a session lock
+            // this connection holds until the setup is done.
+            let setup = PgPoolOptions::new()
+                .max_connections(1)
+                .connect_with(opts.clone())
+                .await?;
+            sqlx::query("SELECT pg_advisory_lock($1)")
+                .bind(SETUP_LOCK)
+                .execute(&setup)
+                .await?;
             if let Some(schema) = schema {
                 if !schema
                     .chars()
@@ -106,6 +120,11 @@ impl JobsDb {
             for stmt in SCHEMA {
                 sqlx::query(stmt).execute(&pool).await?;
             }
+            sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(SETUP_LOCK)
+                .execute(&setup)
+                .await?;
+            setup.close().await;
             return Ok(Self::Postgres(pool));
         }
         let path = url
