@@ -156,8 +156,16 @@ impl Service {
         )
     }
 
-    pub(crate) fn kill(mut self) {
-        // SIGKILL: no shutdown code runs.
+    /// SIGKILL: no shutdown code runs.
+    pub(crate) fn kill(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Service {
+    // A test that panics must not leave its process running: it holds ports and PostgreSQL
+    // connections that later tests then lack.
+    fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
