@@ -119,6 +119,8 @@ async fn two_replicas_on_one_postgresql_share_fifty_offboardings_and_set_each_pa
     let env = [
         ("CIPP_DATABASE_URL", database.as_str()),
         ("CIPP_JOBS_PER_TENANT", "4"),
+        // Each replica may hold half the tenant's slots, so the other always finds some free.
+        ("CIPP_JOBS_PER_REPLICA", "2"),
     ];
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let a = start(dir_a.path(), &env, None);

@@ -50,6 +50,7 @@ pub async fn engine(
         owner: format!("{}-{}", hostname(), uuid::Uuid::new_v4()),
         lease: settings.jobs_lease,
         per_tenant: i64::from(settings.jobs_per_tenant),
+        per_replica: settings.jobs_per_replica as usize,
         ..EngineOptions::default()
     };
     Ok(Engine::new(db, options)

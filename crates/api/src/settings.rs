@@ -129,6 +129,8 @@ pub struct Settings {
     pub jobs_lease: std::time::Duration,
     /// Jobs run at once per tenant, across replicas.
     pub jobs_per_tenant: u32,
+    /// Jobs this replica runs at once, every tenant together.
+    pub jobs_per_replica: u32,
     /// Feature flags switched on or off, by flag `Id`, over CIPP's defaults (`data/FeatureFlags.json`).
     pub feature_flags: std::collections::BTreeMap<String, bool>,
     /// Release notes `ListGitHubReleaseNotes` serves (`[]` unless configured, so no dialog opens).
@@ -175,6 +177,7 @@ struct RawSettings {
     webhook_secret: Option<String>,
     jobs_lease_seconds: Option<u64>,
     jobs_per_tenant: Option<u32>,
+    jobs_per_replica: Option<u32>,
     feature_flags: Option<FlagsSource>,
     release_notes: Option<NotesSource>,
     demo_sim_bind: Option<String>,
@@ -479,6 +482,7 @@ impl Settings {
                 raw.jobs_lease_seconds.unwrap_or(30).clamp(5, 3600),
             ),
             jobs_per_tenant: raw.jobs_per_tenant.unwrap_or(4).clamp(1, 64),
+            jobs_per_replica: raw.jobs_per_replica.unwrap_or(16).clamp(1, 256),
             list_logs_max_rows: match raw.list_logs_max_rows {
                 None => 5_000,
                 Some(rows @ 1..=100_000) => rows,

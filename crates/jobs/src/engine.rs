@@ -4,7 +4,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use apalis::prelude::{BackendExt, BoxDynError, Data, TaskBuilder, TaskSink, WorkerBuilder};
+use apalis::prelude::{
+    BackendExt, BoxDynError, Data, PollSnapshot, PollStrategy, TaskBuilder, TaskSink,
+    WorkerBuilder, WorkerBuilderExt,
+};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -196,6 +199,12 @@ pub struct EngineOptions {
     pub owner: String,
     pub lease: Duration,
     pub per_tenant: i64,
+    /// Jobs this replica runs at once (the apalis worker's concurrency and fetch size). Besides
+    /// bounding one process's load it makes replicas share the work: a replica at its cap
+    /// fetches nothing, so the queue's due tasks go to the others. (apalis' due times are whole
+    /// seconds; without the cap, the replica whose poll came first after each second fetched
+    /// every due task, and one of two replicas ran all 50 jobs of a bulk offboarding.)
+    pub per_replica: usize,
     /// How long a job that could not be claimed (tenant busy, leased elsewhere) waits to re-ring.
     pub retry_after: Duration,
     /// How often the apalis worker looks for due tasks.
@@ -210,6 +219,7 @@ impl Default for EngineOptions {
             owner: uuid::Uuid::new_v4().to_string(),
             lease: Duration::from_secs(30),
             per_tenant: 4,
+            per_replica: 16,
             retry_after: Duration::from_secs(2),
             poll: Duration::from_secs(1),
             heartbeat: Duration::from_secs(10),
@@ -389,6 +399,7 @@ impl Engine {
         let cfg = apalis_sqlite::Config {
             queue: QUEUE.into(),
             heartbeat_interval: self.inner.opts.heartbeat,
+            batch_size: self.inner.opts.per_replica.max(1),
             ..Default::default()
         };
         apalis_sqlite::SqliteStorage::new(pool).with_config(cfg)
@@ -398,6 +409,7 @@ impl Engine {
         let cfg = apalis_postgres::Config {
             queue: QUEUE.into(),
             heartbeat_interval: self.inner.opts.heartbeat,
+            batch_size: self.inner.opts.per_replica.max(1),
             ..Default::default()
         };
         apalis_postgres::PostgresStorage::new(pool).with_config(cfg)
@@ -434,9 +446,10 @@ impl Engine {
                 JobsDb::Sqlite { queue, .. } => {
                     let backend = engine
                         .sqlite_queue(queue)
-                        .poll_with_interval(engine.inner.opts.poll);
+                        .poll_with_strategy(EveryTick::new(engine.inner.opts.poll));
                     WorkerBuilder::new(name)
                         .backend(backend)
+                        .concurrency(engine.inner.opts.per_replica.max(1))
                         .data(engine.clone())
                         .build(handle)
                         .run()
@@ -445,9 +458,10 @@ impl Engine {
                 JobsDb::Postgres(pool) => {
                     let backend = engine
                         .pg_queue(pool)
-                        .poll_with_interval(engine.inner.opts.poll);
+                        .poll_with_strategy(EveryTick::new(engine.inner.opts.poll));
                     WorkerBuilder::new(name)
                         .backend(backend)
+                        .concurrency(engine.inner.opts.per_replica.max(1))
                         .data(engine.clone())
                         .build(handle)
                         .run()
@@ -508,7 +522,7 @@ impl Engine {
             Some(j) if j.run_at > t => Ok(Claim::Later(Duration::from_micros(
                 u64::try_from(j.run_at - t).unwrap_or(0),
             ))),
-            Some(_) => Ok(Claim::Later(o.retry_after)),
+            Some(_) => Ok(Claim::Later(self.retry_delay())),
         }
     }
 
@@ -656,6 +670,15 @@ impl Engine {
         }
     }
 
+    /// When a job that could not be claimed rings again: `retry_after` give or take half, so
+    /// the jobs a busy tenant turned away do not all come due in the same second.
+    fn retry_delay(&self) -> Duration {
+        self.inner
+            .opts
+            .retry_after
+            .mul_f64(rand::random_range(0.5..1.5))
+    }
+
     /// Claims and runs job `id` if it is due and free; otherwise rings again later.
     pub async fn process(&self, id: &str) -> Result<(), JobError> {
         if !self.inner.running.lock().insert(id.to_owned()) {
@@ -798,6 +821,40 @@ pub enum Removal {
     /// It was running: cancelled, and kept until it stops.
     Cancelled,
     NotFound,
+}
+
+/// Wakes the apalis worker every `period` to look for due tasks. apalis' own interval strategy
+/// arms its next delay without polling it, so no waker is registered for it; a worker whose
+/// fetch finished without yielding was then never woken again (one of two replicas stopped
+/// fetching for good in the replicas test). Here the next tick is polled at once, which
+/// registers the waker for it.
+struct EveryTick {
+    interval: tokio::time::Interval,
+}
+
+impl EveryTick {
+    fn new(period: Duration) -> Self {
+        let mut interval = tokio::time::interval(period);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Self { interval }
+    }
+}
+
+impl PollStrategy for EveryTick {
+    fn poll_drive(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        _: &PollSnapshot,
+    ) -> std::task::Poll<Option<()>> {
+        match self.interval.poll_tick(cx) {
+            std::task::Poll::Ready(_) => {
+                // Registers the waker for the following tick (it is `period` away, so Pending).
+                let _ = self.interval.poll_tick(cx);
+                std::task::Poll::Ready(Some(()))
+            }
+            std::task::Poll::Pending => std::task::Poll::Pending,
+        }
+    }
 }
 
 /// apalis' handler: the task is only a job id.

@@ -93,6 +93,7 @@ fn opts(owner: &str, lease_ms: u64) -> EngineOptions {
         owner: owner.into(),
         lease: Duration::from_millis(lease_ms),
         per_tenant: 2,
+        per_replica: 8,
         retry_after: Duration::from_millis(200),
         poll: Duration::from_millis(100),
         heartbeat: Duration::from_secs(2),
