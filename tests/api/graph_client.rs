@@ -7,8 +7,9 @@ use cipp_graph::{GraphClient, GraphSettings, GraphVersion, RetryPolicy};
 use serde_json::{Value, json};
 use std::time::Duration;
 
-fn graph_client(app: &TestApp, ca: Vec<u8>) -> GraphClient {
-    GraphClient::new(GraphSettings {
+/// A client whose Graph, Entra and Exchange are all the simulator (nothing leaves loopback).
+pub(crate) fn graph_client(app: &TestApp, ca: Vec<u8>) -> GraphClient {
+    GraphClient::builder(GraphSettings {
         graph_base_url: app.sim.clone(),
         authority_host: app.sim.clone(),
         client_id: PARTNER_CLIENT_ID.to_owned(),
@@ -22,10 +23,12 @@ fn graph_client(app: &TestApp, ca: Vec<u8>) -> GraphClient {
         request_timeout: Duration::from_secs(30),
         user_agent: "tests".into(),
     })
+    .exchange_base_url(app.sim.clone())
+    .build()
     .unwrap()
 }
 
-async fn sim_ca(app: &TestApp) -> Vec<u8> {
+pub(crate) async fn sim_ca(app: &TestApp) -> Vec<u8> {
     std::fs::read(&app.ca_pem_path).unwrap()
 }
 

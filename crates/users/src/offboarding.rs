@@ -3,9 +3,13 @@
 //! each step on the job engine (`cipp-jobs`), one job per user.
 //!
 //! Where this differs from CIPP, on purpose:
-//! - Options whose downstream calls this service does not make yet (mobile devices, calendar
-//!   invites, OneDrive, cached permission reports, Teams phone numbers) and the `email` and `psa`
-//!   notifications are refused with a 400 naming them, never silently skipped.
+//! - The `email` and `psa` notifications are refused with a 400 naming them, never silently
+//!   skipped.
+//! - `removeCalendarPermissions` reads every calendar live instead of CIPP's cached report, so a
+//!   stale or empty cache never hides a permission.
+//! - `WipeMobile` ("Wipe Mobile Devices (account data only)" in CIPP's documentation; no
+//!   upstream code was found to copy texts from) sends an account-only wipe to every device
+//!   and runs before `RemoveMobile`, which would otherwise leave nothing to wipe.
 //! - Licences are removed only once the conversion to a shared mailbox is verified (polled, not
 //!   a blind five-minute delay), in the same job.
 //! - A step whose text reports a failure (`Error`, `Failed`, `Could not`) is failed, and the job's
@@ -24,6 +28,7 @@ use utoipa::ToSchema;
 
 use crate::UserError;
 use crate::normalize::normalize_graph_error;
+use crate::offboarding_exchange as exo;
 use crate::op::types::UserId;
 use crate::password::PasswordSettings;
 
@@ -41,16 +46,23 @@ pub enum Action {
     HideFromGal,
     RemoveGroups,
     RemoveRules,
+    WipeMobile,
+    RemoveMobile,
+    CancelCalendarInvites,
     OutOfOffice,
     RemovePermissions,
     Forward,
     DisableForwarding,
+    OnedriveAccess,
+    DisableOneDriveSharing,
     AccessNoAutomap,
     AccessAutomap,
     AccessSendAs,
     AccessSendOnBehalf,
+    RemoveCalendarPermissions,
     ConvertToShared,
     RemoveMfaDevices,
+    RemoveTeamsPhoneDid,
     RemoveLicenses,
     ClearImmutableId,
     DeleteUser,
@@ -65,17 +77,37 @@ struct StepKind {
     idempotent: bool,
 }
 
-/// The steps this service runs, in CIPP's fixed order.
-const STEPS: [StepKind; 20] = [
+/// The steps this service runs, in CIPP's fixed order. Titles of steps CIPP names only in its
+/// wizard take the wizard's label in the sentence case of the others.
+const STEPS: [StepKind; 27] = [
     step(Action::RevokeSessions, "Revoke all sessions", true),
     step(Action::ResetPass, "Reset password", false),
     step(Action::DisableSignIn, "Disable sign in", true),
     step(Action::HideFromGal, "Hide from Global Address List", true),
     step(Action::RemoveGroups, "Remove from all groups", true),
     step(Action::RemoveRules, "Remove all rules", true),
+    // A wipe sent twice is sent again to the device: at most once.
+    step(
+        Action::WipeMobile,
+        "Wipe mobile devices (account data only)",
+        false,
+    ),
+    step(Action::RemoveMobile, "Remove all mobile devices", true),
+    // Cancelling again finds nothing left to cancel.
+    step(
+        Action::CancelCalendarInvites,
+        "Cancel all calendar invites",
+        true,
+    ),
     step(Action::OutOfOffice, "Set Out of Office message", true),
     step(Action::Forward, "Forward email", true),
     step(Action::DisableForwarding, "Disable email forwarding", true),
+    step(Action::OnedriveAccess, "Grant OneDrive full access", true),
+    step(
+        Action::DisableOneDriveSharing,
+        "Disable OneDrive sharing links",
+        true,
+    ),
     step(
         Action::AccessNoAutomap,
         "Grant full access (no automap)",
@@ -93,8 +125,14 @@ const STEPS: [StepKind; 20] = [
         "Remove user's mailbox permissions",
         true,
     ),
+    step(
+        Action::RemoveCalendarPermissions,
+        "Remove user's calendar permissions",
+        true,
+    ),
     step(Action::ConvertToShared, "Convert to shared mailbox", true),
     step(Action::RemoveMfaDevices, "Remove all MFA devices", true),
+    step(Action::RemoveTeamsPhoneDid, "Remove Teams phone DID", true),
     step(Action::RemoveLicenses, "Remove licenses", true),
     step(Action::ClearImmutableId, "Clear Immutable ID", true),
     step(Action::DeleteUser, "Delete user", false),
@@ -109,17 +147,6 @@ const fn step(action: Action, title: &'static str, idempotent: bool) -> StepKind
         idempotent,
     }
 }
-
-/// CIPP's options this service does not carry out yet: refused by name, never skipped.
-const NOT_SUPPORTED: [&str; 7] = [
-    "WipeMobile",
-    "RemoveMobile",
-    "removeCalendarInvites",
-    "OnedriveAccess",
-    "DisableOneDriveSharing",
-    "removeCalendarPermissions",
-    "RemoveTeamsPhoneDID",
-];
 
 /// Re-running a finished job, as the progress view's buttons ask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -230,30 +257,31 @@ pub struct OffboardOptions {
     /// Deletes the user; every other action is then left out, as in CIPP.
     #[serde(rename = "DeleteUser", default)]
     pub delete_user: bool,
-    /// Not carried out by this service yet: selected, it is a 400 naming it.
-    #[serde(rename = "WipeMobile")]
-    pub wipe_mobile: Option<Value>,
-    /// Not carried out by this service yet: selected, it is a 400 naming it.
-    #[serde(rename = "RemoveMobile")]
-    pub remove_mobile: Option<Value>,
-    /// Not carried out by this service yet: selected, it is a 400 naming it.
-    #[serde(rename = "removeCalendarInvites")]
-    pub remove_calendar_invites: Option<Value>,
-    /// Not carried out by this service yet: selected, it is a 400 naming it.
-    #[serde(rename = "OnedriveAccess")]
-    pub onedrive_access: Option<Value>,
-    /// Not carried out by this service yet: selected, it is a 400 naming it.
-    #[serde(rename = "DisableOneDriveSharing")]
-    pub disable_onedrive_sharing: Option<Value>,
+    /// An account-only wipe sent to each of the user's mobile devices (company data only).
+    #[serde(rename = "WipeMobile", default)]
+    pub wipe_mobile: bool,
+    /// The user's mobile device partnerships removed.
+    #[serde(rename = "RemoveMobile", default)]
+    pub remove_mobile: bool,
+    /// The meetings the user organises in the next 730 days cancelled.
+    #[serde(rename = "removeCalendarInvites", default)]
+    pub remove_calendar_invites: bool,
+    /// Users made site collection admins of the user's OneDrive (object ids or UPNs,
+    /// `{label, value}` accepted).
+    #[serde(rename = "OnedriveAccess", default)]
+    pub onedrive_access: Vec<String>,
+    /// The user's OneDrive set to share with no one.
+    #[serde(rename = "DisableOneDriveSharing", default)]
+    pub disable_onedrive_sharing: bool,
     /// Removes the user's full access, Send As and Send on Behalf rights on every other mailbox.
     #[serde(rename = "removePermissions", default)]
     pub remove_permissions: bool,
-    /// Not carried out by this service yet: selected, it is a 400 naming it.
-    #[serde(rename = "removeCalendarPermissions")]
-    pub remove_calendar_permissions: Option<Value>,
-    /// Not carried out by this service yet: selected, it is a 400 naming it.
-    #[serde(rename = "RemoveTeamsPhoneDID")]
-    pub remove_teams_phone_did: Option<Value>,
+    /// Removes the user from every other mailbox's Calendar folder permissions.
+    #[serde(rename = "removeCalendarPermissions", default)]
+    pub remove_calendar_permissions: bool,
+    /// Unassigns every Teams phone number assigned to the user.
+    #[serde(rename = "RemoveTeamsPhoneDID", default)]
+    pub remove_teams_phone_did: bool,
 }
 
 impl OffboardOptions {
@@ -267,6 +295,13 @@ impl OffboardOptions {
             Action::HideFromGal => self.hide_from_gal,
             Action::RemoveGroups => self.remove_groups,
             Action::RemoveRules => self.remove_rules,
+            Action::WipeMobile => self.wipe_mobile,
+            Action::RemoveMobile => self.remove_mobile,
+            Action::CancelCalendarInvites => self.remove_calendar_invites,
+            Action::OnedriveAccess => any(&self.onedrive_access),
+            Action::DisableOneDriveSharing => self.disable_onedrive_sharing,
+            Action::RemoveCalendarPermissions => self.remove_calendar_permissions,
+            Action::RemoveTeamsPhoneDid => self.remove_teams_phone_did,
             Action::OutOfOffice => text(&self.ooo),
             Action::RemovePermissions => self.remove_permissions,
             Action::Forward => text(&self.forward) && !self.disable_forwarding,
@@ -283,6 +318,21 @@ impl OffboardOptions {
             Action::NotifyWebhook => false,
         }
     }
+}
+
+/// Options whose SharePoint and Teams calls are not built yet: refused at submission.
+pub fn unsupported_options(options: &OffboardOptions) -> Vec<&'static str> {
+    let mut names = Vec::new();
+    if options.selected(Action::OnedriveAccess) {
+        names.push("OnedriveAccess");
+    }
+    if options.disable_onedrive_sharing {
+        names.push("DisableOneDriveSharing");
+    }
+    if options.remove_teams_phone_did {
+        names.push("RemoveTeamsPhoneDID");
+    }
+    names
 }
 
 /// An editor's empty document (`<p></p>`) is no message.
@@ -324,41 +374,6 @@ pub fn planned_steps(options: &OffboardOptions, webhook: bool) -> Vec<NewStep> {
 /// Whether a step title is a notification (CIPP's progress `Kind: notify`).
 pub fn is_notification(title: &str) -> bool {
     title.starts_with("Notify via ")
-}
-
-/// CIPP's option names sent as selected that this service refuses (see the module doc).
-pub fn unsupported_options(options: &OffboardOptions) -> Vec<&'static str> {
-    let o = options;
-    let sent = [
-        &o.wipe_mobile,
-        &o.remove_mobile,
-        &o.remove_calendar_invites,
-        &o.onedrive_access,
-        &o.disable_onedrive_sharing,
-        &o.remove_calendar_permissions,
-        &o.remove_teams_phone_did,
-    ];
-    NOT_SUPPORTED
-        .iter()
-        .zip(sent)
-        .filter(|(_, value)| value.as_ref().is_some_and(option_is_on))
-        .map(|(name, _)| *name)
-        .collect()
-}
-
-/// True, 1, "true", a non-empty list or a non-blank `{value}`: what CIPP counts as selected.
-fn option_is_on(value: &Value) -> bool {
-    match value {
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64() == Some(1.0),
-        Value::String(s) => s.trim().eq_ignore_ascii_case("true"),
-        Value::Array(items) => items.iter().any(|i| match i {
-            Value::String(s) => !s.trim().is_empty(),
-            Value::Object(o) => o.get("value").is_some_and(|v| !v.is_null()),
-            _ => false,
-        }),
-        _ => false,
-    }
 }
 
 /// Where the `postExecution.webhook` notification goes, and the key that signs it.
@@ -583,6 +598,23 @@ impl JobKind for OffboardingJob {
             Action::RemovePermissions => {
                 outcome_of(remove_mailbox_permissions(graph, tenant, upn).await)
             }
+            Action::WipeMobile => outcome_of(exo::wipe_mobile_devices(graph, tenant, upn).await),
+            Action::RemoveMobile => {
+                outcome_of(exo::remove_mobile_devices(graph, tenant, upn).await)
+            }
+            Action::CancelCalendarInvites => {
+                outcome_of(exo::cancel_calendar_invites(graph, tenant, upn).await)
+            }
+            Action::RemoveCalendarPermissions => {
+                outcome_of(exo::remove_calendar_permissions(graph, tenant, upn).await)
+            }
+            // Refused at submission until their SharePoint and Teams calls land.
+            Action::OnedriveAccess
+            | Action::DisableOneDriveSharing
+            | Action::RemoveTeamsPhoneDid => StepOutcome::failed(format!(
+                "Failed: '{}' is not carried out by this service yet",
+                step.name
+            )),
             Action::OutOfOffice => {
                 let message = options.ooo.clone().unwrap_or_default();
                 outcome_from(
@@ -1251,13 +1283,31 @@ mod tests {
     }
 
     #[test]
-    fn options_not_carried_out_here_are_named() {
-        let body = json!({"removeCalendarInvites": true, "RemoveMobile": "false",
-            "OnedriveAccess": [{"label": "x", "value": "y"}], "RevokeSessions": true});
+    fn the_device_calendar_onedrive_and_teams_steps_run_in_cipps_order() {
+        let body = json!({"removeCalendarInvites": true, "RemoveMobile": true, "WipeMobile": true,
+            "OnedriveAccess": ["y"], "DisableOneDriveSharing": true, "RemoveRules": true,
+            "removeCalendarPermissions": true, "RemoveTeamsPhoneDID": true, "RemoveLicenses": true,
+            "removePermissions": true, "ConvertToShared": true});
         let options: OffboardOptions = serde_json::from_value(body).unwrap();
+        let names: Vec<String> = planned_steps(&options, false)
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
         assert_eq!(
-            unsupported_options(&options),
-            ["removeCalendarInvites", "OnedriveAccess"]
+            names,
+            [
+                "Remove all rules",
+                "Wipe mobile devices (account data only)",
+                "Remove all mobile devices",
+                "Cancel all calendar invites",
+                "Grant OneDrive full access",
+                "Disable OneDrive sharing links",
+                "Remove user's mailbox permissions",
+                "Remove user's calendar permissions",
+                "Convert to shared mailbox",
+                "Remove Teams phone DID",
+                "Remove licenses",
+            ]
         );
     }
 

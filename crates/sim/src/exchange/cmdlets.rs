@@ -205,8 +205,19 @@ fn mailbox_of(
         .or_else(|| mailbox::derive(cx.sim.seed, user, store))
 }
 
+/// Every mailbox in the tenant with its user (cloned: callers scan, then change by identity).
+pub(super) fn every_mailbox(cx: &Cx<'_>) -> Vec<(User, Mailbox)> {
+    let store = cx.tenant.users.read();
+    let stored = cx.tenant.mailboxes.read();
+    store
+        .live
+        .values()
+        .filter_map(|u| mailbox_of(cx, &store, &stored, u).map(|m| (u.clone(), m)))
+        .collect()
+}
+
 /// Reads one mailbox by identity.
-fn view<R>(
+pub(super) fn view<R>(
     cx: &Cx<'_>,
     key: &str,
     f: impl FnOnce(&UserStore, &User, &Mailbox) -> Result<R, ExoError>,
@@ -222,7 +233,7 @@ fn view<R>(
 }
 
 /// Changes one mailbox (and its user, for directory-backed fields) by identity.
-fn change<R>(
+pub(super) fn change<R>(
     cx: &Cx<'_>,
     key: &str,
     f: impl FnOnce(&mut User, &mut Mailbox) -> Result<R, ExoError>,
@@ -265,7 +276,7 @@ fn change<R>(
 }
 
 /// Resolves another recipient (for ForwardingAddress, permissions): (Name, UPN).
-fn recipient(cx: &Cx<'_>, key: &str) -> Result<(String, String), ExoError> {
+pub(super) fn recipient(cx: &Cx<'_>, key: &str) -> Result<(String, String), ExoError> {
     let store = cx.tenant.users.read();
     let stored = cx.tenant.mailboxes.read();
     let seq = find_seq(cx, &store, &stored, key).or_else(|| store.find_seq(key));
@@ -274,7 +285,7 @@ fn recipient(cx: &Cx<'_>, key: &str) -> Result<(String, String), ExoError> {
         .ok_or_else(|| ExoError::not_found(key, cx.server))
 }
 
-fn paginate(items: Vec<Value>, page: &PageReq) -> Answer {
+pub(super) fn paginate(items: Vec<Value>, page: &PageReq) -> Answer {
     let start = page.after.unwrap_or(0) as usize;
     let end = (start + page.size).min(items.len());
     let next = (end < items.len()).then_some((end as u64, end as u64));
@@ -285,14 +296,14 @@ fn paginate(items: Vec<Value>, page: &PageReq) -> Answer {
     }
 }
 
-fn one(item: Value) -> Answer {
+pub(super) fn one(item: Value) -> Answer {
     Answer {
         items: vec![item],
         ..Answer::default()
     }
 }
 
-fn done(warnings: Vec<String>) -> Answer {
+pub(super) fn done(warnings: Vec<String>) -> Answer {
     Answer {
         warnings,
         ..Answer::default()
@@ -339,6 +350,14 @@ pub(crate) fn run(cx: &Cx<'_>, name: &str) -> Result<Answer, ExoError> {
         }))),
         "get-blockedsenderaddress" => Ok(Answer::default()),
         "search-unifiedauditlog" => super::audit_log::search(cx),
+        "get-mobiledevice" => super::devices_calendar::get_mobile_devices(cx),
+        "remove-mobiledevice" => super::devices_calendar::remove_mobile_device(cx),
+        "clear-mobiledevice" => super::devices_calendar::clear_mobile_device(cx),
+        "remove-calendarevents" => super::devices_calendar::remove_calendar_events(cx),
+        "get-mailboxfolderpermission" => super::devices_calendar::get_folder_permissions(cx),
+        "add-mailboxfolderpermission" => super::devices_calendar::add_folder_permission(cx),
+        "set-mailboxfolderpermission" => super::devices_calendar::set_folder_permission(cx),
+        "remove-mailboxfolderpermission" => super::devices_calendar::remove_folder_permission(cx),
         _ => Err(ExoError::unknown_cmdlet(name)),
     }
 }

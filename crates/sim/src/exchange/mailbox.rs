@@ -142,6 +142,12 @@ pub(crate) struct Mailbox {
     pub date_format: String,
     pub time_format: String,
     pub locale: String,
+    /// Exchange ActiveSync partnerships.
+    pub mobile_devices: Vec<super::devices_calendar::MobileDevice>,
+    /// Delegates on the Calendar folder (trustee UPN and rights), besides Default/Anonymous.
+    pub calendar_acl: Vec<Ace>,
+    /// Meetings this mailbox organises.
+    pub meetings: Vec<super::devices_calendar::Meeting>,
 }
 
 fn hash(seed: u64, id: &str, salt: u64) -> u64 {
@@ -227,7 +233,11 @@ fn day(offset_days: i64) -> String {
 }
 
 /// Another live user, picked deterministically; None in one-user tenants.
-fn other_user<'s>(rng: &mut ChaCha8Rng, store: &'s UserStore, not: &str) -> Option<&'s User> {
+pub(super) fn other_user<'s>(
+    rng: &mut ChaCha8Rng,
+    store: &'s UserStore,
+    not: &str,
+) -> Option<&'s User> {
     let n = store.len() as u64;
     if n < 2 {
         return None;
@@ -440,7 +450,12 @@ pub(crate) fn derive(seed: u64, user: &User, store: &UserStore) -> Option<Mailbo
             _ => None,
         },
     };
+    let (mobile_devices, calendar_acl, meetings) =
+        super::devices_calendar::derive(&mut rng(seed, id, 0xCA1), user, store, kind);
     Some(Mailbox {
+        mobile_devices,
+        calendar_acl,
+        meetings,
         kind,
         guid: mailbox_guid(seed, id),
         exchange_guid,

@@ -8,6 +8,7 @@
 
 mod audit_log;
 mod cmdlets;
+pub(crate) mod devices_calendar;
 pub(crate) mod mailbox;
 
 use std::sync::Arc;

@@ -109,3 +109,22 @@ pub(super) fn patch(ctx: &Ctx<'_>, key: &str) -> Result<HttpResponse, GraphError
     }
     Ok(ok_json(StatusCode::OK, &Value::Object(body)))
 }
+
+/// `GET /users/{id}/events`: the meetings the user organises, not cancelled.
+pub(super) fn events(ctx: &Ctx<'_>, key: &str) -> Result<HttpResponse, GraphError> {
+    let (id, m) = load(ctx, key)?;
+    let (upn, name) = {
+        let store = ctx.tenant.users.read();
+        let user = store.get(key).ok_or_else(|| not_found(key))?;
+        (
+            user.upn().to_owned(),
+            crate::exchange::mailbox::str_at(user, "displayName").to_owned(),
+        )
+    };
+    let value = exchange::devices_calendar::graph_events(&m, &upn, &name);
+    let body = json!({
+        "@odata.context": ctx.context(&format!("users('{id}')/events")),
+        "value": value,
+    });
+    Ok(ok_json(StatusCode::OK, &body))
+}

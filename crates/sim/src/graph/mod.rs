@@ -266,6 +266,10 @@ pub(crate) fn dispatch(
             "DELETE" => users::delete(ctx, key),
             _ => Err(not_allowed()),
         },
+        ["users", key, "events"] => match method {
+            "GET" => mailbox::events(ctx, key),
+            _ => Err(not_allowed()),
+        },
         ["users", key, "mailboxSettings"] => match method {
             "GET" => mailbox::get(ctx, key, None),
             "PATCH" => mailbox::patch(ctx, key),
