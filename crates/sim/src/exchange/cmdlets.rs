@@ -354,6 +354,7 @@ pub(crate) fn run(cx: &Cx<'_>, name: &str) -> Result<Answer, ExoError> {
         "remove-mobiledevice" => super::devices_calendar::remove_mobile_device(cx),
         "clear-mobiledevice" => super::devices_calendar::clear_mobile_device(cx),
         "remove-calendarevents" => super::devices_calendar::remove_calendar_events(cx),
+        "get-mailboxfolderstatistics" => super::devices_calendar::get_folder_statistics(cx),
         "get-mailboxfolderpermission" => super::devices_calendar::get_folder_permissions(cx),
         "add-mailboxfolderpermission" => super::devices_calendar::add_folder_permission(cx),
         "set-mailboxfolderpermission" => super::devices_calendar::set_folder_permission(cx),

@@ -316,6 +316,34 @@ pub(crate) fn remove_calendar_events(cx: &Cx<'_>) -> Result<Answer, ExoError> {
     })
 }
 
+/// `Get-MailboxFolderStatistics -Identity <mailbox> -FolderScope Calendar`: the Calendar folder
+/// (only that scope is simulated).
+pub(crate) fn get_folder_statistics(cx: &Cx<'_>) -> Result<Answer, ExoError> {
+    cx.params.only(&["Identity", "FolderScope"])?;
+    let identity = cx.params.required("Identity")?;
+    match cx.params.text("FolderScope") {
+        Some(scope) if scope.eq_ignore_ascii_case("Calendar") => {}
+        other => {
+            return Err(ExoError::bad_value(
+                "FolderScope",
+                &json!(other.unwrap_or_default()),
+            ));
+        }
+    }
+    let items = view(cx, &identity, |_, u, m| {
+        let alias = str_at(u, "mailNickname");
+        Ok(vec![json!({
+            "Identity": format!("{alias}\\Calendar"),
+            "Name": "Calendar",
+            "FolderPath": "/Calendar",
+            "FolderType": "Calendar",
+            "FolderId": format!("LgAAAAC{}", m.guid.replace('-', "")),
+            "ItemsInFolder": m.meetings.len(),
+        })])
+    })?;
+    Ok(paginate(items, &cx.page))
+}
+
 /// `{mailbox}:\Calendar` → (mailbox, folder).
 fn folder_identity(identity: &str) -> Result<(&str, &str), ExoError> {
     let (mailbox, folder) = identity

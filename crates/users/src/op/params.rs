@@ -202,6 +202,20 @@ impl ParamsSchema {
                     ArrayItems::RefOrSchema(items) => Some(items.as_ref()),
                     ArrayItems::False => None,
                 };
+                // The frontend posts some lists as objects keyed "0", "1", … (CIPP reads both).
+                let value = match value {
+                    Value::Object(map)
+                        if !map.is_empty() && map.keys().all(|k| k.parse::<usize>().is_ok()) =>
+                    {
+                        let mut numbered: Vec<(usize, Value)> = map
+                            .into_iter()
+                            .filter_map(|(k, v)| k.parse().ok().map(|n| (n, v)))
+                            .collect();
+                        numbered.sort_by_key(|(n, _)| *n);
+                        Value::Array(numbered.into_iter().map(|(_, v)| v).collect())
+                    }
+                    other => other,
+                };
                 match (unwrap_label_value(value), items) {
                     (Value::Array(values), Some(items)) => Some(Value::Array(
                         values

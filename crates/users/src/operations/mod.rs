@@ -44,6 +44,9 @@ registry! {
     list_user_mailbox_details::ListUserMailboxDetails,
     list_user_mailbox_rules::ListUserMailboxRules,
     list_user_trusted_blocked_senders::ListUserTrustedBlockedSenders,
+    list_calendar_permissions::ListCalendarPermissions,
+    exec_modify_cal_perms::ExecModifyCalPerms,
+    exec_edit_calendar_permissions::ExecEditCalendarPermissions,
 
     // ── credentials and MFA ──
     exec_reset_pass::ExecResetPass,
