@@ -22,6 +22,7 @@ mod jobs_process;
 mod licences_roles_photo;
 mod list_tenants;
 mod list_users;
+mod mailbox_permissions;
 mod mailbox_reads;
 mod mailbox_writes;
 mod mfa_jit;

@@ -47,6 +47,7 @@ registry! {
     list_calendar_permissions::ListCalendarPermissions,
     exec_modify_cal_perms::ExecModifyCalPerms,
     exec_edit_calendar_permissions::ExecEditCalendarPermissions,
+    exec_modify_mb_perms::ExecModifyMBPerms,
 
     // ── credentials and MFA ──
     exec_reset_pass::ExecResetPass,
