@@ -135,3 +135,54 @@ async fn a_right_that_can_only_be_removed_sent_to_add_is_a_400_and_changes_nothi
     );
     app.stop();
 }
+
+#[tokio::test]
+async fn a_scheduled_reply_set_by_exec_set_ooo_is_read_back_by_list_ooo_to_the_minute() {
+    let app = spawn_app().await;
+    let domain = app.tenant(1).default_domain_name.clone();
+    let (owner, _) = two_users(&app, &domain).await;
+    let editor = app.token("editor").await;
+    // 2026-08-09 08:00 and 2026-08-16 08:00 UTC.
+    let answer = app
+        .post(
+            "/api/ExecSetOoO",
+            Some(&editor),
+            json!({"tenantFilter": domain, "userId": owner, "AutoReplyState": "Scheduled",
+                "StartTime": 1786262400, "EndTime": 1786867200,
+                "InternalMessage": "<p>Back soon</p>", "ExternalMessage": "<p>Away</p>"}),
+        )
+        .await;
+    assert_eq!(answer.status().as_u16(), 200);
+    let readonly = app.token("readonly").await;
+    let reply: Value = app
+        .get_json(
+            &format!("/api/ListOoO?tenantFilter={domain}&userid={owner}"),
+            &readonly,
+        )
+        .await;
+    assert_eq!(reply["AutoReplyState"], "Scheduled");
+    assert_eq!(reply["StartTime"], "2026-08-09 08:00");
+    assert_eq!(reply["EndTime"], "2026-08-16 08:00");
+    assert!(
+        reply["InternalMessage"]
+            .as_str()
+            .unwrap()
+            .contains("Back soon"),
+        "{reply}"
+    );
+    let missing = app
+        .get(
+            &format!("/api/ListOoO?tenantFilter={domain}&userid=nobody@{domain}"),
+            Some(&readonly),
+        )
+        .await;
+    assert_eq!(missing.status().as_u16(), 404);
+    let body: Value = missing.json().await.unwrap();
+    assert!(
+        results(&body).starts_with(&format!(
+            "Could not retrieve out of office message for nobody@{domain}. Error: "
+        )),
+        "{body}"
+    );
+    app.stop();
+}

@@ -48,6 +48,7 @@ registry! {
     exec_modify_cal_perms::ExecModifyCalPerms,
     exec_edit_calendar_permissions::ExecEditCalendarPermissions,
     exec_modify_mb_perms::ExecModifyMBPerms,
+    list_ooo::ListOoO,
 
     // ── credentials and MFA ──
     exec_reset_pass::ExecResetPass,
