@@ -25,6 +25,7 @@ mod mailbox_reads;
 mod mailbox_writes;
 mod mfa_jit;
 mod offboarding;
+mod offboarding_sharepoint;
 mod process;
 mod registry;
 mod shell;

@@ -60,11 +60,11 @@ pub use exchange::{EXCHANGE_SCOPE, ExchangeOutput};
 pub use limits::ConcurrencyLimits;
 pub use paging::{GraphPage, resolve_next_link};
 pub use partner::{InMemoryRefreshTokenStore, PartnerTokens, RefreshTokenStore};
-pub use sharepoint::{DEFAULT_SHAREPOINT_ADMIN_URL, sharepoint_scope};
 pub use settings::{
     DEFAULT_GRAPH_SCOPE, GraphSettings, GraphVersion, PUBLIC_AUTHORITY_HOST, PUBLIC_GRAPH_URL,
     RetryPolicy,
 };
+pub use sharepoint::{DEFAULT_SHAREPOINT_ADMIN_URL, sharepoint_scope};
 pub use tokens::{
     AccessToken, CachedTokens, ClientCredentialsTokens, ClientSecretProvider, EARLY_EXPIRY,
     TokenMode, TokenProvider,

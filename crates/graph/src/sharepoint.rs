@@ -219,7 +219,11 @@ pub(crate) fn sharepoint_error_parts(body: &str) -> (Option<String>, Option<Stri
         .map(str::to_owned);
     let message = error
         .and_then(|e| e.get("message"))
-        .and_then(|m| m.get("value").and_then(Value::as_str).or_else(|| m.as_str()))
+        .and_then(|m| {
+            m.get("value")
+                .and_then(Value::as_str)
+                .or_else(|| m.as_str())
+        })
         .or_else(|| parsed.get("error_description").and_then(Value::as_str))
         .map(str::to_owned);
     (code, message)
@@ -232,7 +236,8 @@ mod tests {
 
     #[test]
     fn the_scope_is_the_origin_of_the_target() {
-        let url = Url::parse("https://contoso-my.sharepoint.com/personal/a_b_com/_api/web").unwrap();
+        let url =
+            Url::parse("https://contoso-my.sharepoint.com/personal/a_b_com/_api/web").unwrap();
         assert_eq!(
             sharepoint_scope(&url).unwrap(),
             "https://contoso-my.sharepoint.com/.default"
@@ -248,7 +253,8 @@ mod tests {
     fn the_admin_template_takes_the_tenant_name_and_may_carry_a_path() {
         let url = admin_url_from_template(DEFAULT_SHAREPOINT_ADMIN_URL, "contoso").unwrap();
         assert_eq!(url.as_str(), "https://contoso-admin.sharepoint.com/");
-        let sim = admin_url_from_template("https://127.0.0.1:9/_sp/{tenant}-admin/", "fab").unwrap();
+        let sim =
+            admin_url_from_template("https://127.0.0.1:9/_sp/{tenant}-admin/", "fab").unwrap();
         let call = join_path(&sim, &["_vti_bin", "client.svc", "ProcessQuery"]).unwrap();
         assert_eq!(
             call.as_str(),
@@ -269,7 +275,8 @@ mod tests {
             message.as_deref(),
             Some("The specified user x could not be found.")
         );
-        let (_, m) = sharepoint_error_parts(r#"{"error_description":"Invalid issuer or signature."}"#);
+        let (_, m) =
+            sharepoint_error_parts(r#"{"error_description":"Invalid issuer or signature."}"#);
         assert_eq!(m.as_deref(), Some("Invalid issuer or signature."));
     }
 }

@@ -17,6 +17,7 @@ pub mod mailbox_rules;
 pub mod managers;
 pub mod normalize;
 pub mod offboarding;
+pub mod offboarding_sharepoint;
 pub mod op;
 pub mod operations;
 pub mod password;
