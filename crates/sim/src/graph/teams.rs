@@ -27,14 +27,17 @@ type Answer = Result<HttpResponse, GraphError>;
 const TEAMS_PURPOSE: u64 = 0x0000_7EA5_0000_0001;
 const PAGE: usize = 5;
 
+/// A tenant's numbers, each a Graph `numberAssignment` object.
+type Numbers = Arc<Mutex<Vec<Map<String, Value>>>>;
+
 /// Every tenant's numbers, by tenant id, built on first use.
 #[derive(Default)]
 pub(crate) struct TeamsState {
-    tenants: Mutex<HashMap<String, Arc<Mutex<Vec<Map<String, Value>>>>>>,
+    tenants: Mutex<HashMap<String, Numbers>>,
 }
 
 impl TeamsState {
-    fn tenant(&self, seed: u64, tenant: &Tenant) -> Arc<Mutex<Vec<Map<String, Value>>>> {
+    fn tenant(&self, seed: u64, tenant: &Tenant) -> Numbers {
         if let Some(found) = self.tenants.lock().get(&tenant.id) {
             return Arc::clone(found);
         }
