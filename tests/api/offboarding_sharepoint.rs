@@ -2,6 +2,7 @@
 //! with the app's own Graph client against the simulator; effects read back from it.
 
 use crate::helpers::{TestApp, spawn_app};
+use cipp_api::demo::{PARTNER_CLIENT_ID, PARTNER_CLIENT_SECRET};
 use cipp_graph::{GraphVersion, Method};
 use cipp_users_domain::offboarding_sharepoint::{
     disable_onedrive_sharing, grant_onedrive_access, remove_teams_phone_numbers,
@@ -300,5 +301,62 @@ async fn a_user_with_no_phone_numbers_gets_the_no_dids_assigned_line() {
             "No Teams Phone DIDs found assigned to user: '{upn}' - '{id}'"
         )]
     );
+    app.stop();
+}
+
+#[tokio::test]
+async fn the_admin_csom_reports_an_unknown_site_in_error_info_and_site_rest_refuses_a_graph_token()
+{
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).customer_id.clone();
+    let admin = app.graph.sharepoint_admin_url(&tenant).await.unwrap();
+    assert!(admin.as_str().starts_with(app.sim.as_str()), "{admin}");
+    let missing = format!("{}_sp/x-my/personal/nobody", app.sim);
+    let xml = format!(
+        r#"<Request xmlns="http://schemas.microsoft.com/sharepoint/clientquery/2009" SchemaVersion="15.0.0.0" LibraryVersion="16.0.0.0"><Actions><ObjectPath Id="5" ObjectPathId="4" /></Actions><ObjectPaths><Constructor Id="1" TypeId="{{268004ae-ef6b-4e9b-8425-127220d84719}}" /><Method Id="4" ParentId="1" Name="GetSitePropertiesByUrl"><Parameters><Parameter Type="String">{missing}</Parameter><Parameter Type="Boolean">false</Parameter></Parameters></Method></ObjectPaths></Request>"#
+    );
+    let answer = app
+        .graph
+        .sharepoint_process_query(&tenant, &admin, &xml)
+        .await
+        .unwrap();
+    assert_eq!(answer[0]["SchemaVersion"], "15.0.0.0");
+    assert_eq!(
+        answer[0]["ErrorInfo"]["ErrorMessage"],
+        format!("Cannot get site {missing}.")
+    );
+    assert_eq!(
+        answer[0]["ErrorInfo"]["ErrorTypeName"],
+        "Microsoft.Online.SharePoint.Common.SpoNoSiteException"
+    );
+
+    let site = text(&sites(&app, &tenant).await[0], "url").to_owned();
+    let token: Value = app
+        .http
+        .post(
+            app.sim
+                .join(&format!("{tenant}/oauth2/v2.0/token"))
+                .unwrap(),
+        )
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", PARTNER_CLIENT_ID),
+            ("client_secret", PARTNER_CLIENT_SECRET),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let refused = app
+        .http
+        .get(format!("{site}/_api/web/siteusers"))
+        .bearer_auth(text(&token, "access_token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 401);
     app.stop();
 }

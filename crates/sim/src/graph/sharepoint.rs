@@ -255,10 +255,17 @@ pub(crate) fn dispatch(ctx: &Ctx<'_>, method: &str, s: &[&str]) -> Option<Answer
     Some(answer)
 }
 
+/// A drive's owner, copied out of the user store.
+struct Owner {
+    id: String,
+    upn: String,
+    name: String,
+}
+
 fn owner_site<T>(
     ctx: &Ctx<'_>,
     key: &str,
-    then: impl FnOnce(&User, &Site) -> T,
+    then: impl FnOnce(&Owner, &Site) -> T,
 ) -> Result<T, GraphError> {
     let is_guid = uuid::Uuid::parse_str(key).is_ok() && key.len() == 36;
     if !is_guid && !key.contains('@') {
@@ -267,14 +274,23 @@ fn owner_site<T>(
             format!("Invalid object identifier '{key}'."),
         ));
     }
-    let store = ctx.tenant.users.read();
-    let user = store.get(key).ok_or_else(|| GraphError::not_found(key))?;
+    // The user store's lock is released before the sites' is taken: `ensure_user` takes them
+    // the other way round.
+    let owner = {
+        let store = ctx.tenant.users.read();
+        let user = store.get(key).ok_or_else(|| GraphError::not_found(key))?;
+        Owner {
+            id: user.id().to_owned(),
+            upn: user.upn().to_owned(),
+            name: display_name(user),
+        }
+    };
     let sites = ctx.sim.sharepoint.tenant(ctx.sim.seed, &ctx.tenant);
     let sites = sites.lock();
     let site = sites
-        .site_of_user(user.id())
+        .site_of_user(&owner.id)
         .ok_or_else(|| GraphError::new(404, "itemNotFound", "Item not found"))?;
-    Ok(then(user, site))
+    Ok(then(&owner, site))
 }
 
 fn drive(ctx: &Ctx<'_>, key: &str) -> Answer {
@@ -309,7 +325,7 @@ fn drive(ctx: &Ctx<'_>, key: &str) -> Answer {
         );
         full.insert(
             "owner".into(),
-            json!({"user": {"email": user.upn(), "id": user.id(), "displayName": display_name(user)}}),
+            json!({"user": {"email": user.upn, "id": user.id, "displayName": user.name}}),
         );
         full.insert(
             "quota".into(),
