@@ -33,7 +33,8 @@
 //!   `Get-SharePointAdminLink` call in this step only chose the token scope; here the scope is
 //!   the site's origin, so that call is not made.
 //! - [`remove_teams_phone_numbers`] resolves the user's object id itself
-//!   (`users/{upn}?$select=id`); CIPP is handed it by the job.
+//!   (`users/{upn}?$select=id`); CIPP is handed it by the job. When that lookup fails, the
+//!   failure line names the UPN in both of CIPP's `'{Username}' - '{UserID}'` places.
 
 use cipp_graph::{BatchRequest, GraphClient, GraphError, GraphVersion, Method};
 use serde_json::{Value, json};

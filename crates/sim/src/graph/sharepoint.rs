@@ -5,7 +5,8 @@
 //!   `itemNotFound`), beta/v1.0 `GET sites/root` (`{name}.sharepoint.com,{guid},{guid}`).
 //! - Site REST under `{sim origin}/_sp/{name}-my/personal/{upn with @ and . as _}/_api/…`:
 //!   `POST web/ensureuser` (`{"logonName": "i:0#.f|membership|{upn}"}`; a claim naming no
-//!   licensed member nor guest → 500 SPException "The specified user … could not be found."),
+//!   licensed member nor guest → 500 SPException "The specified user … could not be found.";
+//!   the 500 is from memory of SharePoint Online, not checked against a live tenant),
 //!   `POST web/getuserbyid(N)` with `X-HTTP-Method: MERGE` (`IsSiteAdmin`), `GET web/getuserbyid(N)`,
 //!   `GET web/siteusers`.
 //! - Admin CSOM: `POST {sim origin}/_sp/{name}-admin/_vti_bin/client.svc/ProcessQuery` with
