@@ -15,6 +15,8 @@ pub struct TestApp {
     pub ca_pem_path: std::path::PathBuf,
     /// The app's own store, to read audit rows back.
     pub store: cipp_store::Store,
+    /// The app's own Graph client (demo settings: the simulator's origins), for domain calls.
+    pub graph: cipp_graph::GraphClient,
     token_url: String,
     scope: String,
     server: actix_web::dev::ServerHandle,
@@ -53,6 +55,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         http,
         ca_pem_path: demo.simulator.ca_pem_path.clone(),
         store: app.state().store.clone(),
+        graph: app.state().graph.clone(),
         token_url: demo.token_url.to_string(),
         scope: demo.scope.clone(),
         server: app.server_handle(),

@@ -28,6 +28,7 @@ mod mailbox_writes;
 mod mfa_jit;
 mod offboarding;
 mod offboarding_exchange;
+mod offboarding_sharepoint;
 mod process;
 mod registry;
 mod shell;

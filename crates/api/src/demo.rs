@@ -129,6 +129,11 @@ pub async fn start(settings: &mut Settings) -> Result<Demo, cipp_sim::SimError> 
     settings.authority_host = base.clone();
     settings.graph_base_url = base.clone();
     settings.exchange_base_url = base.clone();
+    // The simulator serves every tenant's SharePoint admin site under its own origin.
+    settings.sharepoint_admin_url = format!(
+        "{}/_sp/{{tenant}}-admin",
+        base.as_str().trim_end_matches('/')
+    );
     settings.api_app_id = API_APP_ID.to_owned();
     settings.extra_ca_file = Some(simulator.ca_pem_path.clone());
     settings.partner_refresh_token = partner_refresh_token(&simulator).await;

@@ -129,6 +129,7 @@ impl Application {
         }
         let mut graph = GraphClient::builder(graph_settings)
             .exchange_base_url(settings.exchange_base_url.clone())
+            .sharepoint_admin_url(settings.sharepoint_admin_url.clone())
             .concurrency(
                 settings.graph_concurrency_per_tenant,
                 settings.graph_concurrency_overall,

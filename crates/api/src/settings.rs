@@ -83,6 +83,10 @@ pub struct Settings {
     pub authority_host: Url,
     pub graph_base_url: Url,
     pub exchange_base_url: Url,
+    /// The SharePoint admin URL, a template: `{tenant}` is the tenant's SharePoint name (the
+    /// first label of Graph's `sites/root` host). Graph does not name the admin host, so it is
+    /// a setting; demo mode points it at the simulator.
+    pub sharepoint_admin_url: String,
     /// The app id of this API's own Entra registration: tokens must be issued for it.
     pub api_app_id: String,
     /// A PEM file with an extra trusted root certificate (the simulator's CA in demo mode).
@@ -151,6 +155,7 @@ struct RawSettings {
     authority_host: Option<String>,
     graph_base_url: Option<String>,
     exchange_base_url: Option<String>,
+    sharepoint_admin_url: Option<String>,
     api_app_id: Option<String>,
     extra_ca_file: Option<String>,
     data_dir: Option<String>,
@@ -437,6 +442,17 @@ impl Settings {
                 raw.exchange_base_url,
                 "https://outlook.office365.com",
             )?,
+            sharepoint_admin_url: {
+                let text = raw
+                    .sharepoint_admin_url
+                    .map(|t| t.trim().to_owned())
+                    .filter(|t| !t.is_empty())
+                    .unwrap_or_else(|| cipp_graph::DEFAULT_SHAREPOINT_ADMIN_URL.to_owned());
+                // Checked with a sample tenant name: the template itself is not a URL.
+                let sample = text.replace("{tenant}", "contoso");
+                url("CIPP_SHAREPOINT_ADMIN_URL", Some(sample), "")?;
+                text
+            },
             api_app_id: raw.api_app_id.unwrap_or_default(),
             extra_ca_file,
             data_dir,

@@ -12,6 +12,7 @@ use crate::error::GraphError;
 use crate::limits::{ConcurrencyLimits, Limiter};
 use crate::partner::{InMemoryRefreshTokenStore, PartnerTokens, RefreshTokenStore};
 use crate::settings::{GraphSettings, check_http_origin};
+use crate::sharepoint::{DEFAULT_SHAREPOINT_ADMIN_URL, admin_url_from_template};
 use crate::tls::{Purpose, build_http_client};
 use crate::tokens::{ClientSecretProvider, TokenCache, TokenMode, TokenProvider};
 
@@ -44,6 +45,7 @@ pub struct GraphClientBuilder {
     partner_tokens: Option<Arc<dyn TokenProvider>>,
     concurrency: ConcurrencyLimits,
     exchange_base_url: Option<Url>,
+    sharepoint_admin_url: Option<String>,
     default_mode: Option<TokenMode>,
     parallel_refresh_grants: bool,
 }
@@ -58,6 +60,7 @@ impl GraphClientBuilder {
             partner_tokens: None,
             concurrency: ConcurrencyLimits::default(),
             exchange_base_url: None,
+            sharepoint_admin_url: None,
             default_mode: None,
             parallel_refresh_grants: false,
         }
@@ -106,6 +109,14 @@ impl GraphClientBuilder {
     /// Exchange Online origin (default `https://outlook.office365.com`).
     pub fn exchange_base_url(mut self, url: Url) -> Self {
         self.exchange_base_url = Some(url);
+        self
+    }
+
+    /// SharePoint admin URL template (default [`crate::DEFAULT_SHAREPOINT_ADMIN_URL`]):
+    /// `{tenant}` is replaced by the tenant's SharePoint name. May carry a path (a simulator
+    /// serves every tenant's admin site under one origin).
+    pub fn sharepoint_admin_url(mut self, template: impl Into<String>) -> Self {
+        self.sharepoint_admin_url = Some(template.into());
         self
     }
 
@@ -167,6 +178,11 @@ impl GraphClientBuilder {
             })?,
         };
         check_http_origin("exchange_base_url", &exchange_base_url)?;
+        let sharepoint_admin_template = self
+            .sharepoint_admin_url
+            .unwrap_or_else(|| DEFAULT_SHAREPOINT_ADMIN_URL.to_owned());
+        // Checked with a sample name, so a bad template stops start-up rather than a call.
+        admin_url_from_template(&sharepoint_admin_template, "contoso")?;
         let mode = match self.default_mode {
             Some(TokenMode::Partner) if partner.is_none() => {
                 return Err(GraphError::Config {
@@ -186,6 +202,7 @@ impl GraphClientBuilder {
                 limiter: Limiter::new(self.concurrency),
                 settings,
                 exchange_base_url,
+                sharepoint_admin_template,
             },
             mode,
         ))
@@ -209,6 +226,7 @@ impl fmt::Debug for GraphClientBuilder {
                 "exchange_base_url",
                 &self.exchange_base_url.as_ref().map(Url::as_str),
             )
+            .field("sharepoint_admin_url", &self.sharepoint_admin_url)
             .field("default_mode", &self.default_mode)
             .field("parallel_refresh_grants", &self.parallel_refresh_grants)
             .finish_non_exhaustive()

@@ -42,6 +42,8 @@ pub(crate) struct Inner {
     pub(crate) settings: GraphSettings,
     pub(crate) limiter: Limiter,
     pub(crate) exchange_base_url: Url,
+    /// SharePoint admin URL template (`{tenant}` is the SharePoint tenant name).
+    pub(crate) sharepoint_admin_template: String,
 }
 
 /// A successful HTTP answer, before any decoding.
@@ -62,7 +64,7 @@ pub(crate) struct Call<'a> {
     pub raw_body: Option<&'a [u8]>,
     pub headers: &'a [(&'a str, &'a str)],
     pub scope: &'a str,
-    /// `graph` or `exchange`, for the span.
+    /// `graph`, `exchange` or `sharepoint`, for the span.
     pub service: &'static str,
 }
 
@@ -149,6 +151,11 @@ impl GraphClient {
     /// The Exchange Online origin `exchange` calls go to.
     pub fn exchange_base_url(&self) -> &Url {
         &self.inner.exchange_base_url
+    }
+
+    /// The SharePoint admin URL template (see [`crate::DEFAULT_SHAREPOINT_ADMIN_URL`]).
+    pub fn sharepoint_admin_template(&self) -> &str {
+        &self.inner.sharepoint_admin_template
     }
 
     pub fn settings(&self) -> &GraphSettings {

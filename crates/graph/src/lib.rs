@@ -9,6 +9,8 @@
 //!   [`RefreshTokenStore`] the rotated token goes to.
 //! - `batch`: `$batch` in chunks of 20 ([`BatchRequest`], [`BatchResponse`]).
 //! - `exchange`: Exchange Online admin REST (`InvokeCommand`) through [`GraphClient::exchange`].
+//! - `sharepoint`: SharePoint REST on a site and the admin CSOM `ProcessQuery`
+//!   ([`GraphClient::sharepoint_rest`], [`GraphClient::sharepoint_process_query`]).
 //! - `limits`: [`ConcurrencyLimits`] per tenant and overall.
 //! - `retry`: `Retry-After` parsing and backoff.
 //! - `settings`: [`GraphSettings`], [`RetryPolicy`], [`GraphVersion`].
@@ -46,6 +48,7 @@ pub mod paging;
 pub mod partner;
 pub(crate) mod retry;
 pub mod settings;
+pub mod sharepoint;
 pub mod tls;
 pub mod tokens;
 
@@ -61,6 +64,7 @@ pub use settings::{
     DEFAULT_GRAPH_SCOPE, GraphSettings, GraphVersion, PUBLIC_AUTHORITY_HOST, PUBLIC_GRAPH_URL,
     RetryPolicy,
 };
+pub use sharepoint::{DEFAULT_SHAREPOINT_ADMIN_URL, sharepoint_scope};
 pub use tokens::{
     AccessToken, CachedTokens, ClientCredentialsTokens, ClientSecretProvider, EARLY_EXPIRY,
     TokenMode, TokenProvider,

@@ -83,6 +83,10 @@ pub(crate) fn handle(sim: &Sim, method: &str, path: &str, body: &[u8]) -> HttpRe
                 "user_principal_name": sim.partner_admin_upn,
             }))
         }
+        ("GET", ["sharepoint", tenant, "sites"]) => match sim.resolve_tenant(tenant) {
+            Some(t) => HttpResponse::Ok().json(crate::graph::sharepoint::admin_sites(sim, &t)),
+            None => not_found(format!("no tenant '{tenant}'")),
+        },
         ("GET", ["users", tenant, id]) => {
             let id = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
             let Some(t) = sim.resolve_tenant(tenant) else {

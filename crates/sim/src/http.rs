@@ -30,6 +30,8 @@ pub(crate) enum Route<'p> {
         tenant: &'p str,
         rest: &'p str,
     },
+    /// SharePoint hosts, served under `/_sp/` (site REST and admin CSOM).
+    SharePoint(&'p str),
     Token(&'p str),
     OpenIdV2(&'p str),
     OpenIdV1(&'p str),
@@ -48,6 +50,9 @@ pub(crate) fn classify(path: &str) -> Route<'_> {
             version: first,
             rest,
         };
+    }
+    if first == "_sp" {
+        return Route::SharePoint(rest);
     }
     if first == "adminapi" {
         let mut parts = rest.splitn(3, '/');
@@ -211,6 +216,7 @@ pub(crate) async fn serve(sim: &Sim, inb: &Inbound<'_>, allow_batch: bool) -> Ou
             url_tenant = sim.resolve_tenant(raw);
             url_tenant.as_ref().map(|t| t.id.clone())
         }
+        Route::SharePoint(rest) => crate::graph::sharepoint::stat_tenant(sim, rest),
         Route::Unknown => None,
     };
 
@@ -283,6 +289,9 @@ pub(crate) async fn serve(sim: &Sim, inb: &Inbound<'_>, allow_batch: bool) -> Ou
                         &request_id,
                         &client_request_id,
                     ))
+                }
+                Route::SharePoint(rest) => {
+                    Outcome::Reply(crate::graph::sharepoint::handle(sim, inb, rest))
                 }
                 Route::Token(raw) => Outcome::Reply(if inb.method == "POST" {
                     tokens::token(sim, url_tenant, raw, inb.body)

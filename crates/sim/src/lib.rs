@@ -47,6 +47,13 @@
 //!   /invitations` (a guest `…#EXT#@<initial domain>`, `PendingAcceptance`; an address in one of
 //!   the tenant's domains is refused); writing `mail` makes it the primary SMTP proxy address and
 //!   keeps the old ones as aliases.
+//! - OneDrive and SharePoint (`graph/sharepoint.rs`): `GET users/{id}/drive`, `…/drive/root`
+//!   (`sharepointIds`), `GET sites/root`; site REST under `/_sp/{name}-my/personal/{user}/_api/`
+//!   (`web/ensureuser`, `web/getuserbyid(N)` with MERGE, `web/siteusers`) and the admin CSOM
+//!   `POST /_sp/{name}-admin/_vti_bin/client.svc/ProcessQuery` (site `SharingCapability`),
+//!   with SharePoint tokens (scope `{sim origin}/.default`).
+//! - Teams Phone (`graph/teams.rs`, beta): `GET admin/teams/telephoneNumberManagement/numberAssignments`
+//!   (paged) and `POST …/numberAssignments/unassignNumber` (202), also inside `$batch`.
 //! - `POST /{v1.0|beta}/$batch`: at most 20 items (more: 400 "Number of requests inside batch
 //!   exceeds the limit."), ids unique case-insensitively, relative `url`s, `Content-Type`
 //!   required with a `body`. Items run through the same pipeline as single requests (the
@@ -79,6 +86,8 @@
 //! - `GET /_sim/partner-refresh-token` → `{"refresh_token", "client_id", "tenant_id", "user_principal_name"}`:
 //!   a delegated refresh token for the partner admin, for the `refresh_token` grant.
 //! - `GET /_sim/users/{tenant}/{id or upn}` → the stored user, deleted ones included.
+//! - `GET /_sim/sharepoint/{tenant}/sites` → `{"name", "sites": [{url, owner, ownerId,
+//!   sharingCapability, siteAdmins}]}`: the tenant's OneDrive sites.
 //! - `GET /_sim/exchange` → `{"error_format"}`; `PUT /_sim/exchange` `{"error_format": "pipe" |
 //!   "json" | "innererror" | "innererror-camel" | "message"}` picks where cmdlet error texts go:
 //!   `error.details[0].message` as `ErrorId|ExceptionType|Text` (default) or as a JSON string,
@@ -301,6 +310,8 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         reads: Default::default(),
         credentials: Default::default(),
         licences: Default::default(),
+        sharepoint: Default::default(),
+        teams: Default::default(),
     });
 
     let data = web::Data::new(Arc::clone(&sim));

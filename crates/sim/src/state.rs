@@ -306,6 +306,10 @@ pub(crate) struct Sim {
     pub credentials: crate::graph::credentials::CredentialState,
     /// Purchased licence units per tenant and SKU (`graph::assignments`).
     pub licences: crate::graph::assignments::LicenceState,
+    /// OneDrive sites per tenant (`graph::sharepoint`).
+    pub sharepoint: crate::graph::sharepoint::SharePointState,
+    /// Teams Phone numbers per tenant (`graph::teams`).
+    pub teams: crate::graph::teams::TeamsState,
 }
 
 impl Sim {

@@ -249,6 +249,9 @@ enum Resource {
     Graph,
     Exchange,
     Api,
+    /// A SharePoint host (its origin is the audience): `https://*.sharepoint.com`, or the
+    /// simulator's own origin, where it serves SharePoint under `/_sp/`.
+    SharePoint(String),
 }
 
 fn resource_for(sim: &Sim, scope: &str) -> Result<Resource, EntraError> {
@@ -279,6 +282,14 @@ fn resource_for(sim: &Sim, scope: &str) -> Result<Resource, EntraError> {
         || resource.eq_ignore_ascii_case("https://outlook.office.com")
     {
         Ok(Resource::Exchange)
+    } else if resource.eq_ignore_ascii_case(&sim.base_url)
+        || url::Url::parse(resource).is_ok_and(|u| {
+            u.scheme() == "https"
+                && u.host_str()
+                    .is_some_and(|h| h.to_ascii_lowercase().ends_with(".sharepoint.com"))
+        })
+    {
+        Ok(Resource::SharePoint(resource.to_ascii_lowercase()))
     } else if resource.eq_ignore_ascii_case(&format!("api://{}", sim.apps.api_app_id))
         || resource.eq_ignore_ascii_case(&sim.apps.api_app_id)
     {
@@ -507,12 +518,12 @@ fn app_token(
     let (now, exp) = times();
     let oid = sp_object_id(sim, &app.client_id, tid);
     let claims = match resource {
-        Resource::Graph | Resource::Exchange => {
-            // Graph and Exchange tokens are always v1, whichever endpoint issued them.
-            let aud = if matches!(resource, Resource::Graph) {
-                GRAPH_AUD
-            } else {
-                EXCHANGE_AUD
+        Resource::Graph | Resource::Exchange | Resource::SharePoint(_) => {
+            // Graph, Exchange and SharePoint tokens are always v1, whichever endpoint issued them.
+            let aud = match resource {
+                Resource::Graph => GRAPH_AUD,
+                Resource::SharePoint(origin) => origin.as_str(),
+                _ => EXCHANGE_AUD,
             };
             let mut c = json!({
                 "aud": aud,
@@ -529,10 +540,10 @@ fn app_token(
                 "ver": "1.0",
             });
             if is_partner {
-                c["roles"] = if matches!(resource, Resource::Graph) {
-                    json!(PARTNER_GRAPH_ROLES)
-                } else {
-                    json!(["Exchange.ManageAsApp"])
+                c["roles"] = match resource {
+                    Resource::Graph => json!(PARTNER_GRAPH_ROLES),
+                    Resource::SharePoint(_) => json!(["Sites.FullControl.All"]),
+                    _ => json!(["Exchange.ManageAsApp"]),
                 };
             }
             c
@@ -591,6 +602,7 @@ fn user_token(
         Resource::Graph => GRAPH_AUD.to_owned(),
         Resource::Exchange => EXCHANGE_AUD.to_owned(),
         Resource::Api => format!("api://{}", sim.apps.api_app_id),
+        Resource::SharePoint(origin) => origin.clone(),
     };
     let claims = json!({
         "aud": aud,
@@ -622,6 +634,17 @@ pub(crate) fn validate_graph(sim: &Sim, header: Option<&str>) -> Result<Value, &
         sim,
         header,
         &[GRAPH_AUD, "00000003-0000-0000-c000-000000000000"],
+    )
+}
+
+/// Validates a SharePoint bearer token: issued for the simulator's origin (where it serves
+/// SharePoint) or SharePoint's well-known resource id.
+pub(crate) fn validate_sharepoint(sim: &Sim, header: Option<&str>) -> Result<Value, &'static str> {
+    let own = sim.base_url.to_ascii_lowercase();
+    validate(
+        sim,
+        header,
+        &[own.as_str(), "00000003-0000-0ff1-ce00-000000000000"],
     )
 }
 

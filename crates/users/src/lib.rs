@@ -19,6 +19,7 @@ pub mod managers;
 pub mod normalize;
 pub mod offboarding;
 pub mod offboarding_exchange;
+pub mod offboarding_sharepoint;
 pub mod op;
 pub mod operations;
 pub mod password;

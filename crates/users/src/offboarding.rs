@@ -29,6 +29,7 @@ use utoipa::ToSchema;
 use crate::UserError;
 use crate::normalize::normalize_graph_error;
 use crate::offboarding_exchange as exo;
+use crate::offboarding_sharepoint as sp;
 use crate::op::types::UserId;
 use crate::password::PasswordSettings;
 
@@ -320,21 +321,6 @@ impl OffboardOptions {
     }
 }
 
-/// Options whose SharePoint and Teams calls are not built yet: refused at submission.
-pub fn unsupported_options(options: &OffboardOptions) -> Vec<&'static str> {
-    let mut names = Vec::new();
-    if options.selected(Action::OnedriveAccess) {
-        names.push("OnedriveAccess");
-    }
-    if options.disable_onedrive_sharing {
-        names.push("DisableOneDriveSharing");
-    }
-    if options.remove_teams_phone_did {
-        names.push("RemoveTeamsPhoneDID");
-    }
-    names
-}
-
 /// An editor's empty document (`<p></p>`) is no message.
 fn html_is_blank(html: &str) -> bool {
     let mut inside_tag = false;
@@ -608,13 +594,15 @@ impl JobKind for OffboardingJob {
             Action::RemoveCalendarPermissions => {
                 outcome_of(exo::remove_calendar_permissions(graph, tenant, upn).await)
             }
-            // Refused at submission until their SharePoint and Teams calls land.
-            Action::OnedriveAccess
-            | Action::DisableOneDriveSharing
-            | Action::RemoveTeamsPhoneDid => StepOutcome::failed(format!(
-                "Failed: '{}' is not carried out by this service yet",
-                step.name
-            )),
+            Action::OnedriveAccess => outcome_of(
+                sp::grant_onedrive_access(graph, tenant, upn, &options.onedrive_access).await,
+            ),
+            Action::DisableOneDriveSharing => {
+                outcome_of(sp::disable_onedrive_sharing(graph, tenant, upn).await)
+            }
+            Action::RemoveTeamsPhoneDid => {
+                outcome_of(sp::remove_teams_phone_numbers(graph, tenant, upn).await)
+            }
             Action::OutOfOffice => {
                 let message = options.ooo.clone().unwrap_or_default();
                 outcome_from(

@@ -8,6 +8,8 @@ pub(crate) mod filter;
 mod mailbox;
 mod reads;
 mod relations;
+pub(crate) mod sharepoint;
+pub(crate) mod teams;
 mod user_writes;
 mod users;
 
@@ -225,6 +227,12 @@ pub(crate) fn dispatch(
 ) -> Result<HttpResponse, GraphError> {
     let segs = segments(rest);
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
+    if let Some(answer) = sharepoint::dispatch(ctx, method, &s) {
+        return answer;
+    }
+    if let Some(answer) = teams::dispatch(ctx, method, &s) {
+        return answer;
+    }
     if let Some(answer) = credentials::dispatch(ctx, method, &s) {
         return answer;
     }

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use crate::UserError;
 use crate::error::ErrorKind;
 use crate::offboarding::{
-    KIND, OffboardAction, OffboardOptions, OffboardPayload, planned_steps, unsupported_options,
+    KIND, OffboardAction, OffboardOptions, OffboardPayload, planned_steps,
 };
 use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
 
@@ -255,11 +255,6 @@ fn check(ctx: &Ctx, params: &Params) -> Vec<String> {
     }
     if planned_steps(params, false).is_empty() {
         errors.push("No offboarding actions were selected. Enable at least one action (e.g. RemoveLicenses, DisableSignIn, RevokeSessions) before submitting.".to_owned());
-    }
-    for name in unsupported_options(params) {
-        errors.push(format!(
-            "'{name}' is not carried out by this service yet; turn it off and do it by hand. Nothing was queued."
-        ));
     }
     let post = params.post_execution.clone().unwrap_or_default();
     if post.email {
