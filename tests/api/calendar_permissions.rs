@@ -1,6 +1,6 @@
-//! The user page's calendar panel against the simulator: the list, adding and removing people
-//! (the off-canvas posts `permissions` as an object keyed "0"), the settings form's single edit,
-//! and the 400s.
+//! The user page's calendar and contacts panels against the simulator: the lists, adding and
+//! removing people (the off-canvas posts `permissions` as an object keyed "0"), the settings
+//! form's single calendar edit, and the 400s.
 
 use crate::helpers::{TestApp, results, spawn_app};
 use serde_json::{Value, json};
@@ -167,5 +167,77 @@ async fn a_calendar_change_without_what_it_needs_is_a_400_naming_the_field() {
         )
         .await;
     assert_eq!(answer.status().as_u16(), 400);
+    app.stop();
+}
+
+#[tokio::test]
+async fn a_person_added_to_the_contacts_folder_is_listed_and_is_gone_after_removal() {
+    let app = spawn_app().await;
+    let domain = app.tenant(1).default_domain_name.clone();
+    let (owner, trustee, display) = two_users(&app, &domain).await;
+    let readonly = app.token("readonly").await;
+    let before: Vec<Value> = app
+        .get_json(
+            &format!("/api/ListContactPermissions?tenantFilter={domain}&UserID={owner}"),
+            &readonly,
+        )
+        .await;
+    assert_eq!(rights_of(&before, "Default"), Some(&json!(["None"])));
+    assert!(before.iter().all(|r| r["FolderName"] == "Contacts"));
+
+    let editor = app.token("editor").await;
+    let answer = app
+        .post(
+            "/api/ExecModifyContactPerms",
+            Some(&editor),
+            json!({"tenantFilter": domain, "userID": owner, "permissions": [{
+                "UserID": [{"label": display, "value": trustee}],
+                "PermissionLevel": {"label": "Editor", "value": "Editor"},
+                "Modification": "Add", "SendNotificationToUser": true}]}),
+        )
+        .await;
+    assert_eq!(answer.status().as_u16(), 200);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(
+        body["Results"][0],
+        format!(
+            "Successfully set permissions on contact folder {owner}:\\Contacts. The user {trustee} now has Editor permissions on this folder. A notification has been sent to the user."
+        )
+    );
+    let after: Vec<Value> = app
+        .get_json(
+            &format!("/api/ListContactPermissions?tenantFilter={domain}&UserID={owner}"),
+            &readonly,
+        )
+        .await;
+    assert_eq!(rights_of(&after, &display), Some(&json!(["Editor"])));
+
+    let answer = app
+        .post(
+            "/api/ExecModifyContactPerms",
+            Some(&editor),
+            json!({"tenantFilter": domain, "userID": owner, "permissions": {"0": {
+                "UserID": display, "PermissionLevel": "Editor", "FolderName": "Contacts",
+                "Modification": "Remove"}}}),
+        )
+        .await;
+    assert_eq!(answer.status().as_u16(), 200);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(
+        body["Results"][0],
+        format!("Successfully removed access for {display} from contact folder {owner}:\\Contacts")
+    );
+    let after: Vec<Value> = app
+        .get_json(
+            &format!("/api/ListContactPermissions?tenantFilter={domain}&UserID={owner}"),
+            &readonly,
+        )
+        .await;
+    assert_eq!(rights_of(&after, &display), None);
+    // The calendar is untouched by the contacts changes.
+    assert_eq!(
+        rights_of(&calendar(&app, &domain, &owner).await, &display),
+        None
+    );
     app.stop();
 }

@@ -111,7 +111,7 @@ async fn rights_given_in_the_dialog_show_on_the_mailbox_and_a_bulk_removal_takes
 }
 
 #[tokio::test]
-async fn a_right_that_can_only_be_removed_sent_to_add_is_a_400_and_changes_nothing() {
+async fn a_right_that_can_only_be_removed_sent_to_add_is_a_400_and_an_unknown_mailbox_a_404() {
     let app = spawn_app().await;
     let domain = app.tenant(1).default_domain_name.clone();
     let (owner, trustee) = two_users(&app, &domain).await;
@@ -132,6 +132,21 @@ async fn a_right_that_can_only_be_removed_sent_to_add_is_a_400_and_changes_nothi
     assert_eq!(
         details(&app, &domain, &owner).await["Permissions"],
         before["Permissions"]
+    );
+    // A mailbox owner Graph does not know: nothing done, a 404 with CIPP's line.
+    let answer = app
+        .post(
+            "/api/ExecModifyMBPerms",
+            Some(&editor),
+            json!({"tenantFilter": domain, "userID": format!("nobody@{domain}"), "permissions": [
+                {"UserID": [trustee], "PermissionLevel": "FullAccess", "Modification": "Add"}]}),
+        )
+        .await;
+    assert_eq!(answer.status().as_u16(), 404);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(
+        body["Results"],
+        json!([format!("Could not find user nobody@{domain}")])
     );
     app.stop();
 }

@@ -43,6 +43,7 @@ impl ErrorKind {
         let cause = |text: &str| {
             if text.contains("does not exist")
                 || text.contains("not found")
+                || text.starts_with("Could not find")
                 || text.contains("couldn't be found")
             {
                 Some(ErrorKind::NotFound)

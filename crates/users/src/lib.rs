@@ -5,11 +5,11 @@
 //! returns either the value CIPP answers with or a [`UserError`] carrying CIPP's message text.
 //! The API crate maps these to status codes; nothing here knows about HTTP frameworks or status codes.
 
-pub mod calendar_permissions;
 pub mod convert_mailbox;
 pub mod deleted_objects;
 pub mod demo;
 pub mod error;
+pub mod folder_permissions;
 pub mod graph_proxy_guard;
 pub mod licences;
 pub mod mailbox_flags;

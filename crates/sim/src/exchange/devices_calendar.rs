@@ -1,5 +1,5 @@
-//! Mobile devices (Exchange ActiveSync partnerships), calendar folder permissions and the
-//! meetings a mailbox organises: what offboarding's "Remove all mobile devices", "Cancel all
+//! Mobile devices (Exchange ActiveSync partnerships), Calendar and Contacts folder permissions
+//! and the meetings a mailbox organises: what offboarding's "Remove all mobile devices", "Cancel all
 //! calendar invites" and "Remove user's calendar permissions" change, read back through
 //! `Get-MobileDevice`, `Get-MailboxFolderPermission` and Graph's `/users/{id}/events`.
 
@@ -316,51 +316,94 @@ pub(crate) fn remove_calendar_events(cx: &Cx<'_>) -> Result<Answer, ExoError> {
     })
 }
 
-/// `Get-MailboxFolderStatistics -Identity <mailbox> -FolderScope Calendar`: the Calendar folder
-/// (only that scope is simulated).
+/// The two folders whose permissions are simulated.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Folder {
+    Calendar,
+    Contacts,
+}
+
+impl Folder {
+    fn parse(name: &str) -> Option<Self> {
+        if name.eq_ignore_ascii_case("Calendar") {
+            Some(Self::Calendar)
+        } else if name.eq_ignore_ascii_case("Contacts") {
+            Some(Self::Contacts)
+        } else {
+            None
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Calendar => "Calendar",
+            Self::Contacts => "Contacts",
+        }
+    }
+
+    /// What `Default` may do before anyone changed it.
+    fn default_rights(self) -> &'static str {
+        match self {
+            Self::Calendar => "AvailabilityOnly",
+            Self::Contacts => "None",
+        }
+    }
+
+    fn acl(self, m: &super::mailbox::Mailbox) -> &Vec<Ace> {
+        match self {
+            Self::Calendar => &m.calendar_acl,
+            Self::Contacts => &m.contacts_acl,
+        }
+    }
+
+    fn acl_mut(self, m: &mut super::mailbox::Mailbox) -> &mut Vec<Ace> {
+        match self {
+            Self::Calendar => &mut m.calendar_acl,
+            Self::Contacts => &mut m.contacts_acl,
+        }
+    }
+}
+
+/// `Get-MailboxFolderStatistics -Identity <mailbox> -FolderScope Calendar|Contacts`: that
+/// folder (only those two scopes are simulated).
 pub(crate) fn get_folder_statistics(cx: &Cx<'_>) -> Result<Answer, ExoError> {
     cx.params.only(&["Identity", "FolderScope"])?;
     let identity = cx.params.required("Identity")?;
-    match cx.params.text("FolderScope") {
-        Some(scope) if scope.eq_ignore_ascii_case("Calendar") => {}
-        other => {
-            return Err(ExoError::bad_value(
-                "FolderScope",
-                &json!(other.unwrap_or_default()),
-            ));
-        }
-    }
+    let scope = cx.params.text("FolderScope").unwrap_or_default();
+    let folder =
+        Folder::parse(&scope).ok_or_else(|| ExoError::bad_value("FolderScope", &json!(scope)))?;
     let items = view(cx, &identity, |_, u, m| {
         let alias = str_at(u, "mailNickname");
+        let name = folder.name();
         Ok(vec![json!({
-            "Identity": format!("{alias}\\Calendar"),
-            "Name": "Calendar",
-            "FolderPath": "/Calendar",
-            "FolderType": "Calendar",
-            "FolderId": format!("LgAAAAC{}", m.guid.replace('-', "")),
-            "ItemsInFolder": m.meetings.len(),
+            "Identity": format!("{alias}\\{name}"),
+            "Name": name,
+            "FolderPath": format!("/{name}"),
+            "FolderType": name,
+            "FolderId": format!("LgAAAAC{}{}", m.guid.replace('-', ""), name.len()),
+            "ItemsInFolder": if folder == Folder::Calendar { m.meetings.len() } else { 0 },
         })])
     })?;
     Ok(paginate(items, &cx.page))
 }
 
-/// `{mailbox}:\Calendar` → (mailbox, folder).
-fn folder_identity(identity: &str) -> Result<(&str, &str), ExoError> {
+/// `{mailbox}:\Calendar` or `{mailbox}:\Contacts` → (mailbox, folder).
+fn folder_identity(identity: &str) -> Result<(&str, Folder), ExoError> {
     let (mailbox, folder) = identity
         .split_once(":\\")
         .ok_or_else(|| ExoError::bad_value("Identity", &json!(identity)))?;
-    if !folder.eq_ignore_ascii_case("Calendar") {
-        return Err(ExoError::task(format!(
-            "The specified folder '{folder}' could not be found in the mailbox '{mailbox}'. Only the Calendar folder is simulated."
-        )));
-    }
+    let folder = Folder::parse(folder).ok_or_else(|| {
+        ExoError::task(format!(
+            "The specified folder '{folder}' could not be found in the mailbox '{mailbox}'. Only the Calendar and Contacts folders are simulated."
+        ))
+    })?;
     Ok((mailbox, folder))
 }
 
-fn folder_entry(identity: &str, display: &str, rights: &[String]) -> Value {
+fn folder_entry(identity: &str, folder: Folder, display: &str, rights: &[String]) -> Value {
     json!({
         "Identity": identity,
-        "FolderName": "Calendar",
+        "FolderName": folder.name(),
         "User": display,
         "AccessRights@odata.type": "#Collection(String)",
         "AccessRights": rights,
@@ -396,21 +439,27 @@ fn names(store: &UserStore, upn: &str, who: &str) -> bool {
 pub(crate) fn get_folder_permissions(cx: &Cx<'_>) -> Result<Answer, ExoError> {
     cx.params.only(&["Identity", "User"])?;
     let identity = cx.params.required("Identity")?;
-    let (mailbox, _) = folder_identity(&identity)?;
+    let (mailbox, folder) = folder_identity(&identity)?;
     let only = cx.params.text("User");
     let items = view(cx, mailbox, |store, u, m| {
-        let shown = format!("{}:\\Calendar", str_at(u, "mailNickname"));
+        let shown = format!("{}:\\{}", str_at(u, "mailNickname"), folder.name());
         let mut out = vec![
-            folder_entry(&shown, "Default", &["AvailabilityOnly".to_owned()]),
-            folder_entry(&shown, "Anonymous", &["None".to_owned()]),
+            folder_entry(
+                &shown,
+                folder,
+                "Default",
+                &[folder.default_rights().to_owned()],
+            ),
+            folder_entry(&shown, folder, "Anonymous", &["None".to_owned()]),
         ];
-        for ace in &m.calendar_acl {
+        for ace in folder.acl(m) {
             if only
                 .as_deref()
                 .is_none_or(|who| names(store, &ace.user, who))
             {
                 out.push(folder_entry(
                     &shown,
+                    folder,
                     &display_of(store, &ace.user),
                     &ace.rights,
                 ));
@@ -483,7 +532,7 @@ fn edit_folder(cx: &Cx<'_>, mode: FolderEdit) -> Result<Answer, ExoError> {
     };
     cx.params.only(allowed)?;
     let identity = cx.params.required("Identity")?;
-    let (mailbox, _) = folder_identity(&identity)?;
+    let (mailbox, folder) = folder_identity(&identity)?;
     let who = cx.params.required("User")?;
     let rights = match mode {
         FolderEdit::Remove => Vec::new(),
@@ -492,7 +541,7 @@ fn edit_folder(cx: &Cx<'_>, mode: FolderEdit) -> Result<Answer, ExoError> {
     // The trustee as a directory user, when it is one; Remove also accepts any stored name.
     let trustee = recipient(cx, &who).ok().map(|(_, upn)| upn);
     let store_names = |m: &super::mailbox::Mailbox, store: &UserStore| {
-        m.calendar_acl.iter().position(|a| {
+        folder.acl(m).iter().position(|a| {
             trustee
                 .as_deref()
                 .is_some_and(|t| a.user.eq_ignore_ascii_case(t))
@@ -505,7 +554,7 @@ fn edit_folder(cx: &Cx<'_>, mode: FolderEdit) -> Result<Answer, ExoError> {
         trustee.as_deref().map(|t| display_of(&store, t))
     };
     change(cx, mailbox, |u, m| {
-        let shown = format!("{}:\\Calendar", str_at(u, "mailNickname"));
+        let shown = format!("{}:\\{}", str_at(u, "mailNickname"), folder.name());
         match (mode, found) {
             (FolderEdit::Add, Some(_)) => Err(ExoError::task(format!(
                 "An existing permission entry was found for user: {}.",
@@ -515,22 +564,23 @@ fn edit_folder(cx: &Cx<'_>, mode: FolderEdit) -> Result<Answer, ExoError> {
                 let upn = trustee
                     .clone()
                     .ok_or_else(|| ExoError::not_found(&who, cx.server))?;
-                m.calendar_acl.push(Ace {
+                folder.acl_mut(m).push(Ace {
                     user: upn,
                     rights: rights.clone(),
                 });
                 Ok(one(folder_entry(
                     &shown,
+                    folder,
                     display.as_deref().unwrap_or(&who),
                     &rights,
                 )))
             }
             (FolderEdit::Set, Some(at)) => {
-                m.calendar_acl[at].rights = rights.clone();
+                folder.acl_mut(m)[at].rights = rights.clone();
                 Ok(done(Vec::new()))
             }
             (FolderEdit::Remove, Some(at)) => {
-                m.calendar_acl.remove(at);
+                folder.acl_mut(m).remove(at);
                 Ok(done(Vec::new()))
             }
             (FolderEdit::Set | FolderEdit::Remove, None) => Err(ExoError::task(format!(

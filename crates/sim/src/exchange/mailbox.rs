@@ -146,6 +146,8 @@ pub(crate) struct Mailbox {
     pub mobile_devices: Vec<super::devices_calendar::MobileDevice>,
     /// Delegates on the Calendar folder (trustee UPN and rights), besides Default/Anonymous.
     pub calendar_acl: Vec<Ace>,
+    /// Delegates on the Contacts folder (none seeded).
+    pub contacts_acl: Vec<Ace>,
     /// Meetings this mailbox organises.
     pub meetings: Vec<super::devices_calendar::Meeting>,
 }
@@ -455,6 +457,7 @@ pub(crate) fn derive(seed: u64, user: &User, store: &UserStore) -> Option<Mailbo
     Some(Mailbox {
         mobile_devices,
         calendar_acl,
+        contacts_acl: Vec::new(),
         meetings,
         kind,
         guid: mailbox_guid(seed, id),

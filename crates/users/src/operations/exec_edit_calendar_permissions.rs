@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::UserError;
-use crate::calendar_permissions::{CalendarChange, change_calendar_permission};
+use crate::folder_permissions::{FolderChange, FolderKind, change_folder_permission};
 use crate::op::types::{TextResults, UserId};
 use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
 
@@ -73,20 +73,20 @@ impl Operation for ExecEditCalendarPermissions {
             (None, Some(_), None) => return Err(UserError::missing("Permissions")),
         };
         let change = match &change {
-            None => CalendarChange::Remove,
-            Some(rights) => CalendarChange::Grant {
+            None => FolderChange::Remove,
+            Some(rights) => FolderChange::Grant {
                 rights,
                 can_view_private_items: params.can_view_private_items,
                 notify: false,
             },
         };
         let tenant = ctx.tenant()?;
-        let text = change_calendar_permission(
+        let text = change_folder_permission(
             &ctx.graph,
             &tenant.customer_id,
+            FolderKind::Calendar,
             params.userid.as_str(),
             &folder,
-            &trustee,
             &trustee,
             change,
         )

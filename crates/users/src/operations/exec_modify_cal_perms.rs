@@ -6,8 +6,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::UserError;
-use crate::error::ErrorKind;
-use crate::calendar_permissions::{CalendarChange, change_calendar_permission};
+use crate::folder_permissions::{FolderKind, FolderPermissionChange, modify_folder_permissions};
 use crate::op::types::{TextListResults, UserId};
 use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
 
@@ -20,34 +19,7 @@ pub struct Params {
     pub user_id: UserId,
     /// The changes (a list, or an object keyed "0", "1", … as the off-canvas posts it).
     #[serde(rename = "permissions")]
-    pub permissions: Vec<CalendarPermission>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct CalendarPermission {
-    /// Who: user principal names or addresses (`{label, value}` accepted), or the `User` the
-    /// list shows (a display name) when removing.
-    #[serde(rename = "UserID")]
-    pub user_id: Vec<String>,
-    /// The rights to give (`Reviewer`, `Editor`, …; `{label, value}` accepted). Not needed to remove.
-    #[serde(rename = "PermissionLevel")]
-    pub permission_level: Option<String>,
-    /// `Calendar` unless given (the calendar's localised name).
-    #[serde(rename = "FolderName")]
-    pub folder_name: Option<String>,
-    /// `Add` or `Remove`.
-    #[serde(rename = "Modification")]
-    pub modification: Modification,
-    #[serde(rename = "CanViewPrivateItems", default)]
-    pub can_view_private_items: bool,
-    #[serde(rename = "SendNotificationToUser", default)]
-    pub send_notification_to_user: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
-pub enum Modification {
-    Add,
-    Remove,
+    pub permissions: Vec<FolderPermissionChange>,
 }
 
 impl Operation for ExecModifyCalPerms {
@@ -58,6 +30,7 @@ impl Operation for ExecModifyCalPerms {
     const ROLE: Option<&'static str> = Some("Exchange.Mailbox.ReadWrite");
     const METHOD: Method = Method::Post;
     const WRITES: bool = true;
+    const PARTIAL: bool = true;
     const TENANT: TenantUse = TenantUse::One;
     const SOURCE: Source = Source {
         upstream: "Invoke-ExecModifyCalPerms.ps1",
@@ -75,70 +48,15 @@ impl Operation for ExecModifyCalPerms {
     }
 
     async fn run(ctx: Ctx, params: Params) -> Result<Outcome<TextListResults>, UserError> {
-        if params.permissions.is_empty() {
-            return Err(UserError::invalid(
-                "permissions",
-                "permissions must list at least one change",
-            ));
-        }
-        for p in &params.permissions {
-            if p.modification == Modification::Add
-                && p.permission_level.as_deref().is_none_or(|l| l.trim().is_empty())
-            {
-                return Err(UserError::invalid(
-                    "PermissionLevel",
-                    "PermissionLevel is required to add a permission",
-                ));
-            }
-            if p.user_id.iter().all(|u| u.trim().is_empty()) {
-                return Err(UserError::invalid("UserID", "each permission needs a UserID"));
-            }
-        }
         let tenant = ctx.tenant()?;
-        let mailbox = params.user_id.as_str();
-        let (mut lines, mut failures) = (Vec::new(), Vec::new());
-        for p in &params.permissions {
-            let folder = p
-                .folder_name
-                .as_deref()
-                .filter(|f| !f.trim().is_empty())
-                .unwrap_or("Calendar");
-            for trustee in p.user_id.iter().filter(|u| !u.trim().is_empty()) {
-                let change = match p.modification {
-                    Modification::Remove => CalendarChange::Remove,
-                    Modification::Add => CalendarChange::Grant {
-                        rights: p.permission_level.as_deref().unwrap_or_default().trim(),
-                        can_view_private_items: p.can_view_private_items,
-                        notify: p.send_notification_to_user,
-                    },
-                };
-                match change_calendar_permission(
-                    &ctx.graph,
-                    &tenant.customer_id,
-                    mailbox,
-                    folder,
-                    trustee,
-                    trustee,
-                    change,
-                )
-                .await
-                {
-                    Ok(line) => lines.push(line),
-                    Err(error) => {
-                        lines.push(error.to_string());
-                        failures.push(error);
-                    }
-                }
-            }
-        }
-        if failures.len() == lines.len() {
-            return Err(UserError::Answered {
-                kind: ErrorKind::of_failure_texts(lines.iter().map(String::as_str)),
-                message: lines.join(" | "),
-                results: json!(lines),
-            });
-        }
-        let partial = !failures.is_empty();
+        let (lines, partial) = modify_folder_permissions(
+            &ctx.graph,
+            &tenant.customer_id,
+            FolderKind::Calendar,
+            params.user_id.as_str(),
+            &params.permissions,
+        )
+        .await?;
         Ok(Outcome::json(TextListResults::new(lines)).partial(partial))
     }
 }

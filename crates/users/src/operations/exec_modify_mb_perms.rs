@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use crate::UserError;
 use crate::error::ErrorKind;
 use crate::normalize::normalize_graph_error;
-use crate::op::types::TextListResults;
+use crate::op::types::{TextListResults, UserId};
 use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
 
 pub struct ExecModifyMBPerms;
@@ -18,7 +18,7 @@ pub struct ExecModifyMBPerms;
 pub struct Params {
     /// The mailbox whose permissions change (single-mailbox form).
     #[serde(rename = "userID")]
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
     /// Its changes (single-mailbox form; a list or an object keyed "0", "1", …).
     #[serde(rename = "permissions", default)]
     pub permissions: Vec<MailboxPermission>,
@@ -31,7 +31,7 @@ pub struct Params {
 pub struct MailboxRequest {
     /// The mailbox: its user principal name or object id.
     #[serde(rename = "userID")]
-    pub user_id: String,
+    pub user_id: UserId,
     #[serde(rename = "permissions", default)]
     pub permissions: Vec<MailboxPermission>,
 }
@@ -77,6 +77,7 @@ impl Operation for ExecModifyMBPerms {
     const ROLE: Option<&'static str> = Some("Exchange.Mailbox.ReadWrite");
     const METHOD: Method = Method::Post;
     const WRITES: bool = true;
+    const PARTIAL: bool = true;
     const TENANT: TenantUse = TenantUse::One;
     const SOURCE: Source = Source {
         upstream: "Invoke-ExecModifyMBPerms.ps1",
@@ -94,7 +95,7 @@ impl Operation for ExecModifyMBPerms {
 
     async fn run(ctx: Ctx, params: Params) -> Result<Outcome<TextListResults>, UserError> {
         let mut requests = params.mailbox_requests;
-        if let Some(user) = params.user_id.filter(|u| !u.trim().is_empty()) {
+        if let Some(user) = params.user_id {
             requests.push(MailboxRequest {
                 user_id: user,
                 permissions: params.permissions,
@@ -129,7 +130,7 @@ impl Operation for ExecModifyMBPerms {
         let (graph, tenant) = (&ctx.graph, tenant.customer_id.as_str());
         let (mut lines, mut failed) = (Vec::new(), 0usize);
         for request in &requests {
-            let name = request.user_id.trim();
+            let name = request.user_id.as_str();
             // The mailbox by its UPN, as CIPP addresses it.
             let upn = match graph
                 .get(

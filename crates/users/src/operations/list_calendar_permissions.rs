@@ -2,11 +2,11 @@
 //! rights on a mailbox's calendar, read live from Exchange.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::UserError;
-use crate::mailbox_reads::failed;
+use crate::folder_permissions::{FolderKind, list_folder_permissions};
 use crate::op::types::{GraphRow, UserId};
 use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
 
@@ -65,69 +65,13 @@ impl Operation for ListCalendarPermissions {
         };
         let _ = params.by_user;
         let tenant = ctx.tenant()?;
-        let (graph, tenant) = (&ctx.graph, tenant.customer_id.as_str());
-        let user = user.as_str();
-        let fail = |e| failed(format!("Failed to list calendar permissions for {user}"), e);
-        // The calendar's name is localised ("Kalender"): Exchange names it by its type.
-        let folders = graph
-            .exchange(
-                tenant,
-                "Get-MailboxFolderStatistics",
-                json!({"Identity": user, "FolderScope": "Calendar"}),
-                Some(user),
-            )
-            .await
-            .map_err(fail)?;
-        let folder = folders
-            .first()
-            .and_then(|f| f.get("Name"))
-            .and_then(Value::as_str)
-            .unwrap_or("Calendar")
-            .to_owned();
-        let mailbox = graph
-            .exchange(tenant, "Get-Mailbox", json!({"Identity": user}), Some(user))
-            .await
-            .map_err(fail)?
-            .into_iter()
-            .next()
-            .unwrap_or(Value::Null);
-        let entries = graph
-            .exchange(
-                tenant,
-                "Get-MailboxFolderPermission",
-                json!({"Identity": format!("{user}:\\{folder}")}),
-                Some(user),
-            )
-            .await
-            .map_err(fail)?;
-        Ok(Outcome::json(CalendarPermissionRows(
-            entries.iter().map(|e| row(e, &mailbox)).collect(),
-        )))
-    }
-}
-
-/// CIPP's selection of an entry's fields, with the mailbox beside it.
-fn row(entry: &Value, mailbox: &Value) -> GraphRow {
-    let mut out = Map::new();
-    for key in ["Identity", "User", "AccessRights", "FolderName"] {
-        out.insert(key.to_owned(), entry.get(key).cloned().unwrap_or(Value::Null));
-    }
-    if !out["AccessRights"].is_array() {
-        // The page calls `.join` on it.
-        let single = out["AccessRights"].take();
-        out["AccessRights"] = Value::Array(if single.is_null() { vec![] } else { vec![single] });
-    }
-    out.insert("MailboxInfo".to_owned(), mailbox.clone());
-    GraphRow(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn access_rights_are_always_an_array() {
-        let row = row(&json!({"User": "Default", "AccessRights": "AvailabilityOnly"}), &json!({}));
-        assert_eq!(row.0["AccessRights"], json!(["AvailabilityOnly"]));
+        let rows = list_folder_permissions(
+            &ctx.graph,
+            &tenant.customer_id,
+            FolderKind::Calendar,
+            user.as_str(),
+        )
+        .await?;
+        Ok(Outcome::json(CalendarPermissionRows(rows)))
     }
 }

@@ -47,6 +47,8 @@ registry! {
     list_calendar_permissions::ListCalendarPermissions,
     exec_modify_cal_perms::ExecModifyCalPerms,
     exec_edit_calendar_permissions::ExecEditCalendarPermissions,
+    list_contact_permissions::ListContactPermissions,
+    exec_modify_contact_perms::ExecModifyContactPerms,
     exec_modify_mb_perms::ExecModifyMBPerms,
     list_ooo::ListOoO,
 
