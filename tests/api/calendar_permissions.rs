@@ -151,6 +151,21 @@ async fn a_calendar_change_without_what_it_needs_is_a_400_naming_the_field() {
     assert_eq!(answer.status().as_u16(), 400);
     let body: Value = answer.json().await.unwrap();
     assert!(results(&body).contains("PermissionLevel"), "{body}");
+    // A level that is no folder role is refused before Exchange is asked.
+    let answer = app
+        .post(
+            "/api/ExecModifyContactPerms",
+            Some(&editor),
+            json!({"tenantFilter": domain, "userID": owner, "permissions": [{
+                "UserID": [trustee], "PermissionLevel": "Boss", "Modification": "Add"}]}),
+        )
+        .await;
+    assert_eq!(answer.status().as_u16(), 400);
+    let body: Value = answer.json().await.unwrap();
+    assert!(
+        results(&body).contains("'Boss' is not a folder permission"),
+        "{body}"
+    );
     let answer = app
         .post(
             "/api/ExecEditCalendarPermissions",

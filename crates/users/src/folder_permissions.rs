@@ -39,6 +39,39 @@ impl FolderKind {
     }
 }
 
+/// The roles a folder permission can give (what the user page offers).
+pub const FOLDER_ROLES: [&str; 11] = [
+    "None",
+    "AvailabilityOnly",
+    "LimitedDetails",
+    "Reviewer",
+    "Contributor",
+    "NonEditingAuthor",
+    "Author",
+    "PublishingAuthor",
+    "Editor",
+    "PublishingEditor",
+    "Owner",
+];
+
+/// `rights` as Exchange spells the role, or a 400 naming `field`.
+pub fn folder_role(field: &str, rights: &str) -> Result<&'static str, UserError> {
+    FOLDER_ROLES
+        .iter()
+        .find(|r| r.eq_ignore_ascii_case(rights.trim()))
+        .copied()
+        .ok_or_else(|| {
+            UserError::invalid(
+                field,
+                format!(
+                    "'{}' is not a folder permission; use one of {}",
+                    rights.trim(),
+                    FOLDER_ROLES.join(", ")
+                ),
+            )
+        })
+}
+
 /// What to do to one trustee's entry on a folder.
 pub enum FolderChange<'a> {
     /// Set (or add, when the trustee has no entry yet) `rights`.
@@ -185,15 +218,18 @@ pub async fn modify_folder_permissions(
         ));
     }
     for c in changes {
-        if c.modification == Modification::Add
-            && c.permission_level
-                .as_deref()
-                .is_none_or(|l| l.trim().is_empty())
-        {
-            return Err(UserError::invalid(
-                "PermissionLevel",
-                "PermissionLevel is required to add a permission",
-            ));
+        if c.modification == Modification::Add {
+            match c.permission_level.as_deref().map(str::trim) {
+                None | Some("") => {
+                    return Err(UserError::invalid(
+                        "PermissionLevel",
+                        "PermissionLevel is required to add a permission",
+                    ));
+                }
+                Some(level) => {
+                    folder_role("PermissionLevel", level)?;
+                }
+            }
         }
         if c.user_id.iter().all(|u| u.trim().is_empty()) {
             return Err(UserError::invalid(
@@ -213,7 +249,10 @@ pub async fn modify_folder_permissions(
             let change = match c.modification {
                 Modification::Remove => FolderChange::Remove,
                 Modification::Add => FolderChange::Grant {
-                    rights: c.permission_level.as_deref().unwrap_or_default().trim(),
+                    rights: folder_role(
+                        "PermissionLevel",
+                        c.permission_level.as_deref().unwrap_or_default(),
+                    )?,
                     can_view_private_items: c.can_view_private_items,
                     notify: c.send_notification_to_user,
                 },

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::UserError;
-use crate::folder_permissions::{FolderChange, FolderKind, change_folder_permission};
+use crate::folder_permissions::{FolderChange, FolderKind, change_folder_permission, folder_role};
 use crate::op::types::{TextResults, UserId};
 use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
 
@@ -65,7 +65,7 @@ impl Operation for ExecEditCalendarPermissions {
             given(&params.permissions),
         ) {
             (Some(removed), _, _) => (removed, None),
-            (None, Some(user), Some(rights)) => (user, Some(rights)),
+            (None, Some(user), Some(rights)) => (user, Some(folder_role("Permissions", &rights)?)),
             (None, None, _) => return Err(UserError::invalid(
                 "UserToGetPermissions",
                 "UserToGetPermissions (with Permissions) or RemoveAccess is required",
