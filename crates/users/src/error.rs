@@ -44,6 +44,7 @@ impl ErrorKind {
             if text.contains("does not exist")
                 || text.contains("not found")
                 || text.starts_with("Could not find")
+                || text.contains("There is no existing")
                 || text.contains("couldn't be found")
             {
                 Some(ErrorKind::NotFound)
