@@ -446,3 +446,50 @@ async fn the_wizards_onedrive_and_teams_options_run_as_steps_and_their_effects_a
     );
     app.stop();
 }
+
+#[tokio::test]
+async fn exec_set_one_drive_sharing_sets_the_capability_asked_and_refuses_an_unknown_one() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).customer_id.clone();
+    let domain = app.tenant(1).default_domain_name.clone();
+    let all = sites(&app, &tenant).await;
+    let (owner, url) = (
+        text(&all[0], "owner").to_owned(),
+        text(&all[0], "url").to_owned(),
+    );
+    let editor = app.token("editor").await;
+    let answer = app
+        .post(
+            "/api/ExecSetOneDriveSharing",
+            Some(&editor),
+            serde_json::json!({"tenantFilter": domain, "UPN": owner,
+                "SharingCapability": {"label": "Anyone", "value": "ExternalUserAndGuestSharing"}}),
+        )
+        .await;
+    assert_eq!(answer.status().as_u16(), 200);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(
+        body["Results"],
+        format!(
+            "Successfully set OneDrive sharing to 'ExternalUserAndGuestSharing' for {owner} ({url})"
+        )
+    );
+    let site = sites(&app, &tenant)
+        .await
+        .into_iter()
+        .find(|s| text(s, "url") == url)
+        .unwrap();
+    assert_eq!(
+        text(&site, "sharingCapability"),
+        "ExternalUserAndGuestSharing"
+    );
+    let answer = app
+        .post(
+            "/api/ExecSetOneDriveSharing",
+            Some(&editor),
+            serde_json::json!({"tenantFilter": domain, "UPN": owner, "SharingCapability": "Everyone"}),
+        )
+        .await;
+    assert_eq!(answer.status().as_u16(), 400);
+    app.stop();
+}

@@ -41,6 +41,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use crate::normalize::normalize_graph_error;
+use crate::{ErrorKind, UserError};
 
 /// CSOM's Tenant type id (`Microsoft.Online.SharePoint.TenantAdministration.Tenant`).
 const TENANT_TYPE_ID: &str = "{268004ae-ef6b-4e9b-8425-127220d84719}";
@@ -217,24 +218,74 @@ async fn make_site_admin(
         .map_err(|e| error_text(&e))
 }
 
-/// DisableOneDriveSharing: the OneDrive site's SharingCapability set to Disabled via the SharePoint admin CSOM ProcessQuery. One line.
+/// DisableOneDriveSharing: the OneDrive site's SharingCapability set to Disabled. One line.
 pub async fn disable_onedrive_sharing(graph: &GraphClient, tenant: &str, upn: &str) -> Vec<String> {
-    const CAPABILITY: &str = "Disabled";
-    match set_sharing(graph, tenant, upn).await {
-        Ok((site_url, None)) => vec![format!(
-            "Successfully set OneDrive sharing to '{CAPABILITY}' for {upn} ({site_url})"
-        )],
-        Ok((_, Some(csom_error))) => {
-            vec![format!(
+    vec![
+        match set_onedrive_sharing(graph, tenant, upn, SharingCapability::Disabled).await {
+            Ok(line) => line,
+            Err(error) => {
+                tracing::warn!(tenant, upn, %error, "OneDrive sharing not changed");
+                error.to_string()
+            }
+        },
+    ]
+}
+
+/// Who a OneDrive may share with (SharePoint's `SharingCapabilities`, in its order).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema,
+)]
+pub enum SharingCapability {
+    Disabled,
+    ExternalUserSharingOnly,
+    ExternalUserAndGuestSharing,
+    ExistingExternalUserSharingOnly,
+}
+
+impl SharingCapability {
+    fn code(self) -> u8 {
+        match self {
+            Self::Disabled => 0,
+            Self::ExternalUserSharingOnly => 1,
+            Self::ExternalUserAndGuestSharing => 2,
+            Self::ExistingExternalUserSharingOnly => 3,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Disabled => "Disabled",
+            Self::ExternalUserSharingOnly => "ExternalUserSharingOnly",
+            Self::ExternalUserAndGuestSharing => "ExternalUserAndGuestSharing",
+            Self::ExistingExternalUserSharingOnly => "ExistingExternalUserSharingOnly",
+        }
+    }
+}
+
+/// CIPP's `Set-CIPPOneDriveSharing`: the user's OneDrive site shares as `capability` allows.
+/// CSOM's own refusal (`ErrorInfo`) and a failed call are both errors, with CIPP's texts.
+pub async fn set_onedrive_sharing(
+    graph: &GraphClient,
+    tenant: &str,
+    upn: &str,
+    capability: SharingCapability,
+) -> Result<String, UserError> {
+    match set_sharing(graph, tenant, upn, capability.code()).await {
+        Ok((site_url, None)) => Ok(format!(
+            "Successfully set OneDrive sharing to '{}' for {upn} ({site_url})",
+            capability.name()
+        )),
+        Ok((_, Some(csom_error))) => Err(UserError::Answered {
+            kind: ErrorKind::of_failure_texts([csom_error.as_str()]),
+            message: format!("Failed to set OneDrive sharing for {upn} : {csom_error}"),
+            results: serde_json::json!(format!(
                 "Failed to set OneDrive sharing for {upn} : {csom_error}"
-            )]
-        }
-        Err(reason) => {
-            tracing::warn!(tenant, upn, %reason, "OneDrive sharing not changed");
-            vec![format!(
-                "Failed to set OneDrive sharing for {upn}. Error: {reason}"
-            )]
-        }
+            )),
+        }),
+        Err(reason) => Err(UserError::Failed {
+            message: format!("Failed to set OneDrive sharing for {upn}. Error: {reason}"),
+            source: None,
+        }),
     }
 }
 
@@ -243,6 +294,7 @@ async fn set_sharing(
     graph: &GraphClient,
     tenant: &str,
     upn: &str,
+    capability: u8,
 ) -> Result<(String, Option<String>), String> {
     let app = graph.app_only();
     let drive = app
@@ -258,7 +310,7 @@ async fn set_sharing(
         .sharepoint_admin_url(tenant)
         .await
         .map_err(|e| normalize_graph_error(&e))?;
-    let xml = sharing_request(&site_url, 0);
+    let xml = sharing_request(&site_url, capability);
     let answer = graph
         .sharepoint_process_query(tenant, &admin, &xml)
         .await

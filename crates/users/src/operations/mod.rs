@@ -51,6 +51,7 @@ registry! {
     exec_modify_contact_perms::ExecModifyContactPerms,
     exec_modify_mb_perms::ExecModifyMBPerms,
     list_ooo::ListOoO,
+    exec_set_one_drive_sharing::ExecSetOneDriveSharing,
 
     // ── credentials and MFA ──
     exec_reset_pass::ExecResetPass,
