@@ -5,13 +5,22 @@
 use crate::helpers::{TestApp, results, spawn_app};
 use serde_json::{Value, json};
 
-async fn calendar(app: &TestApp, domain: &str, upn: &str) -> Vec<Value> {
+/// A folder's entries as `ListCalendarPermissions` or `ListContactPermissions` lists them.
+async fn entries(app: &TestApp, list: &str, domain: &str, upn: &str) -> Vec<Value> {
     let token = app.token("readonly").await;
     app.get_json(
-        &format!("/api/ListCalendarPermissions?tenantFilter={domain}&UserID={upn}"),
+        &format!("/api/{list}?tenantFilter={domain}&UserID={upn}"),
         &token,
     )
     .await
+}
+
+async fn calendar(app: &TestApp, domain: &str, upn: &str) -> Vec<Value> {
+    entries(app, "ListCalendarPermissions", domain, upn).await
+}
+
+async fn contacts(app: &TestApp, domain: &str, upn: &str) -> Vec<Value> {
+    entries(app, "ListContactPermissions", domain, upn).await
 }
 
 /// Two licensed members: (mailbox owner UPN, trustee UPN, trustee display name).
@@ -190,13 +199,7 @@ async fn a_person_added_to_the_contacts_folder_is_listed_and_is_gone_after_remov
     let app = spawn_app().await;
     let domain = app.tenant(1).default_domain_name.clone();
     let (owner, trustee, display) = two_users(&app, &domain).await;
-    let readonly = app.token("readonly").await;
-    let before: Vec<Value> = app
-        .get_json(
-            &format!("/api/ListContactPermissions?tenantFilter={domain}&UserID={owner}"),
-            &readonly,
-        )
-        .await;
+    let before = contacts(&app, &domain, &owner).await;
     assert_eq!(rights_of(&before, "Default"), Some(&json!(["None"])));
     assert!(before.iter().all(|r| r["FolderName"] == "Contacts"));
 
@@ -219,12 +222,7 @@ async fn a_person_added_to_the_contacts_folder_is_listed_and_is_gone_after_remov
             "Successfully set permissions on contact folder {owner}:\\Contacts. The user {trustee} now has Editor permissions on this folder. A notification has been sent to the user."
         )
     );
-    let after: Vec<Value> = app
-        .get_json(
-            &format!("/api/ListContactPermissions?tenantFilter={domain}&UserID={owner}"),
-            &readonly,
-        )
-        .await;
+    let after = contacts(&app, &domain, &owner).await;
     assert_eq!(rights_of(&after, &display), Some(&json!(["Editor"])));
 
     let answer = app
@@ -242,12 +240,7 @@ async fn a_person_added_to_the_contacts_folder_is_listed_and_is_gone_after_remov
         body["Results"][0],
         format!("Successfully removed access for {display} from contact folder {owner}:\\Contacts")
     );
-    let after: Vec<Value> = app
-        .get_json(
-            &format!("/api/ListContactPermissions?tenantFilter={domain}&UserID={owner}"),
-            &readonly,
-        )
-        .await;
+    let after = contacts(&app, &domain, &owner).await;
     assert_eq!(rights_of(&after, &display), None);
     // The calendar is untouched by the contacts changes.
     assert_eq!(

@@ -172,7 +172,7 @@ async fn disabling_onedrive_sharing_sets_the_sites_sharing_capability_to_disable
         };
         assert_eq!(text(s, "sharingCapability"), expected, "{s}");
     }
-    // The CSOM call went to the admin site the setting names, with the site's URL in it.
+    // The change went through the admin CSOM (the simulator saw ProcessQuery).
     assert!(
         app.sim_count("/_vti_bin/client.svc/ProcessQuery", None)
             .await

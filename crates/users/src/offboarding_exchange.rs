@@ -14,116 +14,90 @@ fn text<'v>(value: &'v Value, key: &str) -> &'v str {
     value.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
-/// Every ActiveSync partnership of the user removed (no wipe: CIPP has no wipe in offboarding).
-pub async fn remove_mobile_devices(graph: &GraphClient, tenant: &str, upn: &str) -> Vec<String> {
-    let devices = match graph
+/// Runs `cmdlet` (with `extra` parameters) on each of the user's mobile devices: the names of
+/// the devices it worked on and of those it failed on, or why the devices could not be listed.
+async fn each_device(
+    graph: &GraphClient,
+    tenant: &str,
+    upn: &str,
+    cmdlet: &str,
+    extra: Value,
+) -> Result<(Vec<String>, Vec<String>), cipp_graph::GraphError> {
+    let devices = graph
         .exchange(
             tenant,
             "Get-MobileDevice",
             json!({"Mailbox": upn}),
             Some(upn),
         )
-        .await
-    {
-        Ok(devices) => devices,
-        Err(error) => {
-            return vec![format!(
-                "Failed to remove mobile devices for {upn}. Error: {}",
-                normalize_graph_error(&error)
-            )];
-        }
-    };
-    let (mut removed, mut failed) = (Vec::new(), Vec::new());
+        .await?;
+    let (mut done, mut failed) = (Vec::new(), Vec::new());
     for device in &devices {
         let name = text(device, "FriendlyName").to_owned();
-        let removal = graph
-            .exchange(
-                tenant,
-                "Remove-MobileDevice",
-                json!({"Identity": text(device, "Identity")}),
-                Some(upn),
-            )
-            .await;
-        match removal {
-            Ok(_) => removed.push(name),
+        let mut parameters = json!({"Identity": text(device, "Identity")});
+        if let (Value::Object(p), Value::Object(e)) = (&mut parameters, &extra) {
+            p.extend(e.clone());
+        }
+        match graph.exchange(tenant, cmdlet, parameters, Some(upn)).await {
+            Ok(_) => done.push(name),
             Err(error) => {
-                tracing::warn!(%error, device = %name, "a mobile device was not removed");
+                tracing::warn!(%error, device = %name, cmdlet, "a mobile device was not changed");
                 failed.push(name);
             }
         }
     }
-    if failed.is_empty() {
-        vec![format!(
-            "Successfully removed {} mobile devices for {upn}: {}",
-            removed.len(),
-            removed.join("; ")
-        )]
-    } else {
-        vec![format!(
-            "Failed to remove all mobile devices for {upn}. Successfully removed {} mobile devices: {}. Failed to remove {} mobile devices: {}",
-            removed.len(),
-            removed.join("; "),
-            failed.len(),
-            failed.join("; ")
-        )]
-    }
+    Ok((done, failed))
+}
+
+/// Every ActiveSync partnership of the user removed (`Remove-CIPPMobileDevice`).
+pub async fn remove_mobile_devices(graph: &GraphClient, tenant: &str, upn: &str) -> Vec<String> {
+    vec![
+        match each_device(graph, tenant, upn, "Remove-MobileDevice", json!({})).await {
+            Err(error) => format!(
+                "Failed to remove mobile devices for {upn}. Error: {}",
+                normalize_graph_error(&error)
+            ),
+            Ok((removed, failed)) if failed.is_empty() => format!(
+                "Successfully removed {} mobile devices for {upn}: {}",
+                removed.len(),
+                removed.join("; ")
+            ),
+            Ok((removed, failed)) => format!(
+                "Failed to remove all mobile devices for {upn}. Successfully removed {} mobile devices: {}. Failed to remove {} mobile devices: {}",
+                removed.len(),
+                removed.join("; "),
+                failed.len(),
+                failed.join("; ")
+            ),
+        },
+    ]
 }
 
 /// An account-only wipe (company data only, the device keeps its partnership) sent to each of
 /// the user's mobile devices. CIPP's documentation describes the option; no upstream code was
 /// found, so the texts follow `remove_mobile_devices`.
 pub async fn wipe_mobile_devices(graph: &GraphClient, tenant: &str, upn: &str) -> Vec<String> {
-    let devices = match graph
-        .exchange(
-            tenant,
-            "Get-MobileDevice",
-            json!({"Mailbox": upn}),
-            Some(upn),
-        )
-        .await
-    {
-        Ok(devices) => devices,
-        Err(error) => {
-            return vec![format!(
+    let account_only = json!({"AccountOnly": true, "Confirm": false});
+    vec![
+        match each_device(graph, tenant, upn, "Clear-MobileDevice", account_only).await {
+            Err(error) => format!(
                 "Failed to wipe mobile devices for {upn}. Error: {}",
                 normalize_graph_error(&error)
-            )];
-        }
-    };
-    let (mut wiped, mut failed) = (Vec::new(), Vec::new());
-    for device in &devices {
-        let name = text(device, "FriendlyName").to_owned();
-        let wipe = graph
-            .exchange(
-                tenant,
-                "Clear-MobileDevice",
-                json!({"Identity": text(device, "Identity"), "AccountOnly": true, "Confirm": false}),
-                Some(upn),
-            )
-            .await;
-        match wipe {
-            Ok(_) => wiped.push(name),
-            Err(error) => {
-                tracing::warn!(%error, device = %name, "a mobile device was not wiped");
-                failed.push(name);
-            }
-        }
-    }
-    if failed.is_empty() {
-        vec![format!(
-            "Successfully sent an account-only wipe to {} mobile devices for {upn}: {}",
-            wiped.len(),
-            wiped.join("; ")
-        )]
-    } else {
-        vec![format!(
-            "Failed to wipe all mobile devices for {upn}. Sent an account-only wipe to {} mobile devices: {}. Failed to wipe {} mobile devices: {}",
-            wiped.len(),
-            wiped.join("; "),
-            failed.len(),
-            failed.join("; ")
-        )]
-    }
+            ),
+            Ok((wiped, failed)) if failed.is_empty() => format!(
+                "Successfully sent an account-only wipe to {} mobile devices for {upn}: {}",
+                wiped.len(),
+                wiped.join("; ")
+            ),
+            Ok((wiped, failed)) => format!(
+                "Failed to wipe all mobile devices for {upn}. Sent an account-only wipe to {} mobile devices: {}. Failed to wipe {} mobile devices: {}",
+                wiped.len(),
+                wiped.join("; "),
+                failed.len(),
+                failed.join("; ")
+            ),
+        },
+    ]
 }
 
 /// The meetings the user organises in the next 730 days cancelled (attendees are told).
