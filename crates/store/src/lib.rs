@@ -36,6 +36,7 @@
 //! its default `synchronous_commit = on`.
 
 mod audit;
+mod bec;
 mod error;
 mod kept;
 mod secrets;
@@ -45,6 +46,7 @@ pub use audit::{
     ActorKind, ApiFilter, AuditEntry, AuditPage, AuditQuery, AuditResult, Cursor, DateRange,
     Severity, UnauthorizedCount,
 };
+pub use bec::{BecCase, BecCaseStatus};
 pub use error::StoreError;
 pub use kept::{ALL_USERS, PasswordSettings, Template, TemplateKind};
 pub use secrets::EncryptionKey;
@@ -292,16 +294,30 @@ fn redact_url(url: &str) -> String {
     }
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../migrations/sqlite/0001_init.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../migrations/postgres/0001_init.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "bec cases",
+        include_str!("../migrations/sqlite/0002_bec_cases.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "bec cases",
+        include_str!("../migrations/postgres/0002_bec_cases.sql"),
+    ),
+];
 
 fn migrator(backend: Backend) -> Migrator {
     let list = match backend {

@@ -10,9 +10,9 @@ use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use cipp_store::{
-    ALL_USERS, ActorKind, ApiFilter, AuditEntry, AuditQuery, AuditResult, Backend, Cursor,
-    DateRange, EncryptionKey, PasswordSettings, Severity, Store, StoreError, StoreOptions,
-    Template, TemplateKind,
+    ALL_USERS, ActorKind, ApiFilter, AuditEntry, AuditQuery, AuditResult, Backend, BecCase,
+    BecCaseStatus, Cursor, DateRange, EncryptionKey, PasswordSettings, Severity, Store, StoreError,
+    StoreOptions, Template, TemplateKind,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -147,6 +147,7 @@ on_both_backends!(
     password_settings_default_to_cipps_then_round_trip,
     secrets_are_sealed_at_rest_and_open_only_with_the_right_key,
     the_kv_cache_honours_expiry,
+    bec_cases_list_newest_first_and_keep_their_report_and_containment,
     two_store_instances_see_each_others_writes,
     a_written_row_survives_sigkill_of_the_writer,
 );
@@ -952,6 +953,104 @@ async fn the_kv_cache_honours_expiry(db: &TestDb) {
     assert!(store.kv_delete("forever").await.unwrap());
     assert_eq!(store.kv_get("forever").await.unwrap(), None);
     assert!(!store.kv_delete("forever").await.unwrap());
+}
+
+fn bec_case(case_id: &str, tenant: &str, user: &str, minutes_ago: i64) -> BecCase {
+    BecCase {
+        case_id: case_id.to_owned(),
+        tenant: tenant.to_owned(),
+        user_id: user.to_owned(),
+        user_principal_name: format!("{user}@{tenant}"),
+        display_name: user.to_owned(),
+        status: BecCaseStatus::Waiting,
+        level: None,
+        score: None,
+        incomplete_count: 0,
+        requested_at: OffsetDateTime::now_utc() - TimeDuration::minutes(minutes_ago),
+        requested_by: "admin@partner.example".to_owned(),
+        extracted_at: None,
+        error_message: None,
+        results: None,
+        containment: Vec::new(),
+    }
+}
+
+async fn bec_cases_list_newest_first_and_keep_their_report_and_containment(db: &TestDb) {
+    let store = db.connect().await;
+    store
+        .bec_put(&bec_case("BEC-1", "a.example", "u1", 30))
+        .await
+        .unwrap();
+    store
+        .bec_put(&bec_case("BEC-2", "a.example", "u2", 20))
+        .await
+        .unwrap();
+    store
+        .bec_put(&bec_case("BEC-3", "b.example", "u1", 10))
+        .await
+        .unwrap();
+    let mut done = bec_case("BEC-1", "a.example", "u1", 30);
+    done.status = BecCaseStatus::Completed;
+    done.level = Some("High".into());
+    done.score = Some(12);
+    done.incomplete_count = 1;
+    done.extracted_at = Some(OffsetDateTime::now_utc());
+    done.results = Some(json!({"NewRules": [{"Name": "."}]}));
+    store.bec_put(&done).await.unwrap();
+    assert!(
+        store
+            .bec_add_containment("BEC-1", &json!({"By": "x"}))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .bec_add_containment("BEC-1", &json!({"By": "y"}))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .bec_add_containment("BEC-9", &json!({}))
+            .await
+            .unwrap()
+    );
+
+    let all: Vec<String> = store
+        .bec_list(None, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.case_id)
+        .collect();
+    assert_eq!(all, ["BEC-3", "BEC-2", "BEC-1"]);
+    let tenant_a = store.bec_list(Some("a.example"), None).await.unwrap();
+    assert_eq!(tenant_a.len(), 2);
+    assert!(
+        tenant_a.iter().all(|c| c.results.is_none()),
+        "a list never reads reports"
+    );
+    let user_1 = store.bec_list(None, Some("u1")).await.unwrap();
+    assert_eq!(
+        user_1
+            .iter()
+            .map(|c| c.case_id.as_str())
+            .collect::<Vec<_>>(),
+        ["BEC-3", "BEC-1"]
+    );
+
+    let read = store.bec_get("BEC-1").await.unwrap().unwrap();
+    assert_eq!(read.status, BecCaseStatus::Completed);
+    assert_eq!(read.score, Some(12));
+    assert_eq!(read.level.as_deref(), Some("High"));
+    assert_eq!(read.results, Some(json!({"NewRules": [{"Name": "."}]})));
+    assert_eq!(
+        read.containment,
+        vec![json!({"By": "x"}), json!({"By": "y"})]
+    );
+    assert!(store.bec_delete("BEC-1").await.unwrap());
+    assert!(store.bec_get("BEC-1").await.unwrap().is_none());
+    assert!(!store.bec_delete("BEC-1").await.unwrap());
 }
 
 async fn two_store_instances_see_each_others_writes(db: &TestDb) {
