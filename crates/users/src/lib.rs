@@ -5,6 +5,7 @@
 //! returns either the value CIPP answers with or a [`UserError`] carrying CIPP's message text.
 //! The API crate maps these to status codes; nothing here knows about HTTP frameworks or status codes.
 
+pub mod bec;
 pub mod convert_mailbox;
 pub mod deleted_objects;
 pub mod demo;
