@@ -122,6 +122,7 @@ async fn run_declared(
             operation: declaration.name,
             role: declaration.role,
             request: parameters.clone(),
+            posted: request.method() == actix_web::http::Method::POST,
         };
         Ok(declaration.run(ctx, &raw).await?)
     }

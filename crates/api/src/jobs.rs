@@ -61,6 +61,10 @@ pub async fn engine(
         .with_kind(
             cipp_users_domain::scheduled_user::KIND,
             UserTaskJob::new(graph.clone(), store.clone()),
+        )
+        .with_kind(
+            cipp_users_domain::bec::check::KIND,
+            cipp_users_domain::bec::check::CheckJob::new(graph.clone(), store.clone()),
         ))
 }
 

@@ -105,8 +105,43 @@ fn templates() -> Vec<(TemplateKind, Template)> {
     .collect()
 }
 
-/// Puts the demo templates into a store that has never had them.
+/// A BEC run demo mode starts with, so the example that deletes a run has one. It is marked
+/// failed with a text saying what it is: it never held a report.
+pub const DEMO_BEC_CASE_ID: &str = "BEC-20260101000000-5eed00";
+const BEC_SEEDED: &str = "demo:bec-seeded";
+
+async fn seed_bec_case(store: &Store) -> Result<(), StoreError> {
+    if store.kv_get(BEC_SEEDED).await?.is_some() {
+        return Ok(());
+    }
+    let at = time::OffsetDateTime::from_unix_timestamp(1_767_225_600)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let message = "Seeded by demo mode so the ExecBECReport example has a run to delete; start a real check with ExecBECCheck";
+    store
+        .bec_put(&cipp_store::BecCase {
+            case_id: DEMO_BEC_CASE_ID.to_owned(),
+            tenant: TENANT.to_owned(),
+            user_id: USER_ID.to_owned(),
+            user_principal_name: USER.to_owned(),
+            display_name: "Kenji Robbins".to_owned(),
+            status: cipp_store::BecCaseStatus::Error,
+            level: None,
+            score: None,
+            incomplete_count: 0,
+            requested_at: at,
+            requested_by: "demo".to_owned(),
+            extracted_at: Some(at),
+            error_message: Some(message.to_owned()),
+            results: Some(json!({"Results": message})),
+            containment: Vec::new(),
+        })
+        .await?;
+    store.kv_put(BEC_SEEDED, &json!(true), None).await
+}
+
+/// Puts the demo templates (and the demo BEC run) into a store that has never had them.
 pub async fn seed_store(store: &Store) -> Result<(), StoreError> {
+    seed_bec_case(store).await?;
     if store.kv_get(TEMPLATES_SEEDED).await?.is_some() {
         return Ok(());
     }

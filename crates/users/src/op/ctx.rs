@@ -94,6 +94,9 @@ pub struct Ctx {
     /// request (a scheduled job runs them later through the same parameter rules).
     pub request: Value,
     pub role: Option<&'static str>,
+    /// Whether the call came as a POST. CIPP reads query and body alike, so almost no operation
+    /// cares; ExecBECCheck does (its newest frontend starts a run with a POST and reads with GETs).
+    pub posted: bool,
 }
 
 impl Ctx {

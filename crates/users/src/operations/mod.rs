@@ -53,6 +53,12 @@ registry! {
     list_ooo::ListOoO,
     exec_set_one_drive_sharing::ExecSetOneDriveSharing,
 
+    // ── compromised-account (BEC) check ──
+    exec_bec_check::ExecBECCheck,
+    exec_bec_bulk_check::ExecBECBulkCheck,
+    list_bec_reports::ListBECReports,
+    exec_bec_report::ExecBECReport,
+
     // ── credentials and MFA ──
     exec_reset_pass::ExecResetPass,
     exec_revoke_sessions::ExecRevokeSessions,

@@ -1,0 +1,349 @@
+//! The BEC check end to end over HTTP against the simulator: the legacy polling protocol of
+//! frontends up to 10.9, the case workflow (start, progress by DeploymentId, report, list,
+//! delete), a collector failing at the simulator while the others still report, the planted
+//! compromise found, and the collectors running at once under simulator latency.
+
+use std::time::{Duration, Instant};
+
+use crate::helpers::{TestApp, spawn_app};
+use serde_json::{Value, json};
+
+/// The list fields the BEC page calls `.map` on: each must be an array.
+const LISTS: [&str; 20] = [
+    "AddedApps",
+    "MaliciousSPs",
+    "SuspectUserSignIns",
+    "SuspectUserMailboxLogons",
+    "SuspectUserDevices",
+    "NewRules",
+    "InboxRuleChanges",
+    "SentMessages",
+    "MailboxPermissionChanges",
+    "NewUsers",
+    "MFADevices",
+    "ChangedPasswords",
+    "TrustedSenders",
+    "BlockedSenders",
+    "SafelistChanges",
+    "SharingChanges",
+    "IntuneDevices",
+    "UserGrants",
+    "IPVerdicts",
+    "IPOverrides",
+];
+
+/// The first enabled member user of the first tenant: (tenant domain, id, UPN).
+async fn some_user(app: &TestApp) -> (String, String, String) {
+    let tenant = app.tenant(0).default_domain_name.clone();
+    let users = app
+        .graph
+        .get(
+            &tenant,
+            cipp_graph::GraphVersion::V1,
+            "users?$select=id,userPrincipalName,accountEnabled,userType&$top=20",
+            &[],
+        )
+        .await
+        .unwrap();
+    let user = users["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["accountEnabled"] == true && u["userType"] == "Member")
+        .unwrap()
+        .clone();
+    (
+        tenant,
+        user["id"].as_str().unwrap().to_owned(),
+        user["userPrincipalName"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Polls ExecBECCheck with `GUID` (as the BEC page does) until the answer is not waiting.
+async fn poll(app: &TestApp, token: &str, tenant: &str, guid: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let answer: Value = app
+            .get_json(
+                &format!("/api/execBECCheck?GUID={guid}&tenantFilter={tenant}"),
+                token,
+            )
+            .await;
+        if answer["Waiting"] != true {
+            return answer;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the run never finished: {answer}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn completeness<'v>(report: &'v Value, collector: &str) -> &'v Value {
+    &report["Completeness"][collector]
+}
+
+#[tokio::test]
+async fn the_legacy_protocol_answers_the_user_id_then_waiting_then_the_report() {
+    let app = spawn_app().await;
+    let token = app.token("superadmin").await;
+    let (tenant, id, upn) = some_user(&app).await;
+
+    // Exactly as bec.jsx (10.9) sends it: lower-case route, userId and username in the query.
+    let first: Value = app
+        .get_json(
+            &format!("/api/execBECCheck?userId={id}&tenantFilter={tenant}&username={upn}"),
+            &token,
+        )
+        .await;
+    assert_eq!(first["GUID"], id.as_str(), "{first}");
+    let report = poll(&app, &token, &tenant, &id).await;
+    for list in LISTS {
+        assert!(
+            report[list].is_array(),
+            "{list} is not an array: {}",
+            report[list]
+        );
+    }
+    assert_eq!(report["UserPrincipalName"], upn.as_str());
+    assert_eq!(
+        report["ExtractResult"],
+        "Successfully extracted logs from auditlog"
+    );
+    assert!(report["ExtractedAt"].is_string());
+    assert!(report["Score"]["Value"].is_i64());
+    assert!(["High", "Medium", "Low"].contains(&report["Score"]["Level"].as_str().unwrap()));
+    assert_eq!(completeness(&report, "SignIns")["Complete"], true);
+    assert!(
+        !report["SuspectUserSignIns"].as_array().unwrap().is_empty(),
+        "the simulator seeds sign-ins"
+    );
+
+    // A second first call finds the finished run and starts nothing; Overwrite starts afresh.
+    let again: Value = app
+        .get_json(
+            &format!("/api/execBECCheck?userId={id}&tenantFilter={tenant}&username={upn}"),
+            &token,
+        )
+        .await;
+    assert_eq!(again["CaseId"], report["CaseId"]);
+    let fresh: Value = app
+        .get_json(
+            &format!(
+                "/api/execBECCheck?userId={id}&tenantFilter={tenant}&username={upn}&Overwrite=true"
+            ),
+            &token,
+        )
+        .await;
+    assert_eq!(fresh["GUID"], id.as_str());
+    assert_ne!(fresh["CaseId"], report["CaseId"]);
+    let newer = poll(&app, &token, &tenant, &id).await;
+    assert_eq!(newer["CaseId"], fresh["CaseId"]);
+}
+
+#[tokio::test]
+async fn the_case_workflow_starts_reports_progress_lists_and_deletes_a_run() {
+    let app = spawn_app().await;
+    let token = app.token("superadmin").await;
+    let (tenant, id, upn) = some_user(&app).await;
+
+    let started: Value = app
+        .post(
+            "/api/execBECCheck",
+            Some(&token),
+            json!({"tenantFilter": tenant, "userid": id, "userName": upn}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let case = started["CaseId"].as_str().unwrap().to_owned();
+    assert!(case.starts_with("BEC-"), "{started}");
+    assert_eq!(started["GUID"], case.as_str());
+    assert_eq!(started["Status"], "Waiting");
+
+    let report = poll(&app, &token, &tenant, &case).await;
+    assert_eq!(report["CaseId"], case.as_str());
+    assert_eq!(report["Run"]["CaseId"], case.as_str());
+    assert_eq!(report["Run"]["Status"], "Completed");
+    assert!(report["Run"]["Containment"].is_array());
+
+    // Progress by DeploymentId (= the case id), as the frontend's job view reads it.
+    let progress: Value = app
+        .get_json(
+            &format!("/api/ListOffboardingProgress?DeploymentId={case}"),
+            &token,
+        )
+        .await;
+    let row = &progress[0];
+    assert_eq!(row["Name"], upn.as_str());
+    assert_eq!(row["Status"], "succeeded", "{progress}");
+    let steps = row["Steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2);
+    assert!(steps.iter().all(|s| s["Status"] == "succeeded"));
+    assert!(
+        steps[0]["Message"]
+            .as_str()
+            .unwrap()
+            .contains("collectors complete")
+    );
+    assert_eq!(
+        steps[1]["Message"],
+        format!(
+            "Threat level {} ({})",
+            report["Score"]["Level"].as_str().unwrap(),
+            report["Score"]["Value"]
+        )
+    );
+
+    // The hub lists it, for the tenant and for all tenants.
+    for filter in [tenant.as_str(), "AllTenants"] {
+        let rows: Value = app
+            .get_json(
+                &format!("/api/ListBECReports?tenantFilter={filter}&userId={id}"),
+                &token,
+            )
+            .await;
+        let listed = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["CaseId"] == case.as_str())
+            .unwrap();
+        assert_eq!(listed["Status"], "Completed");
+        assert_eq!(listed["Score"], report["Score"]["Value"]);
+        assert_eq!(listed["Level"], report["Score"]["Level"]);
+        assert_eq!(listed["UserPrincipalName"], upn.as_str());
+        assert_eq!(listed["ContainmentRuns"], 0);
+    }
+
+    // Deleted as the hub's action sends it.
+    let deleted = app
+        .post(
+            "/api/ExecBECReport",
+            Some(&token),
+            json!({"tenantFilter": tenant, "Action": "Delete", "caseId": case}),
+        )
+        .await;
+    assert_eq!(deleted.status(), 200);
+    let body: Value = deleted.json().await.unwrap();
+    assert_eq!(
+        body["Results"],
+        format!("Deleted BEC run {case} for {tenant}")
+    );
+    let gone: Value = app
+        .get_json(
+            &format!("/api/execBECCheck?GUID={case}&tenantFilter={tenant}"),
+            &token,
+        )
+        .await;
+    assert_eq!(gone["Waiting"], false);
+    assert_eq!(
+        gone["Error"],
+        format!("BEC run {case} was not found for {tenant}")
+    );
+}
+
+#[tokio::test]
+async fn a_collector_failing_at_the_simulator_is_marked_error_and_the_others_still_report() {
+    let app = spawn_app().await;
+    let token = app.token("superadmin").await;
+    let (tenant, id, upn) = some_user(&app).await;
+    app.add_fault(json!({"path": "/beta/servicePrincipals", "status": 503}))
+        .await;
+
+    let started: Value = app
+        .post(
+            "/api/execBECCheck",
+            Some(&token),
+            json!({"tenantFilter": tenant, "userid": id, "userName": upn}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let report = poll(&app, &token, &tenant, started["CaseId"].as_str().unwrap()).await;
+    let failed = completeness(&report, "NewApps");
+    assert_eq!(failed["Complete"], false, "{failed}");
+    assert!(
+        failed["Error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{failed}"
+    );
+    assert_eq!(report["AddedApps"], json!([]));
+    for other in [
+        "AuditLog",
+        "SignIns",
+        "InboxRules",
+        "Safelists",
+        "TenantUsers",
+        "MFAMethods",
+        "UserGrants",
+        "MailboxPermissionChanges",
+        "InboxRuleChanges",
+    ] {
+        assert_eq!(
+            completeness(&report, other)["Complete"],
+            true,
+            "{other}: {}",
+            completeness(&report, other)
+        );
+    }
+    let listed: Value = app
+        .get_json(
+            &format!("/api/ListBECReports?tenantFilter={tenant}"),
+            &token,
+        )
+        .await;
+    assert!(listed[0]["IncompleteCount"].as_i64().unwrap() >= 1);
+}
+
+#[tokio::test]
+async fn the_collectors_run_at_once_so_latency_does_not_add_up() {
+    let app = spawn_app().await;
+    let token = app.token("superadmin").await;
+    let (tenant, id, upn) = some_user(&app).await;
+    // Every Graph and Exchange call waits 400 ms at the simulator.
+    for path in ["/beta/", "/v1.0/", "/adminapi/"] {
+        app.add_fault(json!({"path": path, "latency_ms": 400}))
+            .await;
+    }
+    let started: Value = app
+        .post(
+            "/api/execBECCheck",
+            Some(&token),
+            json!({"tenantFilter": tenant, "userid": id, "userName": upn}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let report = poll(&app, &token, &tenant, started["CaseId"].as_str().unwrap()).await;
+    let collectors = report["Completeness"].as_object().unwrap();
+    assert!(collectors.len() >= 15, "{} collectors", collectors.len());
+    // The three audit-log collectors share one search: count its time once.
+    let mut seen_audit = false;
+    let mut sum = 0;
+    let mut timed = 0;
+    for (name, status) in collectors {
+        let ms = status["DurationMs"].as_u64().unwrap();
+        if ms < 400 {
+            // Did not run (its prerequisite failed): nothing to add.
+            continue;
+        }
+        timed += 1;
+        if ["SafelistChanges", "SharingChanges", "InboxRuleChanges"].contains(&name.as_str()) {
+            if seen_audit {
+                continue;
+            }
+            seen_audit = true;
+        }
+        sum += ms;
+    }
+    assert!(timed >= 12, "only {timed} collectors made a call");
+    let wall = report["CollectionMs"].as_u64().unwrap();
+    assert!(
+        wall * 3 < sum,
+        "collecting took {wall} ms against {sum} ms for the collectors one after another"
+    );
+}
