@@ -347,3 +347,182 @@ async fn the_collectors_run_at_once_so_latency_does_not_add_up() {
         "collecting took {wall} ms against {sum} ms for the collectors one after another"
     );
 }
+
+#[tokio::test]
+async fn the_planted_compromise_is_found_rule_consent_foreign_sign_in_and_all() {
+    let app = spawn_app().await;
+    let token = app.token("superadmin").await;
+    let tenant = app.tenant(0).default_domain_name.clone();
+    let incident: Value = app
+        .http
+        .get(app.sim.join(&format!("_sim/incident/{tenant}")).unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = incident["userId"].as_str().unwrap();
+    let upn = incident["userPrincipalName"].as_str().unwrap();
+    let started: Value = app
+        .post(
+            "/api/execBECCheck",
+            Some(&token),
+            json!({"tenantFilter": tenant, "userid": id, "userName": upn}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let report = poll(&app, &token, &tenant, started["CaseId"].as_str().unwrap()).await;
+    for (name, status) in report["Completeness"].as_object().unwrap() {
+        assert_eq!(status["Complete"], true, "{name}: {status}");
+    }
+
+    // The planted rule, judged suspicious, and its creation (and a deleted rule) in the audit log.
+    let rule = report["NewRules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["Name"] == incident["ruleName"])
+        .unwrap();
+    assert_eq!(rule["Suspicious"], true, "{rule}");
+    assert_eq!(rule["Risk"], "High");
+    assert_eq!(rule["RecentlyChanged"], true);
+    let changes = report["InboxRuleChanges"].as_array().unwrap();
+    assert!(
+        changes.iter().any(|c| c["Operation"] == "New-InboxRule"
+            && c["RuleName"] == incident["ruleName"]
+            && c["ForeignLocation"] == true),
+        "{changes:?}"
+    );
+    assert!(
+        // A removal names the rule by its identity, `<mailbox>\\<name>`, as Exchange records it.
+        changes.iter().any(|c| c["Operation"] == "Remove-InboxRule"
+            && c["RuleName"]
+                .as_str()
+                .unwrap()
+                .ends_with(incident["deletedRuleName"].as_str().unwrap())),
+        "{changes:?}"
+    );
+
+    // The consent to a catalogued rogue application.
+    let grant = report["UserGrants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == incident["grantId"])
+        .unwrap();
+    assert_eq!(grant["Risk"], "CatalogMatch");
+    assert_eq!(grant["AppId"], incident["maliciousAppId"]);
+    assert!(
+        report["MaliciousSPs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["id"] == incident["maliciousServicePrincipalId"])
+    );
+    assert!(
+        report["AddedApps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["appId"] == incident["maliciousAppId"] && !a["MaliciousMatch"].is_null())
+    );
+
+    // The foreign sign-ins, the address judged the attacker's, and the rest of the trail.
+    let attacker = incident["attackerIp"].as_str().unwrap();
+    let foreign: Vec<&Value> = report["SuspectUserSignIns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["IPAddress"] == attacker)
+        .collect();
+    assert!(!foreign.is_empty());
+    assert!(
+        foreign
+            .iter()
+            .all(|s| s["ForeignLocation"] == true && s["Country"] == incident["attackerCountry"])
+    );
+    assert!(
+        report["LocationAnalysis"]["ForeignSuccessfulSignInCount"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    let verdict = report["IPVerdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["IP"] == attacker)
+        .unwrap();
+    assert_eq!(verdict["Verdict"], "LikelyAttacker", "{verdict}");
+    assert!(
+        report["TrustedSenders"]
+            .as_array()
+            .unwrap()
+            .contains(&incident["trustedSender"])
+    );
+    assert!(
+        report["SafelistChanges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["ForeignLocation"] == true)
+    );
+    assert!(
+        report["SharingChanges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["FileName"] == incident["sharedFileName"])
+    );
+    assert!(
+        report["MailboxPermissionChanges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["TargetsSuspect"] == true)
+    );
+    assert!(
+        report["MFADevices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == incident["mfaMethodId"])
+    );
+    assert!(
+        report["ChangedPasswords"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["id"] == id)
+    );
+    assert_eq!(report["SentMessageAnalysis"]["Flagged"], true);
+    assert_eq!(
+        report["SentMessageAnalysis"]["Bursts"][0]["TopSubject"],
+        incident["burstSubject"]
+    );
+
+    assert_eq!(report["Score"]["Level"], "High");
+    let applied: Vec<&str> = report["Score"]["Breakdown"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["Applied"] == true)
+        .filter_map(|b| b["Signal"].as_str())
+        .collect();
+    for signal in [
+        "SuspiciousRules",
+        "CatalogUserGrants",
+        "MaliciousApps",
+        "ForeignSuccessfulSignIns",
+        "MassMail",
+        "AttackerIPs",
+    ] {
+        assert!(
+            applied.contains(&signal),
+            "{signal} not applied: {applied:?}"
+        );
+    }
+}
