@@ -526,3 +526,141 @@ async fn the_planted_compromise_is_found_rule_consent_foreign_sign_in_and_all() 
         );
     }
 }
+
+/// Waits until every job of a deployment has finished, as the frontend's progress view polls.
+async fn progress_done(app: &TestApp, token: &str, deployment: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let rows: Value = app
+            .get_json(
+                &format!("/api/ListOffboardingProgress?DeploymentId={deployment}"),
+                token,
+            )
+            .await;
+        let done = rows.as_array().is_some_and(|r| {
+            !r.is_empty()
+                && r.iter()
+                    .all(|row| row["Status"] == "succeeded" || row["Status"] == "failed")
+        });
+        if done {
+            return rows;
+        }
+        assert!(Instant::now() < deadline, "the job never finished: {rows}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_ip_review_applies_the_operators_verdicts_and_scores_the_run_again() {
+    let app = spawn_app().await;
+    let token = app.token("superadmin").await;
+    let (tenant, id, upn) = some_user(&app).await;
+    let started: Value = app
+        .post(
+            "/api/execBECCheck",
+            Some(&token),
+            json!({"tenantFilter": tenant, "userid": id, "userName": upn}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let case = started["CaseId"].as_str().unwrap().to_owned();
+    let report = poll(&app, &token, &tenant, &case).await;
+    let address = report["SuspectUserSignIns"][0]["IPAddress"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let range = format!("{}/32", address);
+
+    // Bad input is refused naming the field, and nothing is queued.
+    for (overrides, field) in [
+        (
+            json!([{"IP": range, "Verdict": "Evil"}]),
+            "Verdict must be Safe, Suspicious, Compromised or Auto, not 'Evil'",
+        ),
+        (
+            json!([{"IP": "300.1.2.3", "Verdict": "Safe"}]),
+            "'300.1.2.3' is not an IP address or CIDR range",
+        ),
+        (
+            json!([{"IP": range, "Verdict": "Auto"}]),
+            "Set at least one address to Safe, Suspicious or Compromised before re-running",
+        ),
+    ] {
+        let refused = app
+            .post(
+                "/api/ExecBECIPReview",
+                Some(&token),
+                json!({"tenantFilter": tenant, "CaseId": case, "Overrides": overrides}),
+            )
+            .await;
+        assert_eq!(refused.status(), 400);
+        let body: Value = refused.json().await.unwrap();
+        assert!(body["Results"].as_str().unwrap().contains(field), "{body}");
+    }
+    let missing = app
+        .post("/api/ExecBECIPReview", Some(&token), json!({"tenantFilter": tenant, "CaseId": "BEC-20200101000000-000000", "Overrides": [{"IP": range, "Verdict": "Safe"}]}))
+        .await;
+    assert_eq!(missing.status(), 404);
+
+    // As the review drawer sends it.
+    let body = json!({"tenantFilter": tenant, "CaseId": case, "Overrides": [{"IP": range, "Verdict": "Compromised", "Note": "not the user"}]});
+    let queued: Value = app
+        .post("/api/ExecBECIPReview", Some(&token), body.clone())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(queued["Results"][0]["state"], "info");
+    assert!(
+        queued["Results"][0]["resultText"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!(
+                "Re-judging the IP addresses of case {case} with 1 override(s)"
+            ))
+    );
+    let rows = progress_done(&app, &token, queued["DeploymentId"].as_str().unwrap()).await;
+    assert_eq!(rows[0]["Status"], "succeeded", "{rows}");
+    assert_eq!(rows[0]["Source"], "BECIPReview");
+
+    let judged = poll(&app, &token, &tenant, &case).await;
+    let verdict = judged["IPVerdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["IP"] == address.as_str())
+        .unwrap();
+    assert_eq!(verdict["Verdict"], "Compromised");
+    assert_eq!(verdict["Source"], "Override");
+    assert_eq!(judged["IPOverrides"][0]["Range"], range.as_str());
+    assert_eq!(judged["IPOverrides"][0]["Verdict"], "Compromised");
+    let attacker_ips = judged["Score"]["Breakdown"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["Signal"] == "AttackerIPs")
+        .unwrap();
+    assert_eq!(
+        attacker_ips["Applied"], true,
+        "a confirmed attacker address is scored"
+    );
+    let listed: Value = app
+        .get_json(
+            &format!("/api/ListBECReports?tenantFilter={tenant}"),
+            &token,
+        )
+        .await;
+    let row = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["CaseId"] == case.as_str())
+        .unwrap();
+    assert_eq!(row["Score"], judged["Score"]["Value"]);
+
+    // The same verdicts again change nothing.
+    let again = app.post("/api/ExecBECIPReview", Some(&token), body).await;
+    assert_eq!(again.status(), 400);
+}

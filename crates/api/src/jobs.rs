@@ -65,6 +65,10 @@ pub async fn engine(
         .with_kind(
             cipp_users_domain::bec::check::KIND,
             cipp_users_domain::bec::check::CheckJob::new(graph.clone(), store.clone()),
+        )
+        .with_kind(
+            cipp_users_domain::bec::ip_review::KIND,
+            cipp_users_domain::bec::ip_review::ReviewJob::new(store.clone()),
         ))
 }
 

@@ -154,6 +154,30 @@ impl Store {
         })
     }
 
+    /// Replaces a completed run's report, level and score only (a re-judged run), leaving its
+    /// containment list as it is; returns whether the run exists.
+    pub async fn bec_set_results(
+        &self,
+        case_id: &str,
+        results: &Value,
+        level: &str,
+        score: i64,
+    ) -> Result<bool, StoreError> {
+        let updated = on_pool!(self, p => {
+            sqlx::query(
+                "UPDATE bec_cases SET results = $1, level = $2, score = $3 WHERE case_id = $4",
+            )
+            .bind(Json(results))
+            .bind(level)
+            .bind(score)
+            .bind(case_id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(updated > 0)
+    }
+
     /// Deletes a run; returns whether it existed.
     pub async fn bec_delete(&self, case_id: &str) -> Result<bool, StoreError> {
         let deleted = on_pool!(self, p => {

@@ -52,3 +52,4 @@
 pub mod analyse;
 pub mod check;
 pub mod collect;
+pub mod ip_review;

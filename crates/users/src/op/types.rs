@@ -215,6 +215,7 @@ pub enum ItemState {
     Success,
     Error,
     Warning,
+    Info,
 }
 
 /// One result of CIPP's `{resultText, state, copyField}` form; the frontend shows `resultText`

@@ -58,6 +58,7 @@ registry! {
     exec_bec_bulk_check::ExecBECBulkCheck,
     list_bec_reports::ListBECReports,
     exec_bec_report::ExecBECReport,
+    exec_bec_ip_review::ExecBECIPReview,
 
     // ── credentials and MFA ──
     exec_reset_pass::ExecResetPass,
