@@ -361,14 +361,18 @@ pub(crate) fn sign_ins(
     out
 }
 
+/// (city, state, country, latitude, longitude)
+type Place = (&'static str, &'static str, &'static str, f64, f64);
+/// (offset, IP, place, failure code and reason)
+type Attempt = (i64, &'static str, Place, Option<(i64, &'static str)>);
+
 fn attacker_sign_ins(inc: &Incident, user: &User) -> Vec<Value> {
-    let lagos = ("Lagos", "Lagos", "NG", 6.5244, 3.3792);
-    let moscow = ("Moscow", "Moscow", "RU", 55.7558, 37.6173);
-    let mut rows: Vec<(i64, &str, (&str, &str, &str, f64, f64), Option<(i64, &str)>)> =
-        at::SIGN_INS
-            .iter()
-            .map(|t| (*t, ATTACKER_IP, lagos, None))
-            .collect();
+    let lagos: Place = ("Lagos", "Lagos", "NG", 6.5244, 3.3792);
+    let moscow: Place = ("Moscow", "Moscow", "RU", 55.7558, 37.6173);
+    let mut rows: Vec<Attempt> = at::SIGN_INS
+        .iter()
+        .map(|t| (*t, ATTACKER_IP, lagos, None))
+        .collect();
     rows.push((
         at::FAILED_SIGN_IN,
         FAILED_IP,
