@@ -462,6 +462,14 @@ async fn mailbox_logons(graph: &GraphClient, subject: &Subject) -> (Vec<Value>, 
     }
 }
 
+fn text_of(value: &Value, key: &str) -> String {
+    value
+        .get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
 fn value_list(page: Value) -> Vec<Value> {
     match page {
         Value::Object(mut o) => match o.remove("value") {
@@ -568,6 +576,7 @@ async fn safelists(graph: &GraphClient, subject: &Subject) -> (Vec<String>, Vec<
 /// The message trace of what the suspect sent in the window, page by page.
 async fn sent_messages(graph: &GraphClient, subject: &Subject) -> (Vec<Value>, Status) {
     let mut rows: Vec<Value> = Vec::new();
+    let mut seen: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
     let mut end = subject.end.clone();
     for _ in 0..TRACE_MAX_PAGES {
         let page = match graph
@@ -602,7 +611,19 @@ async fn sent_messages(graph: &GraphClient, subject: &Subject) -> (Vec<Value>, S
             .filter_map(|r| r.get("Received").and_then(Value::as_str))
             .min()
             .map(str::to_owned);
-        rows.extend(page);
+        // `EndDate` is inclusive, so the boundary row of one page opens the next: keep it once.
+        for row in page {
+            let key = (
+                text_of(&row, "MessageTraceId"),
+                text_of(&row, "RecipientAddress"),
+            );
+            if !rows
+                .iter()
+                .any(|r| (text_of(r, "MessageTraceId"), text_of(r, "RecipientAddress")) == key)
+            {
+                rows.push(row);
+            }
+        }
         if !full {
             let n = rows.len();
             return (rows, Status::complete(n));
