@@ -617,10 +617,7 @@ async fn sent_messages(graph: &GraphClient, subject: &Subject) -> (Vec<Value>, S
                 text_of(&row, "MessageTraceId"),
                 text_of(&row, "RecipientAddress"),
             );
-            if !rows
-                .iter()
-                .any(|r| (text_of(r, "MessageTraceId"), text_of(r, "RecipientAddress")) == key)
-            {
+            if seen.insert(key) {
                 rows.push(row);
             }
         }
