@@ -48,3 +48,5 @@
 //!
 //! Reading a completed case through ExecBECCheck adds `Run` `{CaseId, Status, ExtractedAt,
 //! RequestedAt, RequestedBy, Containment[]}`.
+
+pub mod containment;
