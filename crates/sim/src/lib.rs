@@ -104,6 +104,7 @@ mod exchange;
 mod faults;
 mod graph;
 mod http;
+mod incident;
 mod keys;
 mod seed;
 mod seed_reads;
@@ -312,6 +313,8 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         licences: Default::default(),
         sharepoint: Default::default(),
         teams: Default::default(),
+        enterprise_apps: Default::default(),
+        audit_sessions: Default::default(),
     });
 
     let data = web::Data::new(Arc::clone(&sim));
