@@ -7,6 +7,7 @@ mod all_tenants;
 mod audit;
 mod auth;
 mod bec_check;
+mod bec_remediate;
 mod calendar_permissions;
 mod credential_actions;
 mod directory_and_templates;

@@ -4,9 +4,11 @@
 
 use cipp_graph::GraphClient;
 use cipp_jobs::{Engine, EngineOptions, JobsDb};
+use cipp_users_domain::bec::containment::{self, Board, ContainmentJob};
 use cipp_users_domain::offboarding::{KIND, OffboardingJob, WebhookTarget};
 use cipp_users_domain::scheduled_user::UserTaskJob;
 use secrecy::ExposeSecret;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::StartupError;
@@ -21,6 +23,7 @@ pub async fn engine(
     graph: &GraphClient,
     store: &cipp_store::Store,
     http: &reqwest::Client,
+    containment: &Arc<Board>,
 ) -> Result<Engine, StartupError> {
     let db = match &settings.database_url {
         Some(url) => JobsDb::connect(url.expose_secret(), Some(SCHEMA)).await,
@@ -69,6 +72,10 @@ pub async fn engine(
         .with_kind(
             cipp_users_domain::bec::ip_review::KIND,
             cipp_users_domain::bec::ip_review::ReviewJob::new(store.clone()),
+        )
+        .with_kind(
+            containment::KIND,
+            ContainmentJob::new(graph.clone(), store.clone(), containment.clone()),
         ))
 }
 

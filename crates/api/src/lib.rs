@@ -161,7 +161,8 @@ impl Application {
             None => ProxyGuard::with_default_blocklist(),
         }
         .map_err(StartupError::Blocklist)?;
-        let jobs = jobs::engine(&settings, &graph, &store, &http).await?;
+        let bec_containment = Arc::default();
+        let jobs = jobs::engine(&settings, &graph, &store, &http, &bec_containment).await?;
         if settings.mode == Mode::Demo {
             // The scheduled task the scheduler examples read and remove.
             cipp_users_domain::demo::seed_jobs(&jobs)
@@ -180,6 +181,7 @@ impl Application {
             list_logs_max_rows: settings.list_logs_max_rows,
             jobs: jobs.clone(),
             webhook_configured: settings.webhook_url.is_some(),
+            bec_containment,
         });
         // The worker runs for the life of the process; its jobs outlive any request.
         jobs.start();

@@ -612,7 +612,7 @@ fn judge_rule(rule: &Value, changed: &HashSet<String>, own_domains: &[&str]) -> 
             .rsplit('@')
             .next()
             .unwrap_or_default()
-            .trim_end_matches(|c: char| c == ']' || c == '"' || c == '\'')
+            .trim_end_matches([']', '"', '\''])
             .to_owned();
         t.contains('@')
             && !own_domains

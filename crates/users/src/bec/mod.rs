@@ -52,4 +52,5 @@
 pub mod analyse;
 pub mod check;
 pub mod collect;
+pub mod containment;
 pub mod ip_review;

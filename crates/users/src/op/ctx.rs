@@ -69,6 +69,8 @@ pub struct Environment {
     pub jobs: cipp_jobs::Engine,
     /// Whether a webhook is configured for `postExecution.webhook`.
     pub webhook_configured: bool,
+    /// The rows of the BEC containment jobs this replica runs, shared with their job kind.
+    pub bec_containment: Arc<crate::bec::containment::Board>,
 }
 
 /// The tenant a call targets, resolved before `run`.

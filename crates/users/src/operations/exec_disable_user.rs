@@ -59,16 +59,44 @@ pub async fn set_sign_in_state(
     user: &UserId,
     enabled: bool,
 ) -> Result<String, UserError> {
+    let change = change_sign_in_state(graph, tenant, user, enabled).await?;
+    if change.synced {
+        let user_id = user.as_str();
+        return Err(UserError::Failed {
+            message: format!(
+                "Failed to set sign-in state for {user_id}. Error: WARNING: User {user_id} is AD Sync enabled. Please enable/disable in the local AD."
+            ),
+            source: None,
+        });
+    }
+    Ok(change.message)
+}
+
+/// A sign-in change made in Entra, and whether the user is synced from on-premises AD (whose
+/// next sync undoes it): callers word that case themselves.
+pub struct SignInChange {
+    pub message: String,
+    pub synced: bool,
+}
+
+/// Sets `accountEnabled`, synced user or not (CIPP's `Set-CIPPSignInState` calls).
+pub async fn change_sign_in_state(
+    graph: &GraphClient,
+    tenant: &str,
+    user: &UserId,
+    enabled: bool,
+) -> Result<SignInChange, UserError> {
     let user_id = user.as_str();
     let state = if enabled { "True" } else { "False" };
-    let failed = |detail: String, source| UserError::Failed {
-        message: format!("Failed to set sign-in state for {user_id}. Error: {detail}"),
-        source,
+    let failed = |error: cipp_graph::GraphError| UserError::Failed {
+        message: format!(
+            "Failed to set sign-in state for {user_id}. Error: {}",
+            normalize_graph_error(&error)
+        ),
+        source: Some(Box::new(error)),
     };
     let segment = user.segment();
-    let synced = is_synced(graph, tenant, &segment)
-        .await
-        .map_err(|e| failed(normalize_graph_error(&e), Some(Box::new(e))))?;
+    let synced = is_synced(graph, tenant, &segment).await.map_err(failed)?;
     graph
         .patch(
             tenant,
@@ -77,16 +105,8 @@ pub async fn set_sign_in_state(
             &json!({ "accountEnabled": enabled }),
         )
         .await
-        .map_err(|e| failed(normalize_graph_error(&e), Some(Box::new(e))))?;
+        .map_err(failed)?;
     let message = format!("Successfully set account enabled state to {state} for {user_id}");
     tracing::info!(tenant, user = user_id, "{message}");
-    if synced {
-        return Err(failed(
-            format!(
-                "WARNING: User {user_id} is AD Sync enabled. Please enable/disable in the local AD."
-            ),
-            None,
-        ));
-    }
-    Ok(message)
+    Ok(SignInChange { message, synced })
 }

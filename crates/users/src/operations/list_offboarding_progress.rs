@@ -24,7 +24,8 @@ pub struct ProgressRow {
     /// The user principal name.
     #[serde(rename = "Name")]
     pub name: String,
-    /// `Offboarding`.
+    /// What queued the job: `Offboarding`, `BECRemediation` (ExecBECRemediate) or `BEC` (a BEC
+    /// check).
     #[serde(rename = "Source")]
     pub source: String,
     /// `queued`, `running`, `succeeded`, or `failed` (a step failed, or the job was cancelled).
@@ -106,13 +107,23 @@ impl Operation for ListOffboardingProgress {
                 .steps(&job.id)
                 .await
                 .map_err(|e| UserError::internal("Failed to read the progress", e))?;
-            let row = cipp_jobs::progress::progress_row(&job, &steps, "Offboarding");
+            let row = cipp_jobs::progress::progress_row(&job, &steps, source(&job.kind));
             rows.push(
                 serde_json::from_value(row)
                     .map_err(|e| UserError::internal("Failed to read the progress", e))?,
             );
         }
         Ok(Outcome::json(rows))
+    }
+}
+
+/// A job kind's `Source`, as upstream names the feature that queued it.
+fn source(kind: &str) -> &'static str {
+    match kind {
+        crate::bec::containment::KIND => crate::bec::containment::SOURCE,
+        crate::bec::check::KIND => "BEC",
+        crate::bec::ip_review::KIND => "BECIPReview",
+        _ => "Offboarding",
     }
 }
 

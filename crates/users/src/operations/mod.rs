@@ -117,4 +117,8 @@ registry! {
     remove_jit_admin_template::RemoveJITAdminTemplate,
     exec_restore_deleted::ExecRestoreDeleted,
     remove_deleted_object::RemoveDeletedObject,
+
+    // ── BEC remediation ──
+    exec_bec_remediate::ExecBECRemediate,
+    list_bec_remediation_actions::ListBECRemediationActions,
 }
