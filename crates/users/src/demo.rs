@@ -4,7 +4,7 @@
 //! also starts its store with a few templates ([`seed_store`]), so the examples that edit or
 //! remove one have one to work on.
 
-use cipp_store::{Store, StoreError, Template, TemplateKind};
+use cipp_store::{BecCase, BecCaseStatus, Store, StoreError, Template, TemplateKind};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -105,15 +105,85 @@ fn templates() -> Vec<(TemplateKind, Template)> {
     .collect()
 }
 
-/// Puts the demo templates into a store that has never had them.
+/// Puts the demo templates and the demo BEC case into a store that has never had them.
 pub async fn seed_store(store: &Store) -> Result<(), StoreError> {
-    if store.kv_get(TEMPLATES_SEEDED).await?.is_some() {
-        return Ok(());
+    if store.kv_get(TEMPLATES_SEEDED).await?.is_none() {
+        for (kind, template) in templates() {
+            store.put_template(kind, &template).await?;
+        }
+        store.kv_put(TEMPLATES_SEEDED, &json!(true), None).await?;
     }
-    for (kind, template) in templates() {
-        store.put_template(kind, &template).await?;
+    if store.kv_get(BEC_CASE_SEEDED).await?.is_none() {
+        store.bec_put(&bec_case()).await?;
+        store.kv_put(BEC_CASE_SEEDED, &json!(true), None).await?;
     }
-    store.kv_put(TEMPLATES_SEEDED, &json!(true), None).await
+    Ok(())
+}
+
+/// A completed BEC case of [`USER`], so the report and evidence examples have one to read.
+pub const BEC_CASE_ID: &str = "BEC-20260101090000-de0001";
+/// Marks a store that has had the demo case, so deleting it is not undone by a restart.
+const BEC_CASE_SEEDED: &str = "demo:bec-case-seeded";
+
+/// The demo case: one forwarding rule to an outside address and a consent to a mail-reading
+/// app, scored Medium.
+fn bec_case() -> BecCase {
+    let requested_at = time::macros::datetime!(2026-01-01 09:00 UTC);
+    let report = json!({
+        "CaseId": BEC_CASE_ID,
+        "UserPrincipalName": USER,
+        "AnalysisWindowDays": 7,
+        "ExtractedAt": "2026-01-01T09:02:00Z",
+        "ExtractResult": "Completed",
+        "SuspectUserSignIns": [{
+            "CreatedDateTime": "2025-12-31T22:14:05Z", "id": "demo-signin-1",
+            "AppDisplayName": "Office 365 Exchange Online", "ClientAppUsed": "Browser",
+            "Status": "Success", "ErrorCode": 0, "FailureReason": null,
+            "IPAddress": "203.0.113.77", "Country": "RO", "City": "Bucharest",
+            "ForeignLocation": true
+        }],
+        "NewRules": [{
+            "Name": "Demo: forward invoices", "Enabled": true,
+            "Description": "If the message includes 'invoice' forward it to demo@example.net",
+            "RecentlyChanged": true, "RiskReasons": ["Forwards to an external address"],
+            "Suspicious": true, "Risk": "High"
+        }],
+        "UserGrants": [{
+            "id": "demo-grant-1", "Kind": "Delegated", "ClientId": "demo-sp-1",
+            "AppId": "00000000-0000-4000-8000-00000000de01", "AppDisplayName": "Demo Mail Reader",
+            "Scope": "Mail.Read offline_access", "ConsentType": "Principal", "Risk": "High",
+            "MaliciousMatch": null
+        }],
+        "Completeness": {
+            "SignIns": {"Complete": true, "Count": 1},
+            "InboxRules": {"Complete": true, "Count": 1},
+            "IntuneDevices": {"Complete": false, "Skipped": true, "Requirement": "Intune licence"}
+        },
+        "Score": {
+            "Value": 55, "Level": "Medium", "Thresholds": {"High": 70, "Medium": 40},
+            "Breakdown": [
+                {"Signal": "ForwardingRule", "Description": "An inbox rule forwards mail outside the organisation", "Weight": 30, "Count": 1, "Applied": true},
+                {"Signal": "RiskyConsent", "Description": "The user consented to an app reading mail", "Weight": 25, "Count": 1, "Applied": true}
+            ]
+        }
+    });
+    BecCase {
+        case_id: BEC_CASE_ID.to_owned(),
+        tenant: TENANT.to_owned(),
+        user_id: USER_ID.to_owned(),
+        user_principal_name: USER.to_owned(),
+        display_name: "Kenji Robbins".to_owned(),
+        status: BecCaseStatus::Completed,
+        level: Some("Medium".to_owned()),
+        score: Some(55),
+        incomplete_count: 1,
+        requested_at,
+        requested_by: "demo".to_owned(),
+        extracted_at: Some(requested_at + time::Duration::minutes(2)),
+        error_message: None,
+        results: Some(report),
+        containment: Vec::new(),
+    }
 }
 
 /// The demo's scheduled offboarding: far in the future, so it never runs; the scheduler

@@ -48,3 +48,7 @@
 //!
 //! Reading a completed case through ExecBECCheck adds `Run` `{CaseId, Status, ExtractedAt,
 //! RequestedAt, RequestedBy, Containment[]}`.
+
+pub mod evidence;
+pub mod pdf;
+pub mod report;

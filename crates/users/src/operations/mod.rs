@@ -110,4 +110,9 @@ registry! {
     remove_jit_admin_template::RemoveJITAdminTemplate,
     exec_restore_deleted::ExecRestoreDeleted,
     remove_deleted_object::RemoveDeletedObject,
+
+    // ── BEC reports and evidence ──
+    exec_get_bec_report_pdf::ExecGetBecReportPdf,
+    exec_bec_evidence_export::ExecBECEvidenceExport,
+    list_bec_phishing_spread::ListBECPhishingSpread,
 }
