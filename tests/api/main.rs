@@ -6,6 +6,7 @@ mod add_user;
 mod all_tenants;
 mod audit;
 mod auth;
+mod bec_report;
 mod calendar_permissions;
 mod credential_actions;
 mod directory_and_templates;
