@@ -182,7 +182,16 @@ fn header(response: &reqwest::Response, name: &str) -> String {
 async fn the_full_report_pdf_holds_the_user_the_score_the_reasons_and_every_finding() {
     let app = spawn_app().await;
     let tenant = app.tenant(0).default_domain_name.clone();
-    put(&app, &case("BEC-20260303080000-a1b2c3", &tenant, BecCaseStatus::Completed, 5)).await;
+    put(
+        &app,
+        &case(
+            "BEC-20260303080000-a1b2c3",
+            &tenant,
+            BecCaseStatus::Completed,
+            5,
+        ),
+    )
+    .await;
     let response = pdf(
         &app,
         &format!("tenantFilter={tenant}&caseId=BEC-20260303080000-a1b2c3&variant=full"),
@@ -235,7 +244,16 @@ async fn the_full_report_pdf_holds_the_user_the_score_the_reasons_and_every_find
 async fn the_summary_holds_the_score_reasons_and_counts_but_not_the_rows() {
     let app = spawn_app().await;
     let tenant = app.tenant(0).default_domain_name.clone();
-    put(&app, &case("BEC-20260303080000-a1b2c4", &tenant, BecCaseStatus::Completed, 5)).await;
+    put(
+        &app,
+        &case(
+            "BEC-20260303080000-a1b2c4",
+            &tenant,
+            BecCaseStatus::Completed,
+            5,
+        ),
+    )
+    .await;
     let query = format!("tenantFilter={tenant}&caseId=BEC-20260303080000-a1b2c4");
     let summary = pdf(&app, &format!("{query}&variant=Summary")).await;
     assert_eq!(summary.status().as_u16(), 200);
@@ -245,7 +263,10 @@ async fn the_summary_holds_the_score_reasons_and_counts_but_not_the_rows() {
     );
     let (summary_pages, summary) = pdf_text(&summary.bytes().await.unwrap());
     let (full_pages, full) = pdf_text(&pdf(&app, &query).await.bytes().await.unwrap());
-    assert!(summary_pages < full_pages, "{summary_pages} vs {full_pages}");
+    assert!(
+        summary_pages < full_pages,
+        "{summary_pages} vs {full_pages}"
+    );
     for expected in [
         DISPLAY_NAME,
         "Summary",
@@ -258,8 +279,14 @@ async fn the_summary_holds_the_score_reasons_and_counts_but_not_the_rows() {
         assert!(summary.contains(expected), "the summary lacks {expected:?}");
     }
     for row_only in [RULE, FOREIGN_IP, "Attacker phone"] {
-        assert!(!summary.contains(row_only), "the summary lists {row_only:?}");
-        assert!(full.contains(row_only), "the full report lacks {row_only:?}");
+        assert!(
+            !summary.contains(row_only),
+            "the summary lists {row_only:?}"
+        );
+        assert!(
+            full.contains(row_only),
+            "the full report lacks {row_only:?}"
+        );
     }
     app.stop();
 }
@@ -268,9 +295,36 @@ async fn the_summary_holds_the_score_reasons_and_counts_but_not_the_rows() {
 async fn without_a_case_id_the_report_is_of_the_users_newest_completed_case() {
     let app = spawn_app().await;
     let tenant = app.tenant(0).default_domain_name.clone();
-    put(&app, &case("BEC-20260303070000-000001", &tenant, BecCaseStatus::Completed, 60)).await;
-    put(&app, &case("BEC-20260303075000-000002", &tenant, BecCaseStatus::Completed, 10)).await;
-    put(&app, &case("BEC-20260303080000-000003", &tenant, BecCaseStatus::Waiting, 1)).await;
+    put(
+        &app,
+        &case(
+            "BEC-20260303070000-000001",
+            &tenant,
+            BecCaseStatus::Completed,
+            60,
+        ),
+    )
+    .await;
+    put(
+        &app,
+        &case(
+            "BEC-20260303075000-000002",
+            &tenant,
+            BecCaseStatus::Completed,
+            10,
+        ),
+    )
+    .await;
+    put(
+        &app,
+        &case(
+            "BEC-20260303080000-000003",
+            &tenant,
+            BecCaseStatus::Waiting,
+            1,
+        ),
+    )
+    .await;
     for user in [
         "0b5f3c2e-1111-4222-8333-444455556666".to_owned(),
         format!("Avery.OBrien@{tenant}"),
@@ -309,8 +363,26 @@ async fn a_report_needs_a_tenant_and_a_case_and_is_404_for_cases_not_completed_o
     let app = spawn_app().await;
     let tenant = app.tenant(0).default_domain_name.clone();
     let other = app.tenant(1).default_domain_name.clone();
-    put(&app, &case("BEC-20260303080000-00000a", &tenant, BecCaseStatus::Waiting, 1)).await;
-    put(&app, &case("BEC-20260303080000-00000b", &other, BecCaseStatus::Completed, 1)).await;
+    put(
+        &app,
+        &case(
+            "BEC-20260303080000-00000a",
+            &tenant,
+            BecCaseStatus::Waiting,
+            1,
+        ),
+    )
+    .await;
+    put(
+        &app,
+        &case(
+            "BEC-20260303080000-00000b",
+            &other,
+            BecCaseStatus::Completed,
+            1,
+        ),
+    )
+    .await;
     let required = "A tenantFilter and either a caseId or a userId are required";
     for query in [
         "caseId=BEC-20260303080000-00000a".to_owned(),
@@ -341,7 +413,9 @@ async fn a_report_needs_a_tenant_and_a_case_and_is_404_for_cases_not_completed_o
     let token = app.token("custom").await;
     let response = app
         .get(
-            &format!("/api/ExecGetBecReportPdf?tenantFilter={other}&caseId=BEC-20260303080000-00000b"),
+            &format!(
+                "/api/ExecGetBecReportPdf?tenantFilter={other}&caseId=BEC-20260303080000-00000b"
+            ),
             Some(&token),
         )
         .await;
@@ -368,7 +442,12 @@ fn entry(archive: &mut zip::ZipArchive<std::io::Cursor<Vec<u8>>>, name: &str) ->
 
 fn csv_rows(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
     let mut reader = csv::Reader::from_reader(bytes);
-    let headers = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let headers = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
     let rows = reader
         .records()
         .map(|r| r.unwrap().iter().map(str::to_owned).collect())
@@ -380,7 +459,12 @@ fn csv_rows(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
 async fn the_evidence_package_holds_the_report_a_csv_per_finding_the_score_and_both_pdfs() {
     let app = spawn_app().await;
     let tenant = app.tenant(0).default_domain_name.clone();
-    let stored = case("BEC-20260303080000-e00001", &tenant, BecCaseStatus::Completed, 5);
+    let stored = case(
+        "BEC-20260303080000-e00001",
+        &tenant,
+        BecCaseStatus::Completed,
+        5,
+    );
     put(&app, &stored).await;
     let (status, body) = export(
         &app,
@@ -429,7 +513,10 @@ async fn the_evidence_package_holds_the_report_a_csv_per_finding_the_score_and_b
     }
     let (headers, rows) = csv_rows(&entry(&mut archive, "findings/NewRules.csv"));
     let reasons = headers.iter().position(|h| h == "RiskReasons").unwrap();
-    assert_eq!(rows[0][reasons], r#"["Moves mail to RSS Feeds","Marks as read"]"#);
+    assert_eq!(
+        rows[0][reasons],
+        r#"["Moves mail to RSS Feeds","Marks as read"]"#
+    );
     for name in ["report-full.pdf", "report-summary.pdf"] {
         let (pages, text) = pdf_text(&entry(&mut archive, name));
         assert!(pages >= 1 && text.contains(DISPLAY_NAME), "{name}");
@@ -441,7 +528,16 @@ async fn the_evidence_package_holds_the_report_a_csv_per_finding_the_score_and_b
 async fn evidence_cells_a_spreadsheet_would_run_as_formulas_are_written_as_text() {
     let app = spawn_app().await;
     let tenant = app.tenant(0).default_domain_name.clone();
-    put(&app, &case("BEC-20260303080000-e00002", &tenant, BecCaseStatus::Completed, 5)).await;
+    put(
+        &app,
+        &case(
+            "BEC-20260303080000-e00002",
+            &tenant,
+            BecCaseStatus::Completed,
+            5,
+        ),
+    )
+    .await;
     let (_, body) = export(
         &app,
         json!({"tenantFilter": tenant, "caseId": "BEC-20260303080000-e00002"}),
@@ -470,15 +566,37 @@ async fn evidence_export_errors_name_the_missing_field_or_the_cases_state() {
     let app = spawn_app().await;
     let tenant = app.tenant(0).default_domain_name.clone();
     let other = app.tenant(1).default_domain_name.clone();
-    put(&app, &case("BEC-20260303080000-e0000a", &tenant, BecCaseStatus::Waiting, 1)).await;
-    put(&app, &case("BEC-20260303080000-e0000b", &other, BecCaseStatus::Completed, 1)).await;
+    put(
+        &app,
+        &case(
+            "BEC-20260303080000-e0000a",
+            &tenant,
+            BecCaseStatus::Waiting,
+            1,
+        ),
+    )
+    .await;
+    put(
+        &app,
+        &case(
+            "BEC-20260303080000-e0000b",
+            &other,
+            BecCaseStatus::Completed,
+            1,
+        ),
+    )
+    .await;
     for (body, status, text) in [
         (
             json!({"caseId": "BEC-20260303080000-e0000a"}),
             400,
             "tenantFilter is required".to_owned(),
         ),
-        (json!({"tenantFilter": tenant}), 400, "caseId is required".to_owned()),
+        (
+            json!({"tenantFilter": tenant}),
+            400,
+            "caseId is required".to_owned(),
+        ),
         (
             json!({"tenantFilter": tenant, "caseId": "BEC-20260303080000-ffffff"}),
             404,

@@ -209,7 +209,10 @@ mod tests {
 
     #[test]
     fn cells_a_spreadsheet_would_run_as_formulas_are_written_as_text() {
-        assert_eq!(guarded("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+        assert_eq!(
+            guarded("=HYPERLINK(\"http://x\")"),
+            "'=HYPERLINK(\"http://x\")"
+        );
         assert_eq!(guarded("+1"), "'+1");
         assert_eq!(guarded("-2+3"), "'-2+3");
         assert_eq!(guarded("@SUM(A1)"), "'@SUM(A1)");
@@ -219,10 +222,7 @@ mod tests {
 
     #[test]
     fn columns_are_the_union_of_the_rows_keys_in_first_seen_order() {
-        let rows = [
-            json!({"A": 1, "B": "x"}),
-            json!({"C": {"n": [1]}, "A": 2}),
-        ];
+        let rows = [json!({"A": 1, "B": "x"}), json!({"C": {"n": [1]}, "A": 2})];
         let text = String::from_utf8(csv_of(&rows).unwrap()).unwrap();
         assert_eq!(text, "A,B,C\n1,x,\n2,,\"{\"\"n\"\":[1]}\"\n");
     }

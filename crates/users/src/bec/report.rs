@@ -102,7 +102,6 @@ enum Cell {
     Reasons,
 }
 
-
 /// The findings in report order. The summary counts the rows of each; the full report lists them.
 const SECTIONS: &[Section] = &[
     Section {
@@ -132,9 +131,21 @@ const SECTIONS: &[Section] = &[
         key: "SuspectUserSignIns",
         title: "Sign-ins",
         columns: &[
-            ("Time", Cell::Field(&["CreatedDateTime", "createdDateTime"]), 0.15),
-            ("Application", Cell::Field(&["AppDisplayName", "appDisplayName"]), 0.17),
-            ("Client", Cell::Field(&["ClientAppUsed", "clientAppUsed"]), 0.11),
+            (
+                "Time",
+                Cell::Field(&["CreatedDateTime", "createdDateTime"]),
+                0.15,
+            ),
+            (
+                "Application",
+                Cell::Field(&["AppDisplayName", "appDisplayName"]),
+                0.17,
+            ),
+            (
+                "Client",
+                Cell::Field(&["ClientAppUsed", "clientAppUsed"]),
+                0.11,
+            ),
             ("Status", Cell::Field(&["Status", "ErrorCode"]), 0.1),
             ("IP address", Cell::Field(&["IPAddress", "ipAddress"]), 0.15),
             ("Location", Cell::Place, 0.17),
@@ -145,7 +156,11 @@ const SECTIONS: &[Section] = &[
         key: "AddedApps",
         title: "Applications added",
         columns: &[
-            ("Name", Cell::Field(&["displayName", "appDisplayName"]), 0.22),
+            (
+                "Name",
+                Cell::Field(&["displayName", "appDisplayName"]),
+                0.22,
+            ),
             ("App id", Cell::Field(&["appId"]), 0.24),
             ("Publisher", Cell::Field(&["publisher"]), 0.14),
             ("Created", Cell::Field(&["createdDateTime"]), 0.14),
@@ -230,9 +245,9 @@ const SECTIONS: &[Section] = &[
         columns: &[
             ("Received", Cell::Field(&["Received"]), 0.15),
             ("Recipient", Cell::Field(&["RecipientAddress"]), 0.22),
-            ("Subject", Cell::Field(&["Subject"]), 0.3),
+            ("Subject", Cell::Field(&["Subject"]), 0.28),
             ("Status", Cell::Field(&["Status"]), 0.1),
-            ("From IP", Cell::Field(&["FromIP"]), 0.11),
+            ("From IP", Cell::Field(&["FromIP"]), 0.13),
             ("Location", Cell::Place, 0.12),
         ],
     },
@@ -241,7 +256,11 @@ const SECTIONS: &[Section] = &[
         title: "Users created",
         columns: &[
             ("Name", Cell::Field(&["displayName"]), 0.3),
-            ("User principal name", Cell::Field(&["userPrincipalName"]), 0.45),
+            (
+                "User principal name",
+                Cell::Field(&["userPrincipalName"]),
+                0.45,
+            ),
             ("Created", Cell::Field(&["createdDateTime"]), 0.25),
         ],
     },
@@ -250,8 +269,16 @@ const SECTIONS: &[Section] = &[
         title: "Passwords changed",
         columns: &[
             ("Name", Cell::Field(&["displayName"]), 0.3),
-            ("User principal name", Cell::Field(&["userPrincipalName"]), 0.45),
-            ("Changed", Cell::Field(&["lastPasswordChangeDateTime"]), 0.25),
+            (
+                "User principal name",
+                Cell::Field(&["userPrincipalName"]),
+                0.45,
+            ),
+            (
+                "Changed",
+                Cell::Field(&["lastPasswordChangeDateTime"]),
+                0.25,
+            ),
         ],
     },
     Section {
@@ -259,7 +286,11 @@ const SECTIONS: &[Section] = &[
         title: "Authentication methods",
         columns: &[
             ("Method", Cell::Field(&["@odata.type"]), 0.35),
-            ("Name", Cell::Field(&["displayName", "phoneNumber", "emailAddress"]), 0.4),
+            (
+                "Name",
+                Cell::Field(&["displayName", "phoneNumber", "emailAddress"]),
+                0.4,
+            ),
             ("Created", Cell::Field(&["createdDateTime"]), 0.25),
         ],
     },
@@ -267,10 +298,18 @@ const SECTIONS: &[Section] = &[
         key: "SuspectUserDevices",
         title: "Mobile devices",
         columns: &[
-            ("Device", Cell::Field(&["DeviceModel", "FriendlyName"]), 0.25),
+            (
+                "Device",
+                Cell::Field(&["DeviceModel", "FriendlyName"]),
+                0.25,
+            ),
             ("Device id", Cell::Field(&["DeviceId"]), 0.25),
             ("OS", Cell::Field(&["DeviceOS", "ClientType"]), 0.2),
-            ("Last sync", Cell::Field(&["LastSuccessSync", "LastSyncAttemptTime"]), 0.3),
+            (
+                "Last sync",
+                Cell::Field(&["LastSuccessSync", "LastSyncAttemptTime"]),
+                0.3,
+            ),
         ],
     },
     Section {
@@ -315,7 +354,10 @@ pub fn render(case: &BecCase, variant: Variant, names: &Names) -> Result<Vec<u8>
         .ok_or_else(|| ReportError::NoReport(case.case_id.clone()))?;
     let mut pdf = PdfWriter::new(
         &format!("BEC Analysis Report - {}", names.display_name),
-        &format!("BEC Analysis Report - {} - {}", names.display_name, case.case_id),
+        &format!(
+            "BEC Analysis Report - {} - {}",
+            names.display_name, case.case_id
+        ),
     );
     pdf.title("BEC Analysis Report");
     pdf.note(match variant {
@@ -540,7 +582,10 @@ fn location_analysis(pdf: &mut PdfWriter, report: &Map<String, Value>) {
         ("UsageLocation", "Usage location"),
         ("SignInCountries", "Sign-in countries"),
         ("ForeignSignInCount", "Foreign sign-ins"),
-        ("ForeignSuccessfulSignInCount", "Foreign successful sign-ins"),
+        (
+            "ForeignSuccessfulSignInCount",
+            "Foreign successful sign-ins",
+        ),
         ("ForeignRuleChangeCount", "Foreign rule changes"),
         ("ForeignSafelistChangeCount", "Foreign sender list changes"),
         ("ForeignSharingChangeCount", "Foreign sharing changes"),
@@ -719,7 +764,10 @@ mod tests {
             file_name(Variant::Summary, "Zoë O'Neil \"x\"/..\\"),
             "BEC_Summary_Zo__O_Neil__x_____.pdf"
         );
-        assert_eq!(file_name(Variant::Full, "Ada-L_1"), "BEC_Report_Ada-L_1.pdf");
+        assert_eq!(
+            file_name(Variant::Full, "Ada-L_1"),
+            "BEC_Report_Ada-L_1.pdf"
+        );
     }
 
     #[test]
