@@ -87,6 +87,13 @@ pub(crate) fn handle(sim: &Sim, method: &str, path: &str, body: &[u8]) -> HttpRe
             Some(t) => HttpResponse::Ok().json(crate::graph::sharepoint::admin_sites(sim, &t)),
             None => not_found(format!("no tenant '{tenant}'")),
         },
+        ("GET", ["incident", tenant]) => match sim.resolve_tenant(tenant) {
+            Some(t) => match t.incident.get() {
+                Some(incident) => HttpResponse::Ok().json(incident.admin_view()),
+                None => not_found(format!("tenant '{tenant}' has no planted incident")),
+            },
+            None => not_found(format!("no tenant '{tenant}'")),
+        },
         ("GET", ["users", tenant, id]) => {
             let id = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
             let Some(t) = sim.resolve_tenant(tenant) else {

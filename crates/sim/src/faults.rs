@@ -32,11 +32,19 @@ use serde::Deserialize;
 /// - `rate` (0..1, default 1) fires it for that share of matching requests, drawn from the
 ///   seeded generator; `count` limits how many times it fires in total.
 ///
+/// - `cmdlet`: only Exchange `InvokeCommand` requests (alone or inside an Exchange `$batch`)
+///   whose `CmdletInput.CmdletName` is this name, compared case-insensitively, e.g.
+///   `{"cmdlet": "Get-MessageTraceV2", "status": 500}` fails the message trace while every
+///   other cmdlet answers. `path` may then be left out (it defaults to `/adminapi/`).
+///
 /// A fault needs at least one of `status`, `latency_ms`, `drop`, `malformed` or `aadsts`.
 /// When several faults match, latencies add up and the first one with an action wins.
 #[derive(Debug, Deserialize)]
 pub(crate) struct FaultSpec {
-    pub path: String,
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub cmdlet: Option<String>,
     #[serde(default)]
     pub method: Option<String>,
     #[serde(default)]
@@ -71,6 +79,8 @@ pub(crate) enum Action {
 struct Fault {
     id: String,
     path: String,
+    /// Lower-cased cmdlet name the request must run.
+    cmdlet: Option<String>,
     method: Option<String>,
     /// Tenant id when the spec named a known tenant, else the raw lower-cased value.
     tenant: Option<String>,
@@ -129,11 +139,21 @@ impl FaultSet {
         {
             return Err("status must be an HTTP status code".to_owned());
         }
+        let cmdlet = spec
+            .cmdlet
+            .map(|c| c.trim().to_ascii_lowercase())
+            .filter(|c| !c.is_empty());
+        let path = match (spec.path, &cmdlet) {
+            (Some(p), _) => p,
+            (None, Some(_)) => "/adminapi/".to_owned(),
+            (None, None) => return Err("a fault needs a path (or a cmdlet)".to_owned()),
+        };
         let id = format!("fault-{}", self.next_id);
         self.next_id += 1;
         self.faults.push(Fault {
             id: id.clone(),
-            path: spec.path,
+            path,
+            cmdlet,
             method: spec.method.map(|m| m.to_ascii_uppercase()),
             tenant: tenant_id.or(spec.tenant.map(|t| t.to_ascii_lowercase())),
             action: match (spec.status, spec.drop, spec.malformed, spec.aadsts) {
@@ -161,8 +181,20 @@ impl FaultSet {
         self.faults.len() != before
     }
 
+    /// Whether some fault looks at cmdlet names (so the caller must read the request body).
+    pub fn wants_cmdlet(&self) -> bool {
+        self.faults.iter().any(|f| f.cmdlet.is_some())
+    }
+
     /// Decides the faults for a request. Latencies add up; the first firing action wins.
-    pub fn check(&mut self, method: &str, path: &str, tenant: Option<&str>) -> Firing {
+    /// `cmdlet` is the Exchange cmdlet the request runs, if any.
+    pub fn check(
+        &mut self,
+        method: &str,
+        path: &str,
+        tenant: Option<&str>,
+        cmdlet: Option<&str>,
+    ) -> Firing {
         let mut firing = Firing::default();
         let tenant = tenant.map(str::to_ascii_lowercase);
         for fault in &mut self.faults {
@@ -173,6 +205,11 @@ impl FaultSet {
                 continue;
             }
             if fault.method.as_deref().is_some_and(|m| m != method) {
+                continue;
+            }
+            if let Some(want) = &fault.cmdlet
+                && !cmdlet.is_some_and(|c| c.eq_ignore_ascii_case(want))
+            {
                 continue;
             }
             if let Some(want) = &fault.tenant

@@ -220,10 +220,17 @@ pub(crate) async fn serve(sim: &Sim, inb: &Inbound<'_>, allow_batch: bool) -> Ou
         Route::Unknown => None,
     };
 
-    let firing = sim
-        .faults
-        .lock()
-        .check(inb.method, inb.path, stat_tenant.as_deref());
+    // Only read the body for a cmdlet name when a fault asks for one.
+    let cmdlet = match &route {
+        Route::Exchange { .. } if sim.faults.lock().wants_cmdlet() => cmdlet_name(inb.body),
+        _ => None,
+    };
+    let firing = sim.faults.lock().check(
+        inb.method,
+        inb.path,
+        stat_tenant.as_deref(),
+        cmdlet.as_deref(),
+    );
     if firing.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(firing.latency_ms)).await;
     }
@@ -342,6 +349,19 @@ pub(crate) async fn serve(sim: &Sim, inb: &Inbound<'_>, allow_batch: bool) -> Ou
         status,
     });
     outcome
+}
+
+/// `CmdletInput.CmdletName` of an InvokeCommand body (either casing, as Exchange accepts).
+fn cmdlet_name(body: &[u8]) -> Option<String> {
+    let parsed: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let input = parsed
+        .get("CmdletInput")
+        .or_else(|| parsed.get("cmdletInput"))?;
+    input
+        .get("CmdletName")
+        .or_else(|| input.get("cmdletName"))
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned)
 }
 
 /// The route's own error body for a status forced by a fault.

@@ -14,6 +14,7 @@
 //!   shared with Graph (`mailbox.rs`).
 //! - `admin`: the `/_sim/…` test API (faults, stats, tenants, stored users, Exchange errors).
 //! - `seed`, `state`, `user`, `faults`: deterministic data, in-memory state, fault matching.
+//! - `incident`: the planted business-email-compromise incident of each customer tenant.
 //!
 //! Routes (besides the admin API):
 //! - `POST /{tenant}/oauth2/v2.0/token` (client_credentials, refresh_token), discovery, JWKS.
@@ -54,6 +55,15 @@
 //!   with SharePoint tokens (scope `{sim origin}/.default`).
 //! - Teams Phone (`graph/teams.rs`, beta): `GET admin/teams/telephoneNumberManagement/numberAssignments`
 //!   (paged) and `POST …/numberAssignments/unassignNumber` (202), also inside `$batch`.
+//! - Enterprise apps (`graph/apps.rs`): `GET servicePrincipals` (`$select`, `$top` paging,
+//!   `$filter` with `and`-joined `eq|ne|ge|gt|le|lt` and `in (…)` clauses, e.g.
+//!   `createdDateTime ge …`, `appId in ('a','b')`), `GET|PATCH|DELETE servicePrincipals/{id}`
+//!   (PATCH `accountEnabled`, `tags`, `notes` → 204), `GET users/{id}/oauth2PermissionGrants`,
+//!   `GET oauth2PermissionGrants?$filter=clientId eq '…'`, `GET|DELETE oauth2PermissionGrants/{id}`,
+//!   `GET users/{id}/appRoleAssignments` (empty).
+//! - A planted business-email-compromise incident in every customer tenant (`incident.rs`):
+//!   attacker sign-ins, an inbox rule, a trusted sender, a FullAccess grant, audit records, a
+//!   message-trace burst, a consented malicious app, a new MFA method and a password change.
 //! - `POST /{v1.0|beta}/$batch`: at most 20 items (more: 400 "Number of requests inside batch
 //!   exceeds the limit."), ids unique case-insensitively, relative `url`s, `Content-Type`
 //!   required with a `body`. Items run through the same pipeline as single requests (the
@@ -70,14 +80,17 @@
 //!   Get/Set-MailboxAutoReplyConfiguration, Get-InboxRule, Enable/Disable/Remove-InboxRule,
 //!   Get/Add/Remove-MailboxPermission, Get/Add/Remove-RecipientPermission, Get/Set-CASMailbox,
 //!   Get/Set-MailboxJunkEmailConfiguration, Get-MailboxStatistics, Get-OrganizationConfig,
-//!   Get-BlockedSenderAddress. Errors use Exchange's nested shapes (see `/_sim/exchange`).
+//!   Get-BlockedSenderAddress, Search-UnifiedAuditLog (`exchange/audit_log.rs`),
+//!   Get-AdminAuditLogConfig, Get-AcceptedDomain, Get-MessageTraceV2 and Get-MessageTrace
+//!   (`exchange/message_trace.rs`), the mobile-device and folder-permission cmdlets
+//!   (`exchange/devices_calendar.rs`). Errors use Exchange's nested shapes (see `/_sim/exchange`).
 //!   Also `POST /adminapi/beta/{tenant}/$batch` (absolute InvokeCommand URLs, answers in
 //!   request order) and `GET /adminapi/beta/{tenant}/Mailbox('{id}')/Exchange.GetMailboxStatistics()`.
 //!   One mailbox, two views: addresses, names and the address-book flag are the directory
 //!   user's; auto-replies are the same state as Graph's `automaticRepliesSetting`.
 //!
 //! Admin API (no auth, same origin, not counted in stats):
-//! - `POST /_sim/faults` `{"path", "method"?, "tenant"?, "status"?, "rate"?, "count"?,
+//! - `POST /_sim/faults` `{"path", "method"?, "tenant"?, "cmdlet"?, "status"?, "rate"?, "count"?,
 //!   "retry_after"?, "latency_ms"?, "drop"?, "malformed"?, "aadsts"?}` → `{"id"}` (see
 //!   `faults::FaultSpec` for what each does); `DELETE /_sim/faults`, `DELETE /_sim/faults/{id}`.
 //! - `GET /_sim/stats` → `{"requests": [{method, path, tenant, status, count}], "total"}`
@@ -88,6 +101,11 @@
 //! - `GET /_sim/users/{tenant}/{id or upn}` → the stored user, deleted ones included.
 //! - `GET /_sim/sharepoint/{tenant}/sites` → `{"name", "sites": [{url, owner, ownerId,
 //!   sharingCapability, siteAdmins}]}`: the tenant's OneDrive sites.
+//! - `GET /_sim/incident/{tenant}` → the planted incident: `{tenantId, userId,
+//!   userPrincipalName, displayName, attackerIp, attackerCountry, failedSignInIp, ruleName,
+//!   ruleIdentity, deletedRuleName, trustedSender, mailboxPermissionTrustee, maliciousAppId,
+//!   maliciousServicePrincipalId, benignServicePrincipalId, grantId, mfaMethodId,
+//!   passwordChangedDateTime, sharedFileName, burstSubject, burstStart, internalRecipients}`.
 //! - `GET /_sim/exchange` → `{"error_format"}`; `PUT /_sim/exchange` `{"error_format": "pipe" |
 //!   "json" | "innererror" | "innererror-camel" | "message"}` picks where cmdlet error texts go:
 //!   `error.details[0].message` as `ErrorId|ExceptionType|Text` (default) or as a JSON string,
@@ -104,6 +122,7 @@ mod exchange;
 mod faults;
 mod graph;
 mod http;
+mod incident;
 mod keys;
 mod seed;
 mod seed_reads;
@@ -312,6 +331,8 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         licences: Default::default(),
         sharepoint: Default::default(),
         teams: Default::default(),
+        enterprise_apps: Default::default(),
+        audit_sessions: Default::default(),
     });
 
     let data = web::Data::new(Arc::clone(&sim));

@@ -264,6 +264,7 @@ pub(crate) fn partner_tenant(seed: u64) -> Arc<Tenant> {
         relationship: None,
         users: RwLock::new(UserStore::default()),
         mailboxes: RwLock::new(std::collections::HashMap::new()),
+        incident: std::sync::OnceLock::new(),
     };
     let users = generate_users(&mut rng, &tenant, 8);
     {
@@ -343,6 +344,7 @@ pub(crate) fn customer_tenant(
         relationship: Some(relationship),
         users: RwLock::new(UserStore::default()),
         mailboxes: RwLock::new(std::collections::HashMap::new()),
+        incident: std::sync::OnceLock::new(),
     };
     let list = generate_users(&mut rng, &tenant, users);
     {

@@ -77,6 +77,8 @@ pub(crate) struct TenantReads {
     pub methods: HashMap<String, Vec<Value>>,
     /// Photos per user id, filled on first read (`None`: the user has no photo).
     pub photos: HashMap<String, Option<Photo>>,
+    /// The planted incident's Authenticator registration: (user id, method).
+    planted_method: Option<(String, Value)>,
     seed: u64,
 }
 
@@ -191,6 +193,9 @@ pub(crate) fn enrich_tenant(seed: u64, tenant: &Tenant) {
             let deleted = timestamp(start_of_today() - (3 + 9 * n as i64) * 86_400);
             store.soft_delete(seq, &deleted);
         }
+    }
+    if let Some(incident) = crate::incident::plant(seed, tenant, &mut store) {
+        let _ = tenant.incident.set(incident);
     }
 }
 
@@ -615,6 +620,10 @@ impl TenantReads {
             deleted_groups,
             methods: HashMap::new(),
             photos: HashMap::new(),
+            planted_method: tenant
+                .incident
+                .get()
+                .map(|i| (i.user_id.clone(), crate::incident::mfa_method(i))),
             seed,
         }
     }
@@ -622,9 +631,16 @@ impl TenantReads {
     /// A user's authentication methods (seeded on first read).
     pub fn methods_of(&mut self, user: &User) -> &mut Vec<Value> {
         let seed = self.seed;
-        self.methods
-            .entry(user.id().to_owned())
-            .or_insert_with(|| seed_methods(seed, user))
+        let planted = self
+            .planted_method
+            .as_ref()
+            .filter(|(id, _)| id == user.id())
+            .map(|(_, m)| m.clone());
+        self.methods.entry(user.id().to_owned()).or_insert_with(|| {
+            let mut methods = seed_methods(seed, user);
+            methods.extend(planted);
+            methods
+        })
     }
 
     /// A user's photo (seeded on first read: about two users in three have one).

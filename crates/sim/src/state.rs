@@ -186,6 +186,8 @@ pub(crate) struct Tenant {
     pub users: RwLock<UserStore>,
     /// Mailboxes someone changed, by user id; untouched ones are derived on demand.
     pub mailboxes: RwLock<HashMap<String, crate::exchange::mailbox::Mailbox>>,
+    /// The planted BEC incident (customer tenants), set once when the tenant is enriched.
+    pub incident: std::sync::OnceLock<crate::incident::Incident>,
 }
 
 impl Tenant {
@@ -310,6 +312,10 @@ pub(crate) struct Sim {
     pub sharepoint: crate::graph::sharepoint::SharePointState,
     /// Teams Phone numbers per tenant (`graph::teams`).
     pub teams: crate::graph::teams::TeamsState,
+    /// Service principals and OAuth grants per tenant (`graph::apps`).
+    pub enterprise_apps: crate::graph::apps::AppState,
+    /// `Search-UnifiedAuditLog` sessions read past their first page: key → next offset.
+    pub audit_sessions: Mutex<HashMap<String, usize>>,
 }
 
 impl Sim {

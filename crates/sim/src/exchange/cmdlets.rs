@@ -350,6 +350,23 @@ pub(crate) fn run(cx: &Cx<'_>, name: &str) -> Result<Answer, ExoError> {
         }))),
         "get-blockedsenderaddress" => Ok(Answer::default()),
         "search-unifiedauditlog" => super::audit_log::search(cx),
+        "get-adminauditlogconfig" => {
+            cx.params.only(&["Identity"])?;
+            Ok(one(json!({
+                "Identity": "Admin Audit Log Settings",
+                "Name": "Admin Audit Log Settings",
+                "AdminAuditLogEnabled": true,
+                "UnifiedAuditLogIngestionEnabled": true,
+                "UnifiedAuditLogFirstOptInDate": null,
+                "AdminAuditLogAgeLimit": "90.00:00:00",
+                "AdminAuditLogCmdlets": ["*"],
+                "AdminAuditLogParameters": ["*"],
+                "IsValid": true,
+            })))
+        }
+        "get-accepteddomain" => get_accepted_domains(cx),
+        "get-messagetracev2" => super::message_trace::get_message_trace(cx, true),
+        "get-messagetrace" => super::message_trace::get_message_trace(cx, false),
         "get-mobiledevice" => super::devices_calendar::get_mobile_devices(cx),
         "remove-mobiledevice" => super::devices_calendar::remove_mobile_device(cx),
         "clear-mobiledevice" => super::devices_calendar::clear_mobile_device(cx),
@@ -361,6 +378,40 @@ pub(crate) fn run(cx: &Cx<'_>, name: &str) -> Result<Answer, ExoError> {
         "remove-mailboxfolderpermission" => super::devices_calendar::remove_folder_permission(cx),
         _ => Err(ExoError::unknown_cmdlet(name)),
     }
+}
+
+/// `Get-AcceptedDomain [-Identity <domain>]`: the tenant's verified domains.
+fn get_accepted_domains(cx: &Cx<'_>) -> Result<Answer, ExoError> {
+    cx.params.only(&["Identity", "ResultSize"])?;
+    let only = cx.params.text("Identity").filter(|s| !s.is_empty());
+    let items: Vec<Value> = cx
+        .tenant
+        .domains
+        .iter()
+        .filter(|d| d.is_verified)
+        .filter(|d| {
+            only.as_deref()
+                .is_none_or(|o| o.eq_ignore_ascii_case(&d.name))
+        })
+        .map(|d| {
+            json!({
+                "Identity": d.name,
+                "Name": d.name,
+                "DomainName": d.name,
+                "DomainType": "Authoritative",
+                "Default": d.is_default,
+                "InitialDomain": d.is_initial,
+                "MatchSubDomains": false,
+                "IsValid": true,
+            })
+        })
+        .collect();
+    if let Some(o) = &only
+        && items.is_empty()
+    {
+        return Err(ExoError::not_found(o, cx.server));
+    }
+    Ok(paginate(items, &cx.page))
 }
 
 fn cas_object(user: &User, m: &Mailbox) -> Value {
@@ -837,7 +888,13 @@ fn rule_object(alias: &str, r: &Rule, priority: usize) -> Value {
             r.subject_words.join("' or '")
         ));
     }
-    if r.from.is_empty() && r.subject_words.is_empty() {
+    if !r.subject_or_body_words.is_empty() {
+        desc.push_str(&format!(
+            "\tincludes '{}' in the subject or body\r\n",
+            r.subject_or_body_words.join("' or '")
+        ));
+    }
+    if r.from.is_empty() && r.subject_words.is_empty() && r.subject_or_body_words.is_empty() {
         desc.push_str("\tapplies to all messages\r\n");
     }
     desc.push_str("Take the following actions:\r\n");
@@ -881,6 +938,7 @@ fn rule_object(alias: &str, r: &Rule, priority: usize) -> Value {
         "SentTo": null,
         "SubjectContainsWords": null_or(&r.subject_words),
         "BodyContainsWords": null_or(&r.body_words),
+        "SubjectOrBodyContainsWords": null_or(&r.subject_or_body_words),
         "FromAddressContainsWords": null,
         "ForwardTo": null_or(&r.forward_to),
         "ForwardAsAttachmentTo": null_or(&r.forward_as_attachment_to),
@@ -913,6 +971,7 @@ fn get_rules(cx: &Cx<'_>) -> Result<Answer, ExoError> {
                 from: Vec::new(),
                 subject_words: Vec::new(),
                 body_words: Vec::new(),
+                subject_or_body_words: Vec::new(),
                 forward_to: Vec::new(),
                 redirect_to: Vec::new(),
                 forward_as_attachment_to: Vec::new(),

@@ -10,6 +10,7 @@ mod audit_log;
 mod cmdlets;
 pub(crate) mod devices_calendar;
 pub(crate) mod mailbox;
+mod message_trace;
 
 use std::sync::Arc;
 

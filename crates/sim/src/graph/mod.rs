@@ -1,5 +1,6 @@
 //! Microsoft Graph (`/v1.0/…` and `/beta/…`): envelope, errors and routing.
 
+pub(crate) mod apps;
 pub(crate) mod assignments;
 pub(crate) mod credentials;
 mod directory;
@@ -227,6 +228,9 @@ pub(crate) fn dispatch(
 ) -> Result<HttpResponse, GraphError> {
     let segs = segments(rest);
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
+    if let Some(answer) = apps::dispatch(ctx, method, &s) {
+        return answer;
+    }
     if let Some(answer) = sharepoint::dispatch(ctx, method, &s) {
         return answer;
     }

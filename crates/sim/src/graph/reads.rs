@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use super::{Ctx, GraphError, ok_json};
-use crate::seed_reads::{Group, Role, TenantReads, registered_name, sign_ins};
+use crate::seed_reads::{Group, Role, TenantReads, registered_name};
 use crate::state::UserStore;
 use crate::user::{User, idx, prop_index};
 
@@ -105,7 +105,7 @@ fn str_prop<'u>(user: &'u User, name: &str) -> &'u Value {
 }
 
 /// `$select` applied to a JSON object; `@odata.type` always stays, as Graph keeps it.
-fn select(ctx: &Ctx<'_>, value: Map<String, Value>) -> Map<String, Value> {
+pub(super) fn select(ctx: &Ctx<'_>, value: Map<String, Value>) -> Map<String, Value> {
     let Some(list) = ctx.option("$select") else {
         return value;
     };
@@ -120,7 +120,12 @@ fn select(ctx: &Ctx<'_>, value: Map<String, Value>) -> Map<String, Value> {
 }
 
 /// A collection answer with `$top`/`$skiptoken` paging (the token is the offset) and `$count`.
-fn collection(ctx: &Ctx<'_>, context: &str, items: Vec<Value>, default_page: usize) -> Answer {
+pub(super) fn collection(
+    ctx: &Ctx<'_>,
+    context: &str,
+    items: Vec<Value>,
+    default_page: usize,
+) -> Answer {
     let top = match ctx.option("$top") {
         None => default_page,
         Some(t) => match t.trim().parse::<usize>() {
@@ -286,15 +291,10 @@ fn sign_in_list(ctx: &Ctx<'_>) -> Answer {
         (r.anchor, r.policies.clone())
     };
     let store = ctx.tenant.users.read();
+    let of = |u| crate::incident::sign_ins(ctx.sim.seed, anchor, u, &policies, &ctx.tenant);
     let mut records: Vec<Value> = match filter.as_ref().and_then(SignInFilter::user_key) {
-        Some(key) => store
-            .get(key)
-            .map(|u| sign_ins(ctx.sim.seed, anchor, u, &policies))
-            .unwrap_or_default(),
-        None => store
-            .iter_after(None)
-            .flat_map(|(_, u)| sign_ins(ctx.sim.seed, anchor, u, &policies))
-            .collect(),
+        Some(key) => store.get(key).map(of).unwrap_or_default(),
+        None => store.iter_after(None).flat_map(|(_, u)| of(u)).collect(),
     };
     drop(store);
     if let Some(f) = &filter {
