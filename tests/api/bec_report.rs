@@ -620,3 +620,144 @@ async fn evidence_export_errors_name_the_missing_field_or_the_cases_state() {
     }
     app.stop();
 }
+
+/// The simulator's planted incident of a tenant: its compromised user and phishing burst.
+async fn incident(app: &TestApp, tenant: &str) -> Value {
+    app.http
+        .get(app.sim.join(&format!("_sim/incident/{tenant}")).unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn spread(app: &TestApp, query: &str) -> (u16, Value) {
+    let token = app.token("readonly").await;
+    let response = app
+        .get(&format!("/api/ListBECPhishingSpread?{query}"), Some(&token))
+        .await;
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_phishing_spread_lists_the_bursts_recipients_internal_ones_first() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(0).default_domain_name.clone();
+    let planted = incident(&app, &tenant).await;
+    let sender = planted["userPrincipalName"].as_str().unwrap().to_owned();
+    let subject = planted["burstSubject"].as_str().unwrap().to_owned();
+    let internal: Vec<String> = planted["internalRecipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap().to_lowercase())
+        .collect();
+    let (status, body) = spread(
+        &app,
+        &format!(
+            "tenantFilter={tenant}&sender={}&subject={}&days=7",
+            sender.to_uppercase(),
+            subject.to_uppercase().replace(' ', "%20")
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let recipients = body["Recipients"].as_array().unwrap();
+    assert_eq!(recipients.len(), 36);
+    assert_eq!(body["TotalMessages"], 12);
+    assert_eq!(body["Complete"], true);
+    assert_eq!(body["Days"], 7);
+    assert_eq!(body["InternalCount"], internal.len());
+    assert_eq!(body["ExternalCount"], 36 - internal.len());
+    let (inside, outside) = recipients.split_at(internal.len());
+    assert!(inside.iter().all(|r| r["Internal"] == true
+        && internal.contains(&r["Recipient"].as_str().unwrap().to_owned())));
+    assert!(outside.iter().all(|r| r["Internal"] == false));
+    for part in [inside, outside] {
+        let names: Vec<&str> = part
+            .iter()
+            .map(|r| r["Recipient"].as_str().unwrap())
+            .collect();
+        assert!(names.is_sorted(), "{names:?}");
+    }
+    for recipient in recipients {
+        assert_eq!(recipient["Subjects"], subject.as_str());
+        let first = recipient["FirstReceived"].as_str().unwrap();
+        assert!(first.len() == 20 && first.ends_with('Z'), "{first}");
+        assert!(recipient["MessageCount"].as_u64().unwrap() >= 1);
+    }
+    // Without the subject filter the sender's ordinary mail is there too.
+    let (_, all) = spread(&app, &format!("tenantFilter={tenant}&sender={sender}")).await;
+    assert!(all["TotalMessages"].as_u64().unwrap() > 12, "{all}");
+    assert!(all["Recipients"].as_array().unwrap().len() >= 36);
+    app.stop();
+}
+
+#[tokio::test]
+async fn the_phishing_spread_honours_days_and_clamps_them_to_1_to_90() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(0).default_domain_name.clone();
+    let planted = incident(&app, &tenant).await;
+    let sender = planted["userPrincipalName"].as_str().unwrap().to_owned();
+    let query = format!("tenantFilter={tenant}&sender={sender}");
+    let (status, long) = spread(&app, &format!("{query}&days=500")).await;
+    assert_eq!(status, 200, "{long}");
+    assert_eq!(long["Days"], 90);
+    let (_, short) = spread(&app, &format!("{query}&days=0")).await;
+    assert_eq!(short["Days"], 1);
+    let day_ago = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+    let oldest = day_ago
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    for recipient in short["Recipients"].as_array().unwrap() {
+        let first = recipient["FirstReceived"].as_str().unwrap();
+        assert!(first >= &oldest[..19], "{first} is older than a day");
+    }
+    assert!(short["TotalMessages"].as_u64().unwrap() <= long["TotalMessages"].as_u64().unwrap());
+    // The burst was yesterday afternoon: two days hold it whole.
+    let (_, two_days) = spread(
+        &app,
+        &format!("{query}&days=2&subject=overdue%20invoice%20-%20action"),
+    )
+    .await;
+    assert_eq!(two_days["Recipients"].as_array().unwrap().len(), 36);
+    app.stop();
+}
+
+#[tokio::test]
+async fn the_phishing_spread_needs_a_sender_and_says_whose_trace_failed() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(0).default_domain_name.clone();
+    let planted = incident(&app, &tenant).await;
+    let sender = planted["userPrincipalName"].as_str().unwrap().to_owned();
+    for query in [
+        format!("tenantFilter={tenant}"),
+        format!("tenantFilter={tenant}&sender=%20"),
+    ] {
+        let (status, body) = spread(&app, &query).await;
+        assert_eq!(status, 400, "{query}");
+        assert_eq!(results(&body), "sender is required");
+    }
+    // Without the accepted domains every recipient counts as external.
+    app.add_fault(json!({"cmdlet": "get-accepteddomain", "status": 500}))
+        .await;
+    let (status, body) = spread(
+        &app,
+        &format!("tenantFilter={tenant}&sender={sender}&subject=overdue"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["InternalCount"], 0);
+    assert_eq!(body["ExternalCount"], 36);
+    app.add_fault(json!({"cmdlet": "get-messagetracev2", "status": 500}))
+        .await;
+    let (status, body) = spread(&app, &format!("tenantFilter={tenant}&sender={sender}")).await;
+    assert_eq!(status, 500, "{body}");
+    assert!(
+        results(&body).starts_with(&format!("Failed to trace the spread from {sender}: ")),
+        "{body}"
+    );
+    app.stop();
+}

@@ -123,7 +123,9 @@ impl Operation for ListBECPhishingSpread {
             }
         };
         let now = OffsetDateTime::now_utc();
-        let from = now - Duration::days(days);
+        // A minute's margin keeps the oldest window's start inside Exchange's 90-day limit by
+        // the time Exchange checks it.
+        let from = now - Duration::days(days) + Duration::minutes(1);
         let mut complete = true;
         let mut rows = Vec::new();
         let mut end = now;
@@ -187,6 +189,8 @@ fn spread(
             .to_owned()
     };
     let mut messages: HashSet<String> = HashSet::new();
+    // A message received exactly at a window's edge is in both windows; it counts once.
+    let mut seen: HashSet<(String, String)> = HashSet::new();
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     for row in rows {
         let subject = text(row, "Subject");
@@ -200,6 +204,9 @@ fn spread(
             continue;
         }
         let id = text(row, "MessageTraceId");
+        if !id.is_empty() && !seen.insert((id.clone(), recipient.clone())) {
+            continue;
+        }
         // A row without an id still is a message of its own.
         messages.insert(if id.is_empty() {
             format!("row:{}", messages.len())
@@ -298,6 +305,8 @@ mod tests {
             json!({"MessageTraceId": "1", "RecipientAddress": "amy@contoso.example", "Subject": "Invoice", "Status": "Delivered", "Received": "2026-03-02T10:00:00Z"}),
             json!({"MessageTraceId": "2", "RecipientAddress": "zed@partner.example", "Subject": "Lunch", "Status": "Failed", "Received": "2026-03-01T09:00:00"}),
         ];
+        let mut rows = rows;
+        rows.push(rows[0].clone());
         let accepted: HashSet<String> = ["contoso.example".to_owned()].into();
         let all = spread("s@contoso.example".into(), 7, true, &rows, None, &accepted);
         assert_eq!(all.total_messages, 2);
