@@ -150,7 +150,7 @@ impl Store {
             .bind(user_id)
             .fetch_all(p)
             .await?;
-            rows.iter().map(|row| case_of(row)).collect()
+            rows.iter().map(case_of).collect()
         })
     }
 
