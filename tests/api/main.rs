@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod bec_check;
 mod bec_remediate;
+mod bec_report;
 mod calendar_permissions;
 mod credential_actions;
 mod directory_and_templates;

@@ -3,6 +3,7 @@
 //! operation → 501 for an operation not built yet → parameters and tenant (400/403) → the
 //! operation → its answer. Writes and refusals leave their audit row before the answer goes out.
 
+use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use cipp_users_domain::op::ctx::{check_scope, resolve_target};
@@ -178,9 +179,20 @@ async fn run_declared(
         Body::Bytes {
             content_type,
             bytes,
-        } => HttpResponse::build(status)
-            .content_type(content_type)
-            .body(bytes),
+            file_name,
+        } => {
+            let mut response = HttpResponse::build(status);
+            response.content_type(content_type);
+            if let Some(name) = file_name {
+                // The header type quotes and escapes the name, so a name built from tenant data
+                // cannot end the header or add a parameter of its own.
+                response.insert_header(ContentDisposition {
+                    disposition: DispositionType::Inline,
+                    parameters: vec![DispositionParam::Filename(name)],
+                });
+            }
+            response.body(bytes)
+        }
     })
 }
 

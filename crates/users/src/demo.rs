@@ -142,6 +142,7 @@ async fn seed_bec_case(store: &Store) -> Result<(), StoreError> {
 /// Puts the demo templates (and the demo BEC run) into a store that has never had them.
 pub async fn seed_store(store: &Store) -> Result<(), StoreError> {
     seed_bec_case(store).await?;
+    seed_completed_bec_case(store).await?;
     if store.kv_get(TEMPLATES_SEEDED).await?.is_some() {
         return Ok(());
     }
@@ -149,6 +150,113 @@ pub async fn seed_store(store: &Store) -> Result<(), StoreError> {
         store.put_template(kind, &template).await?;
     }
     store.kv_put(TEMPLATES_SEEDED, &json!(true), None).await
+}
+
+/// A completed BEC case of [`USER`], so the report, evidence and IP review examples have one.
+pub const BEC_CASE_ID: &str = "BEC-20260101090000-de0001";
+const BEC_CASE_SEEDED: &str = "demo:bec-case-seeded";
+
+/// The completed demo case: a fixed sample of evidence (a foreign sign-in, a rule forwarding
+/// outside, a consent to a catalogued mail client) put through the check's own analysis and
+/// score, so the report has exactly the shape and judgement a real run gives. A real run
+/// needs the simulator up, which the store's seeding does not wait for.
+async fn seed_completed_bec_case(store: &Store) -> Result<(), StoreError> {
+    use crate::bec::collect::{Evidence, Status, Subject};
+    if store.kv_get(BEC_CASE_SEEDED).await?.is_some() {
+        return Ok(());
+    }
+    let requested_at = time::macros::datetime!(2026-01-01 09:00 UTC);
+    let subject = Subject {
+        tenant: TENANT.to_owned(),
+        tenant_id: TENANT_ID.to_owned(),
+        user_id: USER_ID.to_owned(),
+        upn: USER.to_owned(),
+        display_name: "Kenji Robbins".to_owned(),
+        usage_location: Some("US".to_owned()),
+        start: "2025-12-25T09:00:00Z".to_owned(),
+        end: "2026-01-01T09:00:00Z".to_owned(),
+    };
+    let sign_in = |id: &str, at: &str, ip: &str, city: &str, country: &str| {
+        json!({
+            "id": id, "createdDateTime": at, "ipAddress": ip, "resourceDisplayName": "Office 365 Exchange Online",
+            "appId": "00000002-0000-0ff1-ce00-000000000000", "clientAppUsed": "Browser",
+            "conditionalAccessStatus": "notApplied", "status": {"errorCode": 0, "failureReason": null},
+            "location": {"city": city, "countryOrRegion": country},
+        })
+    };
+    let complete = |count: usize| Status {
+        complete: true,
+        count,
+        ..Status::default()
+    };
+    let evidence = Evidence {
+        audit_enabled: Some(true),
+        extract_result: "Seeded by demo mode from sample evidence".to_owned(),
+        sign_ins: vec![
+            sign_in(
+                "demo-signin-1",
+                "2025-12-31T22:14:05Z",
+                "203.0.113.77",
+                "Bucharest",
+                "RO",
+            ),
+            sign_in(
+                "demo-signin-2",
+                "2025-12-30T08:01:00Z",
+                "198.51.100.20",
+                "Seattle",
+                "US",
+            ),
+        ],
+        inbox_rules: vec![json!({
+            "Name": "Demo: forward invoices", "Enabled": true, "Identity": "kenji.robbins\\Demo: forward invoices",
+            "SubjectOrBodyContainsWords": ["invoice"], "ForwardTo": ["\"demo@example.net\" [SMTP:demo@example.net]"],
+        })],
+        grants: vec![json!({
+            "grant": {"id": "demo-grant-1", "clientId": "demo-sp-1", "consentType": "Principal", "scope": "Mail.Read offline_access"},
+            "app": {"id": "demo-sp-1", "appId": "e9a7fea1-1cc0-4cd9-a31b-9137ca5deedd", "displayName": "eM Client", "publisherName": "eM Client s.r.o."},
+        })],
+        completeness: vec![
+            ("SignIns".to_owned(), complete(2)),
+            ("InboxRules".to_owned(), complete(1)),
+            ("UserGrants".to_owned(), complete(1)),
+            (
+                "IntuneDevices".to_owned(),
+                Status {
+                    skipped: true,
+                    requirement: Some("requires an Intune licence".to_owned()),
+                    ..Status::default()
+                },
+            ),
+        ],
+        ..Evidence::default()
+    };
+    let mut report = crate::bec::analyse::report(&subject, &evidence, "2026-01-01T09:02:00Z", 7);
+    report.insert("CaseId".into(), json!(BEC_CASE_ID));
+    let score = crate::bec::analyse::score(&report, &subject.start);
+    let value = score["Value"].as_i64().unwrap_or(0);
+    let level = score["Level"].as_str().unwrap_or("Low").to_owned();
+    report.insert("Score".into(), score);
+    store
+        .bec_put(&cipp_store::BecCase {
+            case_id: BEC_CASE_ID.to_owned(),
+            tenant: TENANT.to_owned(),
+            user_id: USER_ID.to_owned(),
+            user_principal_name: USER.to_owned(),
+            display_name: "Kenji Robbins".to_owned(),
+            status: cipp_store::BecCaseStatus::Completed,
+            level: Some(level),
+            score: Some(value),
+            incomplete_count: 1,
+            requested_at,
+            requested_by: "demo".to_owned(),
+            extracted_at: Some(requested_at + time::Duration::minutes(2)),
+            error_message: None,
+            results: Some(Value::Object(report)),
+            containment: Vec::new(),
+        })
+        .await?;
+    store.kv_put(BEC_CASE_SEEDED, &json!(true), None).await
 }
 
 /// The demo's scheduled offboarding: far in the future, so it never runs; the scheduler

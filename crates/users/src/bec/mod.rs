@@ -53,4 +53,7 @@ pub mod analyse;
 pub mod check;
 pub mod collect;
 pub mod containment;
+pub mod evidence;
 pub mod ip_review;
+pub mod pdf;
+pub mod report;

@@ -98,10 +98,13 @@ pub enum Body<A> {
     Json(A),
     /// JSON written as pages arrive, so large answers never sit in memory whole.
     Rows(RowStream),
-    /// Raw bytes with their content type (a photo).
+    /// Raw bytes with their content type (a photo, a PDF report).
     Bytes {
         content_type: String,
         bytes: Vec<u8>,
+        /// The name a browser should give the file (sent as `Content-Disposition: inline`), so a
+        /// saved report is not called after the operation.
+        file_name: Option<String>,
     },
 }
 
@@ -148,10 +151,19 @@ impl<A> Outcome<A> {
             body: Body::Bytes {
                 content_type: content_type.into(),
                 bytes,
+                file_name: None,
             },
             partial: false,
             audit: AuditDetails::default(),
         }
+    }
+
+    /// Names the file of a bytes answer; other answers have no file name and are left as they are.
+    pub fn file_name(mut self, name: impl Into<String>) -> Self {
+        if let Body::Bytes { file_name, .. } = &mut self.body {
+            *file_name = Some(name.into());
+        }
+        self
     }
 
     /// Marks the answer as partial (207).
@@ -273,9 +285,11 @@ fn run_erased<O: Operation>(
                 Body::Bytes {
                     content_type,
                     bytes,
+                    file_name,
                 } => Body::Bytes {
                     content_type,
                     bytes,
+                    file_name,
                 },
             };
         Ok(Outcome {

@@ -66,7 +66,7 @@ impl Operation for ExecBECIPReview {
     );
 
     fn example() -> Value {
-        json!({"tenantFilter": crate::demo::TENANT, "CaseId": "BEC-20261201000000-abcdef", "Overrides": [{"IP": "102.89.34.0/24", "Verdict": "Compromised", "Note": "Attacker range"}]})
+        json!({"tenantFilter": crate::demo::TENANT, "CaseId": crate::demo::BEC_CASE_ID, "Overrides": [{"IP": "203.0.113.0/24", "Verdict": "Compromised", "Note": "Not the user"}]})
     }
 
     async fn run(ctx: Ctx, params: Params) -> Result<Outcome<Answer>, UserError> {

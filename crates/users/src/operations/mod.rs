@@ -121,4 +121,9 @@ registry! {
     // ── BEC remediation ──
     exec_bec_remediate::ExecBECRemediate,
     list_bec_remediation_actions::ListBECRemediationActions,
+
+    // ── BEC reports and evidence ──
+    exec_get_bec_report_pdf::ExecGetBecReportPdf,
+    exec_bec_evidence_export::ExecBECEvidenceExport,
+    list_bec_phishing_spread::ListBECPhishingSpread,
 }
