@@ -379,11 +379,65 @@ def p1_added_latency(ctx: Context) -> None:
         sim.close()
 
 
+def run_bec_check(api: Api, caller: str, tenant: str, user_id: str, upn: str) -> tuple[float, dict]:
+    """Starts a BEC check as the case workflow does (POST), polls it every 10 ms until it has a
+    report, and returns the wall time from the POST to the report and the report."""
+    started = time.perf_counter()
+    answer = json_of(http("POST", api.base + "/api/ExecBECCheck", headers={"Authorization": f"Bearer {caller}"},
+                          body={"tenantFilter": tenant, "userid": user_id, "userName": upn}), "ExecBECCheck")
+    case = answer["CaseId"]
+    while True:
+        report = json_of(api.get(f"/api/ExecBECCheck?GUID={case}&tenantFilter={tenant}", caller), "poll")
+        if report.get("Waiting") is not True:
+            break
+        if time.perf_counter() - started > 120:
+            raise BenchError(f"P2: case {case} never finished")
+        time.sleep(0.01)
+    seconds = time.perf_counter() - started
+    if report.get("Run", {}).get("Status") != "Completed":
+        raise BenchError(f"P2: case {case} did not complete: {str(report)[:300]}")
+    return seconds, report
+
+
 def p2_bec(ctx: Context) -> None:
-    ctx.figures.append(Figure(
-        "P2", "BEC check at 100 ms per call against its critical path",
-        "not measurable yet: ExecBECCheck is not built (the BEC issue; it answers 501)",
-        "≤ 1.2 × critical path", None))
+    latency = 100
+    sim = Sim(ctx.sim_bin, ctx.work, 2, 100)
+    api = None
+    try:
+        api = Api(ctx.api_bin, sim, ctx.data_dir("p2"), ctx.api_app_id)
+        caller = sim.caller_token(ctx.api_app_id)
+        tenant = sim.tenants[0]["defaultDomainName"]
+        incident = sim.get(f"/_sim/incident/{tenant}")
+        user_id, upn = incident["userId"], incident["userPrincipalName"]
+        run_bec_check(api, caller, tenant, user_id, upn)  # tokens (Graph and Exchange) warm
+        sim.latency(latency, ("/beta/", "/v1.0/", "/adminapi/"))
+        runs = [run_bec_check(api, caller, tenant, user_id, upn) for _ in range(1 if ctx.quick else 3)]
+        times = sorted(seconds for seconds, _ in runs)
+        median = statistics.median(times)
+        report = runs[0][1]
+        collectors = report["Completeness"]
+        incomplete = [name for name, state in collectors.items() if not state.get("Complete")]
+        if incomplete:
+            raise BenchError(f"P2: collectors did not complete: {incomplete}")
+        summed = sum(state["DurationMs"] for state in collectors.values()) / 1000.0
+        # The longest chain of calls that must follow one another: the user read that starts
+        # the run, then the audit log's configuration before its searches (also: the consents
+        # before the application each names; one page of users, sign-ins and trace each).
+        chain = 3
+        critical = chain * latency / 1000.0
+        ratio = median / critical
+        ctx.figures.append(Figure(
+            "P2", f"BEC check at {latency} ms per call against its critical path ({len(collectors)} collectors)",
+            f"{median:.2f} s median of {len(times)} (best {times[0]:.2f} s) = {ratio:.2f} × the critical path "
+            f"({chain} calls one after another = {critical:.2f} s); collecting took "
+            f"{report['CollectionMs'] / 1000.0:.2f} s of it, against {summed:.2f} s for the collectors one after another",
+            "≤ 1.2 × critical path", ratio <= 1.2,
+            ["POST ExecBECCheck to the report read back by polling every 10 ms; the planted incident's user",
+             "critical path: user read → audit-log configuration → audit-log search"]))
+    finally:
+        if api:
+            api.close()
+        sim.close()
 
 
 def p3_all_tenants(ctx: Context) -> None:
@@ -713,8 +767,13 @@ WHY = {
           "p50 is queueing, a throughput figure rather than per-call overhead. Separating the two "
           "needs the API on cores of its own (a machine with 4 or more cores, or the simulator on "
           "a second host).",
-    "P2": "ExecBECCheck is not built yet (the BEC issue); the case is here so the figure appears "
-          "as soon as it is.",
+    "P2": "The collectors themselves take about the critical path (two calls one after another "
+          "for the audit log, and for a consent and its application); what is over it is the job's "
+          "own bookkeeping: the case and each step's state are committed to the store and the job "
+          "database before and after each step (several durable writes), the evidence is kept "
+          "between the two steps, and the report is read back by polling. What would close it: "
+          "fewer durable writes per step for jobs whose steps only read (a BEC check can simply "
+          "be run again), or collecting and scoring in one step.",
     "P4": "The simulator itself needs about 30 ms of CPU per page of 999 full users with the "
           "manager expanded (101 pages read straight from it, one after another, take about "
           "3.3 s at 0 ms and 5.1 s at 20 ms), so pages × latency is out of reach for any client "

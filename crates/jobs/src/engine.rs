@@ -241,6 +241,9 @@ struct Inner {
     /// this a job delivered twice to one replica (the queue's task and the sweeper's re-ring)
     /// ran twice at once, repeating non-idempotent steps (seen in CI under load).
     running: parking_lot::Mutex<HashSet<String>>,
+    /// Wakes this replica's worker at once when it queues a job due now, so the job starts
+    /// without waiting for the next poll (up to a second: long beside a BEC check's own time).
+    nudge: Arc<tokio::sync::Notify>,
 }
 
 /// Marks a job as running in this replica until dropped (also when its task is aborted).
@@ -349,6 +352,7 @@ impl Engine {
                 opts,
                 kinds: HashMap::new(),
                 running: parking_lot::Mutex::new(HashSet::new()),
+                nudge: Arc::new(tokio::sync::Notify::new()),
             }),
         }
     }
@@ -392,6 +396,10 @@ impl Engine {
         });
         let delay = Duration::from_micros(u64::try_from(run_at - created).unwrap_or(0));
         self.ring(&id, delay).await?;
+        if delay.is_zero() {
+            // A stored permit when the worker is busy: its next look comes at once.
+            self.inner.nudge.notify_one();
+        }
         Ok(id)
     }
 
@@ -446,7 +454,10 @@ impl Engine {
                 JobsDb::Sqlite { queue, .. } => {
                     let backend = engine
                         .sqlite_queue(queue)
-                        .poll_with_strategy(EveryTick::new(engine.inner.opts.poll));
+                        .poll_with_strategy(EveryTick::new(
+                            engine.inner.opts.poll,
+                            engine.inner.nudge.clone(),
+                        ));
                     WorkerBuilder::new(name)
                         .backend(backend)
                         .concurrency(engine.inner.opts.per_replica.max(1))
@@ -458,7 +469,10 @@ impl Engine {
                 JobsDb::Postgres(pool) => {
                     let backend = engine
                         .pg_queue(pool)
-                        .poll_with_strategy(EveryTick::new(engine.inner.opts.poll));
+                        .poll_with_strategy(EveryTick::new(
+                            engine.inner.opts.poll,
+                            engine.inner.nudge.clone(),
+                        ));
                     WorkerBuilder::new(name)
                         .backend(backend)
                         .concurrency(engine.inner.opts.per_replica.max(1))
@@ -823,20 +837,28 @@ pub enum Removal {
     NotFound,
 }
 
-/// Wakes the apalis worker every `period` to look for due tasks. apalis' own interval strategy
-/// arms its next delay without polling it, so no waker is registered for it; a worker whose
-/// fetch finished without yielding was then never woken again (one of two replicas stopped
-/// fetching for good in the replicas test). Here the next tick is polled at once, which
-/// registers the waker for it.
+/// Wakes the apalis worker every `period` to look for due tasks, and at once when this replica
+/// queued a job due now (`nudge`). apalis' own interval strategy arms its next delay without
+/// polling it, so no waker is registered for it; a worker whose fetch finished without yielding
+/// was then never woken again (one of two replicas stopped fetching for good in the replicas
+/// test). Here the next tick and the next nudge are polled at once, which registers the waker
+/// for both.
 struct EveryTick {
     interval: tokio::time::Interval,
+    nudge: Arc<tokio::sync::Notify>,
+    nudged: std::pin::Pin<Box<tokio::sync::futures::OwnedNotified>>,
 }
 
 impl EveryTick {
-    fn new(period: Duration) -> Self {
+    fn new(period: Duration, nudge: Arc<tokio::sync::Notify>) -> Self {
         let mut interval = tokio::time::interval(period);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        Self { interval }
+        let nudged = Box::pin(nudge.clone().notified_owned());
+        Self {
+            interval,
+            nudge,
+            nudged,
+        }
     }
 }
 
@@ -846,6 +868,12 @@ impl PollStrategy for EveryTick {
         cx: &mut std::task::Context<'_>,
         _: &PollSnapshot,
     ) -> std::task::Poll<Option<()>> {
+        if self.nudged.as_mut().poll(cx).is_ready() {
+            // Arms the next nudge (registering the waker) before fetching.
+            self.nudged = Box::pin(self.nudge.clone().notified_owned());
+            let _ = self.nudged.as_mut().poll(cx);
+            return std::task::Poll::Ready(Some(()));
+        }
         match self.interval.poll_tick(cx) {
             std::task::Poll::Ready(_) => {
                 // Registers the waker for the following tick (it is `period` away, so Pending).
