@@ -147,6 +147,9 @@ impl Incident {
             "burstSubject": BURST_SUBJECT,
             "burstStart": self.stamp(at::BURST),
             "internalRecipients": self.internal_targets,
+            "transportRuleName": crate::exchange::tenant_wide::SUSPICIOUS_RULE,
+            "transportRuleBlindCopyTo": crate::exchange::tenant_wide::SUSPICIOUS_BCC,
+            "addInName": crate::exchange::tenant_wide::SUSPICIOUS_ADD_IN,
         })
     }
 }
