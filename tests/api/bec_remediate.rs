@@ -1,6 +1,6 @@
 //! BEC containment (ExecBECRemediate) against the simulator's planted incident: the newest
 //! contract run as a job with every effect read back, the typed confirmation, the 10.9
-//! frontend's legacy call, refused action ids, and the run recorded on its case.
+//! frontend's legacy call, bad action ids and parameters, and the run recorded on its case.
 
 use crate::helpers::{TestApp, spawn_app};
 use crate::offboarding::finished_rows;
@@ -425,8 +425,312 @@ async fn the_10_9_remediation_card_call_runs_the_legacy_steps_and_answers_text_r
     app.stop();
 }
 
+/// The planted devices the incident's user registered in the window, by display name.
+async fn window_devices(app: &TestApp, tenant_id: &str, user_id: &str) -> Vec<Value> {
+    let devices = graph_get(
+        app,
+        tenant_id,
+        &format!("users/{user_id}/registeredDevices"),
+    )
+    .await;
+    let mut planted: Vec<Value> = devices["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| ["DESKTOP-7QX2LMA", "iPad"].contains(&d["displayName"].as_str().unwrap()))
+        .cloned()
+        .collect();
+    planted.sort_by_key(|d| d["displayName"].as_str().unwrap().to_owned());
+    planted
+}
+
 #[tokio::test]
-async fn an_unknown_or_unsupported_action_id_is_a_400_naming_it() {
+async fn the_tenant_device_policy_and_sharing_actions_change_the_simulator_and_schedule_the_policy_removal()
+ {
+    let app = spawn_app().await;
+    let (domain, inc) = incident(&app, 1).await;
+    let tenant_id = s(&inc, "tenantId").to_owned();
+    let (upn, user_id) = (s(&inc, "userPrincipalName"), s(&inc, "userId"));
+    let sender = "billing@contoso-payments.example";
+    let devices = window_devices(&app, &tenant_id, user_id).await;
+    assert_eq!(devices.len(), 2, "{devices:?}");
+    let partnerships = exchange(
+        &app,
+        &tenant_id,
+        "Get-MobileDevice",
+        json!({"Mailbox": upn}),
+        upn,
+    )
+    .await;
+    // With no partnership to block by default, a named device id is blocked instead.
+    let (mobile_ids, expected_blocked): (Vec<String>, Vec<String>) = if partnerships.is_empty() {
+        (
+            vec!["ATTACKERPHONE01".to_owned()],
+            vec!["ATTACKERPHONE01".to_owned()],
+        )
+    } else {
+        let ids = partnerships
+            .iter()
+            .map(|d| s(d, "DeviceId").to_owned())
+            .collect();
+        (Vec::new(), ids)
+    };
+
+    let (status, body) = remediate(
+        &app,
+        json!({
+            "tenantFilter": domain,
+            "userid": user_id,
+            "username": upn,
+            "Actions": ["RemoveSharingLinks", "BlockSenders", "TargetedCAPolicy", "DisableRegisteredDevices",
+                "BlockMobileDevices", "DisableMailboxAddIns", "DisableTransportRules"],
+            "Confirmation": upn,
+            "Parameters": {
+                "MobileDeviceIds": mobile_ids,
+                "CAPolicy": {"State": "reportOnly", "Controls": "mfaAndCompliantDevice", "ExpiresHours": 12},
+                "BlockSenders": [sender],
+            },
+            "Async": true,
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let rows = finished_rows(&app, s(&body, "DeploymentId")).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let row = &rows[0];
+    assert_eq!(row["Status"], "succeeded", "{row}");
+    let titles: Vec<&str> = row["Steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Disable transport rules",
+            "Disable mailbox add-ins",
+            "Block mobile device partnerships",
+            "Disable registered devices",
+            "Targeted Conditional Access policy",
+            "Block phishing senders tenant-wide",
+            "Remove OneDrive/SharePoint sharing links",
+        ]
+    );
+    let message = |i: usize| row["Steps"][i]["Message"].as_str().unwrap().to_owned();
+    assert_eq!(
+        message(0),
+        format!("Disabled transport rule '{}'", s(&inc, "transportRuleName"))
+    );
+    assert!(
+        message(1).starts_with("Disabled add-in ") && message(1).ends_with(&format!(" for {upn}")),
+        "{}",
+        message(1)
+    );
+    assert_eq!(
+        message(5),
+        format!("Added {sender} to the tenant Block list (Sender)")
+    );
+    assert_eq!(
+        message(6),
+        format!(
+            "Removed the anonymous sharing link on '{}' for {upn}",
+            s(&inc, "sharedFileName")
+        )
+    );
+
+    // The transport rule: the planted diversion is off, the ordinary rule untouched.
+    let rules = exchange(&app, &tenant_id, "Get-TransportRule", json!({}), upn).await;
+    for rule in &rules {
+        let expected = if rule["Name"] == inc["transportRuleName"] {
+            "Disabled"
+        } else {
+            "Enabled"
+        };
+        assert_eq!(rule["State"], expected, "{rule}");
+    }
+    assert_eq!(rules.len(), 2);
+
+    // The add-in: the user-installed one is off, Microsoft's stays on.
+    let apps = exchange(&app, &tenant_id, "Get-App", json!({"Mailbox": upn}), upn).await;
+    for add_in in &apps {
+        let planted = add_in["DisplayName"] == inc["addInName"];
+        assert_eq!(add_in["Enabled"], !planted, "{add_in}");
+    }
+
+    // The ActiveSync block list.
+    let cas = &exchange(
+        &app,
+        &tenant_id,
+        "Get-CASMailbox",
+        json!({"Identity": upn}),
+        upn,
+    )
+    .await[0];
+    let blocked: Vec<String> = cas["ActiveSyncBlockedDeviceIDs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(blocked, expected_blocked);
+
+    // Both devices registered in the window are disabled.
+    for device in window_devices(&app, &tenant_id, user_id).await {
+        assert_eq!(device["accountEnabled"], false, "{device}");
+    }
+
+    // The policy targets the user alone, in report-only mode, and its removal is queued.
+    let policies = graph_get(&app, &tenant_id, "identity/conditionalAccess/policies").await;
+    let name = format!("CIPP BEC containment - {upn}");
+    let policy = policies["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["displayName"] == name.as_str())
+        .unwrap_or_else(|| panic!("no policy in {policies}"))
+        .clone();
+    assert_eq!(policy["state"], "enabledForReportingButNotEnabled");
+    assert_eq!(
+        policy["conditions"]["users"]["includeUsers"],
+        json!([user_id])
+    );
+    assert_eq!(
+        policy["conditions"]["applications"]["includeApplications"],
+        json!(["All"])
+    );
+    assert_eq!(
+        policy["grantControls"],
+        json!({"operator": "AND", "builtInControls": ["mfa", "compliantDevice"]})
+    );
+    let text = message(4);
+    let task = text
+        .rsplit_once("(scheduled task ")
+        .and_then(|(_, t)| t.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{text}"));
+    let job = app.jobs.job(task).await.unwrap().expect("the removal job");
+    assert_eq!(job.kind, "bec-ca-policy-removal");
+    assert_eq!(job.state, cipp_jobs::JobState::Queued);
+    let due_in = job.run_at / 1_000_000 - time::OffsetDateTime::now_utc().unix_timestamp();
+    assert!(
+        (12 * 3600 - 300..=12 * 3600).contains(&due_in),
+        "due in {due_in} s"
+    );
+    assert!(
+        text.starts_with(&format!(
+            "Created Conditional Access policy '{name}' for {upn}; it will be removed at "
+        )),
+        "{text}"
+    );
+    // The removal step itself, run now instead of in twelve hours.
+    let removal: cipp_users_domain::bec::containment_actions::CaRemovalPayload =
+        serde_json::from_value(job.payload.clone()).unwrap();
+    assert_eq!(removal.policy_id, policy["id"].as_str().unwrap());
+    cipp_users_domain::bec::containment_actions::remove_ca_policy(&app.graph, &removal)
+        .await
+        .unwrap();
+    let policies = graph_get(&app, &tenant_id, "identity/conditionalAccess/policies").await;
+    assert!(!policies.to_string().contains(&name));
+
+    // The sender is blocked tenant-wide.
+    let items = exchange(
+        &app,
+        &tenant_id,
+        "Get-TenantAllowBlockListItems",
+        json!({"ListType": "Sender"}),
+        upn,
+    )
+    .await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["Value"], sender);
+    assert_eq!(items[0]["Action"], "Block");
+    assert_eq!(
+        items[0]["Notes"],
+        format!("Blocked from BEC containment of {upn}")
+    );
+
+    // The anonymous link is gone from the shared file.
+    let drive = graph_get(&app, &tenant_id, &format!("users/{user_id}/drive")).await;
+    let drive_id = s(&drive, "id");
+    let children = graph_get(
+        &app,
+        &tenant_id,
+        &format!("drives/{drive_id}/root/children"),
+    )
+    .await;
+    let file = children["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == inc["sharedFileName"])
+        .expect("the shared file")
+        .clone();
+    let permissions = graph_get(
+        &app,
+        &tenant_id,
+        &format!("drives/{drive_id}/items/{}/permissions", s(&file, "id")),
+    )
+    .await;
+    assert_eq!(permissions["value"], json!([]));
+
+    // Deleting is its own call here, for one of the two devices.
+    let doomed = s(&devices[1], "id");
+    let (status, body) = remediate(
+        &app,
+        json!({"tenantFilter": domain, "username": upn, "Confirmation": upn,
+            "Actions": ["RemoveRegisteredDevices"], "Parameters": {"RegisteredDeviceIds": [doomed]}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["Results"][0]["resultText"],
+        format!(
+            "Deleted device '{}' ({doomed})",
+            s(&devices[1], "displayName")
+        )
+    );
+    let left = window_devices(&app, &tenant_id, user_id).await;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["id"], devices[0]["id"]);
+    assert_eq!(left[0]["accountEnabled"], false);
+    app.stop();
+}
+
+#[tokio::test]
+async fn a_bad_ca_policy_expiry_or_sender_address_is_a_400_naming_the_field() {
+    let app = spawn_app().await;
+    let (domain, inc) = incident(&app, 1).await;
+    let upn = s(&inc, "userPrincipalName");
+    for (parameters, message) in [
+        (
+            json!({"CAPolicy": {"ExpiresHours": 169}}),
+            "ExpiresHours must be between 1 and 168 (got 169)",
+        ),
+        (
+            json!({"CAPolicy": {"ExpiresHours": 0}}),
+            "ExpiresHours must be between 1 and 168 (got 0)",
+        ),
+        (
+            json!({"BlockSenders": ["ok@evil.example", "evil.example"]}),
+            "Not a sender address: evil.example",
+        ),
+    ] {
+        let (status, body) = remediate(
+            &app,
+            json!({"tenantFilter": domain, "username": upn, "Actions": ["TargetedCAPolicy", "BlockSenders"],
+                "Parameters": parameters}),
+        )
+        .await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(body["Results"], message);
+    }
+    app.reset_sim_stats().await;
+    assert_eq!(app.sim_count("conditionalAccess/policies", None).await, 0);
+    app.stop();
+}
+
+#[tokio::test]
+async fn an_unknown_action_id_is_a_400_naming_it() {
     let app = spawn_app().await;
     let (domain, inc) = incident(&app, 1).await;
     let upn = s(&inc, "userPrincipalName");
@@ -437,16 +741,6 @@ async fn an_unknown_or_unsupported_action_id_is_a_400_naming_it() {
     .await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["Results"], "Unknown containment action(s): Hex");
-    let (status, body) = remediate(
-        &app,
-        json!({"tenantFilter": domain, "username": upn, "Actions": ["BlockSenders", "TargetedCAPolicy"]}),
-    )
-    .await;
-    assert_eq!(status, 400, "{body}");
-    assert_eq!(
-        body["Results"],
-        "Containment action(s) this service does not carry out: BlockSenders, TargetedCAPolicy"
-    );
     let (status, body) = remediate(&app, json!({"username": upn, "Actions": []})).await;
     assert_eq!(
         (status, body["Results"].clone()),
@@ -458,15 +752,25 @@ async fn an_unknown_or_unsupported_action_id_is_a_400_naming_it() {
         (400, json!("username or userid is required"))
     );
 
-    // The catalogue lists what is carried out, and nothing else.
+    // The catalogue is upstream's, in its order.
     let token = app.token("editor").await;
     let catalogue: Vec<Value> = app.get_json("/api/ListBECRemediationActions", &token).await;
     let ids: Vec<&str> = catalogue
         .iter()
         .map(|a| a["Id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids.len(), 13);
-    assert!(!ids.contains(&"BlockSenders"));
+    assert_eq!(ids.len(), 21);
+    let orders: Vec<u64> = catalogue
+        .iter()
+        .map(|a| a["Order"].as_u64().unwrap())
+        .collect();
+    assert_eq!(orders, (1..=21).collect::<Vec<u64>>());
+    assert_eq!(
+        catalogue[17],
+        json!({"Id": "TargetedCAPolicy", "Label": "Targeted Conditional Access policy", "Impact": "High", "Reversible": true,
+            "DefaultSelected": false, "Order": 18, "TargetSource": null, "ParameterName": "CAPolicy",
+            "Description": "Creates a Conditional Access policy for this user only that requires MFA (optionally plus a compliant device) for every application, and schedules its removal after the chosen number of hours."})
+    );
     assert_eq!(
         catalogue[3],
         json!({"Id": "RemoveMFA", "Label": "Remove MFA methods", "Impact": "High", "Reversible": false,

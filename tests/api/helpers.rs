@@ -17,6 +17,8 @@ pub struct TestApp {
     pub store: cipp_store::Store,
     /// The app's own Graph client (demo settings: the simulator's origins), for domain calls.
     pub graph: cipp_graph::GraphClient,
+    /// The app's job engine, to read queued jobs back.
+    pub jobs: cipp_jobs::Engine,
     token_url: String,
     scope: String,
     server: actix_web::dev::ServerHandle,
@@ -56,6 +58,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         ca_pem_path: demo.simulator.ca_pem_path.clone(),
         store: app.state().store.clone(),
         graph: app.state().graph.clone(),
+        jobs: app.state().env.jobs.clone(),
         token_url: demo.token_url.to_string(),
         scope: demo.scope.clone(),
         server: app.server_handle(),

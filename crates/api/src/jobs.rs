@@ -56,7 +56,7 @@ pub async fn engine(
         per_replica: settings.jobs_per_replica as usize,
         ..EngineOptions::default()
     };
-    Ok(Engine::new(db, options)
+    let engine = Engine::new(db, options)
         .with_kind(
             KIND,
             OffboardingJob::new(graph.clone(), store.clone(), webhook),
@@ -76,7 +76,14 @@ pub async fn engine(
         .with_kind(
             containment::KIND,
             ContainmentJob::new(graph.clone(), store.clone(), containment.clone()),
-        ))
+        )
+        .with_kind(
+            cipp_users_domain::bec::containment_actions::CA_REMOVAL_KIND,
+            cipp_users_domain::bec::containment_actions::CaRemovalJob::new(graph.clone()),
+        );
+    // Containment schedules the removal of the CA policies it makes on this same engine.
+    containment.attach(engine.clone());
+    Ok(engine)
 }
 
 /// Keeps `cipp_jobs{state}` (jobs by state, across every replica sharing the database)

@@ -17,7 +17,11 @@
 //! - unified audit log records for all of that (`audit_records`);
 //! - a burst of 12 messages to 36 recipients in ten minutes in the message trace;
 //! - an Authenticator method and a password change two days ago;
-//! - a consented malicious app (service principal and OAuth grant, `graph::apps`).
+//! - a consented malicious app (service principal and OAuth grant, `graph::apps`);
+//! - an anonymous view link on [`SHARED_FILE`] in the user's OneDrive (`graph::sharepoint`),
+//!   two devices registered as the user during the incident (`seed_reads`), a user-installed
+//!   add-in on the mailbox and a tenant transport rule blind-copying mail outside, changed a day
+//!   before the anchor (`exchange::tenant_wide`).
 
 use rand::Rng;
 use serde_json::{Value, json};
@@ -147,6 +151,9 @@ impl Incident {
             "burstSubject": BURST_SUBJECT,
             "burstStart": self.stamp(at::BURST),
             "internalRecipients": self.internal_targets,
+            "transportRuleName": crate::exchange::tenant_wide::SUSPICIOUS_RULE,
+            "transportRuleBlindCopyTo": crate::exchange::tenant_wide::SUSPICIOUS_BCC,
+            "addInName": crate::exchange::tenant_wide::SUSPICIOUS_ADD_IN,
         })
     }
 }

@@ -333,6 +333,7 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         teams: Default::default(),
         enterprise_apps: Default::default(),
         audit_sessions: Default::default(),
+        tenant_wide: Default::default(),
     });
 
     let data = web::Data::new(Arc::clone(&sim));

@@ -58,6 +58,12 @@ pub(crate) struct Device {
     pub managed: Option<Map<String, Value>>,
 }
 
+impl Device {
+    pub fn id(&self) -> &str {
+        self.value.get("id").and_then(Value::as_str).unwrap_or("")
+    }
+}
+
 /// A stored photo: content type and bytes.
 #[derive(Clone)]
 pub(crate) struct Photo {
@@ -465,6 +471,9 @@ impl TenantReads {
             }
         }
         drop(store);
+        if let Some(inc) = tenant.incident.get() {
+            devices.extend(incident_devices(seed, inc));
+        }
 
         let by_name = |name: &str| {
             groups
@@ -672,6 +681,60 @@ impl TenantReads {
             .collect();
         (groups, roles)
     }
+}
+
+/// Two devices the attacker registered as the compromised user during the incident (so one can
+/// be disabled and the other deleted); the seeded devices are all older than 20 days.
+fn incident_devices(seed: u64, inc: &crate::incident::Incident) -> Vec<Device> {
+    let mut rng = rng_for_id(seed, &inc.user_id, 0xDE71);
+    let planted = [
+        (
+            "DESKTOP-7QX2LMA",
+            "Windows",
+            "10.0.19045.5247",
+            crate::incident::at::SIGN_INS[0] + 900,
+        ),
+        (
+            "iPad",
+            "iPadOS",
+            "17.6.1",
+            crate::incident::at::SIGN_INS[2] + 600,
+        ),
+    ];
+    planted
+        .iter()
+        .map(|(name, os, version, at)| {
+            let mut value = Map::new();
+            for (key, v) in [
+                ("id", json!(guid(&mut rng))),
+                ("deviceId", json!(guid(&mut rng))),
+                ("displayName", json!(name)),
+                ("accountEnabled", json!(true)),
+                ("approximateLastSignInDateTime", json!(inc.stamp(*at))),
+                ("createdDateTime", json!(inc.stamp(*at))),
+                ("registrationDateTime", json!(inc.stamp(*at))),
+                ("deviceOwnership", json!("Personal")),
+                ("enrollmentType", Value::Null),
+                ("isCompliant", Value::Null),
+                ("isManaged", json!(false)),
+                ("managementType", Value::Null),
+                ("manufacturer", Value::Null),
+                ("model", Value::Null),
+                ("operatingSystem", json!(os)),
+                ("operatingSystemVersion", json!(version)),
+                ("onPremisesSyncEnabled", Value::Null),
+                ("trustType", json!("Workplace")),
+                ("profileType", json!("RegisteredDevice")),
+            ] {
+                value.insert(key.into(), v);
+            }
+            Device {
+                value,
+                owner: inc.user_id.clone(),
+                managed: None,
+            }
+        })
+        .collect()
 }
 
 fn user_devices(user: &User, anchor: i64, rng: &mut ChaCha8Rng) -> Vec<Device> {

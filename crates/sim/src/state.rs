@@ -316,6 +316,8 @@ pub(crate) struct Sim {
     pub enterprise_apps: crate::graph::apps::AppState,
     /// `Search-UnifiedAuditLog` sessions read past their first page: key → next offset.
     pub audit_sessions: Mutex<HashMap<String, usize>>,
+    /// Transport rules and the Tenant Allow/Block List per tenant (`exchange::tenant_wide`).
+    pub tenant_wide: crate::exchange::tenant_wide::TenantWideState,
 }
 
 impl Sim {

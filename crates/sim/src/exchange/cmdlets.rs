@@ -376,6 +376,13 @@ pub(crate) fn run(cx: &Cx<'_>, name: &str) -> Result<Answer, ExoError> {
         "add-mailboxfolderpermission" => super::devices_calendar::add_folder_permission(cx),
         "set-mailboxfolderpermission" => super::devices_calendar::set_folder_permission(cx),
         "remove-mailboxfolderpermission" => super::devices_calendar::remove_folder_permission(cx),
+        "get-transportrule" => super::tenant_wide::get_transport_rules(cx),
+        "disable-transportrule" => super::tenant_wide::set_transport_rule_state(cx, false),
+        "enable-transportrule" => super::tenant_wide::set_transport_rule_state(cx, true),
+        "new-tenantallowblocklistitems" => super::tenant_wide::new_block_list_items(cx),
+        "get-tenantallowblocklistitems" => super::tenant_wide::get_block_list_items(cx),
+        "get-app" => super::tenant_wide::get_apps(cx),
+        "disable-app" => super::tenant_wide::disable_app(cx),
         _ => Err(ExoError::unknown_cmdlet(name)),
     }
 }
@@ -437,7 +444,7 @@ fn cas_object(user: &User, m: &Mailbox) -> Value {
             json!(m.cas.smtp_auth_disabled),
         )
         .list("ActiveSyncAllowedDeviceIDs", &[])
-        .list("ActiveSyncBlockedDeviceIDs", &[])
+        .list("ActiveSyncBlockedDeviceIDs", &m.active_sync_blocked)
         .put("ActiveSyncMailboxPolicy", json!("Default"));
     o.done()
 }
@@ -1243,10 +1250,18 @@ fn set_cas(cx: &Cx<'_>) -> Result<Answer, ExoError> {
         "MAPIEnabled",
         "EwsEnabled",
         "SmtpClientAuthenticationDisabled",
+        "ActiveSyncBlockedDeviceIDs",
     ])?;
     let identity = p.required("Identity")?;
+    let blocked = match p.get("ActiveSyncBlockedDeviceIDs") {
+        Some(v) => Some(edit("ActiveSyncBlockedDeviceIDs", v)?),
+        None => None,
+    };
     change(cx, &identity, |_, m| {
-        let before = format!("{:?}", m.cas);
+        let before = format!("{:?}{:?}", m.cas, m.active_sync_blocked);
+        if let Some(e) = blocked {
+            apply_edit(&mut m.active_sync_blocked, e);
+        }
         for (name, slot) in [
             ("ActiveSyncEnabled", &mut m.cas.active_sync),
             ("OWAEnabled", &mut m.cas.owa),
@@ -1262,11 +1277,13 @@ fn set_cas(cx: &Cx<'_>) -> Result<Answer, ExoError> {
         if p.has("SmtpClientAuthenticationDisabled") {
             m.cas.smtp_auth_disabled = p.flag("SmtpClientAuthenticationDisabled")?;
         }
-        Ok(done(if before == format!("{:?}", m.cas) {
-            vec![no_change(&identity)]
-        } else {
-            Vec::new()
-        }))
+        Ok(done(
+            if before == format!("{:?}{:?}", m.cas, m.active_sync_blocked) {
+                vec![no_change(&identity)]
+            } else {
+                Vec::new()
+            },
+        ))
     })
 }
 

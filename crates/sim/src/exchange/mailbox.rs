@@ -145,6 +145,8 @@ pub(crate) struct Mailbox {
     pub locale: String,
     /// Exchange ActiveSync partnerships.
     pub mobile_devices: Vec<super::devices_calendar::MobileDevice>,
+    /// ActiveSync device ids blocked on the mailbox (Set-CASMailbox -ActiveSyncBlockedDeviceIDs).
+    pub active_sync_blocked: Vec<String>,
     /// Delegates on the Calendar folder (trustee UPN and rights), besides Default/Anonymous.
     pub calendar_acl: Vec<Ace>,
     /// Delegates on the Contacts folder (none seeded).
@@ -458,6 +460,7 @@ pub(crate) fn derive(seed: u64, user: &User, store: &UserStore) -> Option<Mailbo
         super::devices_calendar::derive(&mut rng(seed, id, 0xCA1), user, store, kind);
     Some(Mailbox {
         mobile_devices,
+        active_sync_blocked: Vec::new(),
         calendar_acl,
         contacts_acl: Vec::new(),
         meetings,

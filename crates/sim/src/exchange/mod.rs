@@ -11,6 +11,7 @@ mod cmdlets;
 pub(crate) mod devices_calendar;
 pub(crate) mod mailbox;
 mod message_trace;
+pub(crate) mod tenant_wide;
 
 use std::sync::Arc;
 

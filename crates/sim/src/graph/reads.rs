@@ -36,6 +36,12 @@ pub(crate) fn dispatch(ctx: &Ctx<'_>, method: &str, s: &[&str]) -> Option<Answer
         }
         ["users", key, "managedDevices"] if get => user_managed_devices(ctx, key),
         ["devices"] if get => all_devices(ctx),
+        ["devices", id] => match method {
+            "GET" => device(ctx, id),
+            "PATCH" => patch_device(ctx, id),
+            "DELETE" => delete_device(ctx, id),
+            _ => return None,
+        },
         ["deviceManagement", "managedDevices"] if get => all_managed_devices(ctx),
         ["groups"] if get => groups(ctx),
         ["groups", id] if get => group(ctx, id),
@@ -47,6 +53,12 @@ pub(crate) fn dispatch(ctx: &Ctx<'_>, method: &str, s: &[&str]) -> Option<Answer
         ["roleManagement", "directory", "roleAssignments"] if get => role_assignments(ctx),
         ["subscribedSkus"] if get => subscribed_skus(ctx),
         ["identity", "conditionalAccess", "policies"] if get => ca_policies(ctx),
+        ["identity", "conditionalAccess", "policies"] if method == "POST" => create_ca_policy(ctx),
+        ["identity", "conditionalAccess", "policies", id] => match method {
+            "GET" => ca_policy(ctx, id),
+            "DELETE" => delete_ca_policy(ctx, id),
+            _ => return None,
+        },
         ["identity", "conditionalAccess", "evaluate"] if method == "POST" => ca_evaluate(ctx),
         ["policies", "identitySecurityDefaultsEnforcementPolicy"] if get => Ok(ok_json(
             StatusCode::OK,
@@ -434,6 +446,137 @@ fn all_devices(ctx: &Ctx<'_>) -> Answer {
         .map(|d| Value::Object(select(ctx, d.value.clone())))
         .collect();
     collection(ctx, "devices", items, 100)
+}
+
+fn device(ctx: &Ctx<'_>, id: &str) -> Answer {
+    let data = reads(ctx);
+    let r = data.read();
+    let found = r
+        .devices
+        .iter()
+        .find(|d| d.id().eq_ignore_ascii_case(id))
+        .ok_or_else(|| GraphError::not_found(id))?;
+    let mut body = device_json(&found.value);
+    body.insert(
+        "@odata.context".into(),
+        json!(ctx.context("devices/$entity")),
+    );
+    Ok(ok_json(StatusCode::OK, &Value::Object(select(ctx, body))))
+}
+
+/// `PATCH devices/{id}`: the writable properties CIPP sends (`accountEnabled`, names).
+fn patch_device(ctx: &Ctx<'_>, id: &str) -> Answer {
+    let body = ctx.json_body()?;
+    let Some(changes) = body.as_object() else {
+        return Err(GraphError::bad_request(
+            "BadRequest",
+            "A JSON object is required.",
+        ));
+    };
+    for (key, value) in changes {
+        let ok = match key.as_str() {
+            "accountEnabled" => value.is_boolean(),
+            "displayName" | "extensionAttributes" => true,
+            _ => false,
+        };
+        if !ok {
+            return Err(GraphError::bad_request(
+                "Request_BadRequest",
+                format!("Invalid value or property '{key}' for a device."),
+            ));
+        }
+    }
+    let data = reads(ctx);
+    let mut w = data.write();
+    let found = w
+        .devices
+        .iter_mut()
+        .find(|d| d.id().eq_ignore_ascii_case(id))
+        .ok_or_else(|| GraphError::not_found(id))?;
+    for (key, value) in changes {
+        found.value.insert(key.clone(), value.clone());
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+fn delete_device(ctx: &Ctx<'_>, id: &str) -> Answer {
+    let data = reads(ctx);
+    let mut w = data.write();
+    let before = w.devices.len();
+    w.devices.retain(|d| !d.id().eq_ignore_ascii_case(id));
+    if w.devices.len() == before {
+        return Err(GraphError::not_found(id));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+fn ca_policy(ctx: &Ctx<'_>, id: &str) -> Answer {
+    let data = reads(ctx);
+    let r = data.read();
+    let found = r
+        .policies
+        .iter()
+        .find(|p| p["id"].as_str().is_some_and(|p| p.eq_ignore_ascii_case(id)))
+        .and_then(Value::as_object)
+        .cloned()
+        .ok_or_else(|| GraphError::not_found(id))?;
+    Ok(ok_json(StatusCode::OK, &Value::Object(select(ctx, found))))
+}
+
+/// `POST identity/conditionalAccess/policies`: kept as sent, with an id and timestamps.
+fn create_ca_policy(ctx: &Ctx<'_>) -> Answer {
+    let body = ctx.json_body()?;
+    let Some(given) = body.as_object() else {
+        return Err(GraphError::bad_request(
+            "BadRequest",
+            "A JSON object is required.",
+        ));
+    };
+    let name = given
+        .get("displayName")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let state = given.get("state").and_then(Value::as_str).unwrap_or("");
+    if name.trim().is_empty() {
+        return Err(GraphError::bad_request(
+            "BadRequest",
+            "displayName is required.",
+        ));
+    }
+    if !["enabled", "disabled", "enabledForReportingButNotEnabled"].contains(&state) {
+        return Err(GraphError::bad_request(
+            "BadRequest",
+            format!("Invalid value '{state}' for property 'state'."),
+        ));
+    }
+    if given.get("conditions").is_none_or(Value::is_null) {
+        return Err(GraphError::bad_request(
+            "BadRequest",
+            "conditions is required.",
+        ));
+    }
+    let now = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let mut policy = given.clone();
+    policy.insert("id".into(), json!(uuid::Uuid::new_v4().to_string()));
+    policy.insert("createdDateTime".into(), json!(now));
+    policy.insert("modifiedDateTime".into(), Value::Null);
+    let answer = Value::Object(policy.clone());
+    reads(ctx).write().policies.push(Value::Object(policy));
+    Ok(ok_json(StatusCode::CREATED, &answer))
+}
+
+fn delete_ca_policy(ctx: &Ctx<'_>, id: &str) -> Answer {
+    let data = reads(ctx);
+    let mut w = data.write();
+    let before = w.policies.len();
+    w.policies
+        .retain(|p| !p["id"].as_str().is_some_and(|p| p.eq_ignore_ascii_case(id)));
+    if w.policies.len() == before {
+        return Err(GraphError::not_found(id));
+    }
+    Ok(HttpResponse::NoContent().finish())
 }
 
 fn all_managed_devices(ctx: &Ctx<'_>) -> Answer {

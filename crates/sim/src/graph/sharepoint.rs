@@ -13,6 +13,10 @@
 //!   Tenant `GetSitePropertiesByUrl` + `SetProperty SharingCapability` + `Update`; an unknown
 //!   site is CSOM's `ErrorInfo` (`SpoNoSiteException`, "Cannot get site {url}.") in a 200.
 //!
+//! - Graph drive items, as far as BEC containment reads them: `GET drives/{id}/root/children`,
+//!   `GET drives/{id}/items/{item}/permissions`, `DELETE drives/{id}/items/{item}/permissions/{perm}`.
+//!   Only the planted incident's shared file exists (with its anonymous view link).
+//!
 //! Tokens: SharePoint ones (audience the simulator's origin) for the tenant owning the site.
 //! Sites are built per tenant on first use: about nine in ten licensed members (any SKU beyond
 //! Exchange Online alone) have a OneDrive, decided from the seed and the user id.
@@ -89,6 +93,16 @@ pub(crate) struct Site {
     pub sharing: usize,
     pub users: Vec<SiteUser>,
     next_user_id: u32,
+    /// Files in the OneDrive's Documents library (only the incident's shared file).
+    items: Vec<DriveItem>,
+}
+
+/// A file and its sharing permissions (`{id, link: {scope, type, webUrl}, roles}`).
+struct DriveItem {
+    id: String,
+    name: String,
+    created: String,
+    permissions: Vec<Value>,
 }
 
 /// A tenant's SharePoint: its name and its users' OneDrive sites.
@@ -113,7 +127,9 @@ impl TenantSites {
                 continue;
             }
             let mut urng = rng_for_id(seed, user.id(), SHAREPOINT_PURPOSE);
-            if !urng.random_bool(0.9) {
+            let incident = tenant.incident.get().filter(|i| i.user_id == user.id());
+            // The incident's shared file needs its user to have a OneDrive.
+            if !urng.random_bool(0.9) && incident.is_none() {
                 continue;
             }
             let owner = SiteUser {
@@ -137,6 +153,9 @@ impl TenantSites {
                 sharing: 2,
                 users: vec![owner],
                 next_user_id: 7,
+                items: incident
+                    .map(|inc| vec![shared_file(inc, &mut urng)])
+                    .unwrap_or_default(),
             });
         }
         Self {
@@ -145,6 +164,10 @@ impl TenantSites {
             root_web_id,
             sites,
         }
+    }
+
+    fn site_of_drive(&mut self, drive: &str) -> Option<&mut Site> {
+        self.sites.iter_mut().find(|s| drive_id(s) == drive)
     }
 
     fn site_of_user(&self, user_id: &str) -> Option<&Site> {
@@ -251,6 +274,13 @@ pub(crate) fn dispatch(ctx: &Ctx<'_>, method: &str, s: &[&str]) -> Option<Answer
         ("GET", ["users", key, "drive"]) => drive(ctx, key),
         ("GET", ["users", key, "drive", "root"]) => drive_root(ctx, key),
         ("GET", ["sites", "root"]) => sites_root(ctx),
+        ("GET", ["drives", drive, "root", "children"]) => drive_children(ctx, drive),
+        ("GET", ["drives", drive, "items", item, "permissions"]) => {
+            item_permissions(ctx, drive, item)
+        }
+        ("DELETE", ["drives", drive, "items", item, "permissions", perm]) => {
+            delete_permission(ctx, drive, item, perm)
+        }
         _ => return None,
     };
     Some(answer)
@@ -297,14 +327,6 @@ fn owner_site<T>(
 fn drive(ctx: &Ctx<'_>, key: &str) -> Answer {
     let body = owner_site(ctx, key, |user, site| {
         let url = site_url(ctx.sim, site);
-        let mut ids = uuid::Uuid::parse_str(&site.site_id)
-            .map(|u| u.as_bytes().to_vec())
-            .unwrap_or_default();
-        ids.extend(
-            uuid::Uuid::parse_str(&site.web_id)
-                .map(|u| u.as_bytes().to_vec())
-                .unwrap_or_default(),
-        );
         let mut full = Map::new();
         full.insert(
             "@odata.context".into(),
@@ -312,10 +334,7 @@ fn drive(ctx: &Ctx<'_>, key: &str) -> Answer {
         );
         full.insert("createdDateTime".into(), json!(site.created));
         full.insert("description".into(), json!(""));
-        full.insert(
-            "id".into(),
-            json!(format!("b!{}", URL_SAFE_NO_PAD.encode(ids))),
-        );
+        full.insert("id".into(), json!(drive_id(site)));
         full.insert("lastModifiedDateTime".into(), json!(site.created));
         full.insert("name".into(), json!("OneDrive"));
         full.insert("webUrl".into(), json!(format!("{url}/Documents")));
@@ -335,6 +354,120 @@ fn drive(ctx: &Ctx<'_>, key: &str) -> Answer {
         selected(ctx, full)
     })?;
     Ok(ok_json(StatusCode::OK, &body))
+}
+
+/// `b!` and the site and web ids, as SharePoint drive ids are made.
+fn drive_id(site: &Site) -> String {
+    let mut ids = uuid::Uuid::parse_str(&site.site_id)
+        .map(|u| u.as_bytes().to_vec())
+        .unwrap_or_default();
+    ids.extend(
+        uuid::Uuid::parse_str(&site.web_id)
+            .map(|u| u.as_bytes().to_vec())
+            .unwrap_or_default(),
+    );
+    format!("b!{}", URL_SAFE_NO_PAD.encode(ids))
+}
+
+/// The incident's file with the anonymous view link the attacker made.
+fn shared_file(inc: &crate::incident::Incident, rng: &mut rand_chacha::ChaCha8Rng) -> DriveItem {
+    let token: String = (0..22)
+        .map(|_| {
+            char::from(
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                    [rng.random_range(0..62)],
+            )
+        })
+        .collect();
+    DriveItem {
+        id: format!("01{}", guid(rng).replace('-', "").to_ascii_uppercase()),
+        name: crate::incident::SHARED_FILE.to_owned(),
+        created: inc.stamp(crate::incident::at::SHARING - 30 * 86_400),
+        permissions: vec![json!({
+            "id": guid(rng),
+            "roles": ["read"],
+            "shareId": format!("u!{token}"),
+            "hasPassword": false,
+            "link": {
+                "scope": "anonymous",
+                "type": "view",
+                "webUrl": format!("{}/:x:/g/personal/{token}", inc.onedrive_url),
+                "preventsDownload": false,
+            },
+        })],
+    }
+}
+
+/// The site behind a drive id, under the tenant's sites lock.
+fn with_drive<T>(
+    ctx: &Ctx<'_>,
+    drive: &str,
+    then: impl FnOnce(&str, &mut Site) -> Result<T, GraphError>,
+) -> Result<T, GraphError> {
+    let sites = ctx.sim.sharepoint.tenant(ctx.sim.seed, &ctx.tenant);
+    let mut sites = sites.lock();
+    let base = ctx.sim.base_url.clone();
+    let site = sites
+        .site_of_drive(drive)
+        .ok_or_else(|| GraphError::new(404, "itemNotFound", "Item not found"))?;
+    let url = format!("{base}/_sp/{}", site.path);
+    then(&url, site)
+}
+
+fn drive_children(ctx: &Ctx<'_>, drive: &str) -> Answer {
+    let items = with_drive(ctx, drive, |url, site| {
+        Ok(site
+            .items
+            .iter()
+            .map(|i| {
+                json!({
+                    "id": i.id,
+                    "name": i.name,
+                    "webUrl": format!("{url}/Documents/{}", i.name),
+                    "createdDateTime": i.created,
+                    "lastModifiedDateTime": i.created,
+                    "file": {"mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+                    "shared": {"scope": if i.permissions.is_empty() { "users" } else { "anonymous" }},
+                    "parentReference": {"driveId": drive, "driveType": "business"},
+                })
+            })
+            .collect::<Vec<_>>())
+    })?;
+    Ok(ok_json(
+        StatusCode::OK,
+        &json!({"@odata.context": ctx.context(&format!("drives('{drive}')/root/children")), "value": items}),
+    ))
+}
+
+fn item_permissions(ctx: &Ctx<'_>, drive: &str, item: &str) -> Answer {
+    let permissions = with_drive(ctx, drive, |_, site| {
+        site.items
+            .iter()
+            .find(|i| i.id == item)
+            .map(|i| i.permissions.clone())
+            .ok_or_else(|| GraphError::new(404, "itemNotFound", "Item not found"))
+    })?;
+    Ok(ok_json(
+        StatusCode::OK,
+        &json!({"@odata.context": ctx.context(&format!("drives('{drive}')/items('{item}')/permissions")), "value": permissions}),
+    ))
+}
+
+fn delete_permission(ctx: &Ctx<'_>, drive: &str, item: &str, perm: &str) -> Answer {
+    with_drive(ctx, drive, |_, site| {
+        let found = site
+            .items
+            .iter_mut()
+            .find(|i| i.id == item)
+            .ok_or_else(|| GraphError::new(404, "itemNotFound", "Item not found"))?;
+        let before = found.permissions.len();
+        found.permissions.retain(|p| p["id"].as_str() != Some(perm));
+        if found.permissions.len() == before {
+            return Err(GraphError::new(404, "itemNotFound", "Item not found"));
+        }
+        Ok(())
+    })?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 fn drive_root(ctx: &Ctx<'_>, key: &str) -> Answer {

@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::UserError;
+use crate::bec::containment_actions as actions;
 use crate::normalize::normalize_graph_error;
 use crate::offboarding_sharepoint::{SharingCapability, set_onedrive_sharing};
 use crate::op::types::UserId;
@@ -54,9 +55,8 @@ pub struct ContainmentAction {
     pub parameter_name: Option<&'static str>,
 }
 
-/// Upstream's catalogue, less the actions the simulated (and so the tested) tenant has no state
-/// for; in upstream's order.
-pub const CATALOGUE: [ContainmentAction; 13] = [
+/// Upstream's catalogue, in upstream's order.
+pub const CATALOGUE: [ContainmentAction; 21] = [
     ContainmentAction {
         id: "ResetPassword",
         label: "Reset password",
@@ -168,6 +168,28 @@ pub const CATALOGUE: [ContainmentAction; 13] = [
         parameter_name: Some("Delegations"),
     },
     ContainmentAction {
+        id: "DisableTransportRules",
+        label: "Disable transport rules",
+        description: "Disables the selected tenant-wide transport rules (by default the flagged ones changed in the window). Affects every mailbox in the tenant.",
+        impact: Impact::Critical,
+        reversible: true,
+        default_selected: false,
+        order: 11,
+        target_source: Some("TransportRulesFlagged"),
+        parameter_name: Some("TransportRuleIds"),
+    },
+    ContainmentAction {
+        id: "DisableMailboxAddIns",
+        label: "Disable mailbox add-ins",
+        description: "Disables the selected add-ins for this mailbox (flagged user-installed ones by default).",
+        impact: Impact::Medium,
+        reversible: true,
+        default_selected: false,
+        order: 12,
+        target_source: Some("MailboxAddIns"),
+        parameter_name: Some("AddInIds"),
+    },
+    ContainmentAction {
         id: "BlockProtocols",
         label: "Block legacy mailbox protocols",
         description: "Turns off the selected client protocols on the mailbox (EWS, IMAP, POP, ActiveSync and SMTP AUTH by default; OWA, MAPI and ECP optional).",
@@ -177,6 +199,17 @@ pub const CATALOGUE: [ContainmentAction; 13] = [
         order: 13,
         target_source: Some("MailboxState"),
         parameter_name: Some("Protocols"),
+    },
+    ContainmentAction {
+        id: "BlockMobileDevices",
+        label: "Block mobile device partnerships",
+        description: "Adds the selected ActiveSync devices (all by default) to the mailbox block list.",
+        impact: Impact::High,
+        reversible: true,
+        default_selected: false,
+        order: 14,
+        target_source: Some("SuspectUserDevices"),
+        parameter_name: Some("MobileDeviceIds"),
     },
     ContainmentAction {
         id: "RemoveMobileDevices",
@@ -190,6 +223,39 @@ pub const CATALOGUE: [ContainmentAction; 13] = [
         parameter_name: Some("MobileDeviceIds"),
     },
     ContainmentAction {
+        id: "DisableRegisteredDevices",
+        label: "Disable registered devices",
+        description: "Disables the selected Entra devices (those registered in the window by default) so they can no longer satisfy device-based Conditional Access.",
+        impact: Impact::High,
+        reversible: true,
+        default_selected: false,
+        order: 16,
+        target_source: Some("RegisteredDevices"),
+        parameter_name: Some("RegisteredDeviceIds"),
+    },
+    ContainmentAction {
+        id: "RemoveRegisteredDevices",
+        label: "Delete registered devices",
+        description: "Deletes the selected Entra device objects (those registered in the window by default).",
+        impact: Impact::Critical,
+        reversible: false,
+        default_selected: false,
+        order: 17,
+        target_source: Some("RegisteredDevices"),
+        parameter_name: Some("RegisteredDeviceIds"),
+    },
+    ContainmentAction {
+        id: "TargetedCAPolicy",
+        label: "Targeted Conditional Access policy",
+        description: "Creates a Conditional Access policy for this user only that requires MFA (optionally plus a compliant device) for every application, and schedules its removal after the chosen number of hours.",
+        impact: Impact::High,
+        reversible: true,
+        default_selected: false,
+        order: 18,
+        target_source: None,
+        parameter_name: Some("CAPolicy"),
+    },
+    ContainmentAction {
         id: "DisableOneDriveSharing",
         label: "Disable OneDrive sharing",
         description: "Sets the user's OneDrive sharing capability to disabled. Existing links are not removed.",
@@ -200,19 +266,28 @@ pub const CATALOGUE: [ContainmentAction; 13] = [
         target_source: Some("SharingChanges"),
         parameter_name: None,
     },
-];
-
-/// Upstream actions this service does not carry out: the simulated tenant has no state for them,
-/// so they could not be tested. Naming one is a 400, never a silent skip.
-pub const NOT_CARRIED_OUT: [&str; 8] = [
-    "DisableTransportRules",
-    "DisableMailboxAddIns",
-    "BlockMobileDevices",
-    "DisableRegisteredDevices",
-    "RemoveRegisteredDevices",
-    "TargetedCAPolicy",
-    "BlockSenders",
-    "RemoveSharingLinks",
+    ContainmentAction {
+        id: "BlockSenders",
+        label: "Block phishing senders tenant-wide",
+        description: "Adds the phishing-shaped senders that reached this mailbox (from the received-mail findings) to the Tenant Allow/Block List as blocked senders, for every mailbox in the tenant. Reversible from the Tenant Allow/Block List page.",
+        impact: Impact::Medium,
+        reversible: true,
+        default_selected: false,
+        order: 20,
+        target_source: Some("ReceivedMailFindings"),
+        parameter_name: Some("BlockSenders"),
+    },
+    ContainmentAction {
+        id: "RemoveSharingLinks",
+        label: "Remove OneDrive/SharePoint sharing links",
+        description: "Deletes the anonymous (\"anyone\") and company-wide sharing links the user created on OneDrive/SharePoint items in the window (from the sharing-change findings). Unlike disabling sharing, this revokes links that already exist and are the actual exposure. Not reversible - a removed link is gone, though it can be re-created.",
+        impact: Impact::High,
+        reversible: false,
+        default_selected: false,
+        order: 21,
+        target_source: Some("SharingChanges"),
+        parameter_name: Some("SharingLinkUrls"),
+    },
 ];
 
 /// What a request without `Actions` (CIPP's frontend up to 10.9) runs: upstream's legacy steps.
@@ -240,8 +315,6 @@ fn by_label(label: &str) -> Option<&'static ContainmentAction> {
 pub enum SelectionError {
     #[error("Unknown containment action(s): {}", .0.join(", "))]
     Unknown(Vec<String>),
-    #[error("Containment action(s) this service does not carry out: {}", .0.join(", "))]
-    NotCarriedOut(Vec<String>),
     #[error("Type the user's UPN ({upn}) to confirm: the selected actions include Critical changes ({})", .labels.join(", "))]
     Unconfirmed { upn: String, labels: Vec<String> },
 }
@@ -257,21 +330,13 @@ pub fn select(requested: &[String]) -> Result<Vec<&'static ContainmentAction>, S
     if requested.is_empty() {
         return Ok(CATALOGUE.iter().filter(|a| a.default_selected).collect());
     }
-    let missing = |pred: &dyn Fn(&str) -> bool| -> Vec<String> {
-        requested
-            .iter()
-            .filter(|r| find(r).is_none() && pred(r))
-            .map(|r| (*r).to_owned())
-            .collect()
-    };
-    let unsupported = |r: &str| NOT_CARRIED_OUT.iter().any(|n| n.eq_ignore_ascii_case(r));
-    let unknown = missing(&|r| !unsupported(r));
+    let unknown: Vec<String> = requested
+        .iter()
+        .filter(|r| find(r).is_none())
+        .map(|r| (*r).to_owned())
+        .collect();
     if !unknown.is_empty() {
         return Err(SelectionError::Unknown(unknown));
-    }
-    let not_carried_out = missing(&unsupported);
-    if !not_carried_out.is_empty() {
-        return Err(SelectionError::NotCarriedOut(not_carried_out));
     }
     Ok(CATALOGUE
         .iter()
@@ -335,8 +400,93 @@ pub struct ContainmentTargets {
     /// `EWS`, `IMAP`, `POP`, `ActiveSync`, `SMTP`, `OWA`, `MAPI`, `ECP`.
     #[serde(rename = "Protocols", default)]
     pub protocols: Vec<String>,
+    /// Get-MobileDevice identities or ActiveSync device ids.
     #[serde(rename = "MobileDeviceIds", default)]
     pub mobile_device_ids: Vec<String>,
+    /// Transport rule names or Guids.
+    #[serde(rename = "TransportRuleIds", default)]
+    pub transport_rule_ids: Vec<String>,
+    /// Add-in AppIds (or display names) as Get-App lists them.
+    #[serde(rename = "AddInIds", default)]
+    pub add_in_ids: Vec<String>,
+    /// Entra device object ids (or device ids).
+    #[serde(rename = "RegisteredDeviceIds", default)]
+    pub registered_device_ids: Vec<String>,
+    /// How the targeted Conditional Access policy is made.
+    #[serde(rename = "CAPolicy", default)]
+    pub ca_policy: CaPolicyChoice,
+    /// Sender addresses to block tenant-wide.
+    #[serde(rename = "BlockSenders", default)]
+    pub block_senders: Vec<String>,
+    /// Sharing link URLs, or the URLs of the items whose links are removed.
+    #[serde(rename = "SharingLinkUrls", default)]
+    pub sharing_link_urls: Vec<String>,
+}
+
+/// `Parameters.CAPolicy`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct CaPolicyChoice {
+    /// `enabled` (default) or `reportOnly`.
+    #[serde(rename = "State", default)]
+    pub state: Option<String>,
+    /// `mfa` (default) or `mfaAndCompliantDevice`.
+    #[serde(rename = "Controls", default)]
+    pub controls: Option<String>,
+    /// Hours until the policy is removed, 1 to 168 (default 24).
+    #[serde(rename = "ExpiresHours", default)]
+    pub expires_hours: Option<i64>,
+}
+
+/// A `Parameters` value no action can use: the field it is in, and why.
+#[derive(Debug, PartialEq, Eq)]
+pub struct BadParameter {
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// Checks the targets before anything runs, for a 400 naming the field.
+pub fn check_parameters(targets: &ContainmentTargets) -> Result<(), BadParameter> {
+    let unknown = unknown_protocols(targets);
+    if !unknown.is_empty() {
+        return Err(BadParameter {
+            field: "Parameters.Protocols",
+            message: format!("Unknown mailbox protocol(s): {}", unknown.join(", ")),
+        });
+    }
+    let ca = &targets.ca_policy;
+    if let Some(hours) = ca.expires_hours
+        && !(1..=168).contains(&hours)
+    {
+        return Err(BadParameter {
+            field: "Parameters.CAPolicy.ExpiresHours",
+            message: format!("ExpiresHours must be between 1 and 168 (got {hours})"),
+        });
+    }
+    if crate::bec::containment_actions::ca_state(ca).is_none() {
+        return Err(BadParameter {
+            field: "Parameters.CAPolicy.State",
+            message: "State must be 'enabled' or 'reportOnly'".to_owned(),
+        });
+    }
+    if crate::bec::containment_actions::ca_controls(ca).is_none() {
+        return Err(BadParameter {
+            field: "Parameters.CAPolicy.Controls",
+            message: "Controls must be 'mfa' or 'mfaAndCompliantDevice'".to_owned(),
+        });
+    }
+    let bad: Vec<&str> = targets
+        .block_senders
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !crate::bec::containment_actions::is_sender_address(s))
+        .collect();
+    if !bad.is_empty() {
+        return Err(BadParameter {
+            field: "Parameters.BlockSenders",
+            message: format!("Not a sender address: {}", bad.join(", ")),
+        });
+    }
+    Ok(())
 }
 
 /// A client protocol: its name in rows, its Set-CASMailbox switch, and the value that blocks it.
@@ -442,7 +592,7 @@ pub struct Line {
 }
 
 impl Line {
-    fn new(action: &'static str, state: RowState, text: impl Into<String>) -> Self {
+    pub(crate) fn new(action: &'static str, state: RowState, text: impl Into<String>) -> Self {
         Self {
             action,
             text: text.into(),
@@ -488,6 +638,9 @@ impl Line {
 #[derive(Default)]
 pub struct Board {
     jobs: Mutex<HashMap<String, Entry>>,
+    /// The engine, for the jobs an action schedules (a targeted CA policy's removal); set once
+    /// the engine is built, since the engine is built with the containment kind in it.
+    scheduler: std::sync::OnceLock<cipp_jobs::Engine>,
 }
 
 #[derive(Default)]
@@ -497,6 +650,16 @@ struct Entry {
 }
 
 impl Board {
+    /// Gives the board the engine that later jobs are queued on.
+    pub fn attach(&self, engine: cipp_jobs::Engine) {
+        // Set once at startup; a second engine would be a wiring mistake, and the first stays.
+        let _ = self.scheduler.set(engine);
+    }
+
+    pub(crate) fn scheduler(&self) -> Option<&cipp_jobs::Engine> {
+        self.scheduler.get()
+    }
+
     fn with<T>(&self, f: impl FnOnce(&mut HashMap<String, Entry>) -> T) -> T {
         // A panic elsewhere while holding the lock leaves plain data behind: keep using it.
         f(&mut self.jobs.lock().unwrap_or_else(PoisonError::into_inner))
@@ -858,6 +1021,36 @@ impl ContainmentJob {
                 RowState::Success,
                 set_onedrive_sharing(graph, tenant, upn, SharingCapability::Disabled).await?,
             ),
+            "DisableTransportRules" => {
+                actions::disable_transport_rules(graph, tenant, upn, &targets.transport_rule_ids)
+                    .await
+            }
+            "DisableMailboxAddIns" => {
+                actions::disable_add_ins(graph, tenant, upn, &targets.add_in_ids).await
+            }
+            "BlockMobileDevices" => {
+                actions::block_mobile_devices(graph, tenant, upn, &targets.mobile_device_ids).await
+            }
+            "DisableRegisteredDevices" | "RemoveRegisteredDevices" => {
+                let delete = id == "RemoveRegisteredDevices";
+                actions::registered_devices(
+                    graph,
+                    tenant,
+                    &user,
+                    &targets.registered_device_ids,
+                    delete,
+                )
+                .await
+            }
+            "TargetedCAPolicy" => {
+                let scheduler = self.board.scheduler();
+                actions::targeted_ca_policy(graph, scheduler, payload).await
+            }
+            "BlockSenders" => Ok(actions::block_senders(graph, tenant, upn, payload).await),
+            "RemoveSharingLinks" => {
+                let report = self.report(payload.case_id.as_deref()).await;
+                actions::remove_sharing_links(graph, tenant, upn, targets, report.as_ref()).await
+            }
             other => one(
                 RowState::Error,
                 format!("{} failed: no runner for {other}", action.label),
@@ -866,12 +1059,12 @@ impl ContainmentJob {
     }
 }
 
-fn text<'v>(value: &'v Value, key: &str) -> &'v str {
+pub(crate) fn text<'v>(value: &'v Value, key: &str) -> &'v str {
     value.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
 /// A report list's entries (an absent report or field is an empty list).
-fn section<'v>(report: Option<&'v Value>, key: &str) -> &'v [Value] {
+pub(crate) fn section<'v>(report: Option<&'v Value>, key: &str) -> &'v [Value] {
     report
         .and_then(|r| r.get(key))
         .and_then(Value::as_array)
@@ -1332,7 +1525,7 @@ mod tests {
     }
 
     #[test]
-    fn unknown_ids_are_named_before_unsupported_ones() {
+    fn unknown_ids_are_named_and_every_upstream_action_is_known() {
         let asked = vec![
             "Nope".to_owned(),
             "BlockSenders".to_owned(),
@@ -1342,10 +1535,27 @@ mod tests {
             select(&asked).unwrap_err().to_string(),
             "Unknown containment action(s): Nope, Other"
         );
-        let asked = vec!["revokesessions".to_owned(), "BlockSenders".to_owned()];
+        let orders: Vec<u32> = CATALOGUE.iter().map(|a| a.order).collect();
+        assert_eq!(orders, (1..=21).collect::<Vec<u32>>());
+    }
+
+    #[test]
+    fn bad_parameters_name_their_field() {
+        let mut targets = ContainmentTargets::default();
+        assert!(check_parameters(&targets).is_ok());
+        targets.ca_policy.expires_hours = Some(169);
         assert_eq!(
-            select(&asked).unwrap_err().to_string(),
-            "Containment action(s) this service does not carry out: BlockSenders"
+            check_parameters(&targets).unwrap_err().field,
+            "Parameters.CAPolicy.ExpiresHours"
+        );
+        targets.ca_policy.expires_hours = Some(168);
+        targets.block_senders = vec!["ok@evil.example".to_owned(), "not an address".to_owned()];
+        assert_eq!(
+            check_parameters(&targets).unwrap_err(),
+            BadParameter {
+                field: "Parameters.BlockSenders",
+                message: "Not a sender address: not an address".to_owned()
+            }
         );
     }
 

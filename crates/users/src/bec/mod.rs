@@ -53,6 +53,7 @@ pub mod analyse;
 pub mod check;
 pub mod collect;
 pub mod containment;
+pub mod containment_actions;
 pub mod evidence;
 pub mod ip_review;
 pub mod pdf;

@@ -84,7 +84,7 @@ impl Operation for ExecBECRemediate {
         frontend: Some("src/components/CippComponents/CippRemediationCard.jsx"),
     };
     const DIFFERENCES: Option<&'static str> = Some(
-        "Bad input is a 400 naming the field, with upstream's texts (upstream: 500). Upstream's DisableTransportRules, DisableMailboxAddIns, BlockMobileDevices, DisableRegisteredDevices, RemoveRegisteredDevices, TargetedCAPolicy, BlockSenders and RemoveSharingLinks are not carried out: naming one is a 400 `Containment action(s) this service does not carry out: …`, and the catalogue does not list them. A request without an `Actions` key (CIPP's frontend up to 10.9) runs upstream's legacy six steps (ResetPassword, DisableAccount, RevokeSessions, RemoveMFA, DisableInboxRules, DisableOneDriveSharing) without the typed confirmation (that page confirms itself) and answers `{resultText, state}` rows. Every run is a durable job (progress by `DeploymentId`, Source `BECRemediation`); a request that is not `Async` waits for it up to 120 s, then answers the rows so far and a row saying the job continues. The new password is in that answer only: never in the job database, the case, the logs or an `Async` run's progress (there it reads `[redacted]`); no PwPush link is made. With several replicas the password is shown only when the request's own replica ran the step.",
+        "Bad input is a 400 naming the field, with upstream's texts (upstream: 500): an unknown action id, an unknown protocol, `Parameters.CAPolicy.ExpiresHours` outside 1-168, an unknown `Parameters.CAPolicy.State` or `Controls`, or a `Parameters.BlockSenders` entry that is not a plain address. BlockSenders blocks only the senders given in `Parameters.BlockSenders`: the received-mail findings upstream takes by default are not collected, so without any it blocks nothing (an info row). RemoveSharingLinks looks at the files in the top folder of the user's OneDrive only. TargetedCAPolicy's removal is a job of its own (kind `bec-ca-policy-removal`, its `DeploymentId` the task id named in the row), due when the policy expires; a policy already gone then counts as removed. A request without an `Actions` key (CIPP's frontend up to 10.9) runs upstream's legacy six steps (ResetPassword, DisableAccount, RevokeSessions, RemoveMFA, DisableInboxRules, DisableOneDriveSharing) without the typed confirmation (that page confirms itself) and answers `{resultText, state}` rows. Every run is a durable job (progress by `DeploymentId`, Source `BECRemediation`); a request that is not `Async` waits for it up to 120 s, then answers the rows so far and a row saying the job continues. The new password is in that answer only: never in the job database, the case, the logs or an `Async` run's progress (there it reads `[redacted]`); no PwPush link is made. With several replicas the password is shown only when the request's own replica ran the step.",
     );
 
     fn example() -> Value {
@@ -126,13 +126,8 @@ impl Operation for ExecBECRemediate {
                 .map_err(|e| UserError::invalid("Confirmation", e.to_string()))?;
         }
         let targets = params.parameters.clone().unwrap_or_default();
-        let unknown = containment::unknown_protocols(&targets);
-        if !unknown.is_empty() {
-            return Err(UserError::invalid(
-                "Parameters.Protocols",
-                format!("Unknown mailbox protocol(s): {}", unknown.join(", ")),
-            ));
-        }
+        containment::check_parameters(&targets)
+            .map_err(|bad| UserError::invalid(bad.field, bad.message))?;
         let ids: Vec<String> = selected.iter().map(|a| a.id.to_owned()).collect();
         let payload = ContainmentPayload {
             upn: upn.clone(),

@@ -72,9 +72,6 @@ impl Operation for ListBECRemediationActions {
         upstream: "Invoke-ListBECRemediationActions.ps1",
         frontend: Some("src/components/CippComponents/CippRemediationCard.jsx"),
     };
-    const DIFFERENCES: Option<&'static str> = Some(
-        "Upstream's DisableTransportRules, DisableMailboxAddIns, BlockMobileDevices, DisableRegisteredDevices, RemoveRegisteredDevices, TargetedCAPolicy, BlockSenders and RemoveSharingLinks are not listed: this service does not carry them out.",
-    );
 
     fn example() -> Value {
         json!({})

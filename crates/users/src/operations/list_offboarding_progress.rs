@@ -120,7 +120,9 @@ impl Operation for ListOffboardingProgress {
 /// A job kind's `Source`, as upstream names the feature that queued it.
 fn source(kind: &str) -> &'static str {
     match kind {
-        crate::bec::containment::KIND => crate::bec::containment::SOURCE,
+        crate::bec::containment::KIND | crate::bec::containment_actions::CA_REMOVAL_KIND => {
+            crate::bec::containment::SOURCE
+        }
         crate::bec::check::KIND => "BEC",
         crate::bec::ip_review::KIND => "BECIPReview",
         _ => "Offboarding",
