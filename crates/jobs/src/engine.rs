@@ -467,12 +467,10 @@ impl Engine {
                         .await
                 }
                 JobsDb::Postgres(pool) => {
-                    let backend = engine
-                        .pg_queue(pool)
-                        .poll_with_strategy(EveryTick::new(
-                            engine.inner.opts.poll,
-                            engine.inner.nudge.clone(),
-                        ));
+                    let backend = engine.pg_queue(pool).poll_with_strategy(EveryTick::new(
+                        engine.inner.opts.poll,
+                        engine.inner.nudge.clone(),
+                    ));
                     WorkerBuilder::new(name)
                         .backend(backend)
                         .concurrency(engine.inner.opts.per_replica.max(1))
