@@ -59,6 +59,19 @@ async fn some_user(app: &TestApp) -> (String, String, String) {
     )
 }
 
+/// Starts a case as the newest BEC page does (a POST with the user) and returns the answer.
+async fn start_case(app: &TestApp, token: &str, tenant: &str, id: &str, upn: &str) -> Value {
+    app.post(
+        "/api/execBECCheck",
+        Some(token),
+        json!({"tenantFilter": tenant, "userid": id, "userName": upn}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap()
+}
+
 /// Polls ExecBECCheck with `GUID` (as the BEC page does) until the answer is not waiting.
 async fn poll(app: &TestApp, token: &str, tenant: &str, guid: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(90);
@@ -148,16 +161,7 @@ async fn the_case_workflow_starts_reports_progress_lists_and_deletes_a_run() {
     let token = app.token("superadmin").await;
     let (tenant, id, upn) = some_user(&app).await;
 
-    let started: Value = app
-        .post(
-            "/api/execBECCheck",
-            Some(&token),
-            json!({"tenantFilter": tenant, "userid": id, "userName": upn}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let started = start_case(&app, &token, &tenant, &id, &upn).await;
     let case = started["CaseId"].as_str().unwrap().to_owned();
     assert!(case.starts_with("BEC-"), "{started}");
     assert_eq!(started["GUID"], case.as_str());
@@ -253,16 +257,7 @@ async fn a_collector_failing_at_the_simulator_is_marked_error_and_the_others_sti
     app.add_fault(json!({"path": "/beta/servicePrincipals", "status": 503}))
         .await;
 
-    let started: Value = app
-        .post(
-            "/api/execBECCheck",
-            Some(&token),
-            json!({"tenantFilter": tenant, "userid": id, "userName": upn}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let started = start_case(&app, &token, &tenant, &id, &upn).await;
     let report = poll(&app, &token, &tenant, started["CaseId"].as_str().unwrap()).await;
     let failed = completeness(&report, "NewApps");
     assert_eq!(failed["Complete"], false, "{failed}");
@@ -308,16 +303,7 @@ async fn the_collectors_run_at_once_so_latency_does_not_add_up() {
         app.add_fault(json!({"path": path, "latency_ms": 400}))
             .await;
     }
-    let started: Value = app
-        .post(
-            "/api/execBECCheck",
-            Some(&token),
-            json!({"tenantFilter": tenant, "userid": id, "userName": upn}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let started = start_case(&app, &token, &tenant, &id, &upn).await;
     let report = poll(&app, &token, &tenant, started["CaseId"].as_str().unwrap()).await;
     let collectors = report["Completeness"].as_object().unwrap();
     assert!(collectors.len() >= 15, "{} collectors", collectors.len());
@@ -364,16 +350,7 @@ async fn the_planted_compromise_is_found_rule_consent_foreign_sign_in_and_all() 
         .unwrap();
     let id = incident["userId"].as_str().unwrap();
     let upn = incident["userPrincipalName"].as_str().unwrap();
-    let started: Value = app
-        .post(
-            "/api/execBECCheck",
-            Some(&token),
-            json!({"tenantFilter": tenant, "userid": id, "userName": upn}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let started = start_case(&app, &token, &tenant, id, upn).await;
     let report = poll(&app, &token, &tenant, started["CaseId"].as_str().unwrap()).await;
     for (name, status) in report["Completeness"].as_object().unwrap() {
         assert_eq!(status["Complete"], true, "{name}: {status}");
@@ -555,16 +532,7 @@ async fn an_ip_review_applies_the_operators_verdicts_and_scores_the_run_again() 
     let app = spawn_app().await;
     let token = app.token("superadmin").await;
     let (tenant, id, upn) = some_user(&app).await;
-    let started: Value = app
-        .post(
-            "/api/execBECCheck",
-            Some(&token),
-            json!({"tenantFilter": tenant, "userid": id, "userName": upn}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let started = start_case(&app, &token, &tenant, &id, &upn).await;
     let case = started["CaseId"].as_str().unwrap().to_owned();
     let report = poll(&app, &token, &tenant, &case).await;
     let address = report["SuspectUserSignIns"][0]["IPAddress"]

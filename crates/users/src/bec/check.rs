@@ -50,6 +50,11 @@ pub fn is_case_id(text: &str) -> bool {
     text.starts_with("BEC-")
 }
 
+/// A stored time as the BEC answers give it (RFC 3339), or none.
+pub fn time_text(at: Option<OffsetDateTime>) -> Option<String> {
+    at.and_then(|t| t.format(&Rfc3339).ok())
+}
+
 fn rfc3339(at: OffsetDateTime) -> String {
     at.replace_nanosecond(0)
         .unwrap_or(at)

@@ -242,18 +242,9 @@ pub async fn collect(graph: &GraphClient, subject: &Subject, catalog_ids: &[Stri
     evidence.sign_ins = list;
     evidence.sign_ins_error = error;
     push(c, "SignIns", s);
-    let ((list, s), ms) = logons;
-    let s = s.took(ms);
-    evidence.mailbox_logons = list;
-    push(c, "MailboxLogons", s);
-    let ((list, s), ms) = devices;
-    let s = s.took(ms);
-    evidence.mobile_devices = list;
-    push(c, "MobileDevices", s);
-    let ((list, s), ms) = rules;
-    let s = s.took(ms);
-    evidence.inbox_rules = list;
-    push(c, "InboxRules", s);
+    evidence.mailbox_logons = timed_list(c, "MailboxLogons", logons);
+    evidence.mobile_devices = timed_list(c, "MobileDevices", devices);
+    evidence.inbox_rules = timed_list(c, "InboxRules", rules);
     let ((trusted, blocked, s), ms) = safelists;
     let s = s.took(ms);
     evidence.safelist_error = s
@@ -263,30 +254,12 @@ pub async fn collect(graph: &GraphClient, subject: &Subject, catalog_ids: &[Stri
     evidence.trusted_senders = trusted;
     evidence.blocked_senders = blocked;
     push(c, "Safelists", s);
-    let ((list, s), ms) = sent;
-    let s = s.took(ms);
-    evidence.sent_messages = list;
-    push(c, "SentMessages", s);
-    let ((list, s), ms) = users;
-    let s = s.took(ms);
-    evidence.users = list;
-    push(c, "TenantUsers", s);
-    let ((list, s), ms) = methods;
-    let s = s.took(ms);
-    evidence.mfa_methods = list;
-    push(c, "MFAMethods", s);
-    let ((list, s), ms) = apps;
-    let s = s.took(ms);
-    evidence.new_apps = list;
-    push(c, "NewApps", s);
-    let ((list, s), ms) = catalog;
-    let s = s.took(ms);
-    evidence.catalog_apps = list;
-    push(c, "MaliciousSPs", s);
-    let ((list, s), ms) = grants;
-    let s = s.took(ms);
-    evidence.grants = list;
-    push(c, "UserGrants", s);
+    evidence.sent_messages = timed_list(c, "SentMessages", sent);
+    evidence.users = timed_list(c, "TenantUsers", users);
+    evidence.mfa_methods = timed_list(c, "MFAMethods", methods);
+    evidence.new_apps = timed_list(c, "NewApps", apps);
+    evidence.catalog_apps = timed_list(c, "MaliciousSPs", catalog);
+    evidence.grants = timed_list(c, "UserGrants", grants);
     let ((list, s), ms) = intune;
     let s = s.took(ms);
     evidence.intune_error = s.error.clone();
@@ -294,6 +267,16 @@ pub async fn collect(graph: &GraphClient, subject: &Subject, catalog_ids: &[Stri
     push(c, "IntuneDevices", s);
     evidence.collection_ms = u64::try_from(begun.elapsed().as_millis()).unwrap_or(u64::MAX);
     evidence
+}
+
+/// Records a list collector's status with its time under `name`, and returns its list.
+fn timed_list(
+    completeness: &mut Vec<(String, Status)>,
+    name: &str,
+    ((list, status), ms): ((Vec<Value>, Status), u64),
+) -> Vec<Value> {
+    push(completeness, name, status.took(ms));
+    list
 }
 
 fn push(completeness: &mut Vec<(String, Status)>, name: &str, status: Status) {

@@ -601,6 +601,23 @@ impl Line {
         }
     }
 
+    /// A call's line: `done` when it worked, else `failed` with the normalised error.
+    pub(crate) fn of_call<T>(
+        action: &'static str,
+        call: Result<T, cipp_graph::GraphError>,
+        done: String,
+        failed: String,
+    ) -> Self {
+        match call {
+            Ok(_) => Self::new(action, RowState::Success, done),
+            Err(error) => Self::new(
+                action,
+                RowState::Error,
+                format!("{failed}: {}", normalize_graph_error(&error)),
+            ),
+        }
+    }
+
     /// A line of a text-only helper: an error when it reports a failure, as offboarding reads them.
     fn judged(action: &'static str, text: String) -> Self {
         let t = text.trim_start();
@@ -1111,21 +1128,12 @@ async fn revoke_consents(
     let mut lines = Vec::new();
     for grant in grants.iter().filter(|g| !g.is_empty()) {
         let path = format!("oauth2PermissionGrants/{}", path_segment(grant));
-        lines.push(match graph.delete(tenant, GraphVersion::V1, &path).await {
-            Ok(()) => Line::new(
-                ID,
-                RowState::Success,
-                format!("Revoked application consent {grant}"),
-            ),
-            Err(error) => Line::new(
-                ID,
-                RowState::Error,
-                format!(
-                    "Could not revoke application consent {grant}: {}",
-                    normalize_graph_error(&error)
-                ),
-            ),
-        });
+        lines.push(Line::of_call(
+            ID,
+            graph.delete(tenant, GraphVersion::V1, &path).await,
+            format!("Revoked application consent {grant}"),
+            format!("Could not revoke application consent {grant}"),
+        ));
     }
     for assignment in assignments.iter().filter(|a| !a.is_empty()) {
         let path = format!(
@@ -1133,21 +1141,12 @@ async fn revoke_consents(
             user.segment(),
             path_segment(assignment)
         );
-        lines.push(match graph.delete(tenant, GraphVersion::V1, &path).await {
-            Ok(()) => Line::new(
-                ID,
-                RowState::Success,
-                format!("Removed app role assignment {assignment}"),
-            ),
-            Err(error) => Line::new(
-                ID,
-                RowState::Error,
-                format!(
-                    "Could not remove app role assignment {assignment}: {}",
-                    normalize_graph_error(&error)
-                ),
-            ),
-        });
+        lines.push(Line::of_call(
+            ID,
+            graph.delete(tenant, GraphVersion::V1, &path).await,
+            format!("Removed app role assignment {assignment}"),
+            format!("Could not remove app role assignment {assignment}"),
+        ));
     }
     lines
 }
@@ -1189,23 +1188,12 @@ async fn disable_service_principals(
     for sp in &ids {
         let path = format!("servicePrincipals/{}", path_segment(sp));
         let body = json!({"accountEnabled": false});
-        lines.push(
-            match graph.patch(tenant, GraphVersion::V1, &path, &body).await {
-                Ok(_) => Line::new(
-                    ID,
-                    RowState::Success,
-                    format!("Disabled service principal {sp} tenant-wide"),
-                ),
-                Err(error) => Line::new(
-                    ID,
-                    RowState::Error,
-                    format!(
-                        "Could not disable service principal {sp}: {}",
-                        normalize_graph_error(&error)
-                    ),
-                ),
-            },
-        );
+        lines.push(Line::of_call(
+            ID,
+            graph.patch(tenant, GraphVersion::V1, &path, &body).await,
+            format!("Disabled service principal {sp} tenant-wide"),
+            format!("Could not disable service principal {sp}"),
+        ));
     }
     lines
 }
@@ -1384,23 +1372,12 @@ async fn remove_delegations(
                 json!({"Identity": upn, "User": who, "AccessRights": d.access_rights, "InheritanceType": "All"}),
             )
         };
-        lines.push(
-            match graph.exchange(tenant, cmdlet, parameters, Some(upn)).await {
-                Ok(_) => Line::new(
-                    ID,
-                    RowState::Success,
-                    format!("Removed {rights} for {who} from {upn}"),
-                ),
-                Err(error) => Line::new(
-                    ID,
-                    RowState::Error,
-                    format!(
-                        "Could not remove {rights} for {who} from {upn}: {}",
-                        normalize_graph_error(&error)
-                    ),
-                ),
-            },
-        );
+        lines.push(Line::of_call(
+            ID,
+            graph.exchange(tenant, cmdlet, parameters, Some(upn)).await,
+            format!("Removed {rights} for {who} from {upn}"),
+            format!("Could not remove {rights} for {who} from {upn}"),
+        ));
     }
     lines
 }
@@ -1485,21 +1462,12 @@ async fn remove_mobile_devices(
                 Some(upn),
             )
             .await;
-        lines.push(match call {
-            Ok(_) => Line::new(
-                ID,
-                RowState::Success,
-                format!("Removed mobile device {device} for {upn}"),
-            ),
-            Err(error) => Line::new(
-                ID,
-                RowState::Error,
-                format!(
-                    "Could not remove mobile device {device} for {upn}: {}",
-                    normalize_graph_error(&error)
-                ),
-            ),
-        });
+        lines.push(Line::of_call(
+            ID,
+            call,
+            format!("Removed mobile device {device} for {upn}"),
+            format!("Could not remove mobile device {device} for {upn}"),
+        ));
     }
     Ok(lines)
 }

@@ -145,21 +145,12 @@ pub async fn disable_transport_rules(
                 Some(upn),
             )
             .await;
-        lines.push(match call {
-            Ok(_) => Line::new(
-                ID,
-                RowState::Success,
-                format!("Disabled transport rule '{name}'"),
-            ),
-            Err(error) => Line::new(
-                ID,
-                RowState::Error,
-                format!(
-                    "Could not disable transport rule '{name}': {}",
-                    normalize_graph_error(&error)
-                ),
-            ),
-        });
+        lines.push(Line::of_call(
+            ID,
+            call,
+            format!("Disabled transport rule '{name}'"),
+            format!("Could not disable transport rule '{name}'"),
+        ));
     }
     Ok(lines)
 }
@@ -216,21 +207,12 @@ pub async fn disable_add_ins(
                 Some(upn),
             )
             .await;
-        lines.push(match call {
-            Ok(_) => Line::new(
-                ID,
-                RowState::Success,
-                format!("Disabled add-in {id} for {upn}"),
-            ),
-            Err(error) => Line::new(
-                ID,
-                RowState::Error,
-                format!(
-                    "Could not disable add-in {id} for {upn}: {}",
-                    normalize_graph_error(&error)
-                ),
-            ),
-        });
+        lines.push(Line::of_call(
+            ID,
+            call,
+            format!("Disabled add-in {id} for {upn}"),
+            format!("Could not disable add-in {id} for {upn}"),
+        ));
     }
     Ok(lines)
 }
@@ -378,21 +360,12 @@ pub async fn registered_devices(
                 "disable",
             )
         };
-        lines.push(match call {
-            Ok(()) => Line::new(
-                id,
-                RowState::Success,
-                format!("{done} device '{name}' ({object})"),
-            ),
-            Err(error) => Line::new(
-                id,
-                RowState::Error,
-                format!(
-                    "Could not {verb} device '{name}' ({object}): {}",
-                    normalize_graph_error(&error)
-                ),
-            ),
-        });
+        lines.push(Line::of_call(
+            id,
+            call,
+            format!("{done} device '{name}' ({object})"),
+            format!("Could not {verb} device '{name}' ({object})"),
+        ));
     }
     Ok(lines)
 }
@@ -648,21 +621,12 @@ pub async fn block_senders(
                 Some(upn),
             )
             .await;
-        lines.push(match call {
-            Ok(_) => Line::new(
-                ID,
-                RowState::Success,
-                format!("Added {sender} to the tenant Block list (Sender)"),
-            ),
-            Err(error) => Line::new(
-                ID,
-                RowState::Error,
-                format!(
-                    "Could not add {sender} to the tenant Block list: {}",
-                    normalize_graph_error(&error)
-                ),
-            ),
-        });
+        lines.push(Line::of_call(
+            ID,
+            call,
+            format!("Added {sender} to the tenant Block list (Sender)"),
+            format!("Could not add {sender} to the tenant Block list"),
+        ));
     }
     lines
 }
@@ -757,21 +721,12 @@ pub async fn remove_sharing_links(
             }
             let perm = path_segment(text(permission, "id"));
             let path = format!("drives/{drive_id}/items/{item_id}/permissions/{perm}");
-            lines.push(match graph.delete(tenant, GraphVersion::V1, &path).await {
-                Ok(()) => Line::new(
-                    ID,
-                    RowState::Success,
-                    format!("Removed the {scope} sharing link on '{name}' for {upn}"),
-                ),
-                Err(error) => Line::new(
-                    ID,
-                    RowState::Error,
-                    format!(
-                        "Could not remove the {scope} sharing link on '{name}' for {upn}: {}",
-                        normalize_graph_error(&error)
-                    ),
-                ),
-            });
+            lines.push(Line::of_call(
+                ID,
+                graph.delete(tenant, GraphVersion::V1, &path).await,
+                format!("Removed the {scope} sharing link on '{name}' for {upn}"),
+                format!("Could not remove the {scope} sharing link on '{name}' for {upn}"),
+            ));
         }
     }
     if lines.is_empty() {

@@ -15,7 +15,6 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 use crate::UserError;
@@ -201,18 +200,13 @@ async fn legacy_start(
     Ok(started(user_id, &case).audit_target(case.user_principal_name.clone()))
 }
 
-fn time_text(at: Option<time::OffsetDateTime>) -> Value {
-    at.and_then(|t| t.format(&Rfc3339).ok())
-        .map_or(Value::Null, Value::String)
-}
-
 /// A run as a poll sees it: the report with `Run` once completed; otherwise its state.
 async fn case_state(ctx: &Ctx, case: &BecCase, with_progress: bool) -> Value {
     let run = json!({
         "CaseId": case.case_id,
         "Status": case.status.as_str(),
-        "ExtractedAt": time_text(case.extracted_at),
-        "RequestedAt": time_text(Some(case.requested_at)),
+        "ExtractedAt": json!(check::time_text(case.extracted_at)),
+        "RequestedAt": json!(check::time_text(Some(case.requested_at))),
         "RequestedBy": case.requested_by,
         "Containment": case.containment,
     });
@@ -237,7 +231,7 @@ async fn case_state(ctx: &Ctx, case: &BecCase, with_progress: bool) -> Value {
                 "Waiting": false,
                 "Error": message,
                 "Results": message,
-                "ExtractedAt": time_text(case.extracted_at),
+                "ExtractedAt": json!(check::time_text(case.extracted_at)),
                 "Run": run,
             })
         }
@@ -245,7 +239,7 @@ async fn case_state(ctx: &Ctx, case: &BecCase, with_progress: bool) -> Value {
             let mut state = json!({
                 "CaseId": case.case_id,
                 "Status": "Waiting",
-                "RequestedAt": time_text(Some(case.requested_at)),
+                "RequestedAt": json!(check::time_text(Some(case.requested_at))),
                 "RequestedBy": case.requested_by,
                 "Containment": case.containment,
                 "Waiting": true,

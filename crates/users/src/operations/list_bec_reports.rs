@@ -4,7 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 use crate::UserError;
@@ -59,10 +58,6 @@ pub struct ReportRow {
     /// How many remediation runs were recorded against the case.
     #[serde(rename = "ContainmentRuns")]
     pub containment_runs: usize,
-}
-
-fn time_text(at: Option<time::OffsetDateTime>) -> Option<String> {
-    at.and_then(|t| t.format(&Rfc3339).ok())
 }
 
 impl Operation for ListBECReports {
@@ -120,8 +115,8 @@ impl Operation for ListBECReports {
                 level: case.level,
                 score: case.score,
                 incomplete_count: case.incomplete_count,
-                extracted_at: time_text(case.extracted_at),
-                requested_at: time_text(Some(case.requested_at)),
+                extracted_at: crate::bec::check::time_text(case.extracted_at),
+                requested_at: crate::bec::check::time_text(Some(case.requested_at)),
                 requested_by: case.requested_by,
                 error_message: case.error_message,
             });
