@@ -21,6 +21,7 @@ mod graph_request;
 mod helpers;
 mod hostile_input;
 mod hostile_transport;
+mod idempotency_whatif;
 mod jobs_process;
 mod licences_roles_photo;
 mod list_tenants;

@@ -8,9 +8,9 @@
 use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
-use cipp_users_domain::op::ctx::{check_scope, resolve_target};
 use cipp_graph::DryRun;
 use cipp_store::IdempotencyClaim;
+use cipp_users_domain::op::ctx::{check_scope, resolve_target};
 use cipp_users_domain::op::what_if;
 use cipp_users_domain::op::{Body, Ctx, Declaration, Outcome, RawParams, Target, WhatIf};
 use futures::StreamExt;
@@ -108,12 +108,18 @@ async fn run_declared(
     let parameters = RawParams::new(request.query_string(), body)
         .map(|raw| raw.to_json())
         .unwrap_or(Value::Null);
-    let principal = caller.actor();
+    let principal = idempotency::principal(&caller);
     let fingerprint = idempotency::fingerprint(declaration.name, &parameters);
     let seal = &state.answer_seal;
     let claim = state
         .store
-        .idempotency_claim(&principal, &key, &fingerprint, idempotency::TIME_TO_LIVE, seal)
+        .idempotency_claim(
+            &principal,
+            &key,
+            &fingerprint,
+            idempotency::TIME_TO_LIVE,
+            seal,
+        )
         .await
         .map_err(idempotency::store_error)?;
     let claim = match claim {
@@ -156,11 +162,9 @@ async fn run_declared(
             .map(|bytes| (if *partial { 207 } else { 200 }, bytes)),
         // Streamed and binary answers are not kept (no write answers with one today).
         Ok(_) => None,
-        Err(error) if idempotency::keeps_error(error.status) => {
-            serde_json::to_vec(&error.body())
-                .ok()
-                .map(|bytes| (error.status.as_u16(), bytes))
-        }
+        Err(error) if idempotency::keeps_error(error.status) => serde_json::to_vec(&error.body())
+            .ok()
+            .map(|bytes| (error.status.as_u16(), bytes)),
         Err(_) => None,
     };
     let recorded = match &kept {

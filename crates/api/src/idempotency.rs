@@ -50,6 +50,26 @@ fn invalid_key(problem: &str) -> ApiError {
     )
 }
 
+/// Whose key it is: keys are per caller, so two integrations cannot collide on a key. Built from
+/// the caller's stable id (an app's client id, a user's object id), never a display name.
+pub fn principal(caller: &dyn cipp_users_domain::op::CallerInfo) -> String {
+    match caller.identity() {
+        cipp_users_domain::op::CallerIdentity::ApiClient { client_id, .. } => {
+            format!("app:{client_id}")
+        }
+        cipp_users_domain::op::CallerIdentity::User {
+            object_id,
+            user_principal_name,
+        } => {
+            if object_id.is_empty() {
+                format!("user:{user_principal_name}")
+            } else {
+                format!("user:{object_id}")
+            }
+        }
+    }
+}
+
 /// What identifies the request a key was first used with: the operation and its parameters,
 /// with object keys sorted so the order a client writes them in does not matter.
 pub fn fingerprint(operation: &str, parameters: &Value) -> String {
@@ -69,13 +89,23 @@ fn canonical_json(value: &Value) -> String {
             keys.sort();
             let inner: Vec<String> = keys
                 .into_iter()
-                .map(|k| format!("{}:{}", Value::String(k.clone()), canonical_json(&fields[k])))
+                .map(|k| {
+                    format!(
+                        "{}:{}",
+                        Value::String(k.clone()),
+                        canonical_json(&fields[k])
+                    )
+                })
                 .collect();
             format!("{{{}}}", inner.join(","))
         }
         Value::Array(items) => format!(
             "[{}]",
-            items.iter().map(canonical_json).collect::<Vec<_>>().join(",")
+            items
+                .iter()
+                .map(canonical_json)
+                .collect::<Vec<_>>()
+                .join(",")
         ),
         other => other.to_string(),
     }
@@ -135,8 +165,7 @@ pub async fn wait_for_first(
             .await
             .map_err(store_error)?;
         match claim {
-            cipp_store::IdempotencyClaim::Running { .. }
-                if started.elapsed() < WAIT_FOR_FIRST => {}
+            cipp_store::IdempotencyClaim::Running { .. } if started.elapsed() < WAIT_FOR_FIRST => {}
             cipp_store::IdempotencyClaim::Running { .. } => return Err(still_running()),
             other => return Ok(other),
         }
@@ -167,7 +196,10 @@ mod tests {
         );
         assert_ne!(
             a,
-            fingerprint("ExecRevokeSessions", &json!({"ID": "a", "tenantFilter": "t"}))
+            fingerprint(
+                "ExecRevokeSessions",
+                &json!({"ID": "a", "tenantFilter": "t"})
+            )
         );
     }
 

@@ -297,14 +297,29 @@ const WHAT_IF_SCHEMA: &str = "WhatIfAnswer";
 
 fn what_if_schema() -> Schema {
     let planned = ObjectBuilder::new()
-        .property("Service", ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["graph", "exchange", "sharepoint", "jobs", "cipp"])))
+        .property(
+            "Service",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(["graph", "exchange", "sharepoint", "jobs", "cipp"])),
+        )
         .required("Service")
         .property("Method", ObjectBuilder::new().schema_type(Type::String))
         .required("Method")
         .property("Target", ObjectBuilder::new().schema_type(Type::String))
         .required("Target")
-        .property("Body", ObjectBuilder::new().description(Some("The request body, a cmdlet's parameters or a job's steps")))
-        .property("AssumedStatus", ObjectBuilder::new().schema_type(Type::Integer))
+        .property(
+            "Body",
+            ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::SchemaType::AnyValue)
+                .description(Some(
+                    "The request body, a cmdlet's parameters or a job's steps",
+                )),
+        )
+        .property(
+            "AssumedStatus",
+            ObjectBuilder::new().schema_type(Type::Integer),
+        )
         .required("AssumedStatus");
     ObjectBuilder::new()
         .description(Some(
@@ -669,7 +684,9 @@ fn declared_path_item(
         builder = builder.response(
             "422",
             ResponseBuilder::new()
-                .description("The `Idempotency-Key` was used in the last 24 hours for a different request")
+                .description(
+                    "The `Idempotency-Key` was used in the last 24 hours for a different request",
+                )
                 .content("application/json", error_content()),
         );
         builder = builder.response(

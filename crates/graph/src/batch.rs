@@ -304,8 +304,11 @@ impl GraphClient {
                 self.graph_url(version, request.url.trim_start_matches('/'))?
                     .to_string()
             };
-            let (status, body) =
-                crate::dry_run::assumed_graph_answer(&request.method, request.body.as_ref());
+            let (status, body) = crate::dry_run::assumed_answer_at(
+                &request.method,
+                &request.url,
+                request.body.as_ref(),
+            );
             dry_run.record(crate::dry_run::PlannedWrite {
                 service: "graph".to_owned(),
                 method: request.method.to_string(),

@@ -73,9 +73,7 @@ const READING_ACTIONS: [&str; 7] = [
 pub(crate) fn is_write(call: &Call<'_>) -> bool {
     match call.service {
         "exchange" => !cmdlet_reads(&cmdlet_name(call.body)),
-        "sharepoint" => {
-            call.method != Method::GET || call.url.path().ends_with("/ProcessQuery")
-        }
+        "sharepoint" => call.method != Method::GET || call.url.path().ends_with("/ProcessQuery"),
         _ => {
             if call.method == Method::GET || call.method == Method::HEAD {
                 return false;
@@ -131,7 +129,7 @@ pub(crate) fn plan(dry_run: &DryRun, call: &Call<'_>) -> RawReply {
         ),
         _ => {
             let body = call.body.cloned();
-            let (status, answer) = assumed_graph_answer(&call.method, body.as_ref());
+            let (status, answer) = assumed_answer_at(&call.method, call.url.path(), body.as_ref());
             (call.url.to_string(), body, status, answer)
         }
     };
@@ -151,11 +149,22 @@ pub(crate) fn plan(dry_run: &DryRun, call: &Call<'_>) -> RawReply {
     }
 }
 
-/// A successful write's answer: a POST creates (201, the object with a new id), everything
-/// else answers 204 with no body.
-pub(crate) fn assumed_graph_answer(method: &Method, body: Option<&Value>) -> (u16, Option<Value>) {
+/// A successful write's answer at `path`: a POST creates (201, the object with a new id),
+/// everything else answers 204 with no body. Some actions answer in shapes of their own, which
+/// their callers check: `revokeSignInSessions` and `invalidateAllRefreshTokens` confirm with
+/// `value: true`, and a new temporary access pass carries the pass (a placeholder here: none is
+/// made).
+pub(crate) fn assumed_answer_at(
+    method: &Method,
+    path: &str,
+    body: Option<&Value>,
+) -> (u16, Option<Value>) {
     if *method != Method::POST {
         return (204, None);
+    }
+    let path = path.split('?').next().unwrap_or("").to_ascii_lowercase();
+    if path.ends_with("/revokesigninsessions") || path.ends_with("/invalidateallrefreshtokens") {
+        return (200, Some(json!({ "value": true })));
     }
     let mut created = match body {
         Some(Value::Object(fields)) => fields.clone(),
@@ -164,6 +173,19 @@ pub(crate) fn assumed_graph_answer(method: &Method, body: Option<&Value>) -> (u1
     created
         .entry("id")
         .or_insert_with(|| Value::String(uuid::Uuid::new_v4().to_string()));
+    if path.ends_with("/temporaryaccesspassmethods") {
+        created.insert(
+            "temporaryAccessPass".to_owned(),
+            Value::String("WhatIf-no-pass-was-created".to_owned()),
+        );
+        created
+            .entry("lifetimeInMinutes")
+            .or_insert_with(|| json!(60));
+        created.entry("isUsableOnce").or_insert(Value::Bool(false));
+        created
+            .entry("startDateTime")
+            .or_insert_with(|| Value::String("2000-01-01T00:00:00Z".to_owned()));
+    }
     (201, Some(Value::Object(created)))
 }
 
@@ -185,17 +207,33 @@ mod tests {
     fn a_batch_item_writes_unless_it_reads_or_only_asks() {
         assert!(!batch_item_writes(&Method::GET, "/users/a"));
         assert!(batch_item_writes(&Method::PATCH, "/users/a"));
-        assert!(!batch_item_writes(&Method::POST, "/users/a/getMemberGroups"));
-        assert!(batch_item_writes(&Method::POST, "/users/a/revokeSignInSessions"));
+        assert!(!batch_item_writes(
+            &Method::POST,
+            "/users/a/getMemberGroups"
+        ));
+        assert!(batch_item_writes(
+            &Method::POST,
+            "/users/a/revokeSignInSessions"
+        ));
     }
 
     #[test]
     fn a_planned_create_answers_the_object_with_a_new_id() {
-        let (status, answer) = assumed_graph_answer(&Method::POST, Some(&json!({"a": 1})));
+        let (status, answer) =
+            assumed_answer_at(&Method::POST, "/v1.0/users", Some(&json!({"a": 1})));
         assert_eq!(status, 201);
         let answer = answer.unwrap_or_default();
         assert_eq!(answer["a"], 1);
         assert!(answer["id"].as_str().is_some_and(|id| id.len() == 36));
-        assert_eq!(assumed_graph_answer(&Method::PATCH, None), (204, None));
+        assert_eq!(
+            assumed_answer_at(&Method::PATCH, "/v1.0/users/a", None),
+            (204, None)
+        );
+        let (_, confirmed) = assumed_answer_at(
+            &Method::POST,
+            "/beta/users/a/invalidateAllRefreshTokens",
+            None,
+        );
+        assert_eq!(confirmed, Some(json!({"value": true})));
     }
 }

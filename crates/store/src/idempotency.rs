@@ -74,7 +74,9 @@ impl Store {
         })?;
         Ok(match row {
             // Forgotten between the insert and the read (expired at that instant): claim again.
-            None => Box::pin(self.idempotency_claim(principal, key, fingerprint, ttl, seal)).await?,
+            None => {
+                Box::pin(self.idempotency_claim(principal, key, fingerprint, ttl, seal)).await?
+            }
             Some((fingerprint, Some(status), Some(sealed))) => IdempotencyClaim::Done {
                 fingerprint,
                 status: u16::try_from(status).unwrap_or(500),

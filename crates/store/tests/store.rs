@@ -1289,7 +1289,10 @@ async fn an_idempotency_key_is_claimed_once_and_keeps_its_answer_sealed(db: &Tes
             .expect("claim"),
         IdempotencyClaim::Claimed
     ));
-    store.idempotency_release("app:2", "k-1").await.expect("release");
+    store
+        .idempotency_release("app:2", "k-1")
+        .await
+        .expect("release");
     assert!(matches!(
         store
             .idempotency_claim("app:2", "k-1", "f2", day, &key)
