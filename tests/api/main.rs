@@ -33,6 +33,7 @@ mod mfa_jit;
 mod offboarding;
 mod offboarding_exchange;
 mod offboarding_sharepoint;
+mod password_and_on_prem;
 mod process;
 mod registry;
 mod shell;
