@@ -38,4 +38,5 @@ mod process;
 mod registry;
 mod shell;
 mod spec;
+mod sponsors;
 mod user_reads;

@@ -265,6 +265,7 @@ pub(crate) fn partner_tenant(seed: u64) -> Arc<Tenant> {
         users: RwLock::new(UserStore::default()),
         mailboxes: RwLock::new(std::collections::HashMap::new()),
         incident: std::sync::OnceLock::new(),
+        sponsors: RwLock::new(std::collections::HashMap::new()),
     };
     let users = generate_users(&mut rng, &tenant, 8);
     {
@@ -345,6 +346,7 @@ pub(crate) fn customer_tenant(
         users: RwLock::new(UserStore::default()),
         mailboxes: RwLock::new(std::collections::HashMap::new()),
         incident: std::sync::OnceLock::new(),
+        sponsors: RwLock::new(std::collections::HashMap::new()),
     };
     let list = generate_users(&mut rng, &tenant, users);
     {

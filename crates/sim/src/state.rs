@@ -188,6 +188,8 @@ pub(crate) struct Tenant {
     pub mailboxes: RwLock<HashMap<String, crate::exchange::mailbox::Mailbox>>,
     /// The planted BEC incident (customer tenants), set once when the tenant is enriched.
     pub incident: std::sync::OnceLock<crate::incident::Incident>,
+    /// Each user's sponsors (user ids), by user id.
+    pub sponsors: RwLock<HashMap<String, Vec<String>>>,
 }
 
 impl Tenant {

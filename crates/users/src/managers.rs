@@ -1,5 +1,5 @@
-//! `Set-CIPPManager`, shared by PatchUser and EditUser: one beta `$batch` of
-//! `PUT users/<user>/manager/$ref`, one result line per user.
+//! `Set-CIPPManager` and `Set-CIPPSponsor`, shared by PatchUser and EditUser: one beta `$batch`
+//! of `PUT users/<user>/{manager,sponsors}/$ref`, one result line per user.
 
 use cipp_graph::{BatchRequest, GraphClient, GraphVersion, Method};
 use serde_json::json;
@@ -23,6 +23,30 @@ pub struct ManagerResult {
     pub result: String,
 }
 
+/// The single-user relationships CIPP sets by reference: the manager (`Set-CIPPManager`) and a
+/// sponsor (`Set-CIPPSponsor`). Both are one beta `$batch` of `PUT users/<user>/<path>/$ref`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    Manager,
+    Sponsor,
+}
+
+impl Relation {
+    fn path(self) -> &'static str {
+        match self {
+            Relation::Manager => "manager",
+            Relation::Sponsor => "sponsors",
+        }
+    }
+
+    pub fn noun(self) -> &'static str {
+        match self {
+            Relation::Manager => "manager",
+            Relation::Sponsor => "sponsor",
+        }
+    }
+}
+
 /// `Set-CIPPManager`: one beta `$batch` of `PUT users/<user>/manager/$ref`. A failed batch call
 /// is an error for the caller to report.
 pub async fn set_managers(
@@ -31,11 +55,33 @@ pub async fn set_managers(
     users: &[String],
     manager: &str,
 ) -> Result<Vec<ManagerResult>, cipp_graph::GraphError> {
+    set_relation(graph, tenant, users, manager, Relation::Manager).await
+}
+
+/// `Set-CIPPSponsor`: one beta `$batch` of `PUT users/<user>/sponsors/$ref`, one result per user
+/// (`Set <user>'s sponsor to <s>` or `Failed to set <user>'s sponsor: <msg>`).
+pub async fn set_sponsors(
+    graph: &GraphClient,
+    tenant: &str,
+    users: &[String],
+    sponsor: &str,
+) -> Result<Vec<ManagerResult>, cipp_graph::GraphError> {
+    set_relation(graph, tenant, users, sponsor, Relation::Sponsor).await
+}
+
+/// One beta `$batch` of `PUT users/<user>/<relation>/$ref`, one result per user, in order.
+pub async fn set_relation(
+    graph: &GraphClient,
+    tenant: &str,
+    users: &[String],
+    target: &str,
+    relation: Relation,
+) -> Result<Vec<ManagerResult>, cipp_graph::GraphError> {
     if users.is_empty() {
         return Ok(Vec::new());
     }
     let reference = json!({
-        "@odata.id": format!("https://graph.microsoft.com/beta/users/{}", path_segment(manager))
+        "@odata.id": format!("https://graph.microsoft.com/beta/users/{}", path_segment(target))
     });
     let requests = users
         .iter()
@@ -43,23 +89,24 @@ pub async fn set_managers(
         .map(|(i, user)| {
             BatchRequest::new(
                 Method::PUT,
-                format!("users/{}/manager/$ref", path_segment(user)),
+                format!("users/{}/{}/$ref", path_segment(user), relation.path()),
             )
             .with_id(i.to_string())
             .with_body(reference.clone())
         })
         .collect();
     let answers = graph.batch(tenant, GraphVersion::Beta, requests).await?;
+    let noun = relation.noun();
     Ok(users
         .iter()
         .zip(answers)
         .map(|(user, answer)| {
             let success = matches!(answer.status, 200 | 204);
             let result = if success {
-                format!("Set {user}'s manager to {manager}")
+                format!("Set {user}'s {noun} to {target}")
             } else {
                 format!(
-                    "Failed to set {user}'s manager: {}",
+                    "Failed to set {user}'s {noun}: {}",
                     item_error(answer.status, answer.error_message())
                 )
             };

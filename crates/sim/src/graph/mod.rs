@@ -10,6 +10,7 @@ mod mailbox;
 mod reads;
 mod relations;
 pub(crate) mod sharepoint;
+mod sponsors;
 pub(crate) mod teams;
 mod user_writes;
 mod users;
@@ -250,6 +251,9 @@ pub(crate) fn dispatch(
         return answer;
     }
     if let Some(answer) = assignments::dispatch(ctx, method, &s) {
+        return answer;
+    }
+    if let Some(answer) = sponsors::dispatch(ctx, method, &s) {
         return answer;
     }
     // Last: where another module answers the same route, that one wins.

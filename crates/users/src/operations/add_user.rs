@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
+use crate::managers::{Relation, set_relation};
 use crate::normalize::{normalize_graph_error, normalize_message};
 use crate::op::types::{GraphRow, Guid, ItemState, ResultItem, UserId};
 use crate::op::{Ctx, Method as HttpMethod, Operation, Outcome, Source, TenantUse};
@@ -950,14 +951,8 @@ async fn add_to_group(
     Ok(format!("Successfully added user {upn} to group {name}."))
 }
 
-#[derive(Clone, Copy)]
-enum Relation {
-    Manager,
-    Sponsor,
-}
-
-/// `Set-CIPPManager` / `Set-CIPPSponsor`: one `$batch` item; a failed batch call is an error
-/// (CIPP lets that exception escape after the user was created).
+/// `Set-CIPPManager` / `Set-CIPPSponsor` for the new user: its one result line; a failed batch
+/// call is an error (CIPP lets that exception escape after the user was created).
 async fn set_reference(
     graph: &GraphClient,
     tenant: &str,
@@ -965,34 +960,13 @@ async fn set_reference(
     target: &UserId,
     relation: Relation,
 ) -> Result<String, String> {
-    let (segment, word) = match relation {
-        Relation::Manager => ("manager", "manager"),
-        Relation::Sponsor => ("sponsors", "sponsor"),
-    };
-    let request = BatchRequest::new(
-        Method::PUT,
-        format!("users/{}/{segment}/$ref", path_segment(upn)),
-    )
-    .with_id("0")
-    .with_body(json!({"@odata.id": format!("https://graph.microsoft.com/beta/users/{}", target.segment())}));
-    let responses = graph
-        .batch(tenant, GraphVersion::Beta, vec![request])
+    let results = set_relation(graph, tenant, &[upn.to_owned()], target.as_str(), relation)
         .await
         .map_err(|error| normalize_graph_error(&error))?;
-    let text = match responses.first() {
-        Some(r) if r.status == 200 || r.status == 204 => {
-            format!("Set {upn}'s {word} to {target}")
-        }
-        Some(r) => format!(
-            "Failed to set {upn}'s {word}: {}",
-            r.error_message()
-                .map(str::to_owned)
-                .unwrap_or_else(|| format!("Unknown error (Status: {})", r.status))
-        ),
-        None => format!("Failed to set {upn}'s {word}: Unknown error (Status: 0)"),
-    };
-    tracing::info!(tenant, "{text}");
-    Ok(text)
+    Ok(results.into_iter().next().map_or_else(
+        || format!("Failed to set {upn}'s {}: Unknown error (Status: 0)", relation.noun()),
+        |r| r.result,
+    ))
 }
 
 /// `Set-CIPPCopyGroupMembers`: the source's groups, minus those that cannot or need not be

@@ -4,7 +4,7 @@
 //! `Results` is an array of strings, failures too.
 //!
 //! Inputs this service does not act on yet (scheduling, Sherweb licences, `AddedAliases`,
-//! `CopyFrom`, `setSponsor`, Exchange-owned groups) are refused before anything is written,
+//! `CopyFrom`, Exchange-owned groups) are refused before anything is written,
 //! rather than skipped as if done.
 
 use std::collections::BTreeMap;
@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
-use crate::managers::{item_error, set_managers};
+use crate::managers::{Relation, item_error, set_managers, set_sponsors};
 use crate::normalize::normalize_graph_error;
 use crate::op::types::{Guid, TextListResults, UserId};
 use crate::op::{Ctx, Method as HttpMethod, Operation, Outcome, Source, TenantUse};
@@ -107,9 +107,9 @@ pub struct Params {
     /// The user's new manager (a `{label, value}` picker whose value is a UPN or object id).
     #[serde(rename = "setManager")]
     pub set_manager: Option<UserId>,
-    /// Refused: setting a sponsor is not built yet.
+    /// The user's sponsor (a `{label, value}` picker whose value is a UPN or object id).
     #[serde(rename = "setSponsor")]
-    pub set_sponsor: Option<String>,
+    pub set_sponsor: Option<UserId>,
     /// Refused: copying group memberships is not built yet.
     #[serde(rename = "CopyFrom")]
     pub copy_from: Option<String>,
@@ -186,7 +186,7 @@ impl Operation for EditUser {
         frontend: Some("src/pages/identity/administration/users/user/edit.jsx"),
     };
     const DIFFERENCES: Option<&'static str> = Some(
-        "`Scheduled.enabled` queues the edit as a job (listed by ListScheduledItems as `Set-CIPPUser`; the request is checked now, and a task of the same name still waiting is a 409). Inputs this service does not act on yet (`sherwebLicense`, `AddedAliases`, `CopyFrom`, `setSponsor`, an Exchange-owned group in `AddToGroups`/`RemoveFromGroups`) are refused with a 400 naming the field before anything is written (CIPP acts on them). A missing `username` or domain is a 400 (CIPP sends `@` as the UPN and Graph refuses the whole PATCH). An `id` or `setManager` that is neither an object id nor a user principal name, a licence or group id that is not a GUID, and a `MustChangePass` or `removeLicenses` that is not a boolean are a 400 naming the field (CIPP's `[bool]` cast reads the text `\"false\"` as true). `setManager` and the refused pickers are read as a `{label, value}`'s value or as plain text (CIPP ignores plain text). When a step fails the answer is 500 with every line (CIPP: 200). The password reaches the caller only, never the audit row.",
+        "`Scheduled.enabled` queues the edit as a job (listed by ListScheduledItems as `Set-CIPPUser`; the request is checked now, and a task of the same name still waiting is a 409). Inputs this service does not act on yet (`sherwebLicense`, `AddedAliases`, `CopyFrom`, an Exchange-owned group in `AddToGroups`/`RemoveFromGroups`) are refused with a 400 naming the field before anything is written (CIPP acts on them). A missing `username` or domain is a 400 (CIPP sends `@` as the UPN and Graph refuses the whole PATCH). An `id`, `setManager` or `setSponsor` that is neither an object id nor a user principal name, a licence or group id that is not a GUID, and a `MustChangePass` or `removeLicenses` that is not a boolean are a 400 naming the field (CIPP's `[bool]` cast reads the text `\"false\"` as true). `setManager`, `setSponsor` and the refused pickers are read as a `{label, value}`'s value or as plain text (CIPP ignores plain text). When a step fails the answer is 500 with every line (CIPP: 200). The password reaches the caller only, never the audit row.",
     );
 
     fn example() -> Value {
@@ -387,6 +387,7 @@ pub struct EditUserRequest {
     pub add_groups: Vec<GroupRef>,
     pub remove_groups: Vec<GroupRef>,
     pub manager: Option<UserId>,
+    pub sponsor: Option<UserId>,
 }
 
 impl EditUserRequest {
@@ -417,9 +418,6 @@ impl EditUserRequest {
         }
         if form.copy_from.is_some() {
             return Err(refuse("CopyFrom", "copying group memberships"));
-        }
-        if form.set_sponsor.is_some() {
-            return Err(refuse("setSponsor", "setting a sponsor"));
         }
         // CIPP sends `<username>@<domain>` regardless; without either, Graph refuses the whole
         // PATCH, so the edit would do nothing but report a failure.
@@ -459,6 +457,7 @@ impl EditUserRequest {
             add_groups: form.add_to_groups.iter().map(GroupRef::from).collect(),
             remove_groups: form.remove_from_groups.iter().map(GroupRef::from).collect(),
             manager: form.set_manager,
+            sponsor: form.set_sponsor,
         })
     }
 }
@@ -696,9 +695,21 @@ pub async fn edit_user(
         }
     }
 
-    // 8. Manager, keyed on the UPN the form computed.
-    if let Some(manager) = &edit.manager {
-        match set_managers(graph, tenant, std::slice::from_ref(&edit.upn), manager.as_str()).await {
+    // 8. Manager, then 9. sponsor, keyed on the UPN the form computed.
+    let relations = [
+        (edit.manager.as_ref(), Relation::Manager),
+        (edit.sponsor.as_ref(), Relation::Sponsor),
+    ];
+    for (target, relation) in relations {
+        let Some(target) = target else {
+            continue;
+        };
+        let users = std::slice::from_ref(&edit.upn);
+        let outcome = match relation {
+            Relation::Manager => set_managers(graph, tenant, users, target.as_str()).await,
+            Relation::Sponsor => set_sponsors(graph, tenant, users, target.as_str()).await,
+        };
+        match outcome {
             Ok(list) => {
                 for r in list {
                     if r.success {

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
-use crate::managers::{item_error, set_managers};
+use crate::managers::{Relation, item_error, set_managers, set_sponsors};
 use crate::op::types::{TextListResults, UserId};
 use crate::op::{Ctx, Method as HttpMethod, Operation, Outcome, Source, TenantUse};
 use crate::{ErrorKind, UserError, path_segment};
@@ -26,9 +26,9 @@ pub struct PatchUserItem {
     /// The user's new manager (a user principal name or object id).
     #[serde(rename = "manager")]
     pub manager: Option<UserId>,
-    /// Refused: setting sponsors is not built yet.
+    /// The user's new sponsor (a user principal name or object id).
     #[serde(rename = "sponsor")]
-    pub sponsor: Option<String>,
+    pub sponsor: Option<UserId>,
     /// Every other property is a Graph user property, patched as sent (`null` clears it).
     #[serde(flatten)]
     pub properties: Map<String, Value>,
@@ -51,7 +51,7 @@ impl Operation for PatchUser {
         frontend: Some("src/pages/identity/administration/users/patch-wizard.jsx"),
     };
     const DIFFERENCES: Option<&'static str> = Some(
-        "Each element's `tenantFilter` must be a tenant this CIPP manages and the caller may use (400/403 naming it). An `id` or `manager` that is neither an object id nor a user principal name is a 400 naming it. `sponsor` is refused with 400 until sponsors are built (CIPP sets them).",
+        "Each element's `tenantFilter` must be a tenant this CIPP manages and the caller may use (400/403 naming it). An `id`, `manager` or `sponsor` that is neither an object id nor a user principal name is a 400 naming it.",
     );
 
     fn example() -> Value {
@@ -81,12 +81,6 @@ impl Operation for PatchUser {
             let (Some(id), Some(tenant_label)) = (element.id, element.tenant_filter) else {
                 return Err(missing());
             };
-            if element.sponsor.is_some() {
-                return Err(UserError::invalid(
-                    "sponsor",
-                    "sponsor: setting sponsors is not supported by this service yet",
-                ));
-            }
             let tenant = ctx
                 .tenant_named(&format!("[{index}].tenantFilter"), &tenant_label)
                 .await?;
@@ -102,6 +96,7 @@ impl Operation for PatchUser {
                 tenant_label,
                 properties: element.properties,
                 manager: element.manager.map(String::from),
+                sponsor: element.sponsor.map(String::from),
             });
         }
         let outcome = patch_users(&ctx.graph, &items).await?;
@@ -132,6 +127,7 @@ pub struct PatchItem {
     /// The Graph properties, patched verbatim.
     pub properties: Map<String, Value>,
     pub manager: Option<String>,
+    pub sponsor: Option<String>,
 }
 
 /// CIPP's answer: every text for `Results`, and whether anything failed (then 400).
@@ -150,7 +146,7 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// Patches every item, tenant by tenant in the order they first appear, then sets managers
-/// grouped by manager. Items with no properties left are neither successes nor failures.
+/// grouped by manager, then sponsors grouped by sponsor. Items with no properties left are neither successes nor failures.
 pub async fn patch_users(
     graph: &GraphClient,
     items: &[PatchItem],
@@ -173,6 +169,7 @@ pub async fn patch_users(
     let mut errors: Vec<String> = Vec::new();
     let mut patched = 0usize;
     let mut managers_set = 0usize;
+    let mut sponsors_set = 0usize;
     for (tenant, label) in &tenants {
         let mine: Vec<&PatchItem> = items.iter().filter(|i| i.tenant == *tenant).collect();
         let to_patch: Vec<&PatchItem> = mine
@@ -219,45 +216,72 @@ pub async fn patch_users(
                 ));
             }
         }
-        // Managers, one Set-CIPPManager call per distinct manager string.
-        let mut by_manager: Vec<(&str, Vec<String>)> = Vec::new();
-        for item in &mine {
-            let Some(manager) = item.manager.as_deref() else {
-                continue;
+        // Managers, then sponsors: one Set-CIPPManager / Set-CIPPSponsor call per distinct
+        // target, in the order the targets first appear.
+        for relation in [Relation::Manager, Relation::Sponsor] {
+            let target_of = |item: &PatchItem| match relation {
+                Relation::Manager => item.manager.clone(),
+                Relation::Sponsor => item.sponsor.clone(),
             };
-            match by_manager.iter_mut().find(|(m, _)| *m == manager) {
-                Some((_, users)) => users.push(item.id.clone()),
-                None => by_manager.push((manager, vec![item.id.clone()])),
+            let noun = match relation {
+                Relation::Manager => "manager",
+                Relation::Sponsor => "sponsor",
+            };
+            let mut by_target: Vec<(String, Vec<String>)> = Vec::new();
+            for item in &mine {
+                let Some(target) = target_of(item) else {
+                    continue;
+                };
+                match by_target.iter_mut().find(|(t, _)| *t == target) {
+                    Some((_, users)) => users.push(item.id.clone()),
+                    None => by_target.push((target, vec![item.id.clone()])),
+                }
             }
-        }
-        for (manager, users) in by_manager {
-            match set_managers(graph, tenant, &users, manager).await {
-                Ok(results) => {
-                    for r in results {
-                        if r.success {
-                            managers_set += 1;
-                        } else {
-                            errors.push(format!(
-                                "Failed to set manager for {} in tenant {label}: {}",
-                                r.user, r.result
-                            ));
+            for (target, users) in by_target {
+                let outcome = match relation {
+                    Relation::Manager => set_managers(graph, tenant, &users, &target).await,
+                    Relation::Sponsor => set_sponsors(graph, tenant, &users, &target).await,
+                };
+                match outcome {
+                    Ok(results) => {
+                        for r in results {
+                            if r.success {
+                                match relation {
+                                    Relation::Manager => managers_set += 1,
+                                    Relation::Sponsor => sponsors_set += 1,
+                                }
+                            } else {
+                                errors.push(format!(
+                                    "Failed to set {noun} for {} in tenant {label}: {}",
+                                    r.user, r.result
+                                ));
+                            }
                         }
                     }
-                }
-                Err(e) => {
-                    for user in &users {
-                        errors.push(format!(
-                            "Failed to set manager for {user} in tenant {label}: {e}"
-                        ));
+                    Err(e) => {
+                        for user in &users {
+                            errors.push(format!(
+                                "Failed to set {noun} for {user} in tenant {label}: {e}"
+                            ));
+                        }
                     }
                 }
             }
         }
     }
     let any_manager = items.iter().any(|i| i.manager.is_some());
+    let any_sponsor = items.iter().any(|i| i.sponsor.is_some());
+    let any_relation = any_manager || any_sponsor;
     let across = format!("across {}", plural(labels.len(), "tenant"));
-    let summary = if any_manager {
-        let rel = plural(managers_set, "manager assignment");
+    let summary = if any_relation {
+        let mut relations = Vec::new();
+        if any_manager {
+            relations.push(plural(managers_set, "manager assignment"));
+        }
+        if any_sponsor {
+            relations.push(plural(sponsors_set, "sponsor assignment"));
+        }
+        let rel = relations.join(" and ");
         if patched > 0 {
             format!(
                 "Successfully patched {} and updated {rel} {across}",
@@ -275,7 +299,7 @@ pub async fn patch_users(
             results: vec![summary],
         });
     }
-    let partial = if any_manager {
+    let partial = if any_relation {
         summary
     } else {
         format!("Successfully patched {patched} of {} users", items.len())
