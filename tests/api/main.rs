@@ -14,6 +14,7 @@ mod credential_actions;
 mod directory_and_templates;
 mod disable_user;
 mod edit_user;
+mod exchange_actions;
 mod examples;
 mod first_actions;
 mod graph_client;

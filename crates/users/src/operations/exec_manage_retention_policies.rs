@@ -147,7 +147,7 @@ fn plan(params: &Params) -> Result<Vec<Step>, UserError> {
         let name = clean(p.name.as_deref()).ok_or_else(|| {
             UserError::invalid(
                 format!("CreatePolicies[{i}].Name"),
-                "Failed to create policy - Name is required",
+                format!("CreatePolicies[{i}].Name: Failed to create policy - Name is required"),
             )
         })?;
         steps.push(Step::Create {
@@ -159,7 +159,7 @@ fn plan(params: &Params) -> Result<Vec<Step>, UserError> {
         let identity = clean(p.identity.as_deref()).ok_or_else(|| {
             UserError::invalid(
                 format!("ModifyPolicies[{i}].Identity"),
-                "Failed to modify policy - Identity is required",
+                format!("ModifyPolicies[{i}].Identity: Failed to modify policy - Identity is required"),
             )
         })?;
         steps.push(Step::Modify {
@@ -174,7 +174,7 @@ fn plan(params: &Params) -> Result<Vec<Step>, UserError> {
         let identity = clean(Some(identity)).ok_or_else(|| {
             UserError::invalid(
                 format!("DeletePolicies[{i}]"),
-                "Failed to delete policy - Identity is required",
+                format!("DeletePolicies[{i}]: Failed to delete policy - Identity is required"),
             )
         })?;
         steps.push(Step::Delete(identity));

@@ -79,7 +79,7 @@ impl Operation for ExecSetMailboxEmailSize {
             .ok_or_else(|| {
                 UserError::invalid(
                     "id",
-                    "No identity provided. Cannot set mailbox email max size.",
+                    "id: No identity provided. Cannot set mailbox email max size.",
                 )
             })?;
         let shown = upn.unwrap_or(identity);
@@ -88,7 +88,7 @@ impl Operation for ExecSetMailboxEmailSize {
         if send.is_none() && receive.is_none() {
             return Err(UserError::invalid(
                 "maxSendSize",
-                "No max send or receive size provided. Cannot set mailbox email max size.",
+                "maxSendSize: No max send or receive size provided. Cannot set mailbox email max size.",
             ));
         }
         let mut parameters = json!({"Identity": identity});

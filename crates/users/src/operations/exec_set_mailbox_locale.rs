@@ -57,7 +57,7 @@ impl Operation for ExecSetMailboxLocale {
         frontend: Some("src/components/CippComponents/CippExchangeActions.jsx"),
     };
     const DIFFERENCES: Option<&'static str> = Some(
-        "A neutral or malformed `locale`, or a `user` that is neither an object id nor a user principal name, is a 400 naming it with CIPP's text (CIPP: 500). A failure is Exchange's status rather than always 500. The regional configuration is read back after the change: a language Exchange does not show (yet) is a 500 saying what it shows instead of CIPP's success text.",
+        "A neutral or malformed `locale`, or a `user` that is neither an object id nor a user principal name, is a 400 naming it with the reason CIPP gives (CIPP: 500). A failure is Exchange's status rather than always 500. The regional configuration is read back after the change: a language Exchange does not show (yet) is a 500 saying what it shows instead of CIPP's success text.",
     );
 
     fn example() -> Value {
@@ -73,14 +73,14 @@ impl Operation for ExecSetMailboxLocale {
             Err("neutral") => {
                 return Err(UserError::invalid(
                     "locale",
-                    format!("Failed to set locale for {user}. Error: {locale} is not a valid Locale. Neutral cultures are not supported."),
+                    format!("locale: {locale} is not a valid Locale. Neutral cultures are not supported."),
                 ));
             }
             // .NET's words for a name that is no culture at all.
             Err(_) => {
                 return Err(UserError::invalid(
                     "locale",
-                    format!("Failed to set locale for {user}. Error: Culture is not supported. (Parameter 'name') {locale} is an invalid culture identifier."),
+                    format!("locale: Culture is not supported. (Parameter 'name') {locale} is an invalid culture identifier."),
                 ));
             }
         }

@@ -83,7 +83,7 @@ impl Operation for ExecSetMailboxQuota {
             UserError::invalid(
                 "quota",
                 format!(
-                    "quota '{}' is not a size such as 1000MB, 10GB or 1TB, or Unlimited",
+                    "quota: '{}' is not a size such as 1000MB, 10GB or 1TB, or Unlimited",
                     params.quota
                 ),
             )
@@ -99,7 +99,7 @@ impl Operation for ExecSetMailboxQuota {
         if chosen.is_empty() {
             return Err(UserError::invalid(
                 "ProhibitSendQuota",
-                "One of ProhibitSendQuota, ProhibitSendReceiveQuota or IssueWarningQuota must be true",
+                "ProhibitSendQuota, ProhibitSendReceiveQuota or IssueWarningQuota must be true",
             ));
         }
         let quota = params.quota.trim();
