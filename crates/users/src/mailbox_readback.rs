@@ -170,6 +170,19 @@ impl<'a> ReadBack<'a> {
     }
 }
 
+/// The kind of an all-failed list of lines: a change Exchange accepted but does not show is a
+/// failure of the action (500) whatever the read-back said; otherwise the lines' common cause.
+pub fn kind_of_lines(lines: &[String]) -> ErrorKind {
+    if lines.iter().any(|l| l.starts_with(ACCEPTED)) {
+        ErrorKind::UpstreamFailed
+    } else {
+        ErrorKind::of_failure_texts(lines.iter().map(String::as_str))
+    }
+}
+
+/// How every read-back report begins.
+pub const ACCEPTED: &str = "Exchange accepted ";
+
 /// The error for a change Exchange accepted but does not show (yet).
 pub fn unconfirmed(message: String) -> UserError {
     UserError::Answered {

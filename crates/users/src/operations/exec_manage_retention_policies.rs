@@ -99,7 +99,7 @@ impl Operation for ExecManageRetentionPolicies {
         frontend: Some("src/components/CippComponents/CippExchangeActions.jsx"),
     };
     const DIFFERENCES: Option<&'static str> = Some(
-        "A policy to create without `Name`, to modify without `Identity`, or an empty name to delete is a 400 naming it before anything changes (CIPP: a failure line). Changes run one call each rather than in one Exchange batch. All failing is Exchange's status when every line names the same cause (CIPP: 500). Each change is read back: a change Exchange does not show (yet) is its line saying what it shows, counted as not done.",
+        "A policy to create without `Name`, to modify without `Identity`, or an empty name to delete is a 400 naming it before anything changes (CIPP: a failure line). Changes run one call each rather than in one Exchange batch. All failing is Exchange's status when every line names the same cause (CIPP: 500), with the lines in `Results` as every failure of this service (CIPP: a bare array). Each change is read back: a change Exchange does not show (yet) is its line saying what it shows, counted as not done.",
     );
 
     fn example() -> Value {
@@ -127,7 +127,7 @@ impl Operation for ExecManageRetentionPolicies {
         tracing::info!(tenant = tenant_id, "{}", lines.join(" | "));
         if failed == lines.len() {
             return Err(UserError::Answered {
-                kind: ErrorKind::of_failure_texts(lines.iter().map(String::as_str)),
+                kind: crate::mailbox_readback::kind_of_lines(&lines),
                 message: lines.join(" | "),
                 results: json!(lines),
             });

@@ -6,7 +6,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use crate::error::ErrorKind;
 use crate::UserError;
 use crate::mailbox_readback::{Expect, ReadBack};
 use crate::normalize::normalize_graph_error;
@@ -102,7 +101,7 @@ impl Operation for ExecSetMailboxRetentionPolicies {
         tracing::info!(tenant = %tenant.customer_id, "{}", lines.join(" | "));
         if failed == lines.len() {
             return Err(UserError::Answered {
-                kind: ErrorKind::of_failure_texts(lines.iter().map(String::as_str)),
+                kind: crate::mailbox_readback::kind_of_lines(&lines),
                 message: lines.join(" | "),
                 results: json!(lines),
             });
