@@ -84,7 +84,13 @@ async fn the_auto_expanding_archive_quotas_and_message_sizes_are_read_back() {
         .cloned()
         .expect("a mailbox without an archive");
     let user = mailboxes[0].clone();
-    let (u, id) = (upn(&user), user["ExternalDirectoryObjectId"].as_str().unwrap().to_owned());
+    let (u, id) = (
+        upn(&user),
+        user["ExternalDirectoryObjectId"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    );
 
     // Without an archive, Exchange refuses, and the answer is CIPP's failure text.
     {
@@ -98,14 +104,22 @@ async fn the_auto_expanding_archive_quotas_and_message_sizes_are_read_back() {
         assert_eq!(status, 400, "{body}");
         let text = results(&body);
         assert!(
-            text.starts_with(&format!("Failed to set auto-expanding archive for {bare}. Error: ")),
+            text.starts_with(&format!(
+                "Failed to set auto-expanding archive for {bare}. Error: "
+            )),
             "{body}"
         );
         assert!(text.contains("doesn't have an archive"), "{body}");
     }
 
     if user["ArchiveGuid"] == ZERO_GUID {
-        let (status, body) = exo(&app, &tenant, "Enable-Mailbox", json!({"Identity": u, "Archive": true})).await;
+        let (status, body) = exo(
+            &app,
+            &tenant,
+            "Enable-Mailbox",
+            json!({"Identity": u, "Archive": true}),
+        )
+        .await;
         assert_eq!(status, 200, "{body}");
     }
     let (status, body) = post(
@@ -119,7 +133,10 @@ async fn the_auto_expanding_archive_quotas_and_message_sizes_are_read_back() {
         results(&body),
         format!("Successfully enabled auto-expanding archive for {u}")
     );
-    assert_eq!(read(&app, &tenant, "Get-Mailbox", &u).await["AutoExpandingArchiveEnabled"], true);
+    assert_eq!(
+        read(&app, &tenant, "Get-Mailbox", &u).await["AutoExpandingArchiveEnabled"],
+        true
+    );
 
     // Quotas: the page sends one tick and a size as text.
     let (status, body) = post(
@@ -129,7 +146,10 @@ async fn the_auto_expanding_archive_quotas_and_message_sizes_are_read_back() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["Results"], json!([format!("Changed ProhibitSendQuota for {u} - ")]));
+    assert_eq!(
+        body["Results"],
+        json!([format!("Changed ProhibitSendQuota for {u} - ")])
+    );
     let (status, body) = post(
         &app,
         "ExecSetMailboxQuota",
@@ -243,7 +263,11 @@ async fn the_locale_calendar_processing_and_the_folder_assistant_are_read_back()
     );
     let runs: Value = app
         .http
-        .get(app.sim.join(&format!("_sim/exchange/{tenant}/assistant-runs")).unwrap())
+        .get(
+            app.sim
+                .join(&format!("_sim/exchange/{tenant}/assistant-runs"))
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap()
@@ -268,10 +292,17 @@ async fn retention_policies_are_created_changed_applied_and_deleted_as_exchange_
 
     // Listing: the frontend GETs it and reads `Name` from a bare array.
     let listed: Value = app
-        .get_json(&format!("/api/ExecManageRetentionPolicies?tenantFilter={tenant}"), &token)
+        .get_json(
+            &format!("/api/ExecManageRetentionPolicies?tenantFilter={tenant}"),
+            &token,
+        )
         .await;
     assert!(
-        listed.as_array().unwrap().iter().any(|p| p["Name"] == "Default MRM Policy"),
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["Name"] == "Default MRM Policy"),
         "{listed}"
     );
 
@@ -283,14 +314,20 @@ async fn retention_policies_are_created_changed_applied_and_deleted_as_exchange_
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body, json!(["Successfully created retention policy: Legal 7y"]));
+    assert_eq!(
+        body,
+        json!(["Successfully created retention policy: Legal 7y"])
+    );
     let one: Value = app
         .get_json(
             &format!("/api/ExecManageRetentionPolicies?tenantFilter={tenant}&name=Legal%207y"),
             &token,
         )
         .await;
-    assert_eq!(one[0]["RetentionPolicyTagLinks"], json!(["5 Year Delete", "Junk Email"]));
+    assert_eq!(
+        one[0]["RetentionPolicyTagLinks"],
+        json!(["5 Year Delete", "Junk Email"])
+    );
 
     let (status, body) = post(
         &app,
@@ -300,9 +337,15 @@ async fn retention_policies_are_created_changed_applied_and_deleted_as_exchange_
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body, json!(["Successfully modified retention policy: Legal 7y"]));
+    assert_eq!(
+        body,
+        json!(["Successfully modified retention policy: Legal 7y"])
+    );
     let policy = read(&app, &tenant, "Get-RetentionPolicy", "Legal 7y").await;
-    assert_eq!(policy["RetentionPolicyTagLinks"], json!(["5 Year Delete", "Never Delete"]));
+    assert_eq!(
+        policy["RetentionPolicyTagLinks"],
+        json!(["5 Year Delete", "Never Delete"])
+    );
 
     let (status, body) = post(
         &app,
@@ -319,7 +362,10 @@ async fn retention_policies_are_created_changed_applied_and_deleted_as_exchange_
         ])
     );
     for m in [&a, &b] {
-        assert_eq!(read(&app, &tenant, "Get-Mailbox", m).await["RetentionPolicy"], "Legal 7y");
+        assert_eq!(
+            read(&app, &tenant, "Get-Mailbox", m).await["RetentionPolicy"],
+            "Legal 7y"
+        );
     }
 
     // One unknown mailbox among them: 207, each line saying what happened.
@@ -334,13 +380,14 @@ async fn retention_policies_are_created_changed_applied_and_deleted_as_exchange_
     let lines = body["Results"].as_array().unwrap();
     assert_eq!(
         lines[0],
-        json!(format!("Successfully applied retention policy 'Default MRM Policy' to {a}"))
+        json!(format!(
+            "Successfully applied retention policy 'Default MRM Policy' to {a}"
+        ))
     );
     assert!(
-        lines[1]
-            .as_str()
-            .unwrap()
-            .starts_with(&format!("Failed to apply retention policy 'Default MRM Policy' to {ghost}: ")),
+        lines[1].as_str().unwrap().starts_with(&format!(
+            "Failed to apply retention policy 'Default MRM Policy' to {ghost}: "
+        )),
         "{body}"
     );
 
@@ -371,8 +418,17 @@ async fn retention_policies_are_created_changed_applied_and_deleted_as_exchange_
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body, json!(["Successfully deleted retention policy: Legal 7y"]));
-    let (status, _) = exo(&app, &tenant, "Get-RetentionPolicy", json!({"Identity": "Legal 7y"})).await;
+    assert_eq!(
+        body,
+        json!(["Successfully deleted retention policy: Legal 7y"])
+    );
+    let (status, _) = exo(
+        &app,
+        &tenant,
+        "Get-RetentionPolicy",
+        json!({"Identity": "Legal 7y"}),
+    )
+    .await;
     assert_eq!(status, 404);
 
     // A name that exists already is Exchange's refusal, with CIPP's line.
@@ -396,7 +452,9 @@ async fn retention_policies_are_created_changed_applied_and_deleted_as_exchange_
     .await;
     assert_eq!(status, 404, "{body}");
     assert!(
-        first_text(&body).starts_with(&format!("Failed to apply retention policy 'No Such Policy' to {a}: ")),
+        first_text(&body).starts_with(&format!(
+            "Failed to apply retention policy 'No Such Policy' to {a}: "
+        )),
         "{body}"
     );
     app.stop();
@@ -449,28 +507,104 @@ async fn bad_input_to_a_mailbox_action_is_a_400_naming_the_field() {
     let tenant = app.tenant(1).default_domain_name.clone();
     let user = format!("someone@{tenant}");
     let cases = [
-        ("ExecEnableAutoExpandingArchive", json!({"username": user}), "ID"),
-        ("ExecEnableAutoExpandingArchive", json!({"ID": "../users"}), "ID"),
-        ("ExecSetMailboxQuota", json!({"user": user, "quota": "lots", "ProhibitSendQuota": true}), "quota"),
-        ("ExecSetMailboxQuota", json!({"user": user, "ProhibitSendQuota": true}), "quota"),
-        ("ExecSetMailboxQuota", json!({"user": user, "quota": "10GB"}), "ProhibitSendQuota"),
-        ("ExecSetMailboxQuota", json!({"quota": "10GB", "ProhibitSendQuota": true}), "user"),
-        ("ExecSetMailboxLocale", json!({"user": user, "locale": "en"}), "locale"),
-        ("ExecSetMailboxLocale", json!({"user": user, "locale": "english please"}), "locale"),
+        (
+            "ExecEnableAutoExpandingArchive",
+            json!({"username": user}),
+            "ID",
+        ),
+        (
+            "ExecEnableAutoExpandingArchive",
+            json!({"ID": "../users"}),
+            "ID",
+        ),
+        (
+            "ExecSetMailboxQuota",
+            json!({"user": user, "quota": "lots", "ProhibitSendQuota": true}),
+            "quota",
+        ),
+        (
+            "ExecSetMailboxQuota",
+            json!({"user": user, "ProhibitSendQuota": true}),
+            "quota",
+        ),
+        (
+            "ExecSetMailboxQuota",
+            json!({"user": user, "quota": "10GB"}),
+            "ProhibitSendQuota",
+        ),
+        (
+            "ExecSetMailboxQuota",
+            json!({"quota": "10GB", "ProhibitSendQuota": true}),
+            "user",
+        ),
+        (
+            "ExecSetMailboxLocale",
+            json!({"user": user, "locale": "en"}),
+            "locale",
+        ),
+        (
+            "ExecSetMailboxLocale",
+            json!({"user": user, "locale": "english please"}),
+            "locale",
+        ),
         ("ExecSetMailboxLocale", json!({"locale": "en-US"}), "user"),
         ("ExecSetMailboxEmailSize", json!({"maxSendSize": 10}), "id"),
-        ("ExecSetMailboxEmailSize", json!({"UPN": user}), "maxSendSize"),
-        ("ExecSetMailboxEmailSize", json!({"UPN": user, "maxSendSize": 151}), "maxSendSize"),
-        ("ExecSetMailboxEmailSize", json!({"UPN": user, "maxReceiveSize": 0}), "maxReceiveSize"),
-        ("ExecSetMailboxEmailSize", json!({"UPN": user, "maxSendSize": "big"}), "maxSendSize"),
-        ("ExecSetCalendarProcessing", json!({"allowConflicts": true}), "UPN"),
-        ("ExecSetCalendarProcessing", json!({"UPN": user, "allowConflicts": "maybe"}), "allowConflicts"),
-        ("ExecSetCalendarProcessing", json!({"UPN": user, "bookingWindowInDays": "soon"}), "bookingWindowInDays"),
+        (
+            "ExecSetMailboxEmailSize",
+            json!({"UPN": user}),
+            "maxSendSize",
+        ),
+        (
+            "ExecSetMailboxEmailSize",
+            json!({"UPN": user, "maxSendSize": 151}),
+            "maxSendSize",
+        ),
+        (
+            "ExecSetMailboxEmailSize",
+            json!({"UPN": user, "maxReceiveSize": 0}),
+            "maxReceiveSize",
+        ),
+        (
+            "ExecSetMailboxEmailSize",
+            json!({"UPN": user, "maxSendSize": "big"}),
+            "maxSendSize",
+        ),
+        (
+            "ExecSetCalendarProcessing",
+            json!({"allowConflicts": true}),
+            "UPN",
+        ),
+        (
+            "ExecSetCalendarProcessing",
+            json!({"UPN": user, "allowConflicts": "maybe"}),
+            "allowConflicts",
+        ),
+        (
+            "ExecSetCalendarProcessing",
+            json!({"UPN": user, "bookingWindowInDays": "soon"}),
+            "bookingWindowInDays",
+        ),
         ("ExecStartManagedFolderAssistant", json!({}), "Id"),
-        ("ExecSetMailboxRetentionPolicies", json!({"Mailboxes": [user]}), "PolicyName"),
-        ("ExecSetMailboxRetentionPolicies", json!({"PolicyName": "P", "Mailboxes": []}), "Mailboxes"),
-        ("ExecManageRetentionPolicies", json!({"CreatePolicies": [{"RetentionPolicyTagLinks": ["Junk Email"]}]}), "CreatePolicies[0].Name"),
-        ("ExecManageRetentionPolicies", json!({"ModifyPolicies": [{"Name": "New"}]}), "ModifyPolicies[0].Identity"),
+        (
+            "ExecSetMailboxRetentionPolicies",
+            json!({"Mailboxes": [user]}),
+            "PolicyName",
+        ),
+        (
+            "ExecSetMailboxRetentionPolicies",
+            json!({"PolicyName": "P", "Mailboxes": []}),
+            "Mailboxes",
+        ),
+        (
+            "ExecManageRetentionPolicies",
+            json!({"CreatePolicies": [{"RetentionPolicyTagLinks": ["Junk Email"]}]}),
+            "CreatePolicies[0].Name",
+        ),
+        (
+            "ExecManageRetentionPolicies",
+            json!({"ModifyPolicies": [{"Name": "New"}]}),
+            "ModifyPolicies[0].Identity",
+        ),
     ];
     for (name, mut body, field) in cases {
         body["tenantFilter"] = json!(tenant);
@@ -600,10 +734,22 @@ async fn a_change_exchange_accepts_but_does_not_show_is_reported_not_claimed() {
     // A mailbox with an archive that does not expand yet.
     let expanding = upn(&mailboxes[1]);
     if mailboxes[1]["ArchiveGuid"] == ZERO_GUID {
-        exo(&app, &tenant, "Enable-Mailbox", json!({"Identity": expanding, "Archive": true})).await;
+        exo(
+            &app,
+            &tenant,
+            "Enable-Mailbox",
+            json!({"Identity": expanding, "Archive": true}),
+        )
+        .await;
     }
     assert_eq!(mailboxes[1]["AutoExpandingArchiveEnabled"], false);
-    let (status, _) = exo(&app, &tenant, "New-RetentionPolicy", json!({"Name": "Lag test"})).await;
+    let (status, _) = exo(
+        &app,
+        &tenant,
+        "New-RetentionPolicy",
+        json!({"Name": "Lag test"}),
+    )
+    .await;
     assert_eq!(status, 200);
     // A forced 200 on the write: Exchange acknowledges it without applying it (replication
     // lag), so the read-back still shows the old value.

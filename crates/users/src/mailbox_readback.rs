@@ -7,8 +7,8 @@
 use cipp_graph::GraphClient;
 use serde_json::{Value, json};
 
-use crate::error::ErrorKind;
 use crate::UserError;
+use crate::error::ErrorKind;
 use crate::normalize::normalize_graph_error;
 
 /// What a field should read after the change.
@@ -41,8 +41,7 @@ impl Expect {
                             .collect()
                     })
                     .unwrap_or_default();
-                got.len() == names.len()
-                    && names.iter().all(|n| got.contains(&n.to_lowercase()))
+                got.len() == names.len() && names.iter().all(|n| got.contains(&n.to_lowercase()))
             }
         }
     }

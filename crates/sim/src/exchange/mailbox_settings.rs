@@ -309,9 +309,7 @@ fn is_specific_culture(s: &str) -> bool {
 
 fn regional_object(cx: &Cx<'_>, alias: &str, user_id: &str, m: &Mailbox) -> Value {
     let localized = with(cx, |t| {
-        t.mailboxes
-            .get(user_id)
-            .and_then(|e| e.localized_folders)
+        t.mailboxes.get(user_id).and_then(|e| e.localized_folders)
     });
     json!({
         "Identity": alias,
@@ -325,10 +323,16 @@ fn regional_object(cx: &Cx<'_>, alias: &str, user_id: &str, m: &Mailbox) -> Valu
 }
 
 fn get_regional(cx: &Cx<'_>) -> Result<Answer, ExoError> {
-    cx.params.only(&["Identity", "VerifyDefaultFolderNameLanguage"])?;
+    cx.params
+        .only(&["Identity", "VerifyDefaultFolderNameLanguage"])?;
     let identity = cx.params.required("Identity")?;
     view(cx, &identity, |_, u, m| {
-        Ok(one(regional_object(cx, str_at(u, "mailNickname"), u.id(), m)))
+        Ok(one(regional_object(
+            cx,
+            str_at(u, "mailNickname"),
+            u.id(),
+            m,
+        )))
     })
 }
 
@@ -350,7 +354,11 @@ fn set_regional(cx: &Cx<'_>) -> Result<Answer, ExoError> {
     };
     let localize = p.flag("LocalizeDefaultFolderName")?;
     let (id, changed) = change(cx, &identity, |u, m| {
-        let before = (m.locale.clone(), m.date_format.clone(), m.time_format.clone());
+        let before = (
+            m.locale.clone(),
+            m.date_format.clone(),
+            m.time_format.clone(),
+        );
         if let Some(l) = &language {
             m.locale = l.clone();
         }
@@ -371,7 +379,11 @@ fn set_regional(cx: &Cx<'_>) -> Result<Answer, ExoError> {
         if let Some(tz) = p.text("TimeZone") {
             m.time_zone = tz;
         }
-        let after = (m.locale.clone(), m.date_format.clone(), m.time_format.clone());
+        let after = (
+            m.locale.clone(),
+            m.date_format.clone(),
+            m.time_format.clone(),
+        );
         Ok((u.id().to_owned(), before != after))
     })?;
     if let Some(b) = localize {
@@ -447,7 +459,12 @@ fn get_calendar(cx: &Cx<'_>) -> Result<Answer, ExoError> {
     cx.params.only(&["Identity"])?;
     let identity = cx.params.required("Identity")?;
     view(cx, &identity, |_, u, m| {
-        Ok(one(calendar_object(cx, str_at(u, "mailNickname"), u.id(), m)))
+        Ok(one(calendar_object(
+            cx,
+            str_at(u, "mailNickname"),
+            u.id(),
+            m,
+        )))
     })
 }
 
@@ -581,8 +598,12 @@ fn get_policies(cx: &Cx<'_>) -> Result<Answer, ExoError> {
 }
 
 fn new_policy(cx: &Cx<'_>) -> Result<Answer, ExoError> {
-    cx.params
-        .only(&["Name", "RetentionPolicyTagLinks", "IsDefault", "RetentionId"])?;
+    cx.params.only(&[
+        "Name",
+        "RetentionPolicyTagLinks",
+        "IsDefault",
+        "RetentionId",
+    ])?;
     let name = cx.params.required("Name")?;
     let tags = tag_links(&cx.params)?.unwrap_or_default();
     let is_default = cx.params.flag("IsDefault")?.unwrap_or(false);
@@ -670,7 +691,13 @@ pub(super) fn run(cx: &Cx<'_>, lower_name: &str) -> Option<Result<Answer, ExoErr
 /// `Start-ManagedFolderAssistant` run) and `POST /_sim/exchange/{tenant}/invoke` with
 /// `{"cmdlet", "parameters"}` (runs one cmdlet without a token, so a test reads state back as
 /// Exchange shows it: `{"value": [...]}`, or `{"error"}` with the cmdlet's status).
-pub(crate) fn admin(sim: &Sim, method: &str, tenant: &str, what: &str, body: &[u8]) -> HttpResponse {
+pub(crate) fn admin(
+    sim: &Sim,
+    method: &str,
+    tenant: &str,
+    what: &str,
+    body: &[u8],
+) -> HttpResponse {
     let Some(t) = sim.resolve_tenant(tenant) else {
         return HttpResponse::NotFound().json(json!({"error": format!("no tenant '{tenant}'")}));
     };
@@ -692,10 +719,15 @@ pub(crate) fn admin(sim: &Sim, method: &str, tenant: &str, what: &str, body: &[u
                 tenant: &t,
                 server: &server,
                 params: Params::new(params),
-                page: super::PageReq { after: None, taken: 0, size: 1000 },
+                page: super::PageReq {
+                    after: None,
+                    taken: 0,
+                    size: 1000,
+                },
             };
             match super::cmdlets::run(&cx, cmdlet) {
-                Ok(answer) => HttpResponse::Ok().json(json!({"value": answer.items, "warnings": answer.warnings})),
+                Ok(answer) => HttpResponse::Ok()
+                    .json(json!({"value": answer.items, "warnings": answer.warnings})),
                 Err(e) => HttpResponse::build(
                     actix_web::http::StatusCode::from_u16(e.status)
                         .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),
@@ -703,7 +735,8 @@ pub(crate) fn admin(sim: &Sim, method: &str, tenant: &str, what: &str, body: &[u
                 .json(json!({"error": e.message})),
             }
         }
-        _ => HttpResponse::NotFound().json(json!({"error": format!("no admin route {method} exchange/{what}")})),
+        _ => HttpResponse::NotFound()
+            .json(json!({"error": format!("no admin route {method} exchange/{what}")})),
     }
 }
 

@@ -205,10 +205,7 @@ pub(crate) fn fault_response(status: u16, request_id: &str) -> HttpResponse {
     // A forced success: Exchange acknowledged the cmdlet without running it yet (replication
     // lag), so a client reading the change back sees the old state.
     if (200..300).contains(&status) {
-        return ok(
-            &json!({"@adminapi.warnings": [], "value": []}),
-            request_id,
-        );
+        return ok(&json!({"@adminapi.warnings": [], "value": []}), request_id);
     }
     let (code, message) = match status {
         429 => (
