@@ -233,7 +233,7 @@ async fn create_tap_shows_the_pass_once_to_the_caller_and_never_in_the_audit_row
     assert_eq!(
         row[0]["Message"],
         format!(
-            "Created Temporary Access Password (TAP) for {id} with Lifetime: 120 minutes, one-time use, starts immediately"
+            "Created Temporary Access Pass (TAP) for {id} with Lifetime: 120 minutes, one-time use, starts immediately"
         )
     );
     app.stop();
@@ -310,7 +310,7 @@ async fn create_tap_names_bad_input_and_passes_on_graphs_refusal() {
     assert_eq!(
         results(&answer),
         format!(
-            "Failed to create Temporary Access Password (TAP) for {id}: The lifetime of the temporary access pass must be between 10 and 43200 minutes."
+            "Failed to create Temporary Access Pass (TAP) for {id}: The lifetime of the temporary access pass must be between 10 and 43200 minutes."
         )
     );
     let (status, answer) = call(
@@ -323,7 +323,7 @@ async fn create_tap_names_bad_input_and_passes_on_graphs_refusal() {
     assert_eq!(status, 404);
     assert!(
         results(&answer).starts_with(&format!(
-            "Failed to create Temporary Access Password (TAP) for {GHOST}: Resource '{GHOST}' does not exist"
+            "Failed to create Temporary Access Pass (TAP) for {GHOST}: Resource '{GHOST}' does not exist"
         )),
         "{answer}"
     );
@@ -931,7 +931,7 @@ async fn a_graph_answer_that_confirms_nothing_is_not_reported_as_success() {
     assert_eq!(
         results(&body),
         format!(
-            "Failed to create Temporary Access Password (TAP) for {id}: Graph's answer holds no pass"
+            "Failed to create Temporary Access Pass (TAP) for {id}: Graph's answer holds no pass"
         )
     );
     // A 200 without Graph's `value: true`: the sessions are not known to be revoked.

@@ -1,7 +1,7 @@
 //! ListUsers against the simulator.
 
 use crate::helpers::{results, spawn_app};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn list_users_returns_the_seeded_users_with_cipps_computed_fields() {
@@ -280,5 +280,46 @@ async fn include_logon_details_adds_the_last_sign_in_from_the_audit_log() {
         )
         .await;
     assert!(declined[0].get("LastSigninDate").is_none());
+    app.stop();
+}
+
+#[tokio::test]
+async fn one_user_carries_the_custom_attributes_of_the_user_settings() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).default_domain_name.clone();
+    let token = app.token("editor").await;
+    let users: Vec<Value> = app
+        .get_json(&format!("/api/ListUsers?tenantFilter={tenant}"), &token)
+        .await;
+    let id = users[0]["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/ListUsers?tenantFilter={tenant}&UserID={id}");
+    let before: Vec<Value> = app.get_json(&path, &token).await;
+    assert!(
+        before[0].get("employeeOrgData").is_none(),
+        "not among CIPP's base properties: {}",
+        before[0]
+    );
+    // The caller's own settings name a custom attribute; names that are not plain property
+    // names are left out, as CIPP does.
+    let response = app
+        .post(
+            "/api/ExecUserSettings",
+            Some(&token),
+            json!({"currentSettings": {"userAttributes": [
+                {"label": "employeeOrgData", "value": "employeeOrgData"},
+                {"label": "bad-name", "value": "bad-name"}]}}),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    let after: Vec<Value> = app.get_json(&path, &token).await;
+    assert!(
+        after[0].get("employeeOrgData").is_some(),
+        "the custom attribute is selected: {}",
+        after[0]
+    );
+    assert!(after[0].get("bad-name").is_none());
+    // CIPP's computed fields are still there.
+    assert_eq!(after[0]["id"], json!(id));
+    assert!(after[0].get("primDomain").is_some());
     app.stop();
 }

@@ -264,6 +264,25 @@ async fn converting_a_mailbox_and_the_legacy_shared_alias_are_read_back() {
         details(&app, &tenant, &user).await["RecipientTypeDetails"],
         "SharedMailbox"
     );
+    // The legacy name converts back to a user mailbox when asked to.
+    let response = app
+        .get(
+            &format!(
+                "/api/ExecConverttoSharedMailbox?tenantFilter={tenant}&ID={user}&ConvertToUser=true"
+            ),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        results(&body),
+        format!("Successfully converted {user} to a Regular mailbox")
+    );
+    assert_eq!(
+        details(&app, &tenant, &user).await["RecipientTypeDetails"],
+        "UserMailbox"
+    );
     app.stop();
 }
 

@@ -15,6 +15,7 @@ mod directory_and_templates;
 mod disable_user;
 mod edit_user;
 mod examples;
+mod exchange_actions;
 mod first_actions;
 mod graph_client;
 mod graph_request;

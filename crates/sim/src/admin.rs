@@ -99,6 +99,9 @@ pub(crate) fn handle(sim: &Sim, method: &str, path: &str, body: &[u8]) -> HttpRe
             },
             None => not_found(format!("no tenant '{tenant}'")),
         },
+        ("GET" | "POST", ["exchange", tenant, what]) => {
+            crate::exchange::mailbox_settings::admin(sim, method, tenant, what, body)
+        }
         ("GET", ["users", tenant, id]) => {
             let id = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
             let Some(t) = sim.resolve_tenant(tenant) else {

@@ -336,6 +336,7 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         enterprise_apps: Default::default(),
         audit_sessions: Default::default(),
         tenant_wide: Default::default(),
+        mailbox_settings: Default::default(),
     });
 
     let data = web::Data::new(Arc::clone(&sim));

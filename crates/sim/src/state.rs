@@ -322,6 +322,8 @@ pub(crate) struct Sim {
     pub audit_sessions: Mutex<HashMap<String, usize>>,
     /// Transport rules and the Tenant Allow/Block List per tenant (`exchange::tenant_wide`).
     pub tenant_wide: crate::exchange::tenant_wide::TenantWideState,
+    /// Quotas, regional and calendar settings, retention policies (`exchange::mailbox_settings`).
+    pub mailbox_settings: crate::exchange::mailbox_settings::SettingsState,
 }
 
 impl Sim {

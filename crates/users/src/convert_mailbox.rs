@@ -33,6 +33,11 @@ impl MailboxType {
         Self("Shared".to_owned())
     }
 
+    /// The legacy alias with `ConvertToUser=true` converts to this.
+    pub fn regular() -> Self {
+        Self("Regular".to_owned())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

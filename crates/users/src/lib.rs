@@ -14,6 +14,7 @@ pub mod folder_permissions;
 pub mod graph_proxy_guard;
 pub mod licences;
 pub mod mailbox_flags;
+pub mod mailbox_readback;
 pub mod mailbox_reads;
 pub mod mailbox_rules;
 pub mod managers;

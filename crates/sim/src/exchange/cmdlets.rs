@@ -187,7 +187,8 @@ fn find_seq(
                     .any(|p| p.eq_ignore_ascii_case(&smtp))
                 || str_at(u, "displayName").eq_ignore_ascii_case(key)
                 || (is_guid
-                    && mailbox::mailbox_guid(cx.sim.seed, u.id()).eq_ignore_ascii_case(key));
+                    && (mailbox::mailbox_guid(cx.sim.seed, u.id()).eq_ignore_ascii_case(key)
+                        || mailbox::exchange_guid(cx.sim.seed, u.id()).eq_ignore_ascii_case(key)));
             hit && user_has_mailbox(cx, u, stored)
         })
         .map(|(seq, _)| *seq)
@@ -383,7 +384,8 @@ pub(crate) fn run(cx: &Cx<'_>, name: &str) -> Result<Answer, ExoError> {
         "get-tenantallowblocklistitems" => super::tenant_wide::get_block_list_items(cx),
         "get-app" => super::tenant_wide::get_apps(cx),
         "disable-app" => super::tenant_wide::disable_app(cx),
-        _ => Err(ExoError::unknown_cmdlet(name)),
+        other => super::mailbox_settings::run(cx, other)
+            .unwrap_or_else(|| Err(ExoError::unknown_cmdlet(name))),
     }
 }
 
@@ -462,12 +464,16 @@ fn get_mailbox(cx: &Cx<'_>, cas: bool) -> Result<Answer, ExoError> {
         "Archive",
         "IncludeInactiveMailbox",
         "SoftDeletedMailbox",
+        "Filter",
     ])?;
+    let filter = super::mailbox_settings::MailboxFilter::parse(cx.params.text("Filter"))?;
     let render = |u: &User, m: &Mailbox| {
         if cas {
             cas_object(u, m)
         } else {
-            mailbox::render(u, m, cx.server)
+            let mut o = mailbox::render(u, m, cx.server);
+            super::mailbox_settings::overlay(cx, u.id(), &mut o);
+            o
         }
     };
     if let Some(id) = cx.params.text("Identity").filter(|s| !s.is_empty()) {
@@ -502,6 +508,9 @@ fn get_mailbox(cx: &Cx<'_>, cas: bool) -> Result<Answer, ExoError> {
             continue;
         }
         if archive_only && m.archive_guid.is_none() {
+            continue;
+        }
+        if filter.as_ref().is_some_and(|f| !f.matches(&m)) {
             continue;
         }
         if limit.is_some_and(|l| taken >= l) || answer.items.len() >= cx.page.size {
@@ -570,8 +579,14 @@ fn set_mailbox(cx: &Cx<'_>) -> Result<Answer, ExoError> {
         "MessageCopyForSendOnBehalfEnabled",
         "RetentionPolicy",
         "AuditEnabled",
+        "ProhibitSendQuota",
+        "ProhibitSendReceiveQuota",
+        "IssueWarningQuota",
+        "MaxSendSize",
+        "MaxReceiveSize",
     ])?;
     let identity = p.required("Identity")?;
+    let settings = super::mailbox_settings::SetMailbox::parse(cx)?;
     // Resolve other recipients before taking the write locks.
     let forwarding = match p.get("ForwardingAddress") {
         None => None,
@@ -650,8 +665,8 @@ fn set_mailbox(cx: &Cx<'_>) -> Result<Answer, ExoError> {
         if let Some(b) = p.flag("MessageCopyForSendOnBehalfEnabled")? {
             m.copy_send_on_behalf = b;
         }
-        if let Some(s) = p.text("RetentionPolicy") {
-            m.retention_policy = s;
+        if let Some(s) = &settings.policy {
+            m.retention_policy = s.clone();
         }
         if let Some(s) = p.text("DisplayName") {
             user.set_named("displayName", json!(s));
@@ -683,7 +698,8 @@ fn set_mailbox(cx: &Cx<'_>) -> Result<Answer, ExoError> {
                 set_primary(user, &addr);
             }
         }
-        Ok(before != (format!("{m:?}"), user.values.clone()))
+        let extra = settings.apply(cx, user.id());
+        Ok(extra || before != (format!("{m:?}"), user.values.clone()))
     })?;
     Ok(done(if changed {
         Vec::new()

@@ -173,6 +173,11 @@ pub(crate) fn mailbox_guid(seed: u64, user_id: &str) -> String {
     crate::seed::guid(&mut rng(seed, user_id, 0x6u64 << 40))
 }
 
+/// The `ExchangeGuid` [`derive`] gives the mailbox (its first draw), found without deriving it.
+pub(crate) fn exchange_guid(seed: u64, user_id: &str) -> String {
+    crate::seed::guid(&mut rng(seed, user_id, 0))
+}
+
 pub(crate) fn str_at<'u>(user: &'u User, name: &str) -> &'u str {
     prop_index(name)
         .and_then(|i| user.get(i).as_str())

@@ -10,6 +10,7 @@ mod audit_log;
 mod cmdlets;
 pub(crate) mod devices_calendar;
 pub(crate) mod mailbox;
+pub(crate) mod mailbox_settings;
 mod message_trace;
 pub(crate) mod tenant_wide;
 
@@ -201,6 +202,11 @@ impl ExoError {
 
 /// Exchange's answer for a status forced by a fault.
 pub(crate) fn fault_response(status: u16, request_id: &str) -> HttpResponse {
+    // A forced success: Exchange acknowledged the cmdlet without running it yet (replication
+    // lag), so a client reading the change back sees the old state.
+    if (200..300).contains(&status) {
+        return ok(&json!({"@adminapi.warnings": [], "value": []}), request_id);
+    }
     let (code, message) = match status {
         429 => (
             "TooManyRequests",

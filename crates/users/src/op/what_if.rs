@@ -3,8 +3,8 @@
 //! listed in order with the answer assumed, and nothing is changed. The answer is the
 //! operation's own, marked as a dry run, with the list (`PlannedWrites`).
 //!
-//! A read-back that follows a write (the mailbox actions check their change took) sees the
-//! unchanged state in a dry run and says so: that line describes the dry run, not a failure.
+//! A read-back that follows a write (the mailbox actions check their change took) is skipped in
+//! a dry run: there is no change to confirm.
 
 use cipp_graph::{DryRun, GraphClient, PlannedWrite};
 use serde_json::{Value, json};

@@ -1,5 +1,6 @@
 //! `ExecConverttoSharedMailbox`: the legacy name of `ExecConvertMailbox` that the CIPP Users
-//! documentation still lists (upstream renamed it); it always converts to a shared mailbox.
+//! documentation still lists (upstream renamed it): to a shared mailbox, or back to a user
+//! mailbox with `ConvertToUser=true`, as CIPP's last version of it did.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -17,6 +18,9 @@ pub struct Params {
     /// The mailbox: its user principal name or object id.
     #[serde(rename = "ID")]
     pub id: UserId,
+    /// `true` converts to a user (Regular) mailbox instead of a shared one.
+    #[serde(rename = "ConvertToUser", default)]
+    pub convert_to_user: bool,
 }
 
 impl Operation for ExecConverttoSharedMailbox {
@@ -33,7 +37,7 @@ impl Operation for ExecConverttoSharedMailbox {
         frontend: None,
     };
     const DIFFERENCES: Option<&'static str> = Some(
-        "Upstream renamed this operation `ExecConvertMailbox`; it is served as an alias converting to a shared mailbox, with `ExecConvertMailbox`'s role and texts. A missing `ID`, or one that is neither an object id nor a user principal name, is a 400 naming it.",
+        "Upstream renamed this operation `ExecConvertMailbox`; it is served as an alias converting to a shared mailbox (a user mailbox with `ConvertToUser=true`), with `ExecConvertMailbox`'s role and texts. A missing `ID`, or one that is neither an object id nor a user principal name, is a 400 naming it.",
     );
 
     fn example() -> Value {
@@ -46,7 +50,11 @@ impl Operation for ExecConverttoSharedMailbox {
             &ctx.graph,
             &tenant.customer_id,
             &params.id,
-            &MailboxType::shared(),
+            &if params.convert_to_user {
+                MailboxType::regular()
+            } else {
+                MailboxType::shared()
+            },
         )
         .await?;
         Ok(Outcome::json(TextResults::new(message)))

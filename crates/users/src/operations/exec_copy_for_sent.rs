@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use crate::UserError;
 use crate::mailbox_flags::set_message_copy;
+use crate::mailbox_readback::{Expect, ReadBack};
 use crate::op::types::{TextResults, UserId};
 use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
 
@@ -36,7 +37,7 @@ impl Operation for ExecCopyForSent {
         frontend: Some("src/components/CippComponents/CippExchangeActions.jsx"),
     };
     const DIFFERENCES: Option<&'static str> = Some(
-        "An `ID` that is neither an object id nor a user principal name, or a `messageCopyState` that is not a boolean, is a 400 naming it. A failure is Exchange's status (404 for an unknown mailbox) rather than always 500.",
+        "An `ID` that is neither an object id nor a user principal name, or a `messageCopyState` that is not a boolean, is a 400 naming it. A failure is Exchange's status (404 for an unknown mailbox) rather than always 500. The mailbox is read back after the change: a change Exchange does not show (yet) is a 500 saying what it shows instead of CIPP's success text.",
     );
 
     fn example() -> Value {
@@ -52,6 +53,17 @@ impl Operation for ExecCopyForSent {
             params.message_copy_state,
         )
         .await?;
+        let id = params.id.as_str();
+        let on = params.message_copy_state;
+        ReadBack::mailbox(id, Some(id))
+            .expect("MessageCopyForSentAsEnabled", Expect::Bool(on))
+            .expect("MessageCopyForSendOnBehalfEnabled", Expect::Bool(on))
+            .confirm(
+                &ctx.graph,
+                &tenant.customer_id,
+                &format!("the sent items copy of {id}"),
+            )
+            .await?;
         Ok(Outcome::json(TextResults::new(message)))
     }
 }

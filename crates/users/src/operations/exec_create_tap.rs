@@ -33,6 +33,10 @@ pub struct Params {
     /// date; at once when absent.
     #[serde(rename = "startDateTime")]
     pub start_date_time: Option<String>,
+    /// Asks for a PwPush link instead of the pass. This service has no PwPush integration, so
+    /// the plain pass is answered, as CIPP does when its integration is not enabled.
+    #[serde(rename = "GeneratePwPushLink", default)]
+    pub generate_pw_push_link: bool,
 }
 
 /// `{"Results": [<the pass>, <the user id>]}`, as CIPP answers.
@@ -89,7 +93,7 @@ impl Operation for ExecCreateTAP {
         frontend: Some("src/components/CippComponents/CippUserActions.jsx"),
     };
     const DIFFERENCES: Option<&'static str> = Some(
-        "A missing `ID` or one that is neither an object id nor a user principal name, a `lifetimeInMinutes` that is not a whole number, an `isUsableOnce` that is not a boolean or a `startDateTime` that is not a date is a 400 naming the field (CIPP: its failure text with 500, or false). A `lifetimeInMinutes` of 0 is sent to Graph whether it came as text or as a number (CIPP drops the number 0). `isUsableOnce` in the query wins over the body (CIPP ORs the two). An answer from Graph without a pass is CIPP's failure text, not a success. The pass reaches the caller only: the audit row carries CIPP's log line without it.",
+        "A missing `ID` or one that is neither an object id nor a user principal name, a `lifetimeInMinutes` that is not a whole number, an `isUsableOnce` that is not a boolean or a `startDateTime` that is not a date is a 400 naming the field (CIPP: its failure text with 500, or false). A `lifetimeInMinutes` of 0 is sent to Graph whether it came as text or as a number (CIPP drops the number 0). `isUsableOnce` in the query wins over the body (CIPP ORs the two). An answer from Graph without a pass is CIPP's failure text, not a success. The pass reaches the caller only: the audit row carries CIPP's log line without it. `GeneratePwPushLink` answers the plain pass (no PwPush integration here, as in CIPP with it not enabled).",
     );
 
     fn example() -> Value {
@@ -113,6 +117,13 @@ impl Operation for ExecCreateTAP {
         };
         let tenant = ctx.tenant()?;
         let outcome = create_tap(&ctx.graph, &tenant.customer_id, &params.id, &request).await?;
+        if params.generate_pw_push_link {
+            tracing::warn!(
+                tenant = %tenant.customer_id,
+                "PwPush link was requested for the TAP of {} but the PwPush integration is not enabled or returned no link. Returning the plain TAP.",
+                params.id.as_str()
+            );
+        }
         // The audit row records the outcome without the pass.
         Ok(Outcome::json(outcome.answer).audit_message(outcome.log_text))
     }
@@ -190,7 +201,7 @@ pub async fn create_tap(
     let user_id = user.as_str();
     let failed = |detail: String, source| UserError::Failed {
         message: format!(
-            "Failed to create Temporary Access Password (TAP) for {user_id}: {detail}"
+            "Failed to create Temporary Access Pass (TAP) for {user_id}: {detail}"
         ),
         source,
     };
@@ -240,7 +251,7 @@ pub async fn create_tap(
         result_text.push_str(&format!(" starting at {starts}"));
     }
     let log_text = format!(
-        "Created Temporary Access Password (TAP) for {user_id} with Lifetime: {lifetime_text} minutes, {}, {}",
+        "Created Temporary Access Pass (TAP) for {user_id} with Lifetime: {lifetime_text} minutes, {}, {}",
         if once { "one-time use" } else { "multi-use" },
         starts.as_ref().map_or_else(
             || "starts immediately".to_owned(),

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use crate::UserError;
 use crate::mailbox_flags::set_hidden_from_gal;
+use crate::mailbox_readback::{Expect, ReadBack};
 use crate::op::types::{TextResults, UserId};
 use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
 
@@ -36,7 +37,7 @@ impl Operation for ExecHideFromGAL {
         frontend: Some("src/components/CippComponents/CippExchangeActions.jsx"),
     };
     const DIFFERENCES: Option<&'static str> = Some(
-        "An `ID` that is neither an object id nor a user principal name, or a `HideFromGAL` that is not a boolean, is a 400 naming it. A failure is Exchange's status (404 for an unknown mailbox) rather than always 500.",
+        "An `ID` that is neither an object id nor a user principal name, or a `HideFromGAL` that is not a boolean, is a 400 naming it. A failure is Exchange's status (404 for an unknown mailbox) rather than always 500. The mailbox is read back after the change: a change Exchange does not show (yet) is a 500 saying what it shows instead of CIPP's success text.",
     );
 
     fn example() -> Value {
@@ -52,6 +53,15 @@ impl Operation for ExecHideFromGAL {
             params.hide_from_gal,
         )
         .await?;
+        let id = params.id.as_str();
+        let what = if params.hide_from_gal { "hiding" } else { "unhiding" };
+        ReadBack::mailbox(id, Some(id))
+            .expect(
+                "HiddenFromAddressListsEnabled",
+                Expect::Bool(params.hide_from_gal),
+            )
+            .confirm(&ctx.graph, &tenant.customer_id, &format!("{what} {id} from the GAL"))
+            .await?;
         Ok(Outcome::json(TextResults::new(message)))
     }
 }

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use crate::UserError;
 use crate::mailbox_flags::{Hold, set_hold};
+use crate::mailbox_readback::{Expect, ReadBack};
 use crate::op::types::{TextResults, UserId};
 use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
 
@@ -39,7 +40,7 @@ impl Operation for ExecSetRetentionHold {
         frontend: Some("src/components/CippComponents/CippExchangeActions.jsx"),
     };
     const DIFFERENCES: Option<&'static str> = Some(
-        "A missing `Identity`, or one that is neither an object id nor a user principal name, is a 400 naming it (CIPP sends Exchange an empty identity); `disable` must be a boolean (CIPP's cast reads the text `\"false\"` as true). A failure is Exchange's status (404 for an unknown mailbox) rather than always 500.",
+        "A missing `Identity`, or one that is neither an object id nor a user principal name, is a 400 naming it (CIPP sends Exchange an empty identity); `disable` must be a boolean (CIPP's cast reads the text `\"false\"` as true). A failure is Exchange's status (404 for an unknown mailbox) rather than always 500. The mailbox is read back after the change: a change Exchange does not show (yet) is a 500 saying what it shows instead of CIPP's success text.",
     );
 
     fn example() -> Value {
@@ -58,6 +59,15 @@ impl Operation for ExecSetRetentionHold {
             None,
         )
         .await?;
+        let id = params.identity.as_str();
+        ReadBack::mailbox(id, Some(id))
+            .expect("RetentionHoldEnabled", Expect::Bool(!params.disable))
+            .confirm(
+                &ctx.graph,
+                &tenant.customer_id,
+                &format!("the retention hold of {id}"),
+            )
+            .await?;
         Ok(Outcome::json(TextResults::new(message)))
     }
 }

@@ -229,19 +229,9 @@ pub async fn set_user_photo(
             Ok("Successfully set user profile picture.".to_owned())
         }
         Err(e) => {
-            let message = e.service_message();
             let refused = e.status().is_some_and(|s| (400..500).contains(&s));
-            let text = if e.graph_code() == Some("ErrorNonExistentMailbox")
-                || message.to_ascii_lowercase().contains("mailbox")
-            {
-                "Cannot set profile photo: User does not have an Exchange mailbox. Ensure the user has an Exchange Online license assigned.".to_owned()
-            } else if e.graph_code() == Some("Request_BadRequest") || e.status() == Some(400) {
-                format!(
-                    "Invalid photo data or format. Ensure the image is a valid JPEG or PNG file under 4MB. Error: {message}"
-                )
-            } else {
-                normalize_graph_error(&e)
-            };
+            // CIPP's words: its normalised error, whatever Graph refused.
+            let text = normalize_graph_error(&e);
             tracing::warn!(tenant, detail = ?e, "Failed to set user profile picture. Error: {text}");
             Err(PhotoFailure {
                 message: text,

@@ -86,8 +86,15 @@ impl Operation for ListUsers {
         }
         let tenant = ctx.tenant()?;
         if let Some(user_id) = &params.user_id {
-            let mut user =
-                one_user(&graph, &tenant.customer_id, user_id, graph_filter.as_deref()).await?;
+            let extra = custom_attribute_names(&ctx).await;
+            let mut user = one_user(
+                &graph,
+                &tenant.customer_id,
+                user_id,
+                graph_filter.as_deref(),
+                &extra,
+            )
+            .await?;
             if params.include_logon_details {
                 add_logon_details(&graph, &tenant.customer_id, &mut user).await?;
             }
@@ -157,13 +164,48 @@ const SINGLE_USER_PROPERTIES: &[&str] = &[
 
 const MANAGER_EXPAND: &str = "$expand=manager($select=id,userPrincipalName,displayName)";
 
+/// The custom attributes CIPP adds to a single user's `$select`: the labels of
+/// `userAttributes` in the shared (`allUsers`) and the caller's own user settings, and the
+/// schema extensions of the tenant's manual-entry user data mappings. This service keeps no
+/// custom data mappings (there is no `ListCustomDataMappings` configuration here), so that part
+/// is empty, as in CIPP with none configured. Only plain property names are kept, and a failure
+/// to read the settings leaves the base properties alone, as in CIPP.
+async fn custom_attribute_names(ctx: &Ctx) -> Vec<String> {
+    let mut names = Vec::new();
+    for key in [
+        cipp_store::ALL_USERS.to_owned(),
+        crate::user_settings::own_key(&ctx.caller.identity()),
+    ] {
+        let Ok(Some(settings)) = ctx.store.get_user_settings(&key).await else {
+            continue;
+        };
+        let labels = settings
+            .get("userAttributes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.get("label").and_then(Value::as_str));
+        names.extend(labels.filter(|l| plain_property(l)).map(str::to_owned));
+    }
+    names
+}
+
+/// `^[A-Za-z][A-Za-z0-9_]*$`: a name safe to put in `$select`.
+fn plain_property(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// One user (by object id or UPN) with CIPP's computed fields. CIPP passes its `$filter` even
-/// here, and retries once without `$select` when the selected read fails.
+/// here, and retries once without `$select` when the selected read fails. `extra` are the
+/// custom attributes to select besides CIPP's base properties.
 pub async fn one_user(
     graph: &GraphClient,
     tenant: &str,
     user: &UserId,
     graph_filter: Option<&str>,
+    extra: &[String],
 ) -> Result<Value, UserError> {
     let filter = query_value(graph_filter.unwrap_or_default());
     let consistency = [("ConsistencyLevel", "eventual")];
@@ -172,7 +214,15 @@ pub async fn one_user(
         "users/{}?$top=999&$filter={filter}&$count=true&{MANAGER_EXPAND}",
         user.segment()
     );
-    let selected = format!("{base}&$select={}", SINGLE_USER_PROPERTIES.join(","));
+    // The sorted union without repeats, as CIPP builds it.
+    let mut select: Vec<&str> = SINGLE_USER_PROPERTIES
+        .iter()
+        .copied()
+        .chain(extra.iter().map(String::as_str))
+        .collect();
+    select.sort_by_key(|name| name.to_ascii_lowercase());
+    select.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+    let selected = format!("{base}&$select={}", select.join(","));
     let found = match graph
         .get(tenant, GraphVersion::Beta, &selected, &consistency)
         .await
