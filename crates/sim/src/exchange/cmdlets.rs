@@ -383,6 +383,10 @@ pub(crate) fn run(cx: &Cx<'_>, name: &str) -> Result<Answer, ExoError> {
         "get-tenantallowblocklistitems" => super::tenant_wide::get_block_list_items(cx),
         "get-app" => super::tenant_wide::get_apps(cx),
         "disable-app" => super::tenant_wide::disable_app(cx),
+        "get-distributiongroup" => super::groups::get(cx),
+        "set-distributiongroup" => super::groups::set(cx),
+        "add-distributiongroupmember" => super::groups::change_member(cx, true),
+        "remove-distributiongroupmember" => super::groups::change_member(cx, false),
         _ => Err(ExoError::unknown_cmdlet(name)),
     }
 }
