@@ -26,6 +26,11 @@ pub const SYNCED_USER: &str = "enrico.braun@contoso.example";
 pub const DELETED_USER_ID: &str = "f89af30b-266a-42fd-ac40-745ed0a73942";
 pub const OTHER_DELETED_USER_ID: &str = "04cab4e5-9a51-4211-831e-fd5e7a909664";
 
+/// [`TENANT`]'s "Engineering" security group (Graph manages its members).
+pub const GROUP_ID: &str = "00000000-0000-0000-0000-000000000000";
+/// An Intune-managed device of [`TENANT`].
+pub const MANAGED_DEVICE_ID: &str = "00000000-0000-0000-0000-000000000000";
+
 /// The third demo tenant, which no example writes templates for: the templates demo mode
 /// starts with are its own, so they stay out of the other tenants' lists.
 pub const TEMPLATE_TENANT: &str = "northwindtraders.example";

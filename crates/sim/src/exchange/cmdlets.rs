@@ -384,6 +384,7 @@ pub(crate) fn run(cx: &Cx<'_>, name: &str) -> Result<Answer, ExoError> {
         "get-app" => super::tenant_wide::get_apps(cx),
         "disable-app" => super::tenant_wide::disable_app(cx),
         "get-distributiongroup" => super::groups::get(cx),
+        "get-unifiedgroup" => super::groups::get_unified(cx),
         "set-distributiongroup" => super::groups::set(cx),
         "add-distributiongroupmember" => super::groups::change_member(cx, true),
         "remove-distributiongroupmember" => super::groups::change_member(cx, false),

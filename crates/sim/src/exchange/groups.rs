@@ -173,3 +173,36 @@ pub(crate) fn set(cx: &Cx<'_>) -> Result<Answer, ExoError> {
         Ok(Answer::default())
     })
 }
+
+/// `Get-UnifiedGroup -Identity <id|mail|name>`: a Microsoft 365 group's Exchange settings (the
+/// defaults a new group has; nothing here changes them yet).
+pub(crate) fn get_unified(cx: &Cx<'_>) -> Result<Answer, ExoError> {
+    cx.params.only(&["Identity", "ResultSize"])?;
+    let key = cx.params.required("Identity")?;
+    let data = cx.sim.reads.tenant(cx.sim.seed, cx.tenant);
+    let r = data.read();
+    let g = r
+        .groups
+        .iter()
+        .find(|g| {
+            !exchange_owned(g)
+                && g.value["groupTypes"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|x| x == "Unified"))
+                && matches(g, &key)
+        })
+        .ok_or_else(|| ExoError::not_found(&key, cx.server))?;
+    let text = |name: &str| g.value.get(name).and_then(Value::as_str).unwrap_or("").to_owned();
+    Ok(one(json!({
+        "Identity": text("displayName"),
+        "DisplayName": text("displayName"),
+        "Alias": text("mailNickname"),
+        "PrimarySmtpAddress": text("mail"),
+        "ExternalDirectoryObjectId": g.id(),
+        "RequireSenderAuthenticationEnabled": true,
+        "SubscriptionEnabled": false,
+        "AutoSubscribeNewMembers": false,
+        "HiddenFromExchangeClientsEnabled": false,
+        "AccessType": text("visibility"),
+    })))
+}
