@@ -65,6 +65,11 @@ pub(super) fn referenced(ctx: &Ctx<'_>) -> Result<String, GraphError> {
     let decoded = percent_encoding::percent_decode_str(last)
         .decode_utf8_lossy()
         .into_owned();
+    // `users('{id}')` names the object by key, as `users/{id}` does.
+    let decoded = match decoded.split_once("('") {
+        Some((_, key)) if decoded.ends_with("')") => key.trim_end_matches("')").to_owned(),
+        _ => decoded,
+    };
     if decoded.is_empty() {
         return Err(GraphError::bad_request(
             "Request_BadRequest",

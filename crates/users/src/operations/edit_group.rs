@@ -48,8 +48,10 @@ pub struct Choice {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum ChoiceOrText {
-    Text(String),
+    // The choice comes first: the parameter reader keeps an object's fields for the first
+    // variant's schema, and a bare text still falls through to `Text`.
     Choice(Choice),
+    Text(String),
 }
 
 impl ChoiceOrText {
