@@ -132,6 +132,11 @@ pub struct Params {
     /// Not acted on by this service yet (400 when sent).
     #[serde(rename = "sendCopies")]
     pub send_copies: Option<bool>,
+    /// The group's address (CIPP's texts for `allowExternal` and `sendCopies` name it).
+    pub mail: Option<String>,
+    /// The tenant, as an alternative to `tenantFilter` (the dispatcher resolves either).
+    #[serde(rename = "tenantId")]
+    pub tenant_id: Option<String>,
     /// Not acted on by this service yet (400 when sent).
     #[serde(rename = "hideFromOutlookClients")]
     pub hide_from_outlook_clients: Option<bool>,
@@ -217,6 +222,7 @@ impl Operation for EditGroup {
                 }
             }
         }
+        let _ = (&params.mail, &params.tenant_id);
         let tenant = ctx.tenant()?;
         let lines = edit_group(&ctx.graph, &tenant.customer_id, &group, &params).await?;
         let audit = lines.join(" ");

@@ -17,7 +17,7 @@ pub struct ExecDeviceAction;
 
 /// A picker choice: `{label, value}`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct Choice {
+pub struct DeviceUserChoice {
     pub label: Option<String>,
     pub value: Option<String>,
 }
@@ -36,7 +36,7 @@ pub struct Params {
     /// are replaced and the result cut to 15 characters.
     pub input: Option<String>,
     /// `users`: the new primary user (`value` is the user's object id).
-    pub user: Option<Choice>,
+    pub user: Option<DeviceUserChoice>,
 }
 
 impl Operation for ExecDeviceAction {
