@@ -33,7 +33,12 @@ async fn graph_get(app: &TestApp, tenant: &str, path: &str) -> Value {
 }
 
 async fn groups(app: &TestApp, token: &str, domain: &str) -> Vec<Value> {
-    let (status, body) = call(app, token, &format!("/api/ListGroups?tenantFilter={domain}")).await;
+    let (status, body) = call(
+        app,
+        token,
+        &format!("/api/ListGroups?tenantFilter={domain}"),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     body.as_array().expect("an array").clone()
 }
@@ -97,7 +102,10 @@ async fn list_groups_names_every_kind_of_group_as_cipp_does() {
         let g = named(&list, name);
         (
             g["groupType"].as_str().unwrap_or("null").to_owned(),
-            g["calculatedGroupType"].as_str().unwrap_or("null").to_owned(),
+            g["calculatedGroupType"]
+                .as_str()
+                .unwrap_or("null")
+                .to_owned(),
         )
     };
     assert_eq!(kind("All Company"), ("Microsoft 365".into(), "m365".into()));
@@ -158,7 +166,10 @@ async fn list_groups_expands_members_into_members_csv() {
     let members = graph_get(
         &app,
         &tenant.customer_id,
-        &format!("groups/{}/members?$top=999", engineering["id"].as_str().unwrap()),
+        &format!(
+            "groups/{}/members?$top=999",
+            engineering["id"].as_str().unwrap()
+        ),
     )
     .await;
     let upns: Vec<&str> = members["value"]
@@ -179,7 +190,10 @@ async fn list_groups_with_a_group_id_answers_its_details_members_and_owners() {
     let token = app.token("readonly").await;
     let list = groups(&app, &token, &tenant.default_domain_name).await;
     // A security group: owners from Graph.
-    let id = named(&list, "Engineering")["id"].as_str().unwrap().to_owned();
+    let id = named(&list, "Engineering")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (status, body) = call(
         &app,
         &token,
@@ -194,7 +208,12 @@ async fn list_groups_with_a_group_id_answers_its_details_members_and_owners() {
     assert_eq!(body["groupInfo"]["calculatedGroupType"], "generic");
     assert_eq!(body["allowExternal"], true);
     assert_eq!(body["sendCopies"], Value::Null);
-    let members = graph_get(&app, &tenant.customer_id, &format!("groups/{id}/members?$top=999")).await;
+    let members = graph_get(
+        &app,
+        &tenant.customer_id,
+        &format!("groups/{id}/members?$top=999"),
+    )
+    .await;
     assert_eq!(
         body["members"].as_array().unwrap().len(),
         members["value"].as_array().unwrap().len()
@@ -204,7 +223,10 @@ async fn list_groups_with_a_group_id_answers_its_details_members_and_owners() {
     assert!(body["SID"].as_str().unwrap().starts_with("S-1-12-1-"));
 
     // A distribution list: owners are Exchange's ManagedBy, the sender restriction Exchange's.
-    let dl = named(&list, "Finance Distribution")["id"].as_str().unwrap().to_owned();
+    let dl = named(&list, "Finance Distribution")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (status, body) = call(
         &app,
         &token,
@@ -217,17 +239,28 @@ async fn list_groups_with_a_group_id_answers_its_details_members_and_owners() {
     assert_eq!(status, 200, "{body}");
     let managed = app
         .graph
-        .exchange(&tenant.customer_id, "Get-DistributionGroup", json!({"Identity": dl}), None)
+        .exchange(
+            &tenant.customer_id,
+            "Get-DistributionGroup",
+            json!({"Identity": dl}),
+            None,
+        )
         .await
         .unwrap();
     let managed_by = managed[0]["ManagedBy"].as_array().unwrap();
     assert!(!managed_by.is_empty());
     assert_eq!(body["owners"][0]["id"], managed_by[0]);
-    assert_eq!(body["allowExternal"], false, "Exchange requires sender authentication");
+    assert_eq!(
+        body["allowExternal"], false,
+        "Exchange requires sender authentication"
+    );
     assert_eq!(body["members"], json!([]));
 
     // A Microsoft 365 group: its Exchange settings.
-    let m365 = named(&list, "All Company")["id"].as_str().unwrap().to_owned();
+    let m365 = named(&list, "All Company")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (status, body) = call(
         &app,
         &token,
@@ -251,7 +284,10 @@ async fn list_groups_members_without_a_group_id_is_a_400_naming_group_id() {
     let (status, body) = call(
         &app,
         &token,
-        &format!("/api/ListGroups?tenantFilter={}&members=true", tenant.default_domain_name),
+        &format!(
+            "/api/ListGroups?tenantFilter={}&members=true",
+            tenant.default_domain_name
+        ),
     )
     .await;
     assert_eq!(status, 400, "{body}");
@@ -262,7 +298,10 @@ async fn list_groups_members_without_a_group_id_is_a_400_naming_group_id() {
     let (status, body) = call(
         &app,
         &token,
-        &format!("/api/ListGroups?tenantFilter={}&groupID=nope", tenant.default_domain_name),
+        &format!(
+            "/api/ListGroups?tenantFilter={}&groupID=nope",
+            tenant.default_domain_name
+        ),
     )
     .await;
     assert_eq!(status, 400, "{body}");
@@ -277,7 +316,10 @@ async fn a_caller_without_group_rights_cannot_list_groups() {
     let (status, body) = call(
         &app,
         &token,
-        &format!("/api/ListGroups?tenantFilter={}", app.tenant(0).default_domain_name),
+        &format!(
+            "/api/ListGroups?tenantFilter={}",
+            app.tenant(0).default_domain_name
+        ),
     )
     .await;
     assert_eq!(status, 403, "{body}");
@@ -294,12 +336,18 @@ async fn a_graph_failure_listing_groups_is_an_error_with_graphs_text() {
     let (status, body) = call(
         &app,
         &token,
-        &format!("/api/ListGroups?tenantFilter={}", tenant.default_domain_name),
+        &format!(
+            "/api/ListGroups?tenantFilter={}",
+            tenant.default_domain_name
+        ),
     )
     .await;
     assert!(status >= 400 && status != 404, "{status} {body}");
     assert!(
-        body["Results"].as_str().unwrap().contains("Insufficient privileges"),
+        body["Results"]
+            .as_str()
+            .unwrap()
+            .contains("Insufficient privileges"),
         "{body}"
     );
     app.stop();
@@ -313,13 +361,21 @@ async fn edit_group_changes_a_security_groups_members_and_owners_through_graph()
     let tenant = small(&app);
     let token = app.token("editor").await;
     let list = groups(&app, &token, &tenant.default_domain_name).await;
-    let group = named(&list, "Engineering")["id"].as_str().unwrap().to_owned();
+    let group = named(&list, "Engineering")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let newcomer = outsiders(&app, &tenant.customer_id, &group).await[0].clone();
     let (new_id, new_upn) = (
         newcomer["id"].as_str().unwrap().to_owned(),
         newcomer["userPrincipalName"].as_str().unwrap().to_owned(),
     );
-    let members = ids(&graph_get(&app, &tenant.customer_id, &format!("groups/{group}/members?$top=999")).await);
+    let members = ids(&graph_get(
+        &app,
+        &tenant.customer_id,
+        &format!("groups/{group}/members?$top=999"),
+    )
+    .await);
     let leaver = members.last().unwrap().clone();
     let choice = |id: &str, upn: &str| json!({"label": upn, "value": id, "addedFields": {"userPrincipalName": upn}});
     let (status, body) = post(
@@ -344,10 +400,16 @@ async fn edit_group_changes_a_security_groups_members_and_owners_through_graph()
             format!("Success - Added owner {new_upn} to Engineering group"),
         ]
     );
-    let members = ids(&graph_get(&app, &tenant.customer_id, &format!("groups/{group}/members?$top=999")).await);
+    let members = ids(&graph_get(
+        &app,
+        &tenant.customer_id,
+        &format!("groups/{group}/members?$top=999"),
+    )
+    .await);
     assert!(members.contains(&new_id));
     assert!(!members.contains(&leaver));
-    let owners = ids(&graph_get(&app, &tenant.customer_id, &format!("groups/{group}/owners")).await);
+    let owners =
+        ids(&graph_get(&app, &tenant.customer_id, &format!("groups/{group}/owners")).await);
     assert!(owners.contains(&new_id));
 
     // Removing the owner again, and a contact on a security group: one line each.
@@ -373,7 +435,8 @@ async fn edit_group_changes_a_security_groups_members_and_owners_through_graph()
             format!("Success - Removed owner {new_upn} from Engineering group"),
         ]
     );
-    let owners = ids(&graph_get(&app, &tenant.customer_id, &format!("groups/{group}/owners")).await);
+    let owners =
+        ids(&graph_get(&app, &tenant.customer_id, &format!("groups/{group}/owners")).await);
     assert!(!owners.contains(&new_id));
     app.stop();
 }
@@ -384,7 +447,10 @@ async fn edit_group_changes_a_distribution_list_through_exchange() {
     let tenant = small(&app);
     let token = app.token("editor").await;
     let list = groups(&app, &token, &tenant.default_domain_name).await;
-    let group = named(&list, "Finance Distribution")["id"].as_str().unwrap().to_owned();
+    let group = named(&list, "Finance Distribution")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let newcomer = outsiders(&app, &tenant.customer_id, &group).await[0].clone();
     let (new_id, new_upn) = (
         newcomer["id"].as_str().unwrap().to_owned(),
@@ -412,14 +478,29 @@ async fn edit_group_changes_a_distribution_list_through_exchange() {
             format!("Success - Added owner {name} to Finance Distribution group"),
         ]
     );
-    let members = ids(&graph_get(&app, &tenant.customer_id, &format!("groups/{group}/members?$top=999")).await);
+    let members = ids(&graph_get(
+        &app,
+        &tenant.customer_id,
+        &format!("groups/{group}/members?$top=999"),
+    )
+    .await);
     assert!(members.contains(&new_id));
     let dl = app
         .graph
-        .exchange(&tenant.customer_id, "Get-DistributionGroup", json!({"Identity": group}), None)
+        .exchange(
+            &tenant.customer_id,
+            "Get-DistributionGroup",
+            json!({"Identity": group}),
+            None,
+        )
         .await
         .unwrap();
-    assert!(dl[0]["ManagedBy"].as_array().unwrap().contains(&json!(new_id)));
+    assert!(
+        dl[0]["ManagedBy"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(new_id))
+    );
 
     // Adding the same member again is Exchange's refusal, on its own line; the removal works.
     let (status, body) = post(
@@ -437,9 +518,20 @@ async fn edit_group_changes_a_distribution_list_through_exchange() {
     .await;
     assert_eq!(status, 207, "{body}");
     let got = lines(&body);
-    assert!(got[0].starts_with("Error - ") && got[0].contains("already a member"), "{got:?}");
-    assert_eq!(got[1], format!("Success - Removed member {new_upn} from Finance Distribution group"));
-    let members = ids(&graph_get(&app, &tenant.customer_id, &format!("groups/{group}/members?$top=999")).await);
+    assert!(
+        got[0].starts_with("Error - ") && got[0].contains("already a member"),
+        "{got:?}"
+    );
+    assert_eq!(
+        got[1],
+        format!("Success - Removed member {new_upn} from Finance Distribution group")
+    );
+    let members = ids(&graph_get(
+        &app,
+        &tenant.customer_id,
+        &format!("groups/{group}/members?$top=999"),
+    )
+    .await);
     assert!(!members.contains(&new_id));
     app.stop();
 }
@@ -450,9 +542,13 @@ async fn an_exchange_failure_editing_a_group_is_an_error_with_exchanges_text() {
     let tenant = small(&app);
     let token = app.token("editor").await;
     let list = groups(&app, &token, &tenant.default_domain_name).await;
-    let group = named(&list, "Executives Secure")["id"].as_str().unwrap().to_owned();
+    let group = named(&list, "Executives Secure")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let newcomer = outsiders(&app, &tenant.customer_id, &group).await[0].clone();
-    app.add_fault(json!({"cmdlet": "Add-DistributionGroupMember", "status": 500})).await;
+    app.add_fault(json!({"cmdlet": "Add-DistributionGroupMember", "status": 500}))
+        .await;
     let (status, body) = post(
         &app,
         &token,
@@ -468,7 +564,12 @@ async fn an_exchange_failure_editing_a_group_is_an_error_with_exchanges_text() {
     let got = lines(&body);
     assert_eq!(got.len(), 1, "{got:?}");
     assert!(got[0].starts_with("Error - "), "{got:?}");
-    let members = ids(&graph_get(&app, &tenant.customer_id, &format!("groups/{group}/members?$top=999")).await);
+    let members = ids(&graph_get(
+        &app,
+        &tenant.customer_id,
+        &format!("groups/{group}/members?$top=999"),
+    )
+    .await);
     assert!(!members.contains(&newcomer["id"].as_str().unwrap().to_owned()));
     app.stop();
 }
@@ -525,7 +626,10 @@ async fn list_licenses_names_each_sku_with_cipps_counts_and_holders() {
     let (status, body) = call(
         &app,
         &token,
-        &format!("/api/ListLicenses?tenantFilter={}", tenant.default_domain_name),
+        &format!(
+            "/api/ListLicenses?tenantFilter={}",
+            tenant.default_domain_name
+        ),
     )
     .await;
     assert_eq!(status, 200, "{body}");
@@ -545,7 +649,10 @@ async fn list_licenses_names_each_sku_with_cipps_counts_and_holders() {
         assert_eq!(row["availableUnits"], total - used);
         assert_eq!(row["Tenant"], tenant.default_domain_name.as_str());
         assert_eq!(row["License"], row["skuPartNumber"]);
-        assert_eq!(row["AssignedUsers"].as_array().map_or(0, Vec::len) as i64, used);
+        assert_eq!(
+            row["AssignedUsers"].as_array().map_or(0, Vec::len) as i64,
+            used
+        );
         assert!(!row["ServicePlans"].as_array().unwrap().is_empty());
         assert_eq!(row["TermInfo"].as_array().unwrap().len(), 1);
     }
@@ -561,9 +668,15 @@ async fn list_licenses_names_each_sku_with_cipps_counts_and_holders() {
         .find(|r| r["skuId"] == "4b9405b0-7788-4568-add1-99614e613b69")
         .expect("Exchange Online (Plan 1)");
     assert_eq!(exo["TermInfo"][0]["Term"], "Monthly");
-    assert_eq!(exo["AssignedGroups"][0]["displayName"], "Dynamic Sales Staff");
+    assert_eq!(
+        exo["AssignedGroups"][0]["displayName"],
+        "Dynamic Sales Staff"
+    );
     assert_eq!(exo["AssignedGroups"][0]["calculatedGroupType"], "Security");
-    let names: Vec<String> = rows.iter().map(|r| r["License"].as_str().unwrap().to_lowercase()).collect();
+    let names: Vec<String> = rows
+        .iter()
+        .map(|r| r["License"].as_str().unwrap().to_lowercase())
+        .collect();
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted);
@@ -578,7 +691,10 @@ async fn list_licenses_refuses_other_roles_bad_input_and_reports_graph_failures(
     let (status, _) = call(
         &app,
         &custom,
-        &format!("/api/ListLicenses?tenantFilter={}", app.tenant(0).default_domain_name),
+        &format!(
+            "/api/ListLicenses?tenantFilter={}",
+            app.tenant(0).default_domain_name
+        ),
     )
     .await;
     assert_eq!(status, 403);
@@ -586,20 +702,33 @@ async fn list_licenses_refuses_other_roles_bad_input_and_reports_graph_failures(
     let (status, body) = call(
         &app,
         &token,
-        &format!("/api/ListLicenses?tenantFilter={}&IncludeExcluded=maybe", tenant.default_domain_name),
+        &format!(
+            "/api/ListLicenses?tenantFilter={}&IncludeExcluded=maybe",
+            tenant.default_domain_name
+        ),
     )
     .await;
     assert_eq!(status, 400, "{body}");
     assert!(body.to_string().contains("IncludeExcluded"), "{body}");
-    app.add_fault(json!({"path": "/beta/subscribedSkus", "status": 503})).await;
+    app.add_fault(json!({"path": "/beta/subscribedSkus", "status": 503}))
+        .await;
     let (status, body) = call(
         &app,
         &token,
-        &format!("/api/ListLicenses?tenantFilter={}", tenant.default_domain_name),
+        &format!(
+            "/api/ListLicenses?tenantFilter={}",
+            tenant.default_domain_name
+        ),
     )
     .await;
     assert!(status >= 500, "{status} {body}");
-    assert!(body["Results"].as_str().unwrap().contains("temporarily unavailable"), "{body}");
+    assert!(
+        body["Results"]
+            .as_str()
+            .unwrap()
+            .contains("temporarily unavailable"),
+        "{body}"
+    );
     app.stop();
 }
 
@@ -611,7 +740,10 @@ async fn list_csp_sku_answers_an_empty_list_for_a_tenant_without_a_sherweb_mappi
     let (status, body) = call(
         &app,
         &token,
-        &format!("/api/ListCSPsku?tenantFilter={}&currentSkuOnly=true", tenant.default_domain_name),
+        &format!(
+            "/api/ListCSPsku?tenantFilter={}&currentSkuOnly=true",
+            tenant.default_domain_name
+        ),
     )
     .await;
     assert_eq!(status, 200, "{body}");
@@ -622,7 +754,10 @@ async fn list_csp_sku_answers_an_empty_list_for_a_tenant_without_a_sherweb_mappi
     let (status, _) = call(
         &app,
         &custom,
-        &format!("/api/ListCSPsku?tenantFilter={}", app.tenant(0).default_domain_name),
+        &format!(
+            "/api/ListCSPsku?tenantFilter={}",
+            app.tenant(0).default_domain_name
+        ),
     )
     .await;
     assert_eq!(status, 403);
@@ -649,18 +784,34 @@ async fn exec_license_search_names_the_skus_the_callers_tenants_hold() {
     assert_eq!(found[0]["skuId"], held.as_str());
     assert!(!found[0]["displayName"].as_str().unwrap().is_empty());
 
-    let (status, body) = post(&app, &token, "/api/ExecLicenseSearch", json!({"skuIds": []})).await;
+    let (status, body) = post(
+        &app,
+        &token,
+        "/api/ExecLicenseSearch",
+        json!({"skuIds": []}),
+    )
+    .await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(
         body["Results"],
         "No skuIds provided. Please provide an array of skuIds in the request body."
     );
 
-    app.add_fault(json!({"path": "/beta/subscribedSkus", "status": 500})).await;
-    let (status, body) = post(&app, &token, "/api/ExecLicenseSearch", json!({"skuIds": [held]})).await;
+    app.add_fault(json!({"path": "/beta/subscribedSkus", "status": 500}))
+        .await;
+    let (status, body) = post(
+        &app,
+        &token,
+        "/api/ExecLicenseSearch",
+        json!({"skuIds": [held]}),
+    )
+    .await;
     assert_eq!(status, 500, "{body}");
     assert!(
-        body["Results"].as_str().unwrap().starts_with("Failed to search for licenses: "),
+        body["Results"]
+            .as_str()
+            .unwrap()
+            .starts_with("Failed to search for licenses: "),
         "{body}"
     );
     app.stop();
@@ -676,7 +827,10 @@ async fn list_tenant_details_answers_the_organization_as_cipp_picks_it() {
     let (status, body) = call(
         &app,
         &token,
-        &format!("/api/ListTenantDetails?tenantFilter={}", tenant.default_domain_name),
+        &format!(
+            "/api/ListTenantDetails?tenantFilter={}",
+            tenant.default_domain_name
+        ),
     )
     .await;
     assert_eq!(status, 200, "{body}");
@@ -685,7 +839,10 @@ async fn list_tenant_details_answers_the_organization_as_cipp_picks_it() {
     assert_eq!(body["id"], tenant.customer_id.as_str());
     assert_eq!(body["displayName"], org["displayName"]);
     assert_eq!(body["businessPhones"], org["businessPhones"][0]);
-    assert_eq!(body["technicalNotificationMails"], org["technicalNotificationMails"][0]);
+    assert_eq!(
+        body["technicalNotificationMails"],
+        org["technicalNotificationMails"][0]
+    );
     assert_eq!(body["customProperties"], json!({}));
     assert_eq!(body["Groups"], json!([]));
     assert!(body.get("verifiedDomains").is_none(), "only CIPP's fields");
@@ -694,16 +851,23 @@ async fn list_tenant_details_answers_the_organization_as_cipp_picks_it() {
     assert_eq!(status, 400, "{body}");
     assert!(body.to_string().contains("tenantFilter"), "{body}");
 
-    app.add_fault(json!({"path": "/beta/organization", "status": 500})).await;
+    app.add_fault(json!({"path": "/beta/organization", "status": 500}))
+        .await;
     let (status, body) = call(
         &app,
         &token,
-        &format!("/api/ListTenantDetails?tenantFilter={}", tenant.default_domain_name),
+        &format!(
+            "/api/ListTenantDetails?tenantFilter={}",
+            tenant.default_domain_name
+        ),
     )
     .await;
     assert_eq!(status, 500, "{body}");
     assert!(
-        body["Results"].as_str().unwrap().starts_with("Failed to retrieve tenant details: "),
+        body["Results"]
+            .as_str()
+            .unwrap()
+            .starts_with("Failed to retrieve tenant details: "),
         "{body}"
     );
     app.stop();
@@ -733,7 +897,10 @@ async fn list_sites_lists_sharepoint_sites_and_onedrives_with_their_usage() {
         .expect("the All Company team site");
     assert_eq!(all_company["rootWebTemplate"], "GROUP");
     let auto = all_company["AutoMapUrl"].as_str().unwrap();
-    assert!(auto.starts_with(&format!("tenantId={}&webId={{", tenant.customer_id)), "{auto}");
+    assert!(
+        auto.starts_with(&format!("tenantId={}&webId={{", tenant.customer_id)),
+        "{auto}"
+    );
     assert!(!auto.ends_with("listId={}"), "a library was found: {auto}");
     let bytes = all_company["storageUsedInBytes"].as_f64().unwrap();
     let gb = (bytes / 1_073_741_824.0 * 100.0).round() / 100.0;
@@ -752,8 +919,16 @@ async fn list_sites_lists_sharepoint_sites_and_onedrives_with_their_usage() {
     assert_eq!(status, 200, "{body}");
     let drives = body.as_array().unwrap();
     assert!(!drives.is_empty());
-    assert!(drives.iter().all(|d| d["rootWebTemplate"] == "SPSPERS" && d["AutoMapUrl"] == ""));
-    assert!(drives.iter().all(|d| d["ownerPrincipalName"].as_str().is_some_and(|u| u.contains('@'))));
+    assert!(
+        drives
+            .iter()
+            .all(|d| d["rootWebTemplate"] == "SPSPERS" && d["AutoMapUrl"] == "")
+    );
+    assert!(drives.iter().all(|d| {
+        d["ownerPrincipalName"]
+            .as_str()
+            .is_some_and(|u| u.contains('@'))
+    }));
     app.stop();
 }
 
@@ -773,7 +948,10 @@ async fn list_sites_refuses_a_missing_type_other_roles_and_reports_graph_failure
     let (status, body) = call(
         &app,
         &token,
-        &format!("/api/ListSites?tenantFilter={}&Type=Teams", tenant.default_domain_name),
+        &format!(
+            "/api/ListSites?tenantFilter={}&Type=Teams",
+            tenant.default_domain_name
+        ),
     )
     .await;
     assert_eq!(status, 400, "{body}");
@@ -782,27 +960,39 @@ async fn list_sites_refuses_a_missing_type_other_roles_and_reports_graph_failure
     let (status, _) = call(
         &app,
         &custom,
-        &format!("/api/ListSites?tenantFilter={}&Type=SharePointSiteUsage", app.tenant(0).default_domain_name),
+        &format!(
+            "/api/ListSites?tenantFilter={}&Type=SharePointSiteUsage",
+            app.tenant(0).default_domain_name
+        ),
     )
     .await;
     assert_eq!(status, 403);
-    app.add_fault(json!({"path": "/beta/reports", "status": 403})).await;
+    app.add_fault(json!({"path": "/beta/reports", "status": 403}))
+        .await;
     let (status, body) = call(
         &app,
         &token,
-        &format!("/api/ListSites?tenantFilter={}&Type=SharePointSiteUsage", tenant.default_domain_name),
+        &format!(
+            "/api/ListSites?tenantFilter={}&Type=SharePointSiteUsage",
+            tenant.default_domain_name
+        ),
     )
     .await;
     assert!(status >= 400, "{status} {body}");
-    assert!(body["Results"].as_str().unwrap().contains("Insufficient privileges"), "{body}");
+    assert!(
+        body["Results"]
+            .as_str()
+            .unwrap()
+            .contains("Insufficient privileges"),
+        "{body}"
+    );
     app.stop();
 }
 
 // ── ExecDeviceAction ──
 
 async fn managed_devices(app: &TestApp, tenant: &str) -> Vec<Value> {
-    graph_get(app, tenant, "deviceManagement/managedDevices")
-        .await["value"]
+    graph_get(app, tenant, "deviceManagement/managedDevices").await["value"]
         .as_array()
         .unwrap()
         .clone()
@@ -824,10 +1014,21 @@ async fn exec_device_action_queues_actions_renames_reassigns_and_deletes_devices
         body
     };
 
-    let (status, body) = post(&app, &token, "/api/ExecDeviceAction", act(json!({"Action": "syncDevice"}))).await;
+    let (status, body) = post(
+        &app,
+        &token,
+        "/api/ExecDeviceAction",
+        act(json!({"Action": "syncDevice"})),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["Results"], format!("Queued syncDevice on {id}"));
-    let read = graph_get(&app, &tenant.customer_id, &format!("deviceManagement/managedDevices/{id}")).await;
+    let read = graph_get(
+        &app,
+        &tenant.customer_id,
+        &format!("deviceManagement/managedDevices/{id}"),
+    )
+    .await;
     assert_eq!(read["deviceActionResults"][0]["actionName"], "syncDevice");
 
     let (status, body) = post(
@@ -839,7 +1040,12 @@ async fn exec_device_action_queues_actions_renames_reassigns_and_deletes_devices
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["Results"], format!("Queued setDeviceName on {id}"));
-    let read = graph_get(&app, &tenant.customer_id, &format!("deviceManagement/managedDevices/{id}")).await;
+    let read = graph_get(
+        &app,
+        &tenant.customer_id,
+        &format!("deviceManagement/managedDevices/{id}"),
+    )
+    .await;
     let expected: String = format!(
         "PC-{}-{}",
         device["serialNumber"].as_str().unwrap(),
@@ -865,16 +1071,35 @@ async fn exec_device_action_queues_actions_renames_reassigns_and_deletes_devices
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["Results"], format!("Changed primary user on device {id} to {other}"));
-    let users = graph_get(&app, &tenant.customer_id, &format!("deviceManagement/managedDevices/{id}/users")).await;
+    assert_eq!(
+        body["Results"],
+        format!("Changed primary user on device {id} to {other}")
+    );
+    let users = graph_get(
+        &app,
+        &tenant.customer_id,
+        &format!("deviceManagement/managedDevices/{id}/users"),
+    )
+    .await;
     assert_eq!(users["value"][0]["id"], other.as_str());
 
-    let (status, body) = post(&app, &token, "/api/ExecDeviceAction", act(json!({"Action": "delete"}))).await;
+    let (status, body) = post(
+        &app,
+        &token,
+        "/api/ExecDeviceAction",
+        act(json!({"Action": "delete"})),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["Results"], "");
     let gone = app
         .graph
-        .get(&tenant.customer_id, GraphVersion::Beta, &format!("deviceManagement/managedDevices/{id}"), &[])
+        .get(
+            &tenant.customer_id,
+            GraphVersion::Beta,
+            &format!("deviceManagement/managedDevices/{id}"),
+            &[],
+        )
         .await;
     assert_eq!(gone.err().and_then(|e| e.status()), Some(404));
     app.stop();
@@ -926,10 +1151,14 @@ async fn exec_device_action_refuses_readers_and_bad_input_and_reports_graph_fail
     assert_eq!(status, 400, "{body}");
     assert_eq!(
         body["Results"].as_str().unwrap(),
-        format!("Failed to queue action selfDestruct on {id} : Resource not found for the segment 'selfDestruct'.")
+        format!(
+            "Failed to queue action selfDestruct on {id} : Resource not found for the segment 'selfDestruct'."
+        )
     );
-    app.add_fault(json!({"path": "/beta/deviceManagement/managedDevices", "method": "POST", "status": 503}))
-        .await;
+    app.add_fault(
+        json!({"path": "/beta/deviceManagement/managedDevices", "method": "POST", "status": 503}),
+    )
+    .await;
     let (status, body) = post(
         &app,
         &token,
@@ -946,7 +1175,13 @@ async fn exec_device_action_refuses_readers_and_bad_input_and_reports_graph_fail
         "{body}"
     );
     let read = graph_get(&app, &tenant.customer_id, "deviceManagement/managedDevices").await;
-    let device = read["value"].as_array().unwrap().iter().find(|d| d["id"] == id.as_str()).unwrap().clone();
+    let device = read["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == id.as_str())
+        .unwrap()
+        .clone();
     assert!(device.get("deviceActionResults").is_none(), "{device}");
     app.stop();
 }
@@ -959,7 +1194,14 @@ async fn print_demo_ids() {
     let t = app.tenant(0).clone();
     let token = app.token("readonly").await;
     let list = groups(&app, &token, &t.default_domain_name).await;
-    println!("GROUP_ID {} {}", t.default_domain_name, named(&list, "Engineering")["id"]);
-    println!("DEVICE {}", managed_devices(&app, &t.customer_id).await[0]["id"]);
+    println!(
+        "GROUP_ID {} {}",
+        t.default_domain_name,
+        named(&list, "Engineering")["id"]
+    );
+    println!(
+        "DEVICE {}",
+        managed_devices(&app, &t.customer_id).await[0]["id"]
+    );
     app.stop();
 }

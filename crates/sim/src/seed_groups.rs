@@ -95,7 +95,10 @@ pub(crate) fn extend(seed: u64, tenant: &Tenant, store: &UserStore, groups: &mut
         ("membershipRuleProcessingState", json!("On")),
         ("onPremisesSamAccountName", Value::Null),
         ("organizationId", json!(tenant.id)),
-        ("licenseProcessingState", json!({"state": "ProcessingComplete"})),
+        (
+            "licenseProcessingState",
+            json!({"state": "ProcessingComplete"}),
+        ),
     ] {
         value.insert(key.into(), v);
     }

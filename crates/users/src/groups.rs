@@ -60,7 +60,8 @@ pub fn edit_kind(group: &Value) -> Option<&'static str> {
 
 /// Whether CIPP sends this kind's membership through Exchange (compared as PowerShell does).
 pub fn exchange_kind(kind: &str) -> bool {
-    kind.eq_ignore_ascii_case("Distribution List") || kind.eq_ignore_ascii_case("Mail-Enabled Security")
+    kind.eq_ignore_ascii_case("Distribution List")
+        || kind.eq_ignore_ascii_case("Mail-Enabled Security")
 }
 
 /// `teamsEnabled`: a `resourceProvisioningOptions` entry like `*Team*`.

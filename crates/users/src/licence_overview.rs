@@ -185,7 +185,11 @@ fn items_of(answer: Option<&BatchResponse>) -> Vec<Value> {
 }
 
 /// Follows an item's `@odata.nextLink` (CIPP's bulk helper pages each item).
-async fn all_items(graph: &GraphClient, tenant: &str, answer: Option<&BatchResponse>) -> Vec<Value> {
+async fn all_items(
+    graph: &GraphClient,
+    tenant: &str,
+    answer: Option<&BatchResponse>,
+) -> Vec<Value> {
     let mut items = items_of(answer);
     if let Some(next) = answer
         .and_then(|a| a.body.as_ref())
@@ -281,7 +285,10 @@ pub async fn licence_overview(
         let pretty = crate::licences::sku_display_name(&sku_id)
             .map(str::to_owned)
             .unwrap_or_else(|| text(sku, "skuPartNumber"));
-        let consumed = sku.get("consumedUnits").and_then(Value::as_i64).unwrap_or(0);
+        let consumed = sku
+            .get("consumedUnits")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
         let enabled = sku
             .pointer("/prepaidUnits/enabled")
             .and_then(Value::as_i64)
@@ -356,14 +363,27 @@ mod tests {
 
     #[test]
     fn terms_are_read_from_the_subscription_dates() {
-        let sub = |created: &str, next: &str, trial: bool| {
-            serde_json::json!({"createdDateTime": created, "nextLifecycleDateTime": next, "isTrial": trial})
-        };
+        let sub = |created: &str, next: &str, trial: bool| serde_json::json!({"createdDateTime": created, "nextLifecycleDateTime": next, "isTrial": trial});
         let t = |v| term_of(&v).term;
-        assert_eq!(t(sub("2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z", false)), "Yearly");
-        assert_eq!(t(sub("2026-01-01T00:00:00Z", "2026-01-31T00:00:00Z", false)), "Monthly");
-        assert_eq!(t(sub("2026-01-01T00:00:00Z", "2028-12-26T00:00:00Z", false)), "3 Year");
-        assert_eq!(t(sub("2026-01-01T00:00:00Z", "2026-01-31T00:00:00Z", true)), "Trial");
-        assert_eq!(term_of(&Value::Null).term, "Term unknown or non-NCE license");
+        assert_eq!(
+            t(sub("2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z", false)),
+            "Yearly"
+        );
+        assert_eq!(
+            t(sub("2026-01-01T00:00:00Z", "2026-01-31T00:00:00Z", false)),
+            "Monthly"
+        );
+        assert_eq!(
+            t(sub("2026-01-01T00:00:00Z", "2028-12-26T00:00:00Z", false)),
+            "3 Year"
+        );
+        assert_eq!(
+            t(sub("2026-01-01T00:00:00Z", "2026-01-31T00:00:00Z", true)),
+            "Trial"
+        );
+        assert_eq!(
+            term_of(&Value::Null).term,
+            "Term unknown or non-NCE license"
+        );
     }
 }

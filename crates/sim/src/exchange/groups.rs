@@ -18,9 +18,14 @@ use crate::seed_reads::Group;
 fn matches(group: &Group, key: &str) -> bool {
     let v = &group.value;
     let text = |name: &str| v.get(name).and_then(Value::as_str).unwrap_or("");
-    [text("id"), text("mail"), text("displayName"), text("mailNickname")]
-        .iter()
-        .any(|t| !t.is_empty() && t.eq_ignore_ascii_case(key.trim()))
+    [
+        text("id"),
+        text("mail"),
+        text("displayName"),
+        text("mailNickname"),
+    ]
+    .iter()
+    .any(|t| !t.is_empty() && t.eq_ignore_ascii_case(key.trim()))
 }
 
 fn with_group<R>(
@@ -192,7 +197,13 @@ pub(crate) fn get_unified(cx: &Cx<'_>) -> Result<Answer, ExoError> {
                 && matches(g, &key)
         })
         .ok_or_else(|| ExoError::not_found(&key, cx.server))?;
-    let text = |name: &str| g.value.get(name).and_then(Value::as_str).unwrap_or("").to_owned();
+    let text = |name: &str| {
+        g.value
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
     Ok(one(json!({
         "Identity": text("displayName"),
         "DisplayName": text("displayName"),

@@ -207,7 +207,9 @@ fn patch(ctx: &Ctx<'_>, gid: &str) -> Answer {
         if !known {
             return Err(GraphError::bad_request(
                 "Request_BadRequest",
-                format!("Property '{key}' does not exist as a declared property or extension property."),
+                format!(
+                    "Property '{key}' does not exist as a declared property or extension property."
+                ),
             ));
         }
     }
@@ -229,7 +231,9 @@ fn patch(ctx: &Ctx<'_>, gid: &str) -> Answer {
         if links.iter().any(|id| list.contains(id)) {
             return Err(GraphError::bad_request(
                 "Request_BadRequest",
-                format!("One or more added object references already exist for the following modified properties: '{what}'."),
+                format!(
+                    "One or more added object references already exist for the following modified properties: '{what}'."
+                ),
             ));
         }
     }

@@ -56,9 +56,7 @@ pub(crate) fn dispatch(ctx: &Ctx<'_>, method: &str, s: &[&str]) -> Option<Answer
         ("GET", ["deviceManagement", "managedDevices", id]) => get(ctx, id),
         ("DELETE", ["deviceManagement", "managedDevices", id]) => delete(ctx, id),
         ("GET", ["deviceManagement", "managedDevices", id, "users"]) => users(ctx, id),
-        ("POST", ["deviceManagement", "managedDevices", id, "users", "$ref"]) => {
-            set_user(ctx, id)
-        }
+        ("POST", ["deviceManagement", "managedDevices", id, "users", "$ref"]) => set_user(ctx, id),
         ("POST", ["deviceManagement", "managedDevices", id, action]) => act(ctx, id, action),
         _ => return None,
     };
@@ -140,10 +138,8 @@ fn set_user(ctx: &Ctx<'_>, id: &str) -> Answer {
     let key = super::relations::referenced(ctx)?;
     let store = ctx.tenant.users.read();
     let user = store.get(&key).ok_or_else(|| GraphError::not_found(&key))?;
-    let text = |name: &str| {
-        crate::user::prop_index(name)
-            .map_or(Value::Null, |i| user.get(i).clone())
-    };
+    let text =
+        |name: &str| crate::user::prop_index(name).map_or(Value::Null, |i| user.get(i).clone());
     let (uid, upn, name, mail) = (
         user.id().to_owned(),
         text("userPrincipalName"),
@@ -187,9 +183,7 @@ fn act(ctx: &Ctx<'_>, id: &str, action: &str) -> Answer {
         if let Some(n) = new_name {
             m.insert("deviceName".into(), json!(n));
         }
-        let results = m
-            .entry("deviceActionResults")
-            .or_insert_with(|| json!([]));
+        let results = m.entry("deviceActionResults").or_insert_with(|| json!([]));
         if let Value::Array(list) = results {
             list.push(json!({
                 "actionName": name,

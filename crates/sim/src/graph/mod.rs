@@ -245,7 +245,12 @@ pub(crate) fn dispatch(
         return answer;
     }
     // Group, device, site and subscription routes for CIPP's group and licence pages.
-    for module in [groups::dispatch, intune::dispatch, sites::dispatch, subscriptions::dispatch] {
+    for module in [
+        groups::dispatch,
+        intune::dispatch,
+        sites::dispatch,
+        subscriptions::dispatch,
+    ] {
         if let Some(answer) = module(ctx, method, &s) {
             return answer;
         }

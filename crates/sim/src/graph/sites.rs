@@ -67,7 +67,10 @@ fn all_sites(ctx: &Ctx<'_>) -> Vec<SiteRow> {
             continue;
         }
         let mut rng = rng_for_id(seed, g.id(), SITES_PURPOSE);
-        let nick = g.value["mailNickname"].as_str().unwrap_or("site").to_owned();
+        let nick = g.value["mailNickname"]
+            .as_str()
+            .unwrap_or("site")
+            .to_owned();
         let owner = g.owners.first().and_then(|o| store.by_id(o));
         rows.push(SiteRow {
             site_id: guid(&mut rng),
@@ -232,9 +235,7 @@ fn lists(ctx: &Ctx<'_>, id: &str) -> Answer {
     let site = all_sites(ctx)
         .into_iter()
         .find(|s| s.site_id.eq_ignore_ascii_case(site_id))
-        .ok_or_else(|| {
-            GraphError::new(404, "itemNotFound", "Requested site could not be found")
-        })?;
+        .ok_or_else(|| GraphError::new(404, "itemNotFound", "Requested site could not be found"))?;
     let mut rng = rng_for_id(ctx.sim.seed, &site.site_id, SITES_PURPOSE ^ 1);
     let parent = json!({"siteId": format!("{host},{},{}", site.site_id, site.web_id)});
     let items = vec![

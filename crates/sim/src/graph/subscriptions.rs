@@ -17,9 +17,18 @@ use crate::seed_reads::rng_for_id;
 
 type Answer = Result<HttpResponse, GraphError>;
 
-const EXO_ENTERPRISE: (&str, &str) = ("efb87545-963c-4e0d-99df-69c6916d9eb0", "EXCHANGE_S_ENTERPRISE");
-const EXO_STANDARD: (&str, &str) = ("9aaf7827-d63c-4b61-89c3-182f06f82e5c", "EXCHANGE_S_STANDARD");
-const SPO_ENTERPRISE: (&str, &str) = ("5dbe027f-2339-4123-9542-606e4d348a72", "SHAREPOINTENTERPRISE");
+const EXO_ENTERPRISE: (&str, &str) = (
+    "efb87545-963c-4e0d-99df-69c6916d9eb0",
+    "EXCHANGE_S_ENTERPRISE",
+);
+const EXO_STANDARD: (&str, &str) = (
+    "9aaf7827-d63c-4b61-89c3-182f06f82e5c",
+    "EXCHANGE_S_STANDARD",
+);
+const SPO_ENTERPRISE: (&str, &str) = (
+    "5dbe027f-2339-4123-9542-606e4d348a72",
+    "SHAREPOINTENTERPRISE",
+);
 const SPO_STANDARD: (&str, &str) = ("c7699d2e-19aa-44de-8edf-1736da088ca1", "SHAREPOINTSTANDARD");
 const TEAMS: (&str, &str) = ("57ff2da0-773e-42df-b2af-ffb7a2317929", "TEAMS1");
 const APPS: (&str, &str) = ("43de0ff5-c92c-492b-9116-175376d08c38", "OFFICESUBSCRIPTION");
