@@ -451,6 +451,10 @@ async fn edit_group_changes_a_distribution_list_through_exchange() {
         .as_str()
         .unwrap()
         .to_owned();
+    let mail = named(&list, "Finance Distribution")["mail"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let newcomer = outsiders(&app, &tenant.customer_id, &group).await[0].clone();
     let (new_id, new_upn) = (
         newcomer["id"].as_str().unwrap().to_owned(),
@@ -467,6 +471,8 @@ async fn edit_group_changes_a_distribution_list_through_exchange() {
             "groupId": {"label": "Finance Distribution", "value": group, "addedFields": {"groupType": "Security", "groupName": "Finance Distribution"}},
             "AddMember": [{"label": name, "value": new_id, "addedFields": {"userPrincipalName": new_upn}}],
             "AddOwner": [{"label": name, "value": new_id}],
+            "allowExternal": true,
+            "mail": mail,
         }),
     )
     .await;
@@ -476,6 +482,7 @@ async fn edit_group_changes_a_distribution_list_through_exchange() {
         vec![
             format!("Success - Added member {new_upn} to Finance Distribution group"),
             format!("Success - Added owner {name} to Finance Distribution group"),
+            format!("Allowed external senders to send to {mail}."),
         ]
     );
     let members = ids(&graph_get(
@@ -501,6 +508,7 @@ async fn edit_group_changes_a_distribution_list_through_exchange() {
             .unwrap()
             .contains(&json!(new_id))
     );
+    assert_eq!(dl[0]["RequireSenderAuthenticationEnabled"], false);
 
     // Adding the same member again is Exchange's refusal, on its own line; the removal works.
     let (status, body) = post(

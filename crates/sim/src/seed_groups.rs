@@ -106,5 +106,6 @@ pub(crate) fn extend(seed: u64, tenant: &Tenant, store: &UserStore, groups: &mut
         value,
         owners: members.first().cloned().into_iter().collect(),
         members,
+        sender_auth_required: true,
     });
 }

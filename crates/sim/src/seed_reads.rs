@@ -36,6 +36,8 @@ pub(crate) struct Group {
     pub members: Vec<String>,
     /// Owners' user ids (for Exchange-owned groups: `ManagedBy`).
     pub owners: Vec<String>,
+    /// Exchange's `RequireSenderAuthenticationEnabled` (mail-enabled groups; default true).
+    pub sender_auth_required: bool,
 }
 
 impl Group {
@@ -398,6 +400,7 @@ impl TenantReads {
                     value,
                     members: Vec::new(),
                     owners: Vec::new(),
+                    sender_auth_required: true,
                 }
             })
             .collect();

@@ -385,6 +385,7 @@ pub(crate) fn run(cx: &Cx<'_>, name: &str) -> Result<Answer, ExoError> {
         "disable-app" => super::tenant_wide::disable_app(cx),
         "get-distributiongroup" => super::groups::get(cx),
         "get-unifiedgroup" => super::groups::get_unified(cx),
+        "set-unifiedgroup" => super::groups::set_unified(cx),
         "set-distributiongroup" => super::groups::set(cx),
         "add-distributiongroupmember" => super::groups::change_member(cx, true),
         "remove-distributiongroupmember" => super::groups::change_member(cx, false),

@@ -61,7 +61,7 @@ fn render(cx: &Cx<'_>, g: &Group) -> Value {
         "RecipientType": if security { "MailUniversalSecurityGroup" } else { "MailUniversalDistributionGroup" },
         "RecipientTypeDetails": if security { "MailUniversalSecurityGroup" } else { "MailUniversalDistributionGroup" },
         "ManagedBy": g.owners,
-        "RequireSenderAuthenticationEnabled": true,
+        "RequireSenderAuthenticationEnabled": g.sender_auth_required,
         "HiddenFromAddressListsEnabled": false,
         "OrganizationalUnit": cx.tenant.initial_domain(),
     })
@@ -129,7 +129,9 @@ pub(crate) fn set(cx: &Cx<'_>) -> Result<Answer, ExoError> {
         "Description",
         "Name",
         "BypassSecurityGroupManagerCheck",
+        "RequireSenderAuthenticationEnabled",
     ])?;
+    let sender_auth = cx.params.flag("RequireSenderAuthenticationEnabled")?;
     let identity = cx.params.required("Identity")?;
     let owners = match cx.params.get("ManagedBy") {
         None => None,
@@ -166,6 +168,9 @@ pub(crate) fn set(cx: &Cx<'_>) -> Result<Answer, ExoError> {
         if let Some(ids) = owners {
             g.owners = ids;
         }
+        if let Some(required) = sender_auth {
+            g.sender_auth_required = required;
+        }
         for (param, field) in [
             ("DisplayName", "displayName"),
             ("Description", "description"),
@@ -179,8 +184,34 @@ pub(crate) fn set(cx: &Cx<'_>) -> Result<Answer, ExoError> {
     })
 }
 
+fn is_unified(g: &Group) -> bool {
+    !exchange_owned(g)
+        && g.value["groupTypes"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|x| x == "Unified"))
+}
+
+/// `Set-UnifiedGroup -Identity <id|mail|name> -RequireSenderAuthenticationEnabled <bool>`.
+pub(crate) fn set_unified(cx: &Cx<'_>) -> Result<Answer, ExoError> {
+    cx.params
+        .only(&["Identity", "RequireSenderAuthenticationEnabled"])?;
+    let key = cx.params.required("Identity")?;
+    let required = cx.params.flag("RequireSenderAuthenticationEnabled")?;
+    let data = cx.sim.reads.tenant(cx.sim.seed, cx.tenant);
+    let mut r = data.write();
+    let g = r
+        .groups
+        .iter_mut()
+        .find(|g| is_unified(g) && matches(g, &key))
+        .ok_or_else(|| ExoError::not_found(&key, cx.server))?;
+    if let Some(required) = required {
+        g.sender_auth_required = required;
+    }
+    Ok(Answer::default())
+}
+
 /// `Get-UnifiedGroup -Identity <id|mail|name>`: a Microsoft 365 group's Exchange settings (the
-/// defaults a new group has; nothing here changes them yet).
+/// defaults a new group has, and the sender restriction `Set-UnifiedGroup` changes).
 pub(crate) fn get_unified(cx: &Cx<'_>) -> Result<Answer, ExoError> {
     cx.params.only(&["Identity", "ResultSize"])?;
     let key = cx.params.required("Identity")?;
@@ -189,13 +220,7 @@ pub(crate) fn get_unified(cx: &Cx<'_>) -> Result<Answer, ExoError> {
     let g = r
         .groups
         .iter()
-        .find(|g| {
-            !exchange_owned(g)
-                && g.value["groupTypes"]
-                    .as_array()
-                    .is_some_and(|t| t.iter().any(|x| x == "Unified"))
-                && matches(g, &key)
-        })
+        .find(|g| is_unified(g) && matches(g, &key))
         .ok_or_else(|| ExoError::not_found(&key, cx.server))?;
     let text = |name: &str| {
         g.value
@@ -210,7 +235,7 @@ pub(crate) fn get_unified(cx: &Cx<'_>) -> Result<Answer, ExoError> {
         "Alias": text("mailNickname"),
         "PrimarySmtpAddress": text("mail"),
         "ExternalDirectoryObjectId": g.id(),
-        "RequireSenderAuthenticationEnabled": true,
+        "RequireSenderAuthenticationEnabled": g.sender_auth_required,
         "SubscriptionEnabled": false,
         "AutoSubscribeNewMembers": false,
         "HiddenFromExchangeClientsEnabled": false,

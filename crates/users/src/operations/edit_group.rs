@@ -126,13 +126,14 @@ pub struct Params {
     /// Not acted on by this service yet (400 when sent).
     #[serde(rename = "RemoveLicenses", default)]
     pub remove_licenses: Vec<Value>,
-    /// Not acted on by this service yet (400 when sent).
+    /// Whether senders outside the organisation may mail the group (not for security groups;
+    /// `mail` names the group in Exchange).
     #[serde(rename = "allowExternal")]
     pub allow_external: Option<bool>,
     /// Not acted on by this service yet (400 when sent).
     #[serde(rename = "sendCopies")]
     pub send_copies: Option<bool>,
-    /// The group's address (CIPP's texts for `allowExternal` and `sendCopies` name it).
+    /// The group's address: Exchange's identity for `allowExternal`, and named in its texts.
     pub mail: Option<String>,
     /// The tenant, as an alternative to `tenantFilter` (the dispatcher resolves either).
     #[serde(rename = "tenantId")]
@@ -158,7 +159,7 @@ impl Operation for EditGroup {
     };
     const DIFFERENCES: Option<&'static str> = Some(
         "Inputs this service does not act on yet (`AddDevice`, `AddLicenses`, `RemoveLicenses`, \
-         `allowExternal`, `sendCopies`, `hideFromOutlookClients`) are refused with a 400 naming \
+         `sendCopies`, `hideFromOutlookClients`) are refused with a 400 naming \
          the field before anything is written. A missing `groupId`, a group id that is not an \
          object id, or a member/owner value that is neither an object id nor a user principal \
          name is a 400 naming the field. The Exchange cmdlets run one by one (CIPP sends them in \
@@ -180,7 +181,6 @@ impl Operation for EditGroup {
             ("AddDevice", !params.add_device.is_empty()),
             ("AddLicenses", !params.add_licenses.is_empty()),
             ("RemoveLicenses", !params.remove_licenses.is_empty()),
-            ("allowExternal", params.allow_external.is_some()),
             ("sendCopies", params.send_copies.is_some()),
             ("hideFromOutlookClients", params.hide_from_outlook_clients.is_some()),
         ] {
@@ -222,7 +222,7 @@ impl Operation for EditGroup {
                 }
             }
         }
-        let _ = (&params.mail, &params.tenant_id);
+        let _ = &params.tenant_id;
         let tenant = ctx.tenant()?;
         let lines = edit_group(&ctx.graph, &tenant.customer_id, &group, &params).await?;
         let audit = lines.join(" ");
@@ -594,6 +594,42 @@ async fn edit_group(
                     tracing::warn!(tenant, "{message} failed: {text}");
                     results.push(format!("Error - {text}"));
                 }
+            }
+        }
+    }
+
+    // Sender restriction (`Set-CIPPGroupAuthentication`): not for security groups.
+    if let Some(allow) = p.allow_external
+        && kind != "Security"
+    {
+        let mail = p.mail.clone().unwrap_or_default();
+        let cmdlet = if exchange {
+            Some("Set-DistributionGroup")
+        } else if kind == "Microsoft 365" {
+            Some("Set-UnifiedGroup")
+        } else {
+            None
+        };
+        let outcome = match cmdlet {
+            Some(cmdlet) => graph
+                .exchange(
+                    tenant,
+                    cmdlet,
+                    json!({"Identity": mail, "RequireSenderAuthenticationEnabled": !allow}),
+                    None,
+                )
+                .await
+                .map(|_| ())
+                .map_err(|e| normalize_graph_error(&e)),
+            None => Ok(()),
+        };
+        match outcome {
+            Ok(()) if allow => results.push(format!("Allowed external senders to send to {mail}.")),
+            Ok(()) => results.push(format!("Blocked external senders from sending to {mail}.")),
+            Err(text) => {
+                tracing::warn!(tenant, "Failed to set Delivery Management: {text}");
+                let action = if allow { "allow" } else { "block" };
+                results.push(format!("Failed to {action} external senders for {mail}."));
             }
         }
     }
