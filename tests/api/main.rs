@@ -40,4 +40,5 @@ mod registry;
 mod shell;
 mod spec;
 mod sponsors;
+mod tier2_directory;
 mod user_reads;

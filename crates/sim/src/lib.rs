@@ -125,6 +125,7 @@ mod http;
 mod incident;
 mod keys;
 mod seed;
+mod seed_groups;
 mod seed_reads;
 mod state;
 mod tls;

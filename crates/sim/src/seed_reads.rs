@@ -34,6 +34,10 @@ const READS_STREAM: u64 = 0x5EAD_5000_0000_0000;
 pub(crate) struct Group {
     pub value: Map<String, Value>,
     pub members: Vec<String>,
+    /// Owners' user ids (for Exchange-owned groups: `ManagedBy`).
+    pub owners: Vec<String>,
+    /// Exchange's `RequireSenderAuthenticationEnabled` (mail-enabled groups; default true).
+    pub sender_auth_required: bool,
 }
 
 impl Group {
@@ -395,6 +399,8 @@ impl TenantReads {
                 Group {
                     value,
                     members: Vec::new(),
+                    owners: Vec::new(),
+                    sender_auth_required: true,
                 }
             })
             .collect();
@@ -470,6 +476,7 @@ impl TenantReads {
                 devices.extend(user_devices(user, anchor, &mut rng));
             }
         }
+        crate::seed_groups::extend(seed, tenant, &store, &mut groups);
         drop(store);
         if let Some(inc) = tenant.incident.get() {
             devices.extend(incident_devices(seed, inc));

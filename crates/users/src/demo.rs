@@ -26,6 +26,11 @@ pub const SYNCED_USER: &str = "enrico.braun@contoso.example";
 pub const DELETED_USER_ID: &str = "f89af30b-266a-42fd-ac40-745ed0a73942";
 pub const OTHER_DELETED_USER_ID: &str = "04cab4e5-9a51-4211-831e-fd5e7a909664";
 
+/// [`TENANT`]'s "Engineering" security group (Graph manages its members).
+pub const GROUP_ID: &str = "f095f577-6032-43e3-bf99-c16a53eab083";
+/// An Intune-managed device of [`TENANT`].
+pub const MANAGED_DEVICE_ID: &str = "6d9db8e0-e51d-442c-9d6a-aa31c9284c4b";
+
 /// The third demo tenant, which no example writes templates for: the templates demo mode
 /// starts with are its own, so they stay out of the other tenants' lists.
 pub const TEMPLATE_TENANT: &str = "northwindtraders.example";

@@ -12,6 +12,8 @@ pub mod demo;
 pub mod error;
 pub mod folder_permissions;
 pub mod graph_proxy_guard;
+pub mod groups;
+pub mod licence_overview;
 pub mod licences;
 pub mod mailbox_flags;
 pub mod mailbox_readback;

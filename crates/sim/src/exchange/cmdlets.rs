@@ -384,6 +384,12 @@ pub(crate) fn run(cx: &Cx<'_>, name: &str) -> Result<Answer, ExoError> {
         "get-tenantallowblocklistitems" => super::tenant_wide::get_block_list_items(cx),
         "get-app" => super::tenant_wide::get_apps(cx),
         "disable-app" => super::tenant_wide::disable_app(cx),
+        "get-distributiongroup" => super::groups::get(cx),
+        "get-unifiedgroup" => super::groups::get_unified(cx),
+        "set-unifiedgroup" => super::groups::set_unified(cx),
+        "set-distributiongroup" => super::groups::set(cx),
+        "add-distributiongroupmember" => super::groups::change_member(cx, true),
+        "remove-distributiongroupmember" => super::groups::change_member(cx, false),
         other => super::mailbox_settings::run(cx, other)
             .unwrap_or_else(|| Err(ExoError::unknown_cmdlet(name))),
     }

@@ -9,6 +9,7 @@
 mod audit_log;
 mod cmdlets;
 pub(crate) mod devices_calendar;
+mod groups;
 pub(crate) mod mailbox;
 pub(crate) mod mailbox_settings;
 mod message_trace;

@@ -6,11 +6,15 @@ pub(crate) mod credentials;
 mod directory;
 pub(crate) mod extensions;
 pub(crate) mod filter;
+pub(crate) mod groups;
+mod intune;
 mod mailbox;
 mod reads;
 mod relations;
 pub(crate) mod sharepoint;
+mod sites;
 mod sponsors;
+mod subscriptions;
 pub(crate) mod teams;
 mod user_writes;
 mod users;
@@ -240,6 +244,17 @@ pub(crate) fn dispatch(
     }
     if let Some(answer) = credentials::dispatch(ctx, method, &s) {
         return answer;
+    }
+    // Group, device, site and subscription routes for CIPP's group and licence pages.
+    for module in [
+        groups::dispatch,
+        intune::dispatch,
+        sites::dispatch,
+        subscriptions::dispatch,
+    ] {
+        if let Some(answer) = module(ctx, method, &s) {
+            return answer;
+        }
     }
     if let Some(answer) = reads::dispatch(ctx, method, &s) {
         return answer;

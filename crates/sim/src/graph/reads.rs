@@ -321,7 +321,7 @@ fn sign_in_list(ctx: &Ctx<'_>) -> Answer {
     collection(ctx, "auditLogs/signIns", records, 1000)
 }
 
-fn group_json(group: &Group) -> Map<String, Value> {
+pub(super) fn group_json(group: &Group) -> Map<String, Value> {
     let mut out = Map::new();
     out.insert("@odata.type".into(), json!("#microsoft.graph.group"));
     out.extend(group.value.clone());
@@ -641,7 +641,7 @@ fn group(ctx: &Ctx<'_>, id: &str) -> Answer {
     Ok(ok_json(StatusCode::OK, &Value::Object(body)))
 }
 
-fn user_ref(ctx: &Ctx<'_>, store: &UserStore, id: &str) -> Option<Value> {
+pub(super) fn user_ref(ctx: &Ctx<'_>, store: &UserStore, id: &str) -> Option<Value> {
     let user = store.by_id(id)?;
     let mut out = Map::new();
     out.insert("@odata.type".into(), json!("#microsoft.graph.user"));
@@ -799,16 +799,16 @@ fn subscribed_skus(ctx: &Ctx<'_>) -> Answer {
                 "consumedUnits": n,
                 "skuId": sku,
                 "skuPartNumber": part,
-                "subscriptionIds": [],
+                "subscriptionIds": [super::subscriptions::subscription_id(ctx.sim.seed, &ctx.tenant.id, &sku)],
                 "prepaidUnits": {"enabled": ctx.sim.licences.enabled(&ctx.tenant.id, &sku, n), "suspended": 0, "warning": 0, "lockedOut": 0},
-                "servicePlans": [],
+                "servicePlans": super::subscriptions::service_plans(&sku),
             })
         })
         .collect();
     collection(ctx, "subscribedSkus", items, 999)
 }
 
-fn sku_part_number(sku: &str) -> &'static str {
+pub(super) fn sku_part_number(sku: &str) -> &'static str {
     match sku {
         crate::seed::SKU_O365_E3 => "ENTERPRISEPACK",
         crate::seed::SKU_M365_E3 => "SPE_E3",

@@ -49,7 +49,7 @@ fn find<'s>(store: &'s UserStore, key: &str) -> Result<&'s User, GraphError> {
 
 /// The object an `{"@odata.id": ".../directoryObjects/{id}"}` body points at (the last segment;
 /// `users/{upn}` works too, as in Graph).
-fn referenced(ctx: &Ctx<'_>) -> Result<String, GraphError> {
+pub(super) fn referenced(ctx: &Ctx<'_>) -> Result<String, GraphError> {
     let body = ctx.json_body()?;
     let link = body
         .get("@odata.id")
@@ -65,6 +65,11 @@ fn referenced(ctx: &Ctx<'_>) -> Result<String, GraphError> {
     let decoded = percent_encoding::percent_decode_str(last)
         .decode_utf8_lossy()
         .into_owned();
+    // `users('{id}')` names the object by key, as `users/{id}` does.
+    let decoded = match decoded.split_once("('") {
+        Some((_, key)) if decoded.ends_with("')") => key.trim_end_matches("')").to_owned(),
+        _ => decoded,
+    };
     if decoded.is_empty() {
         return Err(GraphError::bad_request(
             "Request_BadRequest",
@@ -75,7 +80,7 @@ fn referenced(ctx: &Ctx<'_>) -> Result<String, GraphError> {
 }
 
 /// Why Graph refuses membership writes to this group, if it does.
-fn membership_refusal(group: &Group) -> Option<GraphError> {
+pub(super) fn membership_refusal(group: &Group) -> Option<GraphError> {
     let v = &group.value;
     let flag = |name: &str| v.get(name).and_then(Value::as_bool) == Some(true);
     let types: Vec<&str> = v

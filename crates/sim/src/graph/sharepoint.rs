@@ -85,10 +85,10 @@ pub(crate) struct Site {
     pub path: String,
     pub owner_id: String,
     pub owner_upn: String,
-    site_id: String,
-    web_id: String,
-    list_id: String,
-    created: String,
+    pub(crate) site_id: String,
+    pub(crate) web_id: String,
+    pub(crate) list_id: String,
+    pub(crate) created: String,
     /// Index into [`SHARING`].
     pub sharing: usize,
     pub users: Vec<SiteUser>,
@@ -109,8 +109,8 @@ struct DriveItem {
 pub(crate) struct TenantSites {
     /// `contoso` for `contoso.sharepoint.com`: the first label of the initial domain.
     pub name: String,
-    root_site_id: String,
-    root_web_id: String,
+    pub(crate) root_site_id: String,
+    pub(crate) root_web_id: String,
     pub sites: Vec<Site>,
 }
 
@@ -248,7 +248,7 @@ fn has_sharepoint_licence(user: &User) -> bool {
     !is_guest(user) && licences(user).iter().any(|s| s != SKU_EXO_PLAN1)
 }
 
-fn site_url(sim: &Sim, site: &Site) -> String {
+pub(crate) fn site_url(sim: &Sim, site: &Site) -> String {
     format!("{}/_sp/{}", sim.base_url, site.path)
 }
 

@@ -136,4 +136,14 @@ registry! {
     exec_get_bec_report_pdf::ExecGetBecReportPdf,
     exec_bec_evidence_export::ExecBECEvidenceExport,
     list_bec_phishing_spread::ListBECPhishingSpread,
+
+    // ── groups, licences, sites and devices (the user pages' pickers) ──
+    list_groups::ListGroups,
+    edit_group::EditGroup,
+    list_licenses::ListLicenses,
+    list_csp_sku::ListCSPsku,
+    list_tenant_details::ListTenantDetails,
+    exec_license_search::ExecLicenseSearch,
+    list_sites::ListSites,
+    exec_device_action::ExecDeviceAction,
 }
