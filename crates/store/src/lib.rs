@@ -37,6 +37,7 @@
 
 mod audit;
 mod bec;
+mod cipp_config;
 mod error;
 mod kept;
 mod secrets;
@@ -47,6 +48,7 @@ pub use audit::{
     Severity, UnauthorizedCount,
 };
 pub use bec::{BecCase, BecCaseStatus};
+pub use cipp_config::{CustomDataMapping, GraphPreset};
 pub use error::StoreError;
 pub use kept::{ALL_USERS, PasswordSettings, Template, TemplateKind};
 pub use secrets::EncryptionKey;
@@ -305,6 +307,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "bec cases",
         include_str!("../migrations/sqlite/0002_bec_cases.sql"),
     ),
+    (
+        5,
+        "cipp config",
+        include_str!("../migrations/sqlite/0005_cipp_config.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -316,6 +323,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "bec cases",
         include_str!("../migrations/postgres/0002_bec_cases.sql"),
+    ),
+    (
+        5,
+        "cipp config",
+        include_str!("../migrations/postgres/0005_cipp_config.sql"),
     ),
 ];
 
