@@ -36,4 +36,5 @@ mod process;
 mod registry;
 mod shell;
 mod spec;
+mod tier2_cipp;
 mod user_reads;
