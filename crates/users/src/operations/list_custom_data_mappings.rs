@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::UserError;
+use crate::op::types::GraphRow;
 use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
 
 pub struct ListCustomDataMappings;
@@ -47,17 +48,27 @@ pub struct Mapping {
     pub directory_object: Option<String>,
     /// The synced property's label, or the dataset's selected fields.
     #[serde(rename = "syncProperty")]
-    #[schema(value_type = Object)]
+    #[schema(value_type = SyncProperty)]
     pub sync_property: Value,
     /// The custom data attribute as saved: `value`, `label`, `addedFields.dataType`,
     /// `addedFields.isMultiValue`, …
     #[serde(rename = "customDataAttribute")]
-    #[schema(value_type = Object)]
+    #[schema(value_type = GraphRow)]
     pub custom_data_attribute: Value,
     /// The label of the form field a `Manual Entry` mapping shows.
     #[serde(rename = "manualEntryFieldLabel")]
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<String>)]
     pub manual_entry_field_label: Value,
+}
+
+/// `syncProperty` (documentation only: the value passes through).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum SyncProperty {
+    /// The synced property's label.
+    Label(String),
+    /// The dataset's selected fields.
+    Fields(Vec<String>),
 }
 
 fn label(body: &Value, key: &str) -> Option<String> {

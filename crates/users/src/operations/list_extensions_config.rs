@@ -3,18 +3,64 @@
 //! form reads only `Sherweb.Enabled`. Nothing configured (or a saved value that is not an
 //! object) is `{}`, as CIPP answers.
 
+use serde::Serialize;
 use serde_json::{Map, Value, json};
+use std::borrow::Cow;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
 
 use crate::UserError;
-use crate::op::types::{GraphRow, NoParams};
+use crate::op::types::NoParams;
 use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
 
 pub struct ListExtensionsConfig;
 
+/// The configuration object, passed through as saved.
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
+pub struct ExtensionsConfig(pub Map<String, Value>);
+
+impl PartialSchema for ExtensionsConfig {
+    fn schema() -> RefOr<Schema> {
+        let extension = |description: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some(description))
+                .property(
+                    "Enabled",
+                    ObjectBuilder::new()
+                        .schema_type(Type::Boolean)
+                        .description(Some("Whether the extension is on.")),
+                )
+                .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+        };
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "One object per configured extension, keyed by its name, as saved (`{}` when nothing is configured).",
+            ))
+            .property(
+                "Sherweb",
+                extension("Sherweb; the add-user form reads `Enabled`."),
+            )
+            .property("HaloPSA", extension("HaloPSA."))
+            .property("NinjaOne", extension("NinjaOne."))
+            .property("Hudu", extension("Hudu."))
+            .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+            .into()
+    }
+}
+
+impl ToSchema for ExtensionsConfig {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("ExtensionsConfig")
+    }
+}
+
 impl Operation for ListExtensionsConfig {
     type Params = NoParams;
-    /// The configuration object, passed through as saved.
-    type Answer = GraphRow;
+    type Answer = ExtensionsConfig;
     const NAME: &'static str = "ListExtensionsConfig";
     const TAG: &'static str = "CIPP > Extensions";
     const ROLE: Option<&'static str> = Some("CIPP.Extension.Read");
@@ -34,11 +80,11 @@ impl Operation for ListExtensionsConfig {
         json!({})
     }
 
-    async fn run(ctx: Ctx, _params: NoParams) -> Result<Outcome<GraphRow>, UserError> {
+    async fn run(ctx: Ctx, _params: NoParams) -> Result<Outcome<ExtensionsConfig>, UserError> {
         let saved = ctx.store.extensions_config_get().await.map_err(|e| {
             UserError::internal("The extensions configuration could not be read", e)
         })?;
-        Ok(Outcome::json(GraphRow(match saved {
+        Ok(Outcome::json(ExtensionsConfig(match saved {
             Some(Value::Object(config)) => config,
             _ => Map::new(),
         })))

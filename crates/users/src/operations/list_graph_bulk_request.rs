@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 
 use crate::UserError;
 use crate::graph_proxy_guard::{ProxyGuard, is_expand_key};
+use crate::op::types::GraphRow;
 use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
 use crate::operations::list_graph_request::check_next_link;
 
@@ -53,11 +54,11 @@ pub struct BulkRequest {
 pub struct BulkResponse {
     pub id: String,
     pub status: u16,
-    #[schema(value_type = Object)]
+    #[schema(value_type = GraphRow)]
     pub headers: Map<String, Value>,
     /// The read's body: a collection's `value`, an object, or Graph's `{error: {code, message}}`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<GraphRow>)]
     pub body: Option<Value>,
 }
 
