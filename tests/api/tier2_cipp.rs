@@ -30,7 +30,12 @@ async fn post(app: &TestApp, role: &str, name: &str, body: Value) -> (u16, Value
 
 /// Licensed member users of a tenant: they have user mailboxes in the simulator.
 async fn mailbox_users(app: &TestApp, tenant: &str) -> Vec<Value> {
-    let (_, users) = get(app, "readonly", &format!("/api/ListUsers?tenantFilter={tenant}")).await;
+    let (_, users) = get(
+        app,
+        "readonly",
+        &format!("/api/ListUsers?tenantFilter={tenant}"),
+    )
+    .await;
     users
         .as_array()
         .unwrap()
@@ -58,20 +63,42 @@ fn preset(id: &str, name: &str, owner: &str, shared: bool, endpoint: &str) -> Gr
 async fn a_caller_sees_its_own_and_shared_graph_presets_of_the_endpoint_it_asks_for() {
     let app = spawn_app().await;
     let me = client_id("readonly");
-    let (status, body) = get(&app, "readonly", "/api/ListGraphExplorerPresets?Endpoint=users").await;
+    let (status, body) = get(
+        &app,
+        "readonly",
+        "/api/ListGraphExplorerPresets?Endpoint=users",
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body, json!({"Results": [], "Metadata": {"Count": 0}}));
 
     for p in [
         preset("p-mine", "Disabled users", me, false, "users"),
-        preset("p-shared", "All guests", "someone@partner.example", true, "/users"),
-        preset("p-private", "Their own", "someone@partner.example", false, "users"),
+        preset(
+            "p-shared",
+            "All guests",
+            "someone@partner.example",
+            true,
+            "/users",
+        ),
+        preset(
+            "p-private",
+            "Their own",
+            "someone@partner.example",
+            false,
+            "users",
+        ),
         preset("p-groups", "Groups", me, false, "groups"),
     ] {
         app.store.graph_preset_put(&p).await.unwrap();
     }
 
-    let (status, body) = get(&app, "readonly", "/api/ListGraphExplorerPresets?Endpoint=/Users").await;
+    let (status, body) = get(
+        &app,
+        "readonly",
+        "/api/ListGraphExplorerPresets?Endpoint=/Users",
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["Metadata"]["Count"], 2, "{body}");
     let rows = body["Results"].as_array().unwrap();
@@ -95,7 +122,12 @@ async fn a_caller_sees_its_own_and_shared_graph_presets_of_the_endpoint_it_asks_
         .collect();
     assert_eq!(ids, ["p-shared", "p-mine", "p-groups"], "{body}");
     // Another caller sees only the shared one.
-    let (_, body) = get(&app, "editor", "/api/ListGraphExplorerPresets?Endpoint=users").await;
+    let (_, body) = get(
+        &app,
+        "editor",
+        "/api/ListGraphExplorerPresets?Endpoint=users",
+    )
+    .await;
     assert_eq!(body["Metadata"]["Count"], 1, "{body}");
     assert_eq!(body["Results"][0]["id"], "p-shared");
 }
@@ -103,7 +135,12 @@ async fn a_caller_sees_its_own_and_shared_graph_presets_of_the_endpoint_it_asks_
 #[tokio::test]
 async fn graph_presets_need_the_core_read_role_and_a_text_endpoint() {
     let app = spawn_app().await;
-    let (status, body) = get(&app, "custom", "/api/ListGraphExplorerPresets?Endpoint=users").await;
+    let (status, body) = get(
+        &app,
+        "custom",
+        "/api/ListGraphExplorerPresets?Endpoint=users",
+    )
+    .await;
     assert_eq!(status, 403, "{body}");
     let (status, body) = post(
         &app,
@@ -167,13 +204,21 @@ async fn custom_data_mappings_of_a_tenant_and_of_all_tenants_are_answered_with_c
     assert_eq!(own["directoryObject"], "User");
     assert_eq!(own["manualEntryFieldLabel"], "Cost centre");
     assert_eq!(own["customDataAttribute"]["value"], "extension_m-own");
-    assert_eq!(own["customDataAttribute"]["addedFields"]["dataType"], "String");
+    assert_eq!(
+        own["customDataAttribute"]["addedFields"]["dataType"],
+        "String"
+    );
     assert!(own["dataset"].is_null(), "{own}");
 
     // No filters: every mapping; the source type compares without regard to case.
     let (_, body) = get(&app, "readonly", "/api/ListCustomDataMappings").await;
     assert_eq!(body["Results"].as_array().unwrap().len(), 4, "{body}");
-    let (_, body) = get(&app, "readonly", "/api/ListCustomDataMappings?sourceType=extension%20sync").await;
+    let (_, body) = get(
+        &app,
+        "readonly",
+        "/api/ListCustomDataMappings?sourceType=extension%20sync",
+    )
+    .await;
     assert_eq!(body["Results"][0]["id"], "m-sync", "{body}");
 }
 
@@ -200,7 +245,8 @@ async fn the_extensions_config_is_an_empty_object_until_one_is_saved() {
     let (status, body) = get(&app, "readonly", "/api/ListExtensionsConfig").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body, json!({}));
-    let config = json!({"Sherweb": {"Enabled": true, "ClientId": "abc"}, "HaloPSA": {"Enabled": false}});
+    let config =
+        json!({"Sherweb": {"Enabled": true, "ClientId": "abc"}, "HaloPSA": {"Enabled": false}});
     app.store.extensions_config_put(&config).await.unwrap();
     let (status, body) = get(&app, "readonly", "/api/ListExtensionsConfig").await;
     assert_eq!(status, 200, "{body}");
@@ -232,7 +278,10 @@ async fn a_callers_bookmarks_are_saved_and_answered_back_in_its_settings() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body, json!([{"Results": "Successfully added user bookmarks"}]));
+    assert_eq!(
+        body,
+        json!([{"Results": "Successfully added user bookmarks"}])
+    );
     let (_, settings) = get(&app, "editor", "/api/ListUserSettings").await;
     assert_eq!(settings["UserBookmarks"], bookmarks, "{settings}");
     assert_eq!(
@@ -255,7 +304,13 @@ async fn a_callers_bookmarks_are_saved_and_answered_back_in_its_settings() {
     assert_eq!(status, 200);
     let (_, settings) = get(&app, "editor", "/api/ListUserSettings").await;
     assert_eq!(settings["UserBookmarks"], json!([one]), "{settings}");
-    let (status, _) = post(&app, "editor", "ExecUserBookmarks", json!({"currentSettings": {}})).await;
+    let (status, _) = post(
+        &app,
+        "editor",
+        "ExecUserBookmarks",
+        json!({"currentSettings": {}}),
+    )
+    .await;
     assert_eq!(status, 200);
     let (_, settings) = get(&app, "editor", "/api/ListUserSettings").await;
     assert!(settings.get("UserBookmarks").is_none(), "{settings}");
@@ -280,17 +335,29 @@ async fn bookmarks_need_the_core_readwrite_role_are_objects_and_are_only_ones_ow
     )
     .await;
     assert_eq!(status, 400, "{answer}");
-    assert!(results(&answer).starts_with("currentSettings.bookmarks"), "{answer}");
+    assert!(
+        results(&answer).starts_with("currentSettings.bookmarks"),
+        "{answer}"
+    );
 
     // Another user's bookmarks: refused to an editor, allowed to an admin.
     let theirs = json!({"user": "someone@partner.example", "currentSettings": {"bookmarks": [{"path": "/", "label": "Home"}]}});
     let (status, answer) = post(&app, "editor", "ExecUserBookmarks", theirs.clone()).await;
     assert_eq!(status, 403, "{answer}");
-    assert!(app.store.bookmarks_get("someone@partner.example").await.unwrap().is_none());
+    assert!(
+        app.store
+            .bookmarks_get("someone@partner.example")
+            .await
+            .unwrap()
+            .is_none()
+    );
     let (status, answer) = post(&app, "admin", "ExecUserBookmarks", theirs).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(
-        app.store.bookmarks_get("someone@partner.example").await.unwrap(),
+        app.store
+            .bookmarks_get("someone@partner.example")
+            .await
+            .unwrap(),
         Some(json!([{"path": "/", "label": "Home"}]))
     );
 }
@@ -331,14 +398,23 @@ async fn the_user_page_panels_come_back_as_graph_batch_answers_in_request_order(
     let ids: Vec<&str> = items.iter().map(|i| i["id"].as_str().unwrap()).collect();
     assert_eq!(
         ids,
-        ["userMemberOf", "mfaDevices", "signInLogs", "signInPreferences", "managedDevices"],
+        [
+            "userMemberOf",
+            "mfaDevices",
+            "signInLogs",
+            "signInPreferences",
+            "managedDevices"
+        ],
         "only GET requests are sent: {answer}"
     );
     for item in items {
         assert_eq!(item["status"], 200, "{item}");
     }
     assert!(items[0]["body"]["value"].is_array(), "{answer}");
-    assert!(!items[1]["body"]["value"].as_array().unwrap().is_empty(), "{answer}");
+    assert!(
+        !items[1]["body"]["value"].as_array().unwrap().is_empty(),
+        "{answer}"
+    );
     assert!(items[3]["body"].is_object(), "{answer}");
     assert!(
         items[4]["body"]["value"]
@@ -356,7 +432,12 @@ async fn the_user_page_panels_come_back_as_graph_batch_answers_in_request_order(
 async fn a_collection_is_read_to_its_end_unless_its_id_says_not_to() {
     let app = spawn_app().await;
     let tenant = app.tenant(1).default_domain_name.clone();
-    let (_, users) = get(&app, "readonly", &format!("/api/ListUsers?tenantFilter={tenant}")).await;
+    let (_, users) = get(
+        &app,
+        "readonly",
+        &format!("/api/ListUsers?tenantFilter={tenant}"),
+    )
+    .await;
     let total = users.as_array().unwrap().len();
     assert!(total > 3, "the tenant has enough users to page: {total}");
     let (status, answer) = post(
@@ -374,8 +455,16 @@ async fn a_collection_is_read_to_its_end_unless_its_id_says_not_to() {
     )
     .await;
     assert_eq!(status, 200, "{answer}");
-    assert_eq!(answer[0]["body"]["value"].as_array().unwrap().len(), total, "{answer}");
-    assert_eq!(answer[1]["body"]["value"].as_array().unwrap().len(), 2, "{answer}");
+    assert_eq!(
+        answer[0]["body"]["value"].as_array().unwrap().len(),
+        total,
+        "{answer}"
+    );
+    assert_eq!(
+        answer[1]["body"]["value"].as_array().unwrap().len(),
+        2,
+        "{answer}"
+    );
     assert!(answer[1]["body"]["@odata.nextLink"].is_string(), "{answer}");
 }
 
@@ -400,7 +489,10 @@ async fn a_bulk_request_reaching_customer_content_is_refused_before_anything_is_
         )
         .await;
         assert_eq!(status, 403, "{url}: {answer}");
-        assert!(results(&answer).starts_with("requests[1].url: "), "{answer}");
+        assert!(
+            results(&answer).starts_with("requests[1].url: "),
+            "{answer}"
+        );
     }
     assert_eq!(app.sim_count("/$batch", None).await, 0);
 }
@@ -448,7 +540,9 @@ async fn a_failed_item_keeps_its_graph_status_and_a_failed_batch_is_cipps_400() 
     ]});
     // One item fails inside a good batch: the page reads its status and error.
     let fault = app
-        .add_fault(json!({"path": format!("/beta/users/{id}/authentication/methods"), "status": 403}))
+        .add_fault(
+            json!({"path": format!("/beta/users/{id}/authentication/methods"), "status": 403}),
+        )
         .await;
     let (status, answer) = post(&app, "readonly", "ListGraphBulkRequest", body.clone()).await;
     assert_eq!(status, 200, "{answer}");
@@ -478,7 +572,12 @@ async fn a_failed_item_keeps_its_graph_status_and_a_failed_batch_is_cipps_400() 
 async fn mailboxes_are_listed_with_cipps_fields_and_filtered_by_type() {
     let app = spawn_app().await;
     let tenant = app.tenant(1).default_domain_name.clone();
-    let (status, all) = get(&app, "readonly", &format!("/api/ListMailboxes?tenantFilter={tenant}")).await;
+    let (status, all) = get(
+        &app,
+        "readonly",
+        &format!("/api/ListMailboxes?tenantFilter={tenant}"),
+    )
+    .await;
     assert_eq!(status, 200, "{all}");
     let all = all.as_array().unwrap().clone();
     assert!(!all.is_empty());
@@ -489,14 +588,33 @@ async fn mailboxes_are_listed_with_cipps_fields_and_filtered_by_type() {
         .find(|m| m["UPN"] == upn)
         .unwrap_or_else(|| panic!("{upn} is listed"));
     for field in [
-        "id", "ExchangeGuid", "ArchiveGuid", "WhenSoftDeleted", "UPN", "displayName",
-        "primarySmtpAddress", "ArchiveEnabled", "recipientType", "recipientTypeDetails",
-        "AdditionalEmailAddresses", "ForwardingSmtpAddress", "InternalForwardingAddress",
-        "DeliverToMailboxAndForward", "HiddenFromAddressListsEnabled", "ExternalDirectoryObjectId",
-        "IsDirSynced", "MessageCopyForSendOnBehalfEnabled", "MessageCopyForSentAsEnabled",
-        "LitigationHoldEnabled", "LitigationHoldDate", "LitigationHoldDuration",
-        "LicensedForLitigationHold", "ComplianceTagHoldApplied", "RetentionHoldEnabled",
-        "InPlaceHolds", "RetentionPolicy",
+        "id",
+        "ExchangeGuid",
+        "ArchiveGuid",
+        "WhenSoftDeleted",
+        "UPN",
+        "displayName",
+        "primarySmtpAddress",
+        "ArchiveEnabled",
+        "recipientType",
+        "recipientTypeDetails",
+        "AdditionalEmailAddresses",
+        "ForwardingSmtpAddress",
+        "InternalForwardingAddress",
+        "DeliverToMailboxAndForward",
+        "HiddenFromAddressListsEnabled",
+        "ExternalDirectoryObjectId",
+        "IsDirSynced",
+        "MessageCopyForSendOnBehalfEnabled",
+        "MessageCopyForSentAsEnabled",
+        "LitigationHoldEnabled",
+        "LitigationHoldDate",
+        "LitigationHoldDuration",
+        "LicensedForLitigationHold",
+        "ComplianceTagHoldApplied",
+        "RetentionHoldEnabled",
+        "InPlaceHolds",
+        "RetentionPolicy",
     ] {
         assert!(row.get(field).is_some(), "{field} in {row}");
     }
@@ -515,7 +633,11 @@ async fn mailboxes_are_listed_with_cipps_fields_and_filtered_by_type() {
     assert_eq!(status, 200, "{shared}");
     let shared = shared.as_array().unwrap();
     assert!(!shared.is_empty(), "the tenant has shared mailboxes");
-    assert!(shared.iter().all(|m| m["recipientTypeDetails"] == "SharedMailbox"));
+    assert!(
+        shared
+            .iter()
+            .all(|m| m["recipientTypeDetails"] == "SharedMailbox")
+    );
     assert_eq!(
         shared.len(),
         all.iter()
@@ -528,7 +650,12 @@ async fn mailboxes_are_listed_with_cipps_fields_and_filtered_by_type() {
 async fn mailboxes_need_the_mailbox_read_role_and_boolean_switches() {
     let app = spawn_app().await;
     let tenant = app.tenant(1).default_domain_name.clone();
-    let (status, body) = get(&app, "custom", &format!("/api/ListMailboxes?tenantFilter={tenant}")).await;
+    let (status, body) = get(
+        &app,
+        "custom",
+        &format!("/api/ListMailboxes?tenantFilter={tenant}"),
+    )
+    .await;
     assert_eq!(status, 403, "{body}");
     let (status, body) = get(
         &app,
@@ -546,9 +673,18 @@ async fn an_exchange_failure_listing_mailboxes_is_cipps_403_with_the_reason() {
     let tenant = app.tenant(1).default_domain_name.clone();
     app.add_fault(json!({"cmdlet": "Get-Mailbox", "status": 500}))
         .await;
-    let (status, body) = get(&app, "readonly", &format!("/api/ListMailboxes?tenantFilter={tenant}")).await;
+    let (status, body) = get(
+        &app,
+        "readonly",
+        &format!("/api/ListMailboxes?tenantFilter={tenant}"),
+    )
+    .await;
     assert_eq!(status, 403, "{body}");
-    assert_eq!(body["Results"], json!(["An internal server error occurred."]), "{body}");
+    assert_eq!(
+        body["Results"],
+        json!(["An internal server error occurred."]),
+        "{body}"
+    );
 }
 
 // ── ExecSetRecipientLimits ──
@@ -592,9 +728,7 @@ async fn recipient_limits_need_the_mailbox_readwrite_role_and_a_limit_exchange_t
     let tenant = app.tenant(1).clone();
     let users = mailbox_users(&app, &tenant.default_domain_name).await;
     let upn = users[0]["userPrincipalName"].as_str().unwrap();
-    let body = |limit: Value| {
-        json!({"tenantFilter": tenant.default_domain_name, "userid": upn, "Identity": upn, "recipientLimit": limit})
-    };
+    let body = |limit: Value| json!({"tenantFilter": tenant.default_domain_name, "userid": upn, "Identity": upn, "recipientLimit": limit});
     let (status, answer) = post(&app, "readonly", "ExecSetRecipientLimits", body(json!(100))).await;
     assert_eq!(status, 403, "{answer}");
     for limit in [json!("lots"), json!(0), json!(1001)] {

@@ -14,7 +14,10 @@ async fn a_recipient_limit_is_kept_per_mailbox_and_shown_by_get_mailbox() {
     let tid = h.tenants[0].customer_id.clone();
     let exo = exo_token(&h, &c, &tid).await;
     let (_, list) = cmdlet(&h, &c, &exo, &tid, "Get-Mailbox", json!({"ResultSize": 1})).await;
-    let upn = list["value"][0]["UserPrincipalName"].as_str().unwrap().to_owned();
+    let upn = list["value"][0]["UserPrincipalName"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(list["value"][0]["RecipientLimits"], "500");
 
     let (status, body) = cmdlet(
@@ -70,7 +73,10 @@ async fn an_acknowledge_fault_answers_success_and_changes_nothing() {
     let tid = h.tenants[0].customer_id.clone();
     let exo = exo_token(&h, &c, &tid).await;
     let (_, list) = cmdlet(&h, &c, &exo, &tid, "Get-Mailbox", json!({"ResultSize": 1})).await;
-    let upn = list["value"][0]["UserPrincipalName"].as_str().unwrap().to_owned();
+    let upn = list["value"][0]["UserPrincipalName"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     add_fault(
         &h,
         &c,
@@ -93,7 +99,10 @@ async fn an_acknowledge_fault_answers_success_and_changes_nothing() {
 
     // On Graph: a 204 and no change.
     let token = graph_token(&h, &c, &tid).await;
-    let id = read["value"][0]["ExternalDirectoryObjectId"].as_str().unwrap().to_owned();
+    let id = read["value"][0]["ExternalDirectoryObjectId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     add_fault(
         &h,
         &c,

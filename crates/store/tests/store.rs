@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use cipp_store::{
     ALL_USERS, ActorKind, ApiFilter, AuditEntry, AuditQuery, AuditResult, Backend, BecCase,
-    BecCaseStatus, Cursor, CustomDataMapping, DateRange, GraphPreset, EncryptionKey, PasswordSettings, Severity, Store, StoreError,
-    StoreOptions, Template, TemplateKind,
+    BecCaseStatus, Cursor, CustomDataMapping, DateRange, EncryptionKey, GraphPreset,
+    PasswordSettings, Severity, Store, StoreError, StoreOptions, Template, TemplateKind,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -1267,7 +1267,10 @@ async fn graph_presets_are_seen_by_their_owner_and_when_shared_by_everyone(db: &
     assert_eq!(alice[1].owner, "alice@example.com");
     assert!(!alice[1].is_shared);
     assert_eq!(alice[1].params["$filter"], "startswith(displayName,'Zulu')");
-    let bob = store.graph_presets_visible_to("BOB@example.com").await.unwrap();
+    let bob = store
+        .graph_presets_visible_to("BOB@example.com")
+        .await
+        .unwrap();
     assert_eq!(bob.len(), 2);
 
     // Replacing by id keeps one row; deleting reports whether it existed.
@@ -1275,7 +1278,10 @@ async fn graph_presets_are_seen_by_their_owner_and_when_shared_by_everyone(db: &
         .graph_preset_put(&preset("p1", "Yankee", "alice@example.com", true))
         .await
         .unwrap();
-    let bob = store.graph_presets_visible_to("bob@example.com").await.unwrap();
+    let bob = store
+        .graph_presets_visible_to("bob@example.com")
+        .await
+        .unwrap();
     assert_eq!(bob.len(), 3);
     assert!(store.graph_preset_delete("p1").await.unwrap());
     assert!(!store.graph_preset_delete("p1").await.unwrap());
@@ -1298,8 +1304,14 @@ async fn bookmarks_are_kept_per_user_and_replaced_whole(db: &TestDb) {
         .bookmarks_put("b@x.example", &json!([{"path": "/", "label": "Home"}]))
         .await
         .unwrap();
-    assert_eq!(store.bookmarks_get("a@X.example").await.unwrap(), Some(first));
-    store.bookmarks_put("a@x.example", &json!([])).await.unwrap();
+    assert_eq!(
+        store.bookmarks_get("a@X.example").await.unwrap(),
+        Some(first)
+    );
+    store
+        .bookmarks_put("a@x.example", &json!([]))
+        .await
+        .unwrap();
     assert_eq!(
         store.bookmarks_get("a@x.example").await.unwrap(),
         Some(json!([]))
@@ -1317,9 +1329,18 @@ async fn custom_data_mappings_can_be_listed_replaced_and_deleted(db: &TestDb) {
         id: id.to_owned(),
         body: json!({"manualEntryFieldLabel": label, "sourceType": {"label": "Manual Entry"}}),
     };
-    store.custom_data_mapping_put(&mapping("m2", "Two")).await.unwrap();
-    store.custom_data_mapping_put(&mapping("m1", "One")).await.unwrap();
-    store.custom_data_mapping_put(&mapping("m2", "Deux")).await.unwrap();
+    store
+        .custom_data_mapping_put(&mapping("m2", "Two"))
+        .await
+        .unwrap();
+    store
+        .custom_data_mapping_put(&mapping("m1", "One"))
+        .await
+        .unwrap();
+    store
+        .custom_data_mapping_put(&mapping("m2", "Deux"))
+        .await
+        .unwrap();
     let all = store.custom_data_mappings().await.unwrap();
     assert_eq!(all, vec![mapping("m1", "One"), mapping("m2", "Deux")]);
     assert!(store.custom_data_mapping_delete("m1").await.unwrap());
@@ -1334,5 +1355,8 @@ async fn the_extensions_config_is_absent_until_saved_then_round_trips(db: &TestD
     store.extensions_config_put(&config).await.unwrap();
     assert_eq!(store.extensions_config_get().await.unwrap(), Some(config));
     store.extensions_config_put(&json!({})).await.unwrap();
-    assert_eq!(store.extensions_config_get().await.unwrap(), Some(json!({})));
+    assert_eq!(
+        store.extensions_config_get().await.unwrap(),
+        Some(json!({}))
+    );
 }
