@@ -39,6 +39,7 @@ mod audit;
 mod bec;
 mod cipp_config;
 mod error;
+mod idempotency;
 mod kept;
 mod secrets;
 mod time_col;
@@ -50,6 +51,7 @@ pub use audit::{
 pub use bec::{BecCase, BecCaseStatus};
 pub use cipp_config::{CustomDataMapping, GraphPreset};
 pub use error::StoreError;
+pub use idempotency::IdempotencyClaim;
 pub use kept::{ALL_USERS, PasswordSettings, Template, TemplateKind};
 pub use secrets::EncryptionKey;
 pub use time_col::DbTime;
@@ -308,6 +310,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_bec_cases.sql"),
     ),
     (
+        3,
+        "idempotency keys",
+        include_str!("../migrations/sqlite/0003_idempotency_keys.sql"),
+    ),
+    (
         5,
         "cipp config",
         include_str!("../migrations/sqlite/0005_cipp_config.sql"),
@@ -323,6 +330,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "bec cases",
         include_str!("../migrations/postgres/0002_bec_cases.sql"),
+    ),
+    (
+        3,
+        "idempotency keys",
+        include_str!("../migrations/postgres/0003_idempotency_keys.sql"),
     ),
     (
         5,
