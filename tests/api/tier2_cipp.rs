@@ -816,3 +816,42 @@ async fn a_recipient_limit_exchange_acknowledged_but_did_not_keep_is_reported_no
     );
     assert_eq!(recipient_limit(&app, &tenant.customer_id, upn).await, "300");
 }
+
+// ── WhatIf on the two writes ──
+
+#[tokio::test]
+async fn a_dry_run_of_either_write_changes_nothing() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).clone();
+    let users = mailbox_users(&app, &tenant.default_domain_name).await;
+    let upn = users[0]["userPrincipalName"].as_str().unwrap();
+    let (status, body) = post(
+        &app,
+        "editor",
+        "ExecSetRecipientLimits?WhatIf=true",
+        json!({"tenantFilter": tenant.default_domain_name, "userid": upn, "Identity": upn, "recipientLimit": 300}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["WhatIf"], true, "{body}");
+    let planned = body["PlannedWrites"].as_array().unwrap();
+    assert_eq!(planned.len(), 1, "{body}");
+    assert_eq!(recipient_limit(&app, &tenant.customer_id, upn).await, "500");
+
+    let (status, body) = post(
+        &app,
+        "editor",
+        "ExecUserBookmarks?WhatIf=true",
+        json!({"currentSettings": {"bookmarks": [{"path": "/", "label": "Home"}]}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["WhatIf"], true, "{body}");
+    assert!(
+        app.store
+            .bookmarks_get(client_id("editor"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}

@@ -116,6 +116,12 @@ impl Operation for ExecSetRecipientLimits {
             )
             .await
             .map_err(|e| failed(normalize_graph_error(&e), Some(e)))?;
+        // A dry run recorded the write instead of making it: there is nothing to read back.
+        if ctx.dry_run.is_some() {
+            return Ok(Outcome::json(TextResults::new(format!(
+                "Recipient limit for {upn} has been set to {limit}"
+            ))));
+        }
         // Read back: Exchange has acknowledged writes it did not keep.
         let read = graph
             .exchange(

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::UserError;
 use crate::op::types::TextResults;
-use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
+use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse, WhatIf};
 use crate::user_settings::own_key;
 
 pub struct ExecUserBookmarks;
@@ -64,6 +64,7 @@ impl Operation for ExecUserBookmarks {
     const METHOD: Method = Method::Post;
     const WRITES: bool = true;
     const TENANT: TenantUse = TenantUse::None;
+    const WHAT_IF: WhatIf = WhatIf::OwnState("the caller's bookmarks");
     const SOURCE: Source = Source {
         upstream: "Invoke-ExecUserBookmarks.ps1",
         frontend: None,
