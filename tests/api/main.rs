@@ -40,5 +40,6 @@ mod registry;
 mod shell;
 mod spec;
 mod sponsors;
+mod tier2_cipp;
 mod tier2_directory;
 mod user_reads;

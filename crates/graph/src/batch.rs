@@ -292,7 +292,8 @@ impl GraphClient {
         requests: Vec<BatchRequest>,
         dry_run: &crate::dry_run::DryRun,
     ) -> Result<Vec<BatchResponse>, GraphError> {
-        let (writes, reads): (Vec<(usize, BatchRequest)>, Vec<(usize, BatchRequest)>) = requests
+        type Indexed = Vec<(usize, BatchRequest)>;
+        let (writes, reads): (Indexed, Indexed) = requests
             .into_iter()
             .enumerate()
             .partition(|(_, r)| crate::dry_run::batch_item_writes(&r.method, &r.url));

@@ -29,6 +29,9 @@ use serde::Deserialize;
 ///   secret → 401 `invalid_client`, 90002 unknown tenant → 400 `invalid_tenant`, 50076 MFA
 ///   required, 50057 disabled account, 700016 app not in tenant, 90055 throttled → 429, ...;
 ///   other codes → 400 `invalid_request`). Ignored on other routes.
+/// - `acknowledge: true`: answer success without doing anything (Exchange: 200 with an empty
+///   `value`; Graph: 204), as a write the service acknowledged but lost. Lets a test check
+///   that a change is read back rather than assumed.
 /// - `rate` (0..1, default 1) fires it for that share of matching requests, drawn from the
 ///   seeded generator; `count` limits how many times it fires in total.
 ///
@@ -37,7 +40,8 @@ use serde::Deserialize;
 ///   `{"cmdlet": "Get-MessageTraceV2", "status": 500}` fails the message trace while every
 ///   other cmdlet answers. `path` may then be left out (it defaults to `/adminapi/`).
 ///
-/// A fault needs at least one of `status`, `latency_ms`, `drop`, `malformed` or `aadsts`.
+/// A fault needs at least one of `status`, `latency_ms`, `drop`, `malformed`, `acknowledge` or
+/// `aadsts`.
 /// When several faults match, latencies add up and the first one with an action wins.
 #[derive(Debug, Deserialize)]
 pub(crate) struct FaultSpec {
@@ -65,6 +69,8 @@ pub(crate) struct FaultSpec {
     pub malformed: bool,
     #[serde(default)]
     pub aadsts: Option<u32>,
+    #[serde(default)]
+    pub acknowledge: bool,
 }
 
 /// What a firing fault does instead of the normal answer.
@@ -74,6 +80,7 @@ pub(crate) enum Action {
     Drop,
     Malformed,
     Aadsts(u32),
+    Acknowledge,
 }
 
 struct Fault {
@@ -124,15 +131,22 @@ impl FaultSet {
             spec.drop,
             spec.malformed,
             spec.aadsts.is_some(),
+            spec.acknowledge,
         ]
         .iter()
         .filter(|b| **b)
         .count();
         if actions > 1 {
-            return Err("a fault takes only one of status, drop, malformed and aadsts".to_owned());
+            return Err(
+                "a fault takes only one of status, drop, malformed, acknowledge and aadsts"
+                    .to_owned(),
+            );
         }
         if actions == 0 && spec.latency_ms.is_none() {
-            return Err("a fault needs a status, drop, malformed, aadsts or latency_ms".to_owned());
+            return Err(
+                "a fault needs a status, drop, malformed, acknowledge, aadsts or latency_ms"
+                    .to_owned(),
+            );
         }
         if let Some(status) = spec.status
             && !(100..=599).contains(&status)
@@ -161,6 +175,7 @@ impl FaultSet {
                 (_, true, ..) => Some(Action::Drop),
                 (_, _, true, _) => Some(Action::Malformed),
                 (.., Some(code)) => Some(Action::Aadsts(code)),
+                _ if spec.acknowledge => Some(Action::Acknowledge),
                 _ => None,
             },
             rate,

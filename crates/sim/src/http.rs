@@ -248,6 +248,10 @@ pub(crate) async fn serve(sim: &Sim, inb: &Inbound<'_>, allow_batch: bool) -> Ou
             &request_id,
             &client_request_id,
         )),
+        Some(Action::Acknowledge) => Outcome::Reply(crate::exchange::acknowledged(
+            matches!(route, Route::Exchange { .. }),
+            &request_id,
+        )),
         Some(Action::Aadsts(code)) if matches!(route, Route::Token(_)) => {
             Outcome::Reply(tokens::aadsts_error(code).response())
         }

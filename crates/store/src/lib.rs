@@ -37,6 +37,7 @@
 
 mod audit;
 mod bec;
+mod cipp_config;
 mod error;
 mod idempotency;
 mod kept;
@@ -48,6 +49,7 @@ pub use audit::{
     Severity, UnauthorizedCount,
 };
 pub use bec::{BecCase, BecCaseStatus};
+pub use cipp_config::{CustomDataMapping, GraphPreset};
 pub use error::StoreError;
 pub use idempotency::IdempotencyClaim;
 pub use kept::{ALL_USERS, PasswordSettings, Template, TemplateKind};
@@ -312,6 +314,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "idempotency keys",
         include_str!("../migrations/sqlite/0003_idempotency_keys.sql"),
     ),
+    (
+        5,
+        "cipp config",
+        include_str!("../migrations/sqlite/0005_cipp_config.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -328,6 +335,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "idempotency keys",
         include_str!("../migrations/postgres/0003_idempotency_keys.sql"),
+    ),
+    (
+        5,
+        "cipp config",
+        include_str!("../migrations/postgres/0005_cipp_config.sql"),
     ),
 ];
 

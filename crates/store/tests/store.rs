@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use cipp_store::{
     ALL_USERS, ActorKind, ApiFilter, AuditEntry, AuditQuery, AuditResult, Backend, BecCase,
-    BecCaseStatus, Cursor, DateRange, EncryptionKey, PasswordSettings, Severity, Store, StoreError,
-    StoreOptions, Template, TemplateKind,
+    BecCaseStatus, Cursor, CustomDataMapping, DateRange, EncryptionKey, GraphPreset,
+    PasswordSettings, Severity, Store, StoreError, StoreOptions, Template, TemplateKind,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -148,6 +148,10 @@ on_both_backends!(
     secrets_are_sealed_at_rest_and_open_only_with_the_right_key,
     the_kv_cache_honours_expiry,
     bec_cases_list_newest_first_and_keep_their_report_and_containment,
+    graph_presets_are_seen_by_their_owner_and_when_shared_by_everyone,
+    bookmarks_are_kept_per_user_and_replaced_whole,
+    custom_data_mappings_can_be_listed_replaced_and_deleted,
+    the_extensions_config_is_absent_until_saved_then_round_trips,
     an_idempotency_key_is_claimed_once_and_keeps_its_answer_sealed,
     two_store_instances_see_each_others_writes,
     a_written_row_survives_sigkill_of_the_writer,
@@ -1227,6 +1231,134 @@ async fn page_through_100000_rows(db: &TestDb, label: &str) {
          (first {first:?}, last {last:?}, slowest {slowest:?}); distinct_dates ({} days) \
          {distinct:?}; filtered first page {filtered_took:?}",
         dates.len()
+    );
+}
+
+fn preset(id: &str, name: &str, owner: &str, shared: bool) -> GraphPreset {
+    GraphPreset {
+        id: id.to_owned(),
+        name: name.to_owned(),
+        owner: owner.to_owned(),
+        is_shared: shared,
+        params: json!({"endpoint": "users", "$filter": format!("startswith(displayName,'{name}')")}),
+    }
+}
+
+async fn graph_presets_are_seen_by_their_owner_and_when_shared_by_everyone(db: &TestDb) {
+    let store = db.connect().await;
+    store
+        .graph_preset_put(&preset("p1", "Zulu", "Alice@Example.com", false))
+        .await
+        .unwrap();
+    store
+        .graph_preset_put(&preset("p2", "Alpha", "bob@example.com", true))
+        .await
+        .unwrap();
+    store
+        .graph_preset_put(&preset("p3", "Mike", "bob@example.com", false))
+        .await
+        .unwrap();
+
+    let alice = store
+        .graph_presets_visible_to("alice@example.com")
+        .await
+        .unwrap();
+    let names: Vec<&str> = alice.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Alpha", "Zulu"], "own and shared, by name");
+    assert_eq!(alice[1].owner, "alice@example.com");
+    assert!(!alice[1].is_shared);
+    assert_eq!(alice[1].params["$filter"], "startswith(displayName,'Zulu')");
+    let bob = store
+        .graph_presets_visible_to("BOB@example.com")
+        .await
+        .unwrap();
+    assert_eq!(bob.len(), 2);
+
+    // Replacing by id keeps one row; deleting reports whether it existed.
+    store
+        .graph_preset_put(&preset("p1", "Yankee", "alice@example.com", true))
+        .await
+        .unwrap();
+    let bob = store
+        .graph_presets_visible_to("bob@example.com")
+        .await
+        .unwrap();
+    assert_eq!(bob.len(), 3);
+    assert!(store.graph_preset_delete("p1").await.unwrap());
+    assert!(!store.graph_preset_delete("p1").await.unwrap());
+    assert_eq!(
+        store
+            .graph_presets_visible_to("alice@example.com")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+async fn bookmarks_are_kept_per_user_and_replaced_whole(db: &TestDb) {
+    let store = db.connect().await;
+    assert!(store.bookmarks_get("a@x.example").await.unwrap().is_none());
+    let first = json!([{"path": "/identity/administration/users", "label": "Users"}]);
+    store.bookmarks_put("A@x.example", &first).await.unwrap();
+    store
+        .bookmarks_put("b@x.example", &json!([{"path": "/", "label": "Home"}]))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.bookmarks_get("a@X.example").await.unwrap(),
+        Some(first)
+    );
+    store
+        .bookmarks_put("a@x.example", &json!([]))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.bookmarks_get("a@x.example").await.unwrap(),
+        Some(json!([]))
+    );
+    assert_eq!(
+        store.bookmarks_get("b@x.example").await.unwrap().unwrap()[0]["label"],
+        "Home"
+    );
+}
+
+async fn custom_data_mappings_can_be_listed_replaced_and_deleted(db: &TestDb) {
+    let store = db.connect().await;
+    assert!(store.custom_data_mappings().await.unwrap().is_empty());
+    let mapping = |id: &str, label: &str| CustomDataMapping {
+        id: id.to_owned(),
+        body: json!({"manualEntryFieldLabel": label, "sourceType": {"label": "Manual Entry"}}),
+    };
+    store
+        .custom_data_mapping_put(&mapping("m2", "Two"))
+        .await
+        .unwrap();
+    store
+        .custom_data_mapping_put(&mapping("m1", "One"))
+        .await
+        .unwrap();
+    store
+        .custom_data_mapping_put(&mapping("m2", "Deux"))
+        .await
+        .unwrap();
+    let all = store.custom_data_mappings().await.unwrap();
+    assert_eq!(all, vec![mapping("m1", "One"), mapping("m2", "Deux")]);
+    assert!(store.custom_data_mapping_delete("m1").await.unwrap());
+    assert!(!store.custom_data_mapping_delete("m1").await.unwrap());
+    assert_eq!(store.custom_data_mappings().await.unwrap().len(), 1);
+}
+
+async fn the_extensions_config_is_absent_until_saved_then_round_trips(db: &TestDb) {
+    let store = db.connect().await;
+    assert!(store.extensions_config_get().await.unwrap().is_none());
+    let config = json!({"Sherweb": {"Enabled": true}, "HaloPSA": {"Enabled": false}});
+    store.extensions_config_put(&config).await.unwrap();
+    assert_eq!(store.extensions_config_get().await.unwrap(), Some(config));
+    store.extensions_config_put(&json!({})).await.unwrap();
+    assert_eq!(
+        store.extensions_config_get().await.unwrap(),
+        Some(json!({}))
     );
 }
 

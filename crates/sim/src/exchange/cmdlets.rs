@@ -321,6 +321,7 @@ pub(crate) fn run(cx: &Cx<'_>, name: &str) -> Result<Answer, ExoError> {
     match name.to_ascii_lowercase().as_str() {
         "get-mailbox" => get_mailbox(cx, false),
         "get-casmailbox" => get_mailbox(cx, true),
+        "set-mailbox" if cx.params.has("RecipientLimits") => super::recipient_limits::set(cx),
         "set-mailbox" => set_mailbox(cx),
         "enable-mailbox" => enable_mailbox(cx),
         "get-mailboxautoreplyconfiguration" => get_auto_reply(cx),

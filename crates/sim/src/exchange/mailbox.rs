@@ -153,6 +153,8 @@ pub(crate) struct Mailbox {
     pub contacts_acl: Vec<Ace>,
     /// Meetings this mailbox organises.
     pub meetings: Vec<super::devices_calendar::Meeting>,
+    /// `RecipientLimits` (see `recipient_limits.rs`).
+    pub recipient_limits: u32,
 }
 
 fn hash(seed: u64, id: &str, salt: u64) -> u64 {
@@ -469,6 +471,7 @@ pub(crate) fn derive(seed: u64, user: &User, store: &UserStore) -> Option<Mailbo
         calendar_acl,
         contacts_acl: Vec::new(),
         meetings,
+        recipient_limits: super::recipient_limits::DEFAULT,
         kind,
         guid: mailbox_guid(seed, id),
         exchange_guid,
@@ -669,6 +672,10 @@ pub(crate) fn render(user: &User, m: &Mailbox, server: &str) -> Value {
         .put("DelayHoldApplied", json!(false))
         .list("InPlaceHolds", &m.in_place_holds)
         .put("RetentionPolicy", json!(m.retention_policy))
+        .put(
+            "RecipientLimits",
+            super::recipient_limits::shown(m.recipient_limits),
+        )
         .put("MessageCopyForSentAsEnabled", json!(m.copy_sent_as))
         .put(
             "MessageCopyForSendOnBehalfEnabled",

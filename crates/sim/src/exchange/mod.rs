@@ -13,6 +13,7 @@ mod groups;
 pub(crate) mod mailbox;
 pub(crate) mod mailbox_settings;
 mod message_trace;
+mod recipient_limits;
 pub(crate) mod tenant_wide;
 
 use std::sync::Arc;
@@ -390,6 +391,18 @@ fn check_anchor(sim: &Sim, inb: &Inbound<'_>, tenant: &Tenant) -> Result<(), Exo
             "The anchor mailbox '{anchor}' doesn't belong to the organization '{}'.",
             tenant.initial_domain()
         )))
+    }
+}
+
+/// The answer of an `acknowledge` fault: success, nothing done (Exchange's empty cmdlet
+/// output, or Graph's 204).
+pub(crate) fn acknowledged(exchange: bool, request_id: &str) -> HttpResponse {
+    if exchange {
+        ok(&json!({"value": []}), request_id)
+    } else {
+        HttpResponse::NoContent()
+            .insert_header(("request-id", request_id.to_owned()))
+            .finish()
     }
 }
 

@@ -1,6 +1,7 @@
 //! `ListUserSettings` (CIPP-API `Invoke-ListUserSettings.ps1`): the CIPP frontend's settings
 //! for the caller: everyone's (`allUsers`) when saved, else the caller's own, else CIPP's
-//! defaults, with the caller's own under `UserSpecificSettings`.
+//! defaults, with the caller's own under `UserSpecificSettings` and the caller's bookmarks
+//! under `UserBookmarks`.
 
 use cipp_store::ALL_USERS;
 use serde::Serialize;
@@ -73,6 +74,19 @@ impl PartialSchema for UserSettings {
         .property(
             "UserSpecificSettings",
             settings_object("The caller's own settings, when saved."),
+        )
+        .property(
+            "UserBookmarks",
+            utoipa::openapi::schema::ArrayBuilder::new()
+                .items(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Object)
+                        .property("path", ObjectBuilder::new().schema_type(Type::String))
+                        .property("label", ObjectBuilder::new().schema_type(Type::String)),
+                )
+                .description(Some(
+                    "The caller's bookmarks (`ExecUserBookmarks`), when any are saved.",
+                )),
         )
         .into()
     }
@@ -157,6 +171,22 @@ impl Operation for ListUserSettings {
         fields.insert("offboardingDefaultsSource".into(), json!(source));
         if let Some(own) = own {
             fields.insert("UserSpecificSettings".into(), own);
+        }
+        // The caller's bookmarks (ExecUserBookmarks), when any are saved; CIPP leaves an empty
+        // list out.
+        let bookmarks = store
+            .bookmarks_get(&own_key(&ctx.caller.identity()))
+            .await
+            .map_err(|e| UserError::internal(FAILED, e))?;
+        match bookmarks {
+            Some(Value::Array(list)) if list.is_empty() => {}
+            Some(list @ Value::Array(_)) => {
+                fields.insert("UserBookmarks".into(), list);
+            }
+            Some(Value::Null) | None => {}
+            Some(one) => {
+                fields.insert("UserBookmarks".into(), Value::Array(vec![one]));
+            }
         }
         Ok(Outcome::json(UserSettings(Value::Object(fields))))
     }

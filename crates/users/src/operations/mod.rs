@@ -108,6 +108,13 @@ registry! {
     list_mfa_users::ListMFAUsers,
     list_jit_admin::ListJITAdmin,
     list_graph_request::ListGraphRequest,
+    list_graph_bulk_request::ListGraphBulkRequest,
+    list_graph_explorer_presets::ListGraphExplorerPresets,
+    list_custom_data_mappings::ListCustomDataMappings,
+    list_extensions_config::ListExtensionsConfig,
+    exec_user_bookmarks::ExecUserBookmarks,
+    list_mailboxes::ListMailboxes,
+    exec_set_recipient_limits::ExecSetRecipientLimits,
 
     // ── shell, tenants, logs and templates ──
     me::Me,
