@@ -318,6 +318,8 @@ pub(crate) struct Sim {
     pub audit_sessions: Mutex<HashMap<String, usize>>,
     /// Transport rules and the Tenant Allow/Block List per tenant (`exchange::tenant_wide`).
     pub tenant_wide: crate::exchange::tenant_wide::TenantWideState,
+    /// Authorization codes issued by the sign-in page, until redeemed (`authorize`).
+    pub auth_codes: crate::authorize::CodeState,
 }
 
 impl Sim {

@@ -40,6 +40,7 @@ mod bec;
 mod error;
 mod kept;
 mod secrets;
+mod sessions;
 mod time_col;
 
 pub use audit::{
@@ -50,6 +51,7 @@ pub use bec::{BecCase, BecCaseStatus};
 pub use error::StoreError;
 pub use kept::{ALL_USERS, PasswordSettings, Template, TemplateKind};
 pub use secrets::EncryptionKey;
+pub use sessions::SignInSession;
 pub use time_col::DbTime;
 
 use std::borrow::Cow;
@@ -305,6 +307,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "bec cases",
         include_str!("../migrations/sqlite/0002_bec_cases.sql"),
     ),
+    (
+        4,
+        "sign-in sessions",
+        include_str!("../migrations/sqlite/0004_sign_in_sessions.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -316,6 +323,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "bec cases",
         include_str!("../migrations/postgres/0002_bec_cases.sql"),
+    ),
+    (
+        4,
+        "sign-in sessions",
+        include_str!("../migrations/postgres/0004_sign_in_sessions.sql"),
     ),
 ];
 
