@@ -34,6 +34,7 @@ mod offboarding_exchange;
 mod offboarding_sharepoint;
 mod process;
 mod registry;
+mod same_origin;
 mod shell;
 mod spec;
 mod user_reads;

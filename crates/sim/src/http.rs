@@ -386,9 +386,7 @@ fn forced_status(
         | Route::Authorize(_)
         | Route::OpenIdV1(_)
         | Route::OpenIdV2(_)
-        | Route::Keys { .. } => {
-            tokens::fault_error(status).response()
-        }
+        | Route::Keys { .. } => tokens::fault_error(status).response(),
         Route::Exchange { .. } => crate::exchange::fault_response(status, request_id),
         _ => {
             return graph::error_response(

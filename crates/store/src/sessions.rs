@@ -47,7 +47,10 @@ impl Store {
     }
 
     /// The session with this key, unless it has expired.
-    pub async fn session_get(&self, session_key: &str) -> Result<Option<SignInSession>, StoreError> {
+    pub async fn session_get(
+        &self,
+        session_key: &str,
+    ) -> Result<Option<SignInSession>, StoreError> {
         on_pool!(self, p => {
             let row = sqlx::query(
                 "SELECT session_key, user_id, user_principal, roles, created_at, expires_at \

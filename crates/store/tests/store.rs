@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use cipp_store::{
     ALL_USERS, ActorKind, ApiFilter, AuditEntry, AuditQuery, AuditResult, Backend, BecCase,
-    BecCaseStatus, Cursor, DateRange, EncryptionKey, PasswordSettings, Severity, Store, StoreError,
-    SignInSession, StoreOptions, Template, TemplateKind,
+    BecCaseStatus, Cursor, DateRange, EncryptionKey, PasswordSettings, Severity, SignInSession,
+    Store, StoreError, StoreOptions, Template, TemplateKind,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
