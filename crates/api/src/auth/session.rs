@@ -16,10 +16,6 @@ pub const SESSION_COOKIE: &str = "cipp_session";
 /// The sign-in in progress: its `state`, so the callback is tied to the browser that started it.
 pub const LOGIN_COOKIE: &str = "cipp_sign_in";
 
-pub fn session_cookie_name(_request: &HttpRequest, _state: &AppState) -> &'static str {
-    SESSION_COOKIE
-}
-
 pub fn hash_hex(text: &str) -> String {
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes());
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()

@@ -18,7 +18,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::roles::is_base_role;
-use super::session::{self, LOGIN_COOKIE};
+use super::session::{self, LOGIN_COOKIE, SESSION_COOKIE};
 use crate::error::ApiError;
 use crate::settings::{Mode, SettingsError, invalid};
 use crate::state::AppState;
@@ -435,7 +435,7 @@ pub async fn callback(
         )
     })?;
     tracing::info!(user = %upn, roles = ?roles, "signed in");
-    let name = session::session_cookie_name(&request, &state);
+    let name = SESSION_COOKIE;
     let cookie = session::cookie(&request, &state, name, session_id, Some(lifetime));
     let clear_login = session::cookie(
         &request,
@@ -485,15 +485,14 @@ pub async fn logout(
     if !state.settings.sign_in.enabled() {
         return Err(disabled());
     }
-    let name = session::session_cookie_name(&request, &state);
-    if let Some(cookie) = session::cookie_value(&request, name) {
-        if let Err(error) = state
+    let name = SESSION_COOKIE;
+    if let Some(cookie) = session::cookie_value(&request, name)
+        && let Err(error) = state
             .store
             .session_delete(&session::hash_hex(&cookie))
             .await
-        {
-            tracing::warn!(%error, "a session could not be deleted at sign-out");
-        }
+    {
+        tracing::warn!(%error, "a session could not be deleted at sign-out");
     }
     let query = query_of(&request);
     let clear = session::cookie(&request, &state, name, String::new(), Some(Duration::ZERO));
