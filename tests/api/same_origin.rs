@@ -579,3 +579,77 @@ async fn the_frontend_is_served_beside_the_api_with_a_fallback_to_its_index() {
     );
     app.stop();
 }
+
+#[tokio::test]
+async fn the_simulated_entra_redeems_a_code_once_and_only_with_its_pkce_verifier() {
+    let dir = frontend_dir();
+    let app = hosting_app(&dir).await;
+    let (authorize_url, _) = start_sign_in(&app, "superadmin").await;
+    let callback = authorize(&app, &authorize_url).await;
+    let code = query_param(&callback, "code").unwrap();
+    let client_id = query_param(&authorize_url, "client_id").unwrap();
+    let redirect_uri = query_param(&authorize_url, "redirect_uri").unwrap();
+    let token_url = authorize_url
+        .split_once('?')
+        .unwrap()
+        .0
+        .replace("/authorize", "/token");
+    let redeem = |verifier: &str| {
+        app.http
+            .post(&token_url)
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("client_id", client_id.as_str()),
+                ("code", code.as_str()),
+                ("redirect_uri", redirect_uri.as_str()),
+                ("code_verifier", verifier),
+            ])
+            .send()
+    };
+    // The service holds the verifier; a guessed one is refused, and the code is spent.
+    let wrong = redeem("a-verifier-that-is-not-the-one-hashed-into-the-challenge")
+        .await
+        .unwrap();
+    assert_eq!(wrong.status().as_u16(), 400);
+    let body: Value = wrong.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("AADSTS501481"),
+        "{body}"
+    );
+    let again = redeem("anything").await.unwrap();
+    let body: Value = again.json().await.unwrap();
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("AADSTS70000"),
+        "{body}"
+    );
+
+    // Without login_hint the authorize page lists one demo user per role.
+    let picker_url = authorize_url
+        .split('&')
+        .filter(|p| !p.starts_with("login_hint="))
+        .collect::<Vec<_>>()
+        .join("&");
+    let page = app
+        .http
+        .get(&picker_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for role in ["readonly", "editor", "admin", "superadmin", "none"] {
+        assert!(
+            page.contains(&format!("id=\"user-{role}\"")),
+            "{role} in {page}"
+        );
+    }
+    app.stop();
+}
