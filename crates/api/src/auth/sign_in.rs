@@ -537,3 +537,107 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/.auth/logout", web::get().to(logout))
         .route("/.auth/me", web::get().to(me));
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn folder_with_index() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("cipp-frontend-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("index.html"), "<!doctype html>").unwrap();
+        dir
+    }
+
+    fn error_of(mode: Mode, raw: RawSignIn) -> String {
+        SignInSettings::from_raw(mode, raw)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn production_hosting_needs_an_https_public_url() {
+        let dir = folder_with_index();
+        let raw = || RawSignIn {
+            frontend_dir: Some(dir.display().to_string()),
+            ..RawSignIn::default()
+        };
+        assert!(error_of(Mode::Production, raw()).contains("CIPP_PUBLIC_URL"));
+        let plain = RawSignIn {
+            public_url: Some("http://cipp.example.com".into()),
+            ..raw()
+        };
+        assert!(error_of(Mode::Production, plain).contains("must use https"));
+        let ok = RawSignIn {
+            public_url: Some("https://cipp.example.com".into()),
+            ..raw()
+        };
+        assert!(
+            SignInSettings::from_raw(Mode::Production, ok)
+                .unwrap()
+                .enabled()
+        );
+        // Demo mode may leave it unset (the request's own origin is used).
+        assert!(SignInSettings::from_raw(Mode::Demo, raw()).is_ok());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_frontend_folder_without_an_index_is_refused_by_name() {
+        let raw = RawSignIn {
+            frontend_dir: Some("/nonexistent/cipp-frontend".into()),
+            ..RawSignIn::default()
+        };
+        assert!(error_of(Mode::Demo, raw).contains("CIPP_FRONTEND_DIR"));
+    }
+
+    #[test]
+    fn the_role_map_takes_one_role_or_several_and_matches_upns_in_any_case() {
+        let raw = RawSignIn {
+            login_role_map: Some(RoleMapSource::Json(
+                r#"{"Ann@Example.com": "admin", "bob@example.com": ["readonly", "custom"]}"#.into(),
+            )),
+            ..RawSignIn::default()
+        };
+        let settings = SignInSettings::from_raw(Mode::Demo, raw).unwrap();
+        assert_eq!(settings.role_map["ann@example.com"], vec!["admin"]);
+        assert_eq!(
+            settings.role_map["bob@example.com"],
+            vec!["readonly", "custom"]
+        );
+        let bad = RawSignIn {
+            login_role_map: Some(RoleMapSource::Json("[1]".into())),
+            ..RawSignIn::default()
+        };
+        assert!(error_of(Mode::Demo, bad).contains("CIPP_LOGIN_ROLE_MAP"));
+    }
+
+    #[test]
+    fn return_addresses_stay_on_this_origin() {
+        assert_eq!(
+            local_path(Some("/identity/users?x=1")),
+            "/identity/users?x=1"
+        );
+        for outside in [
+            "//evil.example/",
+            "https://evil.example/",
+            "/\\evil.example",
+            "evil",
+            "/a\r\nSet-Cookie: x=y",
+        ] {
+            assert_eq!(local_path(Some(outside)), "/", "{outside:?}");
+        }
+        assert_eq!(local_path(None), "/");
+    }
+
+    #[test]
+    fn the_pkce_challenge_is_the_base64url_sha256_of_the_verifier() {
+        // RFC 7636, appendix B.
+        assert_eq!(
+            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+    }
+}
