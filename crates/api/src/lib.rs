@@ -197,6 +197,7 @@ impl Application {
             env,
             document: std::sync::OnceLock::new(),
         });
+        auth::sign_in::spawn_session_cleanup(store.clone(), &state.settings.sign_in);
         audit::spawn_retention(store, state.settings.audit_retention_days);
         warm_up(state.clone());
         let listener = TcpListener::bind(bind).map_err(|source| StartupError::Bind {

@@ -529,6 +529,28 @@ pub async fn me(
     Ok(no_store(&mut HttpResponse::Ok()).json(json!({ "clientPrincipal": principal })))
 }
 
+/// Deletes expired sessions hourly (an expired one is refused anyway; this keeps the table
+/// small). Only when sign-in is on.
+pub fn spawn_session_cleanup(store: cipp_store::Store, settings: &SignInSettings) {
+    if !settings.enabled() {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match store
+                .sessions_delete_expired(time::OffsetDateTime::now_utc())
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions = n, "deleted expired sign-in sessions"),
+                Err(error) => tracing::warn!(%error, "deleting expired sign-in sessions failed"),
+            }
+        }
+    });
+}
+
 /// The `/.auth/*` routes.
 pub fn routes(config: &mut web::ServiceConfig) {
     config
