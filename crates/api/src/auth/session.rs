@@ -26,7 +26,15 @@ pub fn hash_hex(text: &str) -> String {
 pub fn public_origin(request: &HttpRequest, state: &AppState) -> String {
     match &state.settings.sign_in.public_url {
         Some(url) => url.origin().ascii_serialization(),
-        None => format!("http://{}", request.connection_info().host()),
+        // The Host header itself, not `connection_info`, which believes X-Forwarded-Host.
+        None => format!(
+            "http://{}",
+            request
+                .headers()
+                .get(actix_web::http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("127.0.0.1")
+        ),
     }
 }
 
