@@ -37,6 +37,7 @@ mod offboarding_sharepoint;
 mod password_and_on_prem;
 mod process;
 mod registry;
+mod same_origin;
 mod shell;
 mod spec;
 mod sponsors;

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod demo;
 pub mod dispatch;
 pub mod error;
+pub mod frontend;
 pub mod health;
 pub mod idempotency;
 pub mod jobs;
@@ -205,6 +206,7 @@ impl Application {
             answer_seal,
             document: std::sync::OnceLock::new(),
         });
+        auth::sign_in::spawn_session_cleanup(store.clone(), &state.settings.sign_in);
         audit::spawn_retention(store, state.settings.audit_retention_days);
         warm_up(state.clone());
         let listener = TcpListener::bind(bind).map_err(|source| StartupError::Bind {
@@ -332,7 +334,9 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> Result<Server, St
             .route("/api/openapi.json", web::get().to(spec::serve))
             .service(SwaggerUi::new("/swagger-ui/{_:.*}").config(Config::from("/api/openapi.json")))
             .route("/api/{name}", web::route().to(dispatch::dispatch))
-            .default_service(web::route().to(dispatch::unknown_endpoint))
+            .configure(auth::sign_in::routes)
+            // The frontend's files when same-origin hosting is on, else "Endpoint not found".
+            .default_service(web::route().to(frontend::serve))
     })
     // The head must arrive within 5 s (the body has its own limit, in `transport`); a client
     // that does not close after its answer is dropped after 5 s more.

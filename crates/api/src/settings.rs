@@ -31,7 +31,7 @@ pub enum SettingsError {
     Source(#[from] config::ConfigError),
 }
 
-fn invalid(setting: &'static str, message: impl Into<String>) -> SettingsError {
+pub(crate) fn invalid(setting: &'static str, message: impl Into<String>) -> SettingsError {
     SettingsError::Invalid {
         setting,
         message: message.into(),
@@ -139,6 +139,8 @@ pub struct Settings {
     pub feature_flags: std::collections::BTreeMap<String, bool>,
     /// Release notes `ListGitHubReleaseNotes` serves (`[]` unless configured, so no dialog opens).
     pub release_notes: Vec<serde_json::Value>,
+    /// Same-origin hosting: the frontend's folder and browser sign-in (`auth::sign_in`).
+    pub sign_in: crate::auth::sign_in::SignInSettings,
     pub demo: DemoSettings,
 }
 
@@ -185,6 +187,12 @@ struct RawSettings {
     jobs_per_replica: Option<u32>,
     feature_flags: Option<FlagsSource>,
     release_notes: Option<NotesSource>,
+    frontend_dir: Option<String>,
+    public_url: Option<String>,
+    login_client_id: Option<String>,
+    login_client_secret: Option<String>,
+    login_role_map: Option<crate::auth::sign_in::RoleMapSource>,
+    session_hours: Option<u32>,
     demo_sim_bind: Option<String>,
     demo_seed: Option<u64>,
     demo_v2_tokens: Option<bool>,
@@ -509,6 +517,17 @@ impl Settings {
                     ));
                 }
             },
+            sign_in: crate::auth::sign_in::SignInSettings::from_raw(
+                mode,
+                crate::auth::sign_in::RawSignIn {
+                    frontend_dir: raw.frontend_dir,
+                    public_url: raw.public_url,
+                    login_client_id: raw.login_client_id,
+                    login_client_secret: raw.login_client_secret,
+                    login_role_map: raw.login_role_map,
+                    session_hours: raw.session_hours,
+                },
+            )?,
             demo,
         };
         if settings.webhook_url.is_some() != settings.webhook_secret.is_some() {

@@ -33,6 +33,8 @@ pub(crate) enum Route<'p> {
     /// SharePoint hosts, served under `/_sp/` (site REST and admin CSOM).
     SharePoint(&'p str),
     Token(&'p str),
+    /// The sign-in page: `/{tenant}/oauth2/v2.0/authorize` (`authorize.rs`).
+    Authorize(&'p str),
     OpenIdV2(&'p str),
     OpenIdV1(&'p str),
     Keys {
@@ -70,6 +72,7 @@ pub(crate) fn classify(path: &str) -> Route<'_> {
     }
     match rest.trim_end_matches('/') {
         "oauth2/v2.0/token" => Route::Token(first),
+        "oauth2/v2.0/authorize" => Route::Authorize(first),
         "v2.0/.well-known/openid-configuration" => Route::OpenIdV2(first),
         ".well-known/openid-configuration" => Route::OpenIdV1(first),
         "discovery/v2.0/keys" => Route::Keys {
@@ -212,7 +215,10 @@ pub(crate) async fn serve(sim: &Sim, inb: &Inbound<'_>, allow_batch: bool) -> Ou
                     .map_or_else(|| (*raw).to_owned(), |t| t.id.clone()),
             )
         }
-        Route::OpenIdV1(raw) | Route::OpenIdV2(raw) | Route::Keys { tenant: raw, .. } => {
+        Route::OpenIdV1(raw)
+        | Route::OpenIdV2(raw)
+        | Route::Authorize(raw)
+        | Route::Keys { tenant: raw, .. } => {
             url_tenant = sim.resolve_tenant(raw);
             url_tenant.as_ref().map(|t| t.id.clone())
         }
@@ -314,6 +320,9 @@ pub(crate) async fn serve(sim: &Sim, inb: &Inbound<'_>, allow_batch: bool) -> Ou
                 }),
                 Route::OpenIdV2(raw) => Outcome::Reply(tokens::openid_v2(sim, url_tenant, raw)),
                 Route::OpenIdV1(raw) => Outcome::Reply(tokens::openid_v1(sim, url_tenant, raw)),
+                Route::Authorize(raw) => Outcome::Reply(crate::authorize::authorize(
+                    sim, url_tenant, raw, inb.query,
+                )),
                 Route::Keys { tenant, v2 } => {
                     Outcome::Reply(tokens::jwks(sim, url_tenant, tenant, v2))
                 }
@@ -380,9 +389,11 @@ fn forced_status(
     client_request_id: &str,
 ) -> HttpResponse {
     let mut resp = match route {
-        Route::Token(_) | Route::OpenIdV1(_) | Route::OpenIdV2(_) | Route::Keys { .. } => {
-            tokens::fault_error(status).response()
-        }
+        Route::Token(_)
+        | Route::Authorize(_)
+        | Route::OpenIdV1(_)
+        | Route::OpenIdV2(_)
+        | Route::Keys { .. } => tokens::fault_error(status).response(),
         Route::Exchange { .. } => crate::exchange::fault_response(status, request_id),
         _ => {
             return graph::error_response(

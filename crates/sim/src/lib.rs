@@ -117,6 +117,8 @@
 //! (only the simulator CA) or `.tls_certs_merge([...])` (platform roots plus the simulator CA).
 
 mod admin;
+mod authorize;
+pub use authorize::{DEMO_SIGN_IN_ROLES, demo_sign_in_upn};
 mod batch;
 mod exchange;
 mod faults;
@@ -338,6 +340,7 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         audit_sessions: Default::default(),
         tenant_wide: Default::default(),
         mailbox_settings: Default::default(),
+        auth_codes: Default::default(),
     });
 
     let data = web::Data::new(Arc::clone(&sim));

@@ -324,6 +324,8 @@ pub(crate) struct Sim {
     pub tenant_wide: crate::exchange::tenant_wide::TenantWideState,
     /// Quotas, regional and calendar settings, retention policies (`exchange::mailbox_settings`).
     pub mailbox_settings: crate::exchange::mailbox_settings::SettingsState,
+    /// Authorization codes issued by the sign-in page, until redeemed (`authorize`).
+    pub auth_codes: crate::authorize::CodeState,
 }
 
 impl Sim {

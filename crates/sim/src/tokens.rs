@@ -15,7 +15,7 @@ use crate::state::{RefreshGrant, Sim, Tenant};
 
 pub(crate) const GRAPH_AUD: &str = "https://graph.microsoft.com";
 pub(crate) const EXCHANGE_AUD: &str = "https://outlook.office365.com";
-const LIFETIME: i64 = 3600;
+pub(crate) const LIFETIME: i64 = 3600;
 
 /// The application permissions the partner app holds in Graph and Exchange tokens.
 const PARTNER_GRAPH_ROLES: &[&str] = &[
@@ -37,7 +37,12 @@ pub(crate) struct EntraError {
 }
 
 impl EntraError {
-    fn new(status: u16, error: &'static str, code: u32, description: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        status: u16,
+        error: &'static str,
+        code: u32,
+        description: impl Into<String>,
+    ) -> Self {
         Self {
             status,
             error,
@@ -225,18 +230,18 @@ pub(crate) fn aadsts_error(code: u32) -> EntraError {
     EntraError::new(status, error, code, text)
 }
 
-fn parse_form(body: &[u8]) -> Vec<(String, String)> {
+pub(crate) fn parse_form(body: &[u8]) -> Vec<(String, String)> {
     url::form_urlencoded::parse(body).into_owned().collect()
 }
 
-fn field<'f>(form: &'f [(String, String)], name: &str) -> Option<&'f str> {
+pub(crate) fn field<'f>(form: &'f [(String, String)], name: &str) -> Option<&'f str> {
     form.iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
         .filter(|v| !v.is_empty())
 }
 
-fn missing(name: &str) -> EntraError {
+pub(crate) fn missing(name: &str) -> EntraError {
     EntraError::new(
         400,
         "invalid_request",
@@ -372,6 +377,9 @@ fn token_inner(
     };
     let form = parse_form(body);
     let grant = field(&form, "grant_type").ok_or_else(|| missing("grant_type"))?;
+    if grant == "authorization_code" {
+        return crate::authorize::redeem(sim, &tenant, &form);
+    }
     let client_id = field(&form, "client_id").ok_or_else(|| missing("client_id"))?;
     let Some((app, is_partner)) = find_app(sim, client_id) else {
         return Err(EntraError::new(
@@ -495,7 +503,7 @@ fn token_inner(
     }
 }
 
-fn sign(sim: &Sim, claims: &Value) -> Result<String, EntraError> {
+pub(crate) fn sign(sim: &Sim, claims: &Value) -> Result<String, EntraError> {
     let key = sim
         .signing_key()
         .ok_or_else(|| EntraError::new(500, "server_error", 90100, "No signing key."))?;
@@ -503,7 +511,7 @@ fn sign(sim: &Sim, claims: &Value) -> Result<String, EntraError> {
         .map_err(|e| EntraError::new(500, "server_error", 90100, e.to_string()))
 }
 
-fn times() -> (i64, i64) {
+pub(crate) fn times() -> (i64, i64) {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     (now, now + LIFETIME)
 }

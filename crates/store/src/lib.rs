@@ -42,6 +42,7 @@ mod error;
 mod idempotency;
 mod kept;
 mod secrets;
+mod sessions;
 mod time_col;
 
 pub use audit::{
@@ -54,6 +55,7 @@ pub use error::StoreError;
 pub use idempotency::IdempotencyClaim;
 pub use kept::{ALL_USERS, PasswordSettings, Template, TemplateKind};
 pub use secrets::EncryptionKey;
+pub use sessions::SignInSession;
 pub use time_col::DbTime;
 
 use std::borrow::Cow;
@@ -315,6 +317,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0003_idempotency_keys.sql"),
     ),
     (
+        4,
+        "sign-in sessions",
+        include_str!("../migrations/sqlite/0004_sign_in_sessions.sql"),
+    ),
+    (
         5,
         "cipp config",
         include_str!("../migrations/sqlite/0005_cipp_config.sql"),
@@ -335,6 +342,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "idempotency keys",
         include_str!("../migrations/postgres/0003_idempotency_keys.sql"),
+    ),
+    (
+        4,
+        "sign-in sessions",
+        include_str!("../migrations/postgres/0004_sign_in_sessions.sql"),
     ),
     (
         5,

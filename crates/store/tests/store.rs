@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use cipp_store::{
     ALL_USERS, ActorKind, ApiFilter, AuditEntry, AuditQuery, AuditResult, Backend, BecCase,
     BecCaseStatus, Cursor, CustomDataMapping, DateRange, EncryptionKey, GraphPreset,
-    PasswordSettings, Severity, Store, StoreError, StoreOptions, Template, TemplateKind,
+    PasswordSettings, Severity, SignInSession, Store, StoreError, StoreOptions, Template,
+    TemplateKind,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -155,6 +156,7 @@ on_both_backends!(
     an_idempotency_key_is_claimed_once_and_keeps_its_answer_sealed,
     two_store_instances_see_each_others_writes,
     a_written_row_survives_sigkill_of_the_writer,
+    sign_in_sessions_are_found_until_they_expire_or_are_deleted,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -1440,4 +1442,30 @@ async fn an_idempotency_key_is_claimed_once_and_keeps_its_answer_sealed(db: &Tes
             .expect("claim"),
         IdempotencyClaim::Claimed
     ));
+}
+
+async fn sign_in_sessions_are_found_until_they_expire_or_are_deleted(db: &TestDb) {
+    let store = db.connect().await;
+    let now = OffsetDateTime::now_utc();
+    let session = |key: &str, expires_at: OffsetDateTime| SignInSession {
+        session_key: key.to_owned(),
+        user_id: "7f1d0000-0000-4000-8000-000000000001".to_owned(),
+        user_principal_name: "demo-editor@partner.example".to_owned(),
+        roles: vec!["editor".to_owned()],
+        created_at: now.replace_nanosecond(0).unwrap(),
+        expires_at: expires_at.replace_nanosecond(0).unwrap(),
+    };
+    let live = session("live", now + TimeDuration::hours(8));
+    store.session_put(&live).await.unwrap();
+    store
+        .session_put(&session("stale", now - TimeDuration::seconds(1)))
+        .await
+        .unwrap();
+    assert_eq!(store.session_get("live").await.unwrap(), Some(live));
+    assert_eq!(store.session_get("stale").await.unwrap(), None);
+    assert_eq!(store.session_get("never").await.unwrap(), None);
+    assert_eq!(store.sessions_delete_expired(now).await.unwrap(), 1);
+    assert!(store.session_delete("live").await.unwrap());
+    assert_eq!(store.session_get("live").await.unwrap(), None);
+    assert!(!store.session_delete("live").await.unwrap());
 }

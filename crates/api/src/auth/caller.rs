@@ -44,7 +44,8 @@ impl Caller {
 /// The header Azure Static Web Apps adds for its signed-in users (base64 JSON).
 const CLIENT_PRINCIPAL: &str = "x-ms-client-principal";
 
-/// Validates the bearer token of a request and resolves the caller's roles. Any failure is a
+/// Validates the bearer token of a request (or, with same-origin hosting, its session cookie)
+/// and resolves the caller's roles. Any failure is a
 /// 401 whose reason goes to the log, not to the caller.
 ///
 /// Static Web Apps mode (off unless configured): a request without a bearer token may carry
@@ -71,7 +72,13 @@ pub async fn authenticate(request: &HttpRequest, state: &AppState) -> Result<Cal
                 "an x-ms-client-principal header was sent but Static Web Apps mode is off",
             ));
         }
-        (None, None) => return Err(ApiError::unauthorized("no Authorization header")),
+        // Same-origin hosting's browser sign-in: a session cookie (`session`).
+        (None, None) => {
+            return match super::session::cookie_caller(request, state).await {
+                Some(caller) => caller,
+                None => Err(ApiError::unauthorized("no Authorization header")),
+            };
+        }
     };
     let token = header
         .strip_prefix("Bearer ")

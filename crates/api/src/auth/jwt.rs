@@ -74,7 +74,26 @@ impl Claims {
     }
 }
 
+/// The claims this API reads from an Entra ID token (browser sign-in, `auth::sign_in`).
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct IdClaims {
+    #[serde(default)]
+    pub tid: String,
+    pub oid: Option<String>,
+    pub sub: Option<String>,
+    pub nonce: Option<String>,
+    pub preferred_username: Option<String>,
+    pub upn: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    /// The app roles assigned to the user (or to a group the user is in).
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
 pub struct TokenValidator {
+    /// `<authority>/<partner tenant>/v2.0`: the issuer of v2 tokens, ID tokens included.
+    v2_issuer: String,
     jwks_url: Url,
     http: reqwest::Client,
     validation: Validation,
@@ -101,10 +120,12 @@ impl TokenValidator {
             format!("https://sts.windows.net/{partner_tenant_id}/"),
             format!("{authority}/{partner_tenant_id}/v2.0"),
         ]);
+        let v2_issuer = format!("{authority}/{partner_tenant_id}/v2.0");
         validation.validate_nbf = true;
         validation.leeway = LEEWAY_SECONDS;
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         Ok(Self {
+            v2_issuer,
             jwks_url,
             http,
             validation,
@@ -130,7 +151,45 @@ impl TokenValidator {
         Ok(claims)
     }
 
+    /// The HTTP client the validator reads keys with (it trusts the configured extra CA).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// Validates an ID token from the sign-in's code redemption: RS256 with the authority's
+    /// keys (the same as bearer tokens), issuer `<authority>/<partner tenant>/v2.0`, audience
+    /// the signing-in app's client id, `exp`/`nbf`, and the `nonce` the sign-in sent.
+    pub async fn validate_id_token(
+        &self,
+        token: &str,
+        client_id: &str,
+        nonce: &str,
+    ) -> Result<IdClaims, TokenError> {
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_audience(&[client_id]);
+        validation.set_issuer(&[self.v2_issuer.as_str()]);
+        validation.validate_nbf = true;
+        validation.leeway = LEEWAY_SECONDS;
+        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+        let claims: IdClaims = self.verify_as(token, &validation).await?;
+        if claims.nonce.as_deref() != Some(nonce) {
+            return Err(TokenError::Invalid(
+                "the ID token's nonce is not the one this sign-in sent".into(),
+            ));
+        }
+        Ok(claims)
+    }
+
     async fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        let validation = self.validation.clone();
+        self.verify_as(token, &validation).await
+    }
+
+    async fn verify_as<C: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        validation: &Validation,
+    ) -> Result<C, TokenError> {
         let header = decode_header(token).map_err(|e| TokenError::Malformed(e.to_string()))?;
         if header.alg != Algorithm::RS256 {
             return Err(TokenError::Invalid(format!(
@@ -146,7 +205,7 @@ impl TokenValidator {
         let key = keys
             .get(&kid)
             .ok_or(TokenError::UnknownKey(Some(kid.clone())))?;
-        decode::<Claims>(token, key, &self.validation)
+        decode::<C>(token, key, validation)
             .map(|data| data.claims)
             .map_err(|e| TokenError::Invalid(e.to_string()))
     }
