@@ -13,6 +13,7 @@ pub mod error;
 pub mod folder_permissions;
 pub mod graph_proxy_guard;
 pub mod licences;
+pub mod mailbox_access;
 pub mod mailbox_flags;
 pub mod mailbox_reads;
 pub mod mailbox_rules;

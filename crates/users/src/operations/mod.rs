@@ -126,4 +126,9 @@ registry! {
     exec_get_bec_report_pdf::ExecGetBecReportPdf,
     exec_bec_evidence_export::ExecBECEvidenceExport,
     list_bec_phishing_spread::ListBECPhishingSpread,
+
+    // ── third tier: what the user pages also call (README "Third tier") ──
+    list_mailbox_permissions::ListMailboxPermissions,
+    exec_ca_check::ExecCACheck,
+    list_branding_settings::ListBrandingSettings,
 }
