@@ -131,6 +131,7 @@ mod tls;
 mod token_modes;
 mod tokens;
 mod user;
+mod user_derived;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

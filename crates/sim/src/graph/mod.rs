@@ -2,6 +2,7 @@
 
 pub(crate) mod apps;
 pub(crate) mod assignments;
+mod contacts_policies;
 pub(crate) mod credentials;
 mod directory;
 pub(crate) mod extensions;
@@ -229,6 +230,9 @@ pub(crate) fn dispatch(
     let segs = segments(rest);
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     if let Some(answer) = apps::dispatch(ctx, method, &s) {
+        return answer;
+    }
+    if let Some(answer) = contacts_policies::dispatch(ctx, method, &s) {
         return answer;
     }
     if let Some(answer) = sharepoint::dispatch(ctx, method, &s) {
