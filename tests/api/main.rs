@@ -36,4 +36,5 @@ mod process;
 mod registry;
 mod shell;
 mod spec;
+mod third_tier;
 mod user_reads;
