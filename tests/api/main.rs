@@ -37,4 +37,5 @@ mod registry;
 mod shell;
 mod spec;
 mod third_tier;
+mod user_pages;
 mod user_reads;
