@@ -64,7 +64,11 @@ async fn a_mailboxs_permissions_list_every_grant_made_on_it() {
     let rows = rows.as_array().unwrap().clone();
     let holds = |user: &str, rights: Value| {
         rows.iter().any(|r| {
-            r["User"].as_str().unwrap_or("").to_lowercase().contains(&user.to_lowercase())
+            r["User"]
+                .as_str()
+                .unwrap_or("")
+                .to_lowercase()
+                .contains(&user.to_lowercase())
                 && r["Permissions"] == rights
         })
     };
@@ -73,7 +77,10 @@ async fn a_mailboxs_permissions_list_every_grant_made_on_it() {
     let alias = trustee.split('@').next().unwrap();
     assert!(holds(alias, json!("SendOnBehalf")), "{rows:?}");
     // CIPP keeps the mailbox's own entry.
-    assert!(holds("NT AUTHORITY\\SELF", json!("FullAccess, ReadPermission")), "{rows:?}");
+    assert!(
+        holds("NT AUTHORITY\\SELF", json!("FullAccess, ReadPermission")),
+        "{rows:?}"
+    );
     app.stop();
 }
 
@@ -246,7 +253,10 @@ async fn the_conditional_access_check_evaluates_the_tenants_policies_for_the_use
     let status = response.status().as_u16();
     let body: Value = response.json().await.unwrap();
     assert!(status >= 400, "{status} {body}");
-    assert!(results(&body).starts_with("Failed to execute check: "), "{body}");
+    assert!(
+        results(&body).starts_with("Failed to execute check: "),
+        "{body}"
+    );
     app.stop();
 }
 
@@ -267,7 +277,11 @@ async fn the_conditional_access_check_refuses_the_wrong_role_and_needs_a_user() 
 
     let reader = app.token("readonly").await;
     let response = app
-        .post("/api/ExecCACheck", Some(&reader), json!({"tenantFilter": domain}))
+        .post(
+            "/api/ExecCACheck",
+            Some(&reader),
+            json!({"tenantFilter": domain}),
+        )
         .await;
     assert_eq!(response.status().as_u16(), 400);
     let body: Value = response.json().await.unwrap();
@@ -285,7 +299,10 @@ async fn the_conditional_access_check_refuses_the_wrong_role_and_needs_a_user() 
         .await;
     assert!(response.status().as_u16() >= 500);
     let body: Value = response.json().await.unwrap();
-    assert!(results(&body).starts_with("Failed to execute check: "), "{body}");
+    assert!(
+        results(&body).starts_with("Failed to execute check: "),
+        "{body}"
+    );
     app.stop();
 }
 
@@ -305,11 +322,121 @@ async fn branding_is_cipps_default_for_every_table_and_a_bad_flag_is_named() {
         assert_eq!(body["showFooter"], true);
         assert_eq!(body["reportDefaults"], json!({}));
     }
-    let (status, body) = get(&app, &reader, "/api/ListBrandingSettings?includeGallery=sometimes").await;
+    let (status, body) = get(
+        &app,
+        &reader,
+        "/api/ListBrandingSettings?includeGallery=sometimes",
+    )
+    .await;
     assert_eq!(status, 400, "{body}");
     assert!(results(&body).contains("includeGallery"), "{body}");
     // Without a token there is no branding.
     let response = app.get("/api/ListBrandingSettings", None).await;
     assert_eq!(response.status().as_u16(), 401);
+    app.stop();
+}
+
+async fn onedrive_owners(app: &TestApp, tenant: &str) -> Vec<String> {
+    let body: Value = app
+        .http
+        .get(
+            app.sim
+                .join(&format!("_sim/sharepoint/{tenant}/sites"))
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["owner"].as_str().unwrap().to_lowercase())
+        .collect()
+}
+
+#[tokio::test]
+async fn provisioning_a_onedrive_creates_the_users_site() {
+    let app = spawn_app().await;
+    // The big tenant has licensed members whose OneDrive does not exist yet.
+    let tenant = app.big_tenant().clone();
+    let domain = tenant.default_domain_name.clone();
+    let reader = app.token("readonly").await;
+    let users: Vec<Value> = app
+        .get_json(&format!("/api/ListUsers?tenantFilter={domain}"), &reader)
+        .await;
+    let before = onedrive_owners(&app, &tenant.customer_id).await;
+    let upn = users
+        .iter()
+        .filter(|u| {
+            u["userType"] == "Member"
+                && u["assignedLicenses"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    // Exchange Online (Plan 1) alone brings no OneDrive.
+                    .any(|l| l["skuId"] != "4b9405b0-7788-4568-add1-99614e613b69")
+        })
+        .map(|u| u["userPrincipalName"].as_str().unwrap().to_owned())
+        .find(|upn| !before.contains(&upn.to_lowercase()))
+        .expect("a licensed member without a OneDrive");
+
+    let editor = app.token("editor").await;
+    let response = app
+        .post(
+            "/api/ExecOneDriveProvision",
+            Some(&editor),
+            json!({"tenantFilter": domain, "UserPrincipalName": upn}),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        results(&body),
+        format!("Successfully requested personal site for {upn}")
+    );
+    let after = onedrive_owners(&app, &tenant.customer_id).await;
+    assert!(after.contains(&upn.to_lowercase()), "no site for {upn}");
+    assert_eq!(after.len(), before.len() + 1);
+
+    // Wrong role, bad input.
+    let response = app
+        .post(
+            "/api/ExecOneDriveProvision",
+            Some(&reader),
+            json!({"tenantFilter": domain, "UserPrincipalName": upn}),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 403);
+    let response = app
+        .post(
+            "/api/ExecOneDriveProvision",
+            Some(&editor),
+            json!({"tenantFilter": domain}),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert!(results(&body).contains("UserPrincipalName"), "{body}");
+
+    // SharePoint failing: CIPP's text.
+    app.add_fault(json!({"path": "/_sp/", "method": "POST", "status": 503}))
+        .await;
+    let response = app
+        .post(
+            "/api/ExecOneDriveProvision",
+            Some(&editor),
+            json!({"tenantFilter": domain, "UserPrincipalName": upn}),
+        )
+        .await;
+    assert!(response.status().as_u16() >= 500);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        results(&body).starts_with(&format!("Failed to request personal site for {upn}. Error: ")),
+        "{body}"
+    );
     app.stop();
 }

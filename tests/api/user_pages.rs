@@ -17,7 +17,10 @@ async fn call(app: &TestApp, token: &str, verb: &str, path: &str, body: Value) -
     };
     let status = response.status().as_u16();
     let text = response.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 /// A successful call whose answer has every named field (a `/`-separated path into it).
@@ -86,7 +89,15 @@ async fn the_shell_knows_a_bearer_caller_and_its_account_menu_photo_is_never_a_4
     assert_eq!(status, 404, "{body}");
     assert_eq!(body["Results"], "No photo found for this user");
     // Every table's toolbar reads the report branding.
-    reads(&app, &token, "GET", "/api/ListBrandingSettings", Value::Null, &["colour", "logo"]).await;
+    reads(
+        &app,
+        &token,
+        "GET",
+        "/api/ListBrandingSettings",
+        Value::Null,
+        &["colour", "logo"],
+    )
+    .await;
     app.stop();
 }
 
@@ -132,13 +143,16 @@ async fn the_users_list_gets_every_property_it_selects() {
         &app,
         &token,
         "GET",
-        &format!("/api/ListGraphRequest?Endpoint=users&$select=id,notAProperty&tenantFilter={domain}"),
+        &format!(
+            "/api/ListGraphRequest?Endpoint=users&$select=id,notAProperty&tenantFilter={domain}"
+        ),
         Value::Null,
     )
     .await;
     assert_eq!(status, 400, "{body}");
     assert!(
-        body.to_string().contains("Could not find a property named 'notAProperty'"),
+        body.to_string()
+            .contains("Could not find a property named 'notAProperty'"),
         "{body}"
     );
     app.stop();
@@ -164,7 +178,9 @@ async fn adding_users_one_at_a_time_and_in_bulk_works_from_the_add_pages() {
         &app,
         &editor,
         "GET",
-        &format!("/api/ListGraphRequest?Endpoint=domains&$count=true&$top=99&tenantFilter={domain}"),
+        &format!(
+            "/api/ListGraphRequest?Endpoint=domains&$count=true&$top=99&tenantFilter={domain}"
+        ),
         Value::Null,
         &["Results/0/id", "Results/0/isDefault"],
     )
@@ -210,7 +226,10 @@ async fn adding_users_one_at_a_time_and_in_bulk_works_from_the_add_pages() {
         &["Results"],
     )
     .await;
-    for upn in [format!("page.added@{domain}"), format!("page.bulk@{domain}")] {
+    for upn in [
+        format!("page.added@{domain}"),
+        format!("page.bulk@{domain}"),
+    ] {
         assert!(
             users["Results"]
                 .as_array()
@@ -314,7 +333,12 @@ async fn the_user_view_and_its_tabs_get_what_they_read() {
         "GET",
         &format!("/api/ListUsers?UserId={id}&tenantFilter={domain}"),
         Value::Null,
-        &["0/id", "0/userPrincipalName", "0/LicJoined", "0/accountEnabled"],
+        &[
+            "0/id",
+            "0/userPrincipalName",
+            "0/LicJoined",
+            "0/accountEnabled",
+        ],
     )
     .await;
     reads(
@@ -361,15 +385,52 @@ async fn the_user_view_and_its_tabs_get_what_they_read() {
     .await;
     assert!(access.is_array(), "{access}");
     for (path, fields) in [
-        (format!("/api/ListOoO?UserId={id}&tenantFilter={domain}"), vec!["AutoReplyState"]),
-        (format!("/api/ListCalendarPermissions?UserId={id}&tenantFilter={domain}"), vec!["0/User", "0/AccessRights", "0/FolderName"]),
-        (format!("/api/ListContactPermissions?UserId={id}&tenantFilter={domain}"), vec!["0/User", "0/AccessRights", "0/FolderName"]),
-        (format!("/api/ListUserMailboxRules?UserId={id}&tenantFilter={domain}"), vec![]),
-        (format!("/api/ListUserTrustedBlockedSenders?UserId={id}&userPrincipalName={upn}&tenantFilter={domain}"), vec![]),
-        (format!("/api/ListGraphRequest?Endpoint=users&tenantFilter={domain}&$select=id,displayName,userPrincipalName,mail&$top=999"), vec!["Results/0/mail"]),
-        (format!("/api/ListGraphRequest?Endpoint=groups&tenantFilter={domain}&$filter={}&$select=id,displayName,mail,description&$top=999", enc("securityEnabled eq true and mailEnabled eq true")), vec!["Results"]),
+        (
+            format!("/api/ListOoO?UserId={id}&tenantFilter={domain}"),
+            vec!["AutoReplyState"],
+        ),
+        (
+            format!("/api/ListCalendarPermissions?UserId={id}&tenantFilter={domain}"),
+            vec!["0/User", "0/AccessRights", "0/FolderName"],
+        ),
+        (
+            format!("/api/ListContactPermissions?UserId={id}&tenantFilter={domain}"),
+            vec!["0/User", "0/AccessRights", "0/FolderName"],
+        ),
+        (
+            format!("/api/ListUserMailboxRules?UserId={id}&tenantFilter={domain}"),
+            vec![],
+        ),
+        (
+            format!(
+                "/api/ListUserTrustedBlockedSenders?UserId={id}&userPrincipalName={upn}&tenantFilter={domain}"
+            ),
+            vec![],
+        ),
+        (
+            format!(
+                "/api/ListGraphRequest?Endpoint=users&tenantFilter={domain}&$select=id,displayName,userPrincipalName,mail&$top=999"
+            ),
+            vec!["Results/0/mail"],
+        ),
+        (
+            format!(
+                "/api/ListGraphRequest?Endpoint=groups&tenantFilter={domain}&$filter={}&$select=id,displayName,mail,description&$top=999",
+                enc("securityEnabled eq true and mailEnabled eq true")
+            ),
+            vec!["Results"],
+        ),
         // CippExchangeSettingsForm's forwarding targets.
-        (format!("/api/ListGraphRequest?Endpoint=contacts&tenantFilter={domain}&$select=displayName,mail,mailNickname&$top=999"), vec!["Results/0/displayName", "Results/0/mail", "Results/0/mailNickname"]),
+        (
+            format!(
+                "/api/ListGraphRequest?Endpoint=contacts&tenantFilter={domain}&$select=displayName,mail,mailNickname&$top=999"
+            ),
+            vec![
+                "Results/0/displayName",
+                "Results/0/mail",
+                "Results/0/mailNickname",
+            ],
+        ),
     ] {
         reads(&app, &token, "GET", &path, Value::Null, &fields).await;
     }

@@ -179,9 +179,14 @@ pub async fn permission_report(
         mailboxes
             .iter()
             .find(|m| {
-                ["UserPrincipalName", "PrimarySmtpAddress", "ExternalDirectoryObjectId", "Id"]
-                    .iter()
-                    .any(|k| text(m, k).eq_ignore_ascii_case(user) && !user.is_empty())
+                [
+                    "UserPrincipalName",
+                    "PrimarySmtpAddress",
+                    "ExternalDirectoryObjectId",
+                    "Id",
+                ]
+                .iter()
+                .any(|k| text(m, k).eq_ignore_ascii_case(user) && !user.is_empty())
             })
             .map_or_else(|| "Unknown".to_owned(), |m| text(m, "RecipientTypeDetails"))
     };
@@ -241,7 +246,11 @@ pub async fn permission_report(
             }
         })
         .collect();
-    let sort_key = if by_user { "User" } else { "MailboxDisplayName" };
+    let sort_key = if by_user {
+        "User"
+    } else {
+        "MailboxDisplayName"
+    };
     rows.sort_by_key(|r| {
         r.0.get(sort_key)
             .and_then(Value::as_str)

@@ -37,7 +37,12 @@ const CONTACT_PROPS: &[&str] = &[
 
 /// (given name, surname, company, job title) of the three contacts every tenant has.
 const PEOPLE: &[(&str, &str, &str, &str)] = &[
-    ("Avery", "Lindqvist", "Northshore Supplies", "Account Manager"),
+    (
+        "Avery",
+        "Lindqvist",
+        "Northshore Supplies",
+        "Account Manager",
+    ),
     ("Bruno", "Okafor", "Helix Legal", "Counsel"),
     ("Chiara", "Mendes", "Tidewater Audit", "Auditor"),
 ];
@@ -68,11 +73,12 @@ fn contacts(ctx: &Ctx<'_>) -> Vec<Map<String, Value>> {
         .iter()
         .enumerate()
         .map(|(n, (given, surname, company, title))| {
-            let domain = format!(
-                "{}.example",
-                company.to_ascii_lowercase().replace(' ', "")
+            let domain = format!("{}.example", company.to_ascii_lowercase().replace(' ', ""));
+            let nick = format!(
+                "{}.{}",
+                given.to_ascii_lowercase(),
+                surname.to_ascii_lowercase()
             );
-            let nick = format!("{}.{}", given.to_ascii_lowercase(), surname.to_ascii_lowercase());
             let mail = format!("{nick}@{domain}");
             let mut c = Map::new();
             for prop in CONTACT_PROPS {
@@ -139,7 +145,10 @@ fn get_contact(ctx: &Ctx<'_>, id: &str) -> Answer {
         Value::Object(m) => m,
         _ => Map::new(),
     };
-    body.insert("@odata.context".into(), json!(ctx.context("contacts/$entity")));
+    body.insert(
+        "@odata.context".into(),
+        json!(ctx.context("contacts/$entity")),
+    );
     Ok(ok_json(StatusCode::OK, &Value::Object(body)))
 }
 

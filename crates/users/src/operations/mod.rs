@@ -131,4 +131,5 @@ registry! {
     list_mailbox_permissions::ListMailboxPermissions,
     exec_ca_check::ExecCACheck,
     list_branding_settings::ListBrandingSettings,
+    exec_one_drive_provision::ExecOneDriveProvision,
 }
