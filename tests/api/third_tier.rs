@@ -435,7 +435,9 @@ async fn provisioning_a_onedrive_creates_the_users_site() {
     assert!(response.status().as_u16() >= 500);
     let body: Value = response.json().await.unwrap();
     assert!(
-        results(&body).starts_with(&format!("Failed to request personal site for {upn}. Error: ")),
+        results(&body).starts_with(&format!(
+            "Failed to request personal site for {upn}. Error: "
+        )),
         "{body}"
     );
     app.stop();

@@ -488,43 +488,6 @@ async fn unassign_numbers(
     Ok(lines)
 }
 
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-    use super::*;
-
-    #[test]
-    fn documents_is_removed_whatever_its_case() {
-        assert_eq!(
-            remove_documents("https://t-my.sharepoint.com/personal/u_t_com/Documents"),
-            "https://t-my.sharepoint.com/personal/u_t_com"
-        );
-        assert_eq!(
-            remove_documents("https://x/a/DOCUMENTS/b/documents"),
-            "https://x/a/b"
-        );
-    }
-
-    #[test]
-    fn sharepoint_errors_get_cipps_explanations() {
-        assert!(
-            sharepoint_explanation("The specified user i:0#.f|membership|x could not be found.")
-                .starts_with("could not be resolved in SharePoint.")
-        );
-        assert!(sharepoint_explanation("Access denied.").starts_with("access denied."));
-        assert!(sharepoint_explanation("List does not exist").starts_with("the site or library"));
-        assert_eq!(sharepoint_explanation(" "), "Unknown error.");
-        assert_eq!(sharepoint_explanation("Other"), "Other");
-    }
-
-    #[test]
-    fn the_csom_request_escapes_the_site_url() {
-        let xml = sharing_request("https://h/personal/a&b", 0);
-        assert!(xml.contains(r#"<Parameter Type="String">https://h/personal/a&amp;b</Parameter>"#));
-        assert!(xml.contains(r#"Name="SharingCapability"><Parameter Type="Enum">0</Parameter>"#));
-    }
-}
-
 /// CIPP's `Request-CIPPSPOPersonalSite`: asks SharePoint's admin CSOM (Tenant →
 /// `RequestPersonalSites`) to create the users' OneDrive sites. CSOM's own refusal
 /// (`ErrorInfo`), an answer without a completed operation and a failed call are all errors,
@@ -583,4 +546,41 @@ pub async fn request_personal_sites(
         return Err(fail(String::new()));
     }
     Ok(format!("Successfully requested personal site for {names}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn documents_is_removed_whatever_its_case() {
+        assert_eq!(
+            remove_documents("https://t-my.sharepoint.com/personal/u_t_com/Documents"),
+            "https://t-my.sharepoint.com/personal/u_t_com"
+        );
+        assert_eq!(
+            remove_documents("https://x/a/DOCUMENTS/b/documents"),
+            "https://x/a/b"
+        );
+    }
+
+    #[test]
+    fn sharepoint_errors_get_cipps_explanations() {
+        assert!(
+            sharepoint_explanation("The specified user i:0#.f|membership|x could not be found.")
+                .starts_with("could not be resolved in SharePoint.")
+        );
+        assert!(sharepoint_explanation("Access denied.").starts_with("access denied."));
+        assert!(sharepoint_explanation("List does not exist").starts_with("the site or library"));
+        assert_eq!(sharepoint_explanation(" "), "Unknown error.");
+        assert_eq!(sharepoint_explanation("Other"), "Other");
+    }
+
+    #[test]
+    fn the_csom_request_escapes_the_site_url() {
+        let xml = sharing_request("https://h/personal/a&b", 0);
+        assert!(xml.contains(r#"<Parameter Type="String">https://h/personal/a&amp;b</Parameter>"#));
+        assert!(xml.contains(r#"Name="SharingCapability"><Parameter Type="Enum">0</Parameter>"#));
+    }
 }
