@@ -435,6 +435,22 @@ async fn the_user_view_and_its_tabs_get_what_they_read() {
         reads(&app, &token, "GET", &path, Value::Null, &fields).await;
     }
 
+    // A contact property Graph does not know is Graph's 400, passed on.
+    let (status, body) = call(
+        &app,
+        &token,
+        "GET",
+        &format!("/api/ListGraphRequest?Endpoint=contacts&tenantFilter={domain}&$select=displayName,notAProperty"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.to_string()
+            .contains("on type 'microsoft.graph.orgContact'"),
+        "{body}"
+    );
+
     // user/conditional-access.jsx: the application picker, then the check.
     let apps = reads(
         &app,
