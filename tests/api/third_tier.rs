@@ -442,3 +442,103 @@ async fn provisioning_a_onedrive_creates_the_users_site() {
     );
     app.stop();
 }
+
+#[tokio::test]
+async fn the_guest_list_shows_an_invited_guest_as_pending_and_refuses_what_it_cannot_do() {
+    let app = spawn_app().await;
+    let domain = app.tenant(1).default_domain_name.clone();
+    let editor = app.token("editor").await;
+    let response = app
+        .post(
+            "/api/AddGuest",
+            Some(&editor),
+            json!({"tenantFilter": domain, "displayName": "Third Tier Guest",
+                   "mail": "third.tier@partner.example", "sendInvite": true}),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+
+    let reader = app.token("readonly").await;
+    // As guest-users/index.js asks.
+    let (status, rows) = get(
+        &app,
+        &reader,
+        &format!("/api/ListGuestUsers?tenantFilter={domain}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{rows}");
+    let rows = rows.as_array().unwrap();
+    let invited = rows
+        .iter()
+        .find(|r| r["mail"] == "third.tier@partner.example")
+        .expect("the invited guest");
+    assert_eq!(invited["status"], "Pending Acceptance", "{invited}");
+    assert_eq!(invited["sourceDomain"], "partner.example");
+    for field in [
+        "id",
+        "displayName",
+        "userPrincipalName",
+        "accountEnabled",
+        "externalUserState",
+        "createdDateTime",
+        "lastSignInDateTime",
+        "daysSinceSignIn",
+        "sponsors",
+    ] {
+        assert!(invited.get(field).is_some(), "{field} missing: {invited}");
+    }
+    assert!(
+        rows.iter().all(|r| [
+            "Active",
+            "Pending Acceptance",
+            "Stale",
+            "Never Signed In",
+            "Disabled",
+            "Unknown"
+        ]
+        .contains(&r["status"].as_str().unwrap())),
+        "{rows:?}"
+    );
+
+    // The custom role may not see this tenant; no reporting database; a count that is none.
+    let custom = app.token("custom").await;
+    let (status, _) = get(
+        &app,
+        &custom,
+        &format!("/api/ListGuestUsers?tenantFilter={domain}"),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, body) = get(
+        &app,
+        &reader,
+        &format!("/api/ListGuestUsers?tenantFilter={domain}&UseReportDB=true"),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(results(&body).contains("UseReportDB"), "{body}");
+    let (status, body) = get(
+        &app,
+        &reader,
+        &format!("/api/ListGuestUsers?tenantFilter={domain}&staleDays=soon"),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(results(&body).contains("staleDays"), "{body}");
+
+    // Graph failing: CIPP's text.
+    app.add_fault(json!({"path": "/beta/users", "status": 503}))
+        .await;
+    let (status, body) = get(
+        &app,
+        &reader,
+        &format!("/api/ListGuestUsers?tenantFilter={domain}"),
+    )
+    .await;
+    assert!(status >= 500, "{status} {body}");
+    assert!(
+        results(&body).starts_with("Failed to list guest users: "),
+        "{body}"
+    );
+    app.stop();
+}

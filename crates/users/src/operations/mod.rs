@@ -132,4 +132,5 @@ registry! {
     exec_ca_check::ExecCACheck,
     list_branding_settings::ListBrandingSettings,
     exec_one_drive_provision::ExecOneDriveProvision,
+    list_guest_users::ListGuestUsers,
 }
