@@ -26,6 +26,9 @@ pub struct Params {
     /// CIPP reads its reporting database instead; this service keeps none.
     #[serde(rename = "UseReportDB", default)]
     pub use_report_db: bool,
+    /// CIPP pages only its cached reads; a live read is one answer either way.
+    #[serde(rename = "manualPagination", default)]
+    pub manual_pagination: bool,
 }
 
 /// One row per guest: `id`, `displayName`, `mail`, `userPrincipalName`, `sourceDomain`,
@@ -70,6 +73,8 @@ impl Operation for ListGuestUsers {
                 "this service keeps no reporting database; leave UseReportDB out to read guests live",
             ));
         }
+        // Upstream pages only cached reads; this read is live, so it is one bare array.
+        let _ = params.manual_pagination;
         let tenant = ctx.tenant()?;
         let stale_days = i64::from(params.stale_days.unwrap_or(90));
         let eventual = [("ConsistencyLevel", "eventual")];
