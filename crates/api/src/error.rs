@@ -45,6 +45,8 @@ pub const CODE_TOO_LARGE: &str = "payload_too_large";
 pub const CODE_METHOD_NOT_ALLOWED: &str = "method_not_allowed";
 pub const CODE_HEADERS_TOO_LARGE: &str = "headers_too_large";
 pub const CODE_REQUEST_TIMEOUT: &str = "request_timeout";
+/// An `Idempotency-Key` used again for a different request.
+pub const CODE_IDEMPOTENCY_KEY_REUSED: &str = "idempotency_key_reused";
 /// A cookie-authenticated (Static Web Apps) request a cross-site page could have sent.
 pub const CODE_CROSS_SITE: &str = "cross_site_request";
 

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod dispatch;
 pub mod error;
 pub mod health;
+pub mod idempotency;
 pub mod jobs;
 pub mod observe;
 pub mod prometheus;
@@ -137,6 +138,10 @@ impl Application {
         if let Some(token) = &settings.partner_refresh_token {
             graph = graph.partner_refresh_token(token.clone());
         }
+        let answer_seal = match &settings.encryption_key {
+            Some(key) => cipp_store::EncryptionKey::from_base64(key.expose_secret())?,
+            None => cipp_store::EncryptionKey::generate()?,
+        };
         if let Some(key) = &settings.encryption_key {
             let key = cipp_store::EncryptionKey::from_base64(key.expose_secret())?;
             let kept = refresh_tokens::StoredRefreshToken::new(
@@ -170,7 +175,10 @@ impl Application {
                 .map_err(|e| StartupError::Jobs(e.to_string()))?;
         }
         let env = Arc::new(Environment {
-            tenants: TenantDirectory::new(graph.clone(), settings.partner_tenant_id.clone()),
+            tenants: std::sync::Arc::new(TenantDirectory::new(
+                graph.clone(),
+                settings.partner_tenant_id.clone(),
+            )),
             proxy_guard,
             partner_client_id: settings.partner_client_id.clone(),
             demo: settings.mode == Mode::Demo,
@@ -194,6 +202,7 @@ impl Application {
             registry,
             store: store.clone(),
             env,
+            answer_seal,
             document: std::sync::OnceLock::new(),
         });
         audit::spawn_retention(store, state.settings.audit_retention_days);

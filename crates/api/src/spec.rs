@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use cipp_users_domain::ErrorKind;
 use cipp_users_domain::op::types::ResultItem;
+use cipp_users_domain::op::what_if;
 use cipp_users_domain::op::{Declaration, Method, TenantUse, TypeSchema};
 use serde_json::{Value, json};
 use utoipa::openapi::extensions::ExtensionsBuilder;
@@ -22,8 +23,10 @@ use utoipa::openapi::{
 };
 
 use crate::error::{
-    CODE_METHOD_NOT_ALLOWED, CODE_TOO_LARGE, CODE_UNAUTHORIZED, CODE_UNKNOWN_OPERATION,
+    CODE_IDEMPOTENCY_KEY_REUSED, CODE_METHOD_NOT_ALLOWED, CODE_TOO_LARGE, CODE_UNAUTHORIZED,
+    CODE_UNKNOWN_OPERATION,
 };
+use crate::idempotency;
 use crate::registry::{Operation, Registry};
 
 const ERROR_SCHEMA: &str = "ErrorBody";
@@ -74,6 +77,7 @@ pub fn openapi(registry: &Registry) -> OpenApi {
     add_components(&mut schemas, &item, "ErrorBody");
     let mut components = ComponentsBuilder::new()
         .schema(ERROR_SCHEMA, error_schema())
+        .schema(WHAT_IF_SCHEMA, what_if_schema())
         .security_scheme(
             "bearerAuth",
             SecurityScheme::Http(
@@ -255,6 +259,7 @@ fn error_schema() -> Schema {
         CODE_UNKNOWN_OPERATION,
         CODE_TOO_LARGE,
         CODE_METHOD_NOT_ALLOWED,
+        CODE_IDEMPOTENCY_KEY_REUSED,
     ]);
     codes.sort_unstable();
     codes.dedup();
@@ -284,6 +289,49 @@ fn error_schema() -> Schema {
                 .enum_values(Some(codes)),
         )
         .required("code")
+        .into()
+}
+
+/// The answer to `WhatIf=true` on a write.
+const WHAT_IF_SCHEMA: &str = "WhatIfAnswer";
+
+fn what_if_schema() -> Schema {
+    let planned = ObjectBuilder::new()
+        .property(
+            "Service",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(["graph", "exchange", "sharepoint", "jobs", "cipp"])),
+        )
+        .required("Service")
+        .property("Method", ObjectBuilder::new().schema_type(Type::String))
+        .required("Method")
+        .property("Target", ObjectBuilder::new().schema_type(Type::String))
+        .required("Target")
+        .property(
+            "Body",
+            ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::SchemaType::AnyValue)
+                .description(Some(
+                    "The request body, a cmdlet's parameters or a job's steps",
+                )),
+        )
+        .property(
+            "AssumedStatus",
+            ObjectBuilder::new().schema_type(Type::Integer),
+        )
+        .required("AssumedStatus");
+    ObjectBuilder::new()
+        .description(Some(
+            "A dry run (`WhatIf=true`): the operation's own answer fields (`Results` …), marked \
+             as a dry run, with the writes that were not sent in the order they would have been.",
+        ))
+        .property("WhatIf", ObjectBuilder::new().schema_type(Type::Boolean))
+        .required("WhatIf")
+        .property("WhatIfNote", ObjectBuilder::new().schema_type(Type::String))
+        .required("WhatIfNote")
+        .property("PlannedWrites", ArrayBuilder::new().items(planned))
+        .required("PlannedWrites")
         .into()
 }
 
@@ -482,6 +530,38 @@ fn declared_path_item(
                 .example(lookup_ci(example, "tenantFilter").cloned()),
         );
     }
+    if declaration.writes {
+        builder = builder
+            .parameter(
+                ParameterBuilder::new()
+                    .name(what_if::PARAMETER)
+                    .parameter_in(ParameterIn::Query)
+                    .required(Required::False)
+                    .description(Some(
+                        "`true`: a dry run. Reads are made, writes are not sent but listed in \
+                         `PlannedWrites` with their answers assumed; nothing changes.",
+                    ))
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::Boolean))),
+            )
+            .parameter(
+                ParameterBuilder::new()
+                    .name(idempotency::HEADER)
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::False)
+                    .description(Some(
+                        "Runs the write once per key: a repeat within 24 hours with the same \
+                         parameters gets the first answer (`Idempotent-Replayed: true`) without \
+                         a second change; the same key with other parameters is a 422.",
+                    ))
+                    .schema(Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .min_length(Some(1))
+                            .max_length(Some(255))
+                            .pattern(Some("^[\\x21-\\x7E]([\\x20-\\x7E]*[\\x21-\\x7E])?$")),
+                    )),
+            );
+    }
     let root = declaration.params.root.clone();
     let resolved = match &root {
         RefOr::T(schema) => Some(schema.clone()),
@@ -562,7 +642,15 @@ fn declared_path_item(
     let success = |description: &str| {
         let mut response = ResponseBuilder::new().description(description);
         for content_type in declaration.content_types {
-            let content = if *content_type == "application/json" {
+            let content = if *content_type == "application/json" && declaration.writes {
+                ContentBuilder::new()
+                    .schema(Some(
+                        OneOfBuilder::new()
+                            .item(declaration.answer.root.clone())
+                            .item(Ref::from_schema_name(WHAT_IF_SCHEMA)),
+                    ))
+                    .build()
+            } else if *content_type == "application/json" {
                 ContentBuilder::new()
                     .schema(Some(declaration.answer.root.clone()))
                     .build()
@@ -589,6 +677,22 @@ fn declared_path_item(
             *status,
             ResponseBuilder::new()
                 .description(*description)
+                .content("application/json", error_content()),
+        );
+    }
+    if declaration.writes {
+        builder = builder.response(
+            "422",
+            ResponseBuilder::new()
+                .description(
+                    "The `Idempotency-Key` was used in the last 24 hours for a different request",
+                )
+                .content("application/json", error_content()),
+        );
+        builder = builder.response(
+            "503",
+            ResponseBuilder::new()
+                .description("The state store that keeps `Idempotency-Key` answers is unavailable; the request was not run")
                 .content("application/json", error_content()),
         );
     }

@@ -153,6 +153,9 @@ impl GraphClient {
         if requests.is_empty() {
             return Ok(Vec::new());
         }
+        if let Some(dry_run) = self.dry_run_log() {
+            return self.batch_dry_run(tenant, version, requests, dry_run).await;
+        }
         let base = self.settings().graph_base_url.clone();
         let wire = requests
             .iter()
@@ -278,6 +281,65 @@ impl GraphClient {
                 })
             })
             .collect())
+    }
+
+    /// A dry run's batch: the reading items are sent, the writing ones recorded and answered as
+    /// Graph answers them on success, every answer in request order.
+    async fn batch_dry_run(
+        &self,
+        tenant: &str,
+        version: GraphVersion,
+        requests: Vec<BatchRequest>,
+        dry_run: &crate::dry_run::DryRun,
+    ) -> Result<Vec<BatchResponse>, GraphError> {
+        let (writes, reads): (Vec<(usize, BatchRequest)>, Vec<(usize, BatchRequest)>) = requests
+            .into_iter()
+            .enumerate()
+            .partition(|(_, r)| crate::dry_run::batch_item_writes(&r.method, &r.url));
+        let mut answers: Vec<(usize, BatchResponse)> = Vec::new();
+        for (i, request) in writes {
+            let target = if request.url.starts_with("https://") {
+                request.url.clone()
+            } else {
+                self.graph_url(version, request.url.trim_start_matches('/'))?
+                    .to_string()
+            };
+            let (status, body) = crate::dry_run::assumed_answer_at(
+                &request.method,
+                &request.url,
+                request.body.as_ref(),
+            );
+            dry_run.record(crate::dry_run::PlannedWrite {
+                service: "graph".to_owned(),
+                method: request.method.to_string(),
+                target,
+                body: request.body.clone(),
+                assumed_status: status,
+            });
+            answers.push((
+                i,
+                BatchResponse {
+                    id: request.id.clone().unwrap_or_else(|| i.to_string()),
+                    status,
+                    headers: Default::default(),
+                    body,
+                },
+            ));
+        }
+        if !reads.is_empty() {
+            let (positions, reads): (Vec<usize>, Vec<BatchRequest>) = reads
+                .into_iter()
+                .map(|(i, mut r)| {
+                    // The answer is matched back by position; the caller's id is kept.
+                    r.id = Some(r.id.unwrap_or_else(|| i.to_string()));
+                    (i, r)
+                })
+                .unzip();
+            let sent = Box::pin(self.without_dry_run().batch(tenant, version, reads)).await?;
+            answers.extend(positions.into_iter().zip(sent));
+        }
+        answers.sort_by_key(|(i, _)| *i);
+        Ok(answers.into_iter().map(|(_, answer)| answer).collect())
     }
 
     /// One `$batch` POST; its item answers by wire id.

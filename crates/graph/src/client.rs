@@ -15,6 +15,7 @@ use url::Url;
 use uuid::Uuid;
 
 use crate::builder::GraphClientBuilder;
+use crate::dry_run::DryRun;
 use crate::error::{GraphError, api_error, parse_error_body};
 use crate::limits::{ConcurrencyLimits, Limiter};
 use crate::paging::{GraphPage, resolve_next_link};
@@ -34,6 +35,8 @@ use crate::tokens::{TokenCache, TokenMode, TokenProvider};
 pub struct GraphClient {
     inner: Arc<Inner>,
     mode: TokenMode,
+    /// Set on a `WhatIf` clone: writes are recorded here instead of sent.
+    dry_run: Option<DryRun>,
 }
 
 pub(crate) struct Inner {
@@ -111,7 +114,32 @@ impl GraphClient {
         Self {
             inner: Arc::new(inner),
             mode,
+            dry_run: None,
         }
+    }
+
+    /// A clone that sends reads and records writes in `log` instead of sending them (see
+    /// [`crate::dry_run`]). Token modes chosen from the clone keep the dry run.
+    pub fn dry_run(&self, log: DryRun) -> GraphClient {
+        GraphClient {
+            inner: self.inner.clone(),
+            mode: self.mode,
+            dry_run: Some(log),
+        }
+    }
+
+    /// The same client sending everything (for the reads a dry run has already sorted out).
+    pub(crate) fn without_dry_run(&self) -> GraphClient {
+        GraphClient {
+            inner: self.inner.clone(),
+            mode: self.mode,
+            dry_run: None,
+        }
+    }
+
+    /// The dry run this clone records into, if it is one.
+    pub fn dry_run_log(&self) -> Option<&DryRun> {
+        self.dry_run.as_ref()
     }
 
     /// A clone whose calls use app-only tokens (CIPP's `AsApp`).
@@ -130,6 +158,7 @@ impl GraphClient {
         GraphClient {
             inner: self.inner.clone(),
             mode,
+            dry_run: self.dry_run.clone(),
         }
     }
 
@@ -365,6 +394,11 @@ impl GraphClient {
     /// One logical call: same `client-request-id` on every attempt, retries within the policy,
     /// a concurrency permit held for each attempt (not while waiting to retry), one span.
     pub(crate) async fn execute_call(&self, call: Call<'_>) -> Result<RawReply, GraphError> {
+        if let Some(dry_run) = &self.dry_run
+            && crate::dry_run::is_write(&call)
+        {
+            return Ok(crate::dry_run::plan(dry_run, &call));
+        }
         let client_request_id = Uuid::new_v4();
         let span = tracing::info_span!(
             "graph_request",

@@ -7,6 +7,7 @@
 //!   single-flight caches and the azure_identity client-credentials provider.
 //! - `partner`: delegated tokens from the partner refresh token ([`PartnerTokens`]) and the
 //!   [`RefreshTokenStore`] the rotated token goes to.
+//! - `dry_run`: `WhatIf` clones that send reads and record writes ([`DryRun`]).
 //! - `batch`: `$batch` in chunks of 20 ([`BatchRequest`], [`BatchResponse`]).
 //! - `exchange`: Exchange Online admin REST (`InvokeCommand`) through [`GraphClient::exchange`].
 //! - `sharepoint`: SharePoint REST on a site and the admin CSOM `ProcessQuery`
@@ -41,6 +42,7 @@
 pub mod batch;
 pub mod builder;
 pub mod client;
+pub mod dry_run;
 pub mod error;
 pub mod exchange;
 pub mod limits;
@@ -55,6 +57,7 @@ pub mod tokens;
 pub use batch::{BATCH_CHUNK, BatchRequest, BatchResponse};
 pub use builder::{GraphClientBuilder, PUBLIC_EXCHANGE_URL};
 pub use client::{GraphClient, graph_url};
+pub use dry_run::{DryRun, PlannedWrite};
 pub use error::GraphError;
 pub use exchange::{EXCHANGE_SCOPE, ExchangeOutput};
 pub use limits::ConcurrencyLimits;

@@ -260,7 +260,24 @@ impl TokenCache {
             .try_get_with(key, async {
                 fetched.store(true, std::sync::atomic::Ordering::Relaxed);
                 tracing::debug!(tenant = %fetch_tenant, scope = %fetch_scope, mode = %mode, "fetching access token");
-                provider.token(&fetch_tenant, &fetch_scope).await
+                // A token request changes nothing, so one that got no answer at all (a reset
+                // or dropped connection) is asked again, twice at most, before failing the call.
+                let mut attempt = 0u64;
+                loop {
+                    match provider.token(&fetch_tenant, &fetch_scope).await {
+                        Err(GraphError::Token {
+                            status: None,
+                            code: None,
+                            message,
+                            ..
+                        }) if attempt < 2 => {
+                            attempt += 1;
+                            tracing::info!(tenant = %fetch_tenant, attempt, %message, "token request got no answer; asking again");
+                            tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
+                        }
+                        other => break other,
+                    }
+                }
             })
             .await
             .map_err(|shared| (*shared).clone());

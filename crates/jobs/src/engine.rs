@@ -231,7 +231,12 @@ impl Default for EngineOptions {
 #[derive(Clone)]
 pub struct Engine {
     inner: Arc<Inner>,
+    /// Set on a `WhatIf` clone: [`Engine::enqueue`] hands each job here instead of queuing it.
+    planner: Option<JobPlanner>,
 }
+
+/// Receives the jobs a dry run would have queued.
+pub type JobPlanner = Arc<dyn Fn(&NewJob) + Send + Sync>;
 
 struct Inner {
     db: JobsDb,
@@ -354,7 +359,22 @@ impl Engine {
                 running: parking_lot::Mutex::new(HashSet::new()),
                 nudge: Arc::new(tokio::sync::Notify::new()),
             }),
+            planner: None,
         }
+    }
+
+    /// A clone that queues nothing: each job it is given goes to `planner`, for a dry run's
+    /// answer. Reads still read the real queue.
+    pub fn planning(&self, planner: JobPlanner) -> Engine {
+        Engine {
+            inner: self.inner.clone(),
+            planner: Some(planner),
+        }
+    }
+
+    /// Whether this is a dry run's clone.
+    pub fn is_planning(&self) -> bool {
+        self.planner.is_some()
     }
 
     /// Registers a job kind; call before [`Engine::start`].
@@ -378,6 +398,10 @@ impl Engine {
             .id
             .clone()
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        if let Some(planner) = &self.planner {
+            planner(&job);
+            return Ok(id);
+        }
         let created = now();
         let run_at = job.run_at.map(micros).unwrap_or(created);
         let payload = job.payload.to_string();

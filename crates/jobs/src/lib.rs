@@ -31,6 +31,6 @@ pub mod progress;
 
 pub use db::{JobsDb, JobsDbError};
 pub use engine::{
-    Engine, EngineOptions, JobError, JobKind, JobRow, JobState, NewJob, NewStep, Removal,
-    StepOutcome, StepRow, StepState,
+    Engine, EngineOptions, JobError, JobKind, JobPlanner, JobRow, JobState, NewJob, NewStep,
+    Removal, StepOutcome, StepRow, StepState,
 };

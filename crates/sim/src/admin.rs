@@ -58,6 +58,11 @@ pub(crate) fn handle(sim: &Sim, method: &str, path: &str, body: &[u8]) -> HttpRe
             *sim.exo_error_format.lock() = format;
             HttpResponse::Ok().json(json!({"error_format": format.name()}))
         }
+        ("GET", ["writes"]) => HttpResponse::Ok().json(sim.writes.view()),
+        ("DELETE", ["writes"]) => {
+            sim.writes.clear();
+            HttpResponse::NoContent().finish()
+        }
         ("GET", ["stats"]) => stats(sim),
         ("DELETE", ["stats"]) => {
             sim.stats.lock().clear();

@@ -235,6 +235,9 @@ pub(crate) async fn serve(sim: &Sim, inb: &Inbound<'_>, allow_batch: bool) -> Ou
         tokio::time::sleep(Duration::from_millis(firing.latency_ms)).await;
     }
 
+    if let Some(write) = crate::writes::write_of(&route, inb.method, inb.path, inb.body) {
+        sim.writes.record(write);
+    }
     let is_graph = matches!(route, Route::Graph { .. });
     let outcome = match firing.action {
         Some(Action::Drop) => Outcome::Drop,
@@ -352,7 +355,7 @@ pub(crate) async fn serve(sim: &Sim, inb: &Inbound<'_>, allow_batch: bool) -> Ou
 }
 
 /// `CmdletInput.CmdletName` of an InvokeCommand body (either casing, as Exchange accepts).
-fn cmdlet_name(body: &[u8]) -> Option<String> {
+pub(crate) fn cmdlet_name(body: &[u8]) -> Option<String> {
     let parsed: serde_json::Value = serde_json::from_slice(body).ok()?;
     let input = parsed
         .get("CmdletInput")

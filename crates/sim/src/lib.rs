@@ -139,6 +139,7 @@ mod token_modes;
 mod tokens;
 mod user;
 mod user_derived;
+mod writes;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -331,6 +332,7 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         batch_rng: Mutex::new(seed::rng_for(config.seed ^ 0xBA7C_4000, 0)),
         exo_error_format: Mutex::new(exchange::ErrorFormat::Pipe),
         stats: Mutex::new(HashMap::new()),
+        writes: Default::default(),
         refresh_tokens: Mutex::new(HashMap::new()),
         partner_admin_id: admin_id,
         partner_admin_upn: admin_upn,

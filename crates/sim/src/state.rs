@@ -298,6 +298,8 @@ pub(crate) struct Sim {
     /// How Exchange cmdlet errors are shaped (`/_sim/exchange`).
     pub exo_error_format: Mutex<crate::exchange::ErrorFormat>,
     pub stats: Mutex<HashMap<StatKey, u64>>,
+    /// Every state-changing request, for dry-run tests (`/_sim/writes`).
+    pub(crate) writes: crate::writes::WriteLog,
     pub refresh_tokens: Mutex<HashMap<String, RefreshGrant>>,
     /// The partner admin on whose behalf delegated (refresh-token) grants act.
     pub partner_admin_id: String,

@@ -25,6 +25,9 @@ pub(crate) enum Write {
     Cloud,
     /// Writable for every user, synced or not.
     Always,
+    /// Left over from on-premises sync: a cloud-only user's value may be cleared (set to null),
+    /// never set (Microsoft's "clear on-premises attributes" for cloud-only users).
+    ClearOnCloud,
 }
 
 pub(crate) struct Prop {
@@ -45,7 +48,7 @@ const fn p(name: &'static str, kind: Kind, write: Write, v1_default: bool) -> Pr
 }
 
 use Kind::{Bool, Json, Str, StrList};
-use Write::{Always, Cloud, No};
+use Write::{Always, ClearOnCloud, Cloud, No};
 
 /// Stored user properties, in the order Graph returns them.
 pub(crate) static PROPS: &[Prop] = &[
@@ -79,14 +82,14 @@ pub(crate) static PROPS: &[Prop] = &[
     p("mailNickname", Str, Cloud, false),
     p("mobilePhone", Str, Cloud, true),
     p("officeLocation", Str, Cloud, true),
-    p("onPremisesDistinguishedName", Str, No, false),
-    p("onPremisesDomainName", Str, No, false),
+    p("onPremisesDistinguishedName", Str, ClearOnCloud, false),
+    p("onPremisesDomainName", Str, ClearOnCloud, false),
     p("onPremisesImmutableId", Str, Cloud, false),
     p("onPremisesLastSyncDateTime", Str, No, false),
-    p("onPremisesSamAccountName", Str, No, false),
-    p("onPremisesSecurityIdentifier", Str, No, false),
+    p("onPremisesSamAccountName", Str, ClearOnCloud, false),
+    p("onPremisesSecurityIdentifier", Str, ClearOnCloud, false),
     p("onPremisesSyncEnabled", Bool, No, false),
-    p("onPremisesUserPrincipalName", Str, No, false),
+    p("onPremisesUserPrincipalName", Str, ClearOnCloud, false),
     p("otherMails", StrList, Always, false),
     p("passwordPolicies", Str, Always, false),
     p("passwordProfile", Json, Cloud, false),
@@ -112,6 +115,9 @@ pub(crate) static PROPS: &[Prop] = &[
         Always,
         false,
     ),
+    // Beta's on-premises object id (cloud-only users may have it cleared); after the extension
+    // so that the indices above stay put.
+    p("onPremisesObjectIdentifier", Str, ClearOnCloud, false),
 ];
 
 /// Declared on microsoft.graph.user but not simulated: `$select` accepts them and answers null.

@@ -38,6 +38,7 @@
 mod audit;
 mod bec;
 mod error;
+mod idempotency;
 mod kept;
 mod secrets;
 mod time_col;
@@ -48,6 +49,7 @@ pub use audit::{
 };
 pub use bec::{BecCase, BecCaseStatus};
 pub use error::StoreError;
+pub use idempotency::IdempotencyClaim;
 pub use kept::{ALL_USERS, PasswordSettings, Template, TemplateKind};
 pub use secrets::EncryptionKey;
 pub use time_col::DbTime;
@@ -305,6 +307,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "bec cases",
         include_str!("../migrations/sqlite/0002_bec_cases.sql"),
     ),
+    (
+        3,
+        "idempotency keys",
+        include_str!("../migrations/sqlite/0003_idempotency_keys.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -316,6 +323,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "bec cases",
         include_str!("../migrations/postgres/0002_bec_cases.sql"),
+    ),
+    (
+        3,
+        "idempotency keys",
+        include_str!("../migrations/postgres/0003_idempotency_keys.sql"),
     ),
 ];
 

@@ -22,6 +22,16 @@ const KEY_LEN: usize = 32;
 pub struct EncryptionKey([u8; KEY_LEN]);
 
 impl EncryptionKey {
+    /// A random key, for what only this process reads back (kept answers when no key is
+    /// configured).
+    pub fn generate() -> Result<Self, StoreError> {
+        let mut key = [0u8; KEY_LEN];
+        SystemRandom::new()
+            .fill(&mut key)
+            .map_err(|_| StoreError::InvalidKey("no random bytes for a new key".into()))?;
+        Ok(Self(key))
+    }
+
     /// Reads a base64 (standard or URL-safe, padded or not) encoding of exactly 32 bytes,
     /// e.g. the output of `openssl rand -base64 32`.
     pub fn from_base64(encoded: &str) -> Result<Self, StoreError> {
@@ -57,7 +67,7 @@ impl EncryptionKey {
     }
 
     /// nonce (12 random bytes) || ciphertext || tag (16 bytes).
-    fn seal(&self, name: &str, plaintext: &[u8]) -> Result<Vec<u8>, StoreError> {
+    pub(crate) fn seal(&self, name: &str, plaintext: &[u8]) -> Result<Vec<u8>, StoreError> {
         let failed = || StoreError::Encrypt { name: name.into() };
         let mut nonce = [0u8; NONCE_LEN];
         SystemRandom::new().fill(&mut nonce).map_err(|_| failed())?;
@@ -76,7 +86,7 @@ impl EncryptionKey {
         Ok(sealed)
     }
 
-    fn open(&self, name: &str, sealed: &[u8]) -> Result<Vec<u8>, StoreError> {
+    pub(crate) fn open(&self, name: &str, sealed: &[u8]) -> Result<Vec<u8>, StoreError> {
         let failed = || StoreError::Decrypt { name: name.into() };
         let (nonce, ciphertext) = sealed.split_at_checked(NONCE_LEN).ok_or_else(failed)?;
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| failed())?;

@@ -148,6 +148,7 @@ on_both_backends!(
     secrets_are_sealed_at_rest_and_open_only_with_the_right_key,
     the_kv_cache_honours_expiry,
     bec_cases_list_newest_first_and_keep_their_report_and_containment,
+    an_idempotency_key_is_claimed_once_and_keeps_its_answer_sealed,
     two_store_instances_see_each_others_writes,
     a_written_row_survives_sigkill_of_the_writer,
 );
@@ -1227,4 +1228,84 @@ async fn page_through_100000_rows(db: &TestDb, label: &str) {
          {distinct:?}; filtered first page {filtered_took:?}",
         dates.len()
     );
+}
+
+async fn an_idempotency_key_is_claimed_once_and_keeps_its_answer_sealed(db: &TestDb) {
+    use cipp_store::{EncryptionKey, IdempotencyClaim};
+    let store = db.connect().await;
+    let key = EncryptionKey::generate().expect("a key");
+    let day = std::time::Duration::from_secs(86_400);
+    let claim = |fingerprint: &'static str| {
+        let store = store.clone();
+        let key = key.clone();
+        async move {
+            store
+                .idempotency_claim("app:1", "k-1", fingerprint, day, &key)
+                .await
+                .expect("claim")
+        }
+    };
+    assert!(matches!(claim("f1").await, IdempotencyClaim::Claimed));
+    match claim("f1").await {
+        IdempotencyClaim::Running { fingerprint } => assert_eq!(fingerprint, "f1"),
+        other => panic!("expected the key to be running, got {other:?}"),
+    }
+    let answer = br#"{"Results":"The password is Secret-Pa55word!"}"#;
+    store
+        .idempotency_finish("app:1", "k-1", 200, answer, &key)
+        .await
+        .expect("finish");
+    match claim("f1").await {
+        IdempotencyClaim::Done {
+            fingerprint,
+            status,
+            answer: kept,
+        } => {
+            assert_eq!((fingerprint.as_str(), status), ("f1", 200));
+            assert_eq!(kept.expect("opens with the key"), answer.to_vec());
+        }
+        other => panic!("expected the kept answer, got {other:?}"),
+    }
+    let stored = store
+        .idempotency_stored_answer("app:1", "k-1")
+        .await
+        .expect("read")
+        .expect("an answer is kept");
+    assert!(!String::from_utf8_lossy(&stored).contains("Secret-Pa55word"));
+    let other_key = EncryptionKey::generate().expect("a key");
+    let under_other_key = store
+        .idempotency_claim("app:1", "k-1", "f1", day, &other_key)
+        .await
+        .expect("claim");
+    assert!(matches!(
+        under_other_key,
+        IdempotencyClaim::Done { answer: Err(_), .. }
+    ));
+    // Another caller's same key is another key; a released key can be claimed again.
+    assert!(matches!(
+        store
+            .idempotency_claim("app:2", "k-1", "f1", day, &key)
+            .await
+            .expect("claim"),
+        IdempotencyClaim::Claimed
+    ));
+    store
+        .idempotency_release("app:2", "k-1")
+        .await
+        .expect("release");
+    assert!(matches!(
+        store
+            .idempotency_claim("app:2", "k-1", "f2", day, &key)
+            .await
+            .expect("claim"),
+        IdempotencyClaim::Claimed
+    ));
+    // A key older than the time to live is forgotten.
+    assert!(matches!(
+        store
+            .idempotency_claim("app:1", "k-1", "f9", std::time::Duration::ZERO, &key)
+            .await
+            .expect("claim"),
+        IdempotencyClaim::Claimed
+    ));
 }

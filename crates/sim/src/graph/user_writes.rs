@@ -108,7 +108,7 @@ fn create(ctx: &Ctx<'_>) -> Answer {
                 ),
             ));
         };
-        if prop.write == Write::No {
+        if matches!(prop.write, Write::No | Write::ClearOnCloud) {
             return Err(GraphError::bad_request(
                 "Request_BadRequest",
                 format!("Property '{}' is read-only and cannot be set.", prop.name),

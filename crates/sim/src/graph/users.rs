@@ -537,10 +537,19 @@ pub(super) fn patch(ctx: &Ctx<'_>, key: &str) -> Result<HttpResponse, GraphError
                     format!("Property '{}' is read-only and cannot be set.", prop.name),
                 ));
             }
-            Write::Cloud if synced => {
+            Write::Cloud | Write::ClearOnCloud if synced => {
                 return Err(GraphError::bad_request(
                     "Request_BadRequest",
                     SYNCED_REFUSAL,
+                ));
+            }
+            Write::ClearOnCloud if !value.is_null() => {
+                return Err(GraphError::bad_request(
+                    "Request_BadRequest",
+                    format!(
+                        "Property '{}' is read-only and cannot be set; it can only be cleared.",
+                        prop.name
+                    ),
                 ));
             }
             _ => {}

@@ -53,8 +53,10 @@ pub enum CallerIdentity {
 }
 
 /// The service-wide settings and services operations read.
+/// Cloned only for a dry run, which swaps in a job engine that queues nothing.
+#[derive(Clone)]
 pub struct Environment {
-    pub tenants: TenantDirectory,
+    pub tenants: Arc<TenantDirectory>,
     pub proxy_guard: ProxyGuard,
     pub partner_client_id: String,
     /// Demo mode: the simulator stands in for Microsoft 365.
@@ -99,6 +101,9 @@ pub struct Ctx {
     /// Whether the call came as a POST. CIPP reads query and body alike, so almost no operation
     /// cares; ExecBECCheck does (its newest frontend starts a run with a POST and reads with GETs).
     pub posted: bool,
+    /// Set for `WhatIf=true`: `graph` and `env.jobs` are then clones that record writes instead
+    /// of making them, and an operation that would wait for its own job does not.
+    pub dry_run: Option<cipp_graph::DryRun>,
 }
 
 impl Ctx {

@@ -8,6 +8,7 @@
 pub mod ctx;
 pub mod params;
 pub mod types;
+pub mod what_if;
 
 use futures::future::LocalBoxFuture;
 use futures::stream::LocalBoxStream;
@@ -75,6 +76,8 @@ pub trait Operation: 'static {
     const DIFFERENCES: Option<&'static str> = None;
     /// The content types of a successful answer (a photo answers with its image type).
     const CONTENT_TYPES: &'static [&'static str] = &["application/json"];
+    /// What `WhatIf=true` does with this write (see [`WhatIf`]).
+    const WHAT_IF: WhatIf = WhatIf::Record;
 
     /// A request that works against demo mode (query ∪ body, as one JSON object or array).
     fn example() -> Value;
@@ -83,6 +86,17 @@ pub trait Operation: 'static {
         ctx: Ctx,
         params: Self::Params,
     ) -> impl Future<Output = Result<Outcome<Self::Answer>, UserError>>;
+}
+
+/// How a write answers `WhatIf=true`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhatIf {
+    /// Run with Graph, Exchange, SharePoint and the job queue recording writes instead of
+    /// making them: the reads decide what happens, as they would for real.
+    Record,
+    /// The write changes only this service's own state (named here: templates, settings, a
+    /// case): the parameters are checked and the change listed, and nothing runs.
+    OwnState(&'static str),
 }
 
 /// What a successful call answers.
@@ -232,7 +246,9 @@ pub struct Declaration {
     pub params_type: TypeSchema,
     pub answer: TypeSchema,
     pub example: Value,
+    pub what_if: WhatIf,
     run: ErasedRun,
+    check: fn(&ParamsSchema, &RawParams) -> Result<(), UserError>,
 }
 
 impl Declaration {
@@ -253,8 +269,15 @@ impl Declaration {
             params_type: TypeSchema::of::<O::Params>(),
             answer: TypeSchema::of::<O::Answer>(),
             example: O::example(),
+            what_if: O::WHAT_IF,
             run: run_erased::<O>,
+            check: check_erased::<O>,
         }
+    }
+
+    /// Reads the parameters only: a 400 naming the field when one does not fit.
+    pub fn check(&self, raw: &RawParams) -> Result<(), UserError> {
+        (self.check)(&self.params, raw)
     }
 
     /// Reads the parameters (a 400 naming the field when one does not fit) and runs the
@@ -266,6 +289,10 @@ impl Declaration {
     ) -> LocalBoxFuture<'static, Result<Outcome<Value>, UserError>> {
         (self.run)(ctx, &self.params, raw)
     }
+}
+
+fn check_erased<O: Operation>(schema: &ParamsSchema, raw: &RawParams) -> Result<(), UserError> {
+    params::deserialize::<O::Params>(schema.prepare(raw)).map(|_| ())
 }
 
 fn run_erased<O: Operation>(

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::UserError;
 use crate::op::types::TextResults;
-use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
+use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse, WhatIf};
 use crate::templates::{
     JitAdminUserAction, JitTemplateInput, Stamp, TemplateFlag, now, save_jit, template_tenant,
 };
@@ -106,6 +106,7 @@ impl Operation for AddJITAdminTemplate {
     const ROLE: Option<&'static str> = Some("Identity.Role.ReadWrite");
     const METHOD: Method = Method::Post;
     const WRITES: bool = true;
+    const WHAT_IF: WhatIf = WhatIf::OwnState("the JIT admin templates");
     const TENANT: TenantUse = TenantUse::OneOrAll;
     const SOURCE: Source = Source {
         upstream: "Invoke-AddJITAdminTemplate.ps1",

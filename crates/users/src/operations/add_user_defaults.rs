@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::UserError;
 use crate::op::types::{Guid, TextResults};
-use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
+use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse, WhatIf};
 use crate::templates::{
     TemplateFlag, authorize_existing, find, ps_truthy, template_id, template_tenant,
 };
@@ -136,6 +136,7 @@ impl Operation for AddUserDefaults {
     const ROLE: Option<&'static str> = Some("Identity.User.ReadWrite");
     const METHOD: Method = Method::Post;
     const WRITES: bool = true;
+    const WHAT_IF: WhatIf = WhatIf::OwnState("the new-user templates");
     const TENANT: TenantUse = TenantUse::OneOrAll;
     const SOURCE: Source = Source {
         upstream: "Invoke-AddUserDefaults.ps1",

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::UserError;
 use crate::op::types::{Guid, TextResults};
-use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
+use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse, WhatIf};
 use crate::templates::{
     JitAdminUserAction, JitTemplateInput, Stamp, TemplateFlag, authorize_existing, find,
     save_jit, template_id, template_tenant,
@@ -110,6 +110,7 @@ impl Operation for EditJITAdminTemplate {
     const ROLE: Option<&'static str> = Some("Identity.Role.ReadWrite");
     const METHOD: Method = Method::Post;
     const WRITES: bool = true;
+    const WHAT_IF: WhatIf = WhatIf::OwnState("the JIT admin templates");
     const TENANT: TenantUse = TenantUse::OneOrAll;
     const SOURCE: Source = Source {
         upstream: "Invoke-EditJITAdminTemplate.ps1",

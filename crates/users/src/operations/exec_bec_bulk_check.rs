@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::UserError;
 use crate::bec::check;
-use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
+use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse, WhatIf};
 
 pub struct ExecBECBulkCheck;
 
@@ -49,6 +49,7 @@ impl Operation for ExecBECBulkCheck {
     const ROLE: Option<&'static str> = Some("Identity.User.Read");
     const METHOD: Method = Method::Post;
     const WRITES: bool = true;
+    const WHAT_IF: WhatIf = WhatIf::OwnState("the stored BEC cases and queue read-only checks");
     const TENANT: TenantUse = TenantUse::One;
     const SOURCE: Source = Source {
         upstream: "Invoke-ExecBECBulkCheck.ps1",

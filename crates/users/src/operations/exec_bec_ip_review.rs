@@ -10,7 +10,7 @@ use crate::UserError;
 use crate::bec::analyse::{IpOverride, in_range};
 use crate::bec::ip_review::{self, KIND, ReviewPayload, STEP_JUDGE, STEP_LOAD, STEP_SAVE, VERDICTS};
 use crate::op::types::{ItemState, ResultItem};
-use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
+use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse, WhatIf};
 use cipp_store::BecCaseStatus;
 
 pub struct ExecBECIPReview;
@@ -56,6 +56,7 @@ impl Operation for ExecBECIPReview {
     const ROLE: Option<&'static str> = Some("Identity.User.ReadWrite");
     const METHOD: Method = Method::Post;
     const WRITES: bool = true;
+    const WHAT_IF: WhatIf = WhatIf::OwnState("a BEC case's address verdicts");
     const TENANT: TenantUse = TenantUse::One;
     const SOURCE: Source = Source {
         upstream: "Invoke-ExecBECIPReview.ps1",

@@ -161,7 +161,9 @@ impl Operation for ExecBECRemediate {
             run_at: None,
         };
         // Watched before it is queued, so no step can run before the password is kept for us.
-        let watch = (!params.run_async).then(|| ctx.env.bec_containment.watch(&job_id));
+        // A dry run queues nothing, so there is no job to wait for.
+        let watch = (!params.run_async && ctx.dry_run.is_none())
+            .then(|| ctx.env.bec_containment.watch(&job_id));
         ctx.env
             .jobs
             .enqueue(job)

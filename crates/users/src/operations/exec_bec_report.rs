@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::UserError;
 use crate::op::types::TextResults;
-use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
+use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse, WhatIf};
 
 pub struct ExecBECReport;
 
@@ -29,6 +29,7 @@ impl Operation for ExecBECReport {
     const ROLE: Option<&'static str> = Some("Identity.User.ReadWrite");
     const METHOD: Method = Method::Post;
     const WRITES: bool = true;
+    const WHAT_IF: WhatIf = WhatIf::OwnState("the stored BEC cases");
     const TENANT: TenantUse = TenantUse::One;
     const SOURCE: Source = Source {
         upstream: "Invoke-ExecBECReport.ps1",

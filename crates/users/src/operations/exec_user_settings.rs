@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use crate::UserError;
 use crate::op::types::TextResults;
-use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
+use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse, WhatIf};
 use crate::user_settings::own_key;
 
 pub struct ExecUserSettings;
@@ -43,6 +43,7 @@ impl Operation for ExecUserSettings {
     const ROLE: Option<&'static str> = Some("CIPP.Core.ReadWrite");
     const METHOD: Method = Method::Post;
     const WRITES: bool = true;
+    const WHAT_IF: WhatIf = WhatIf::OwnState("the caller's user settings");
     const TENANT: TenantUse = TenantUse::None;
     const SOURCE: Source = Source {
         upstream: "Invoke-ExecUserSettings.ps1",

@@ -71,6 +71,8 @@ registry! {
     exec_dismiss_risky_user::ExecDismissRiskyUser,
     exec_clr_imm_id::ExecClrImmId,
     exec_set_cloud_managed::ExecSetCloudManaged,
+    exec_require_password_change::ExecRequirePasswordChange,
+    exec_clr_on_prem_attributes::ExecClrOnPremAttributes,
     remove_user::RemoveUser,
 
     // ── user writes ──

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::UserError;
 use crate::op::types::{Guid, TextResults};
-use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
+use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse, WhatIf};
 use crate::templates::remove;
 
 pub struct RemoveJITAdminTemplate;
@@ -27,6 +27,7 @@ impl Operation for RemoveJITAdminTemplate {
     const ROLE: Option<&'static str> = Some("Identity.Role.ReadWrite");
     const METHOD: Method = Method::Post;
     const WRITES: bool = true;
+    const WHAT_IF: WhatIf = WhatIf::OwnState("the JIT admin templates");
     const TENANT: TenantUse = TenantUse::None;
     const SOURCE: Source = Source {
         upstream: "Invoke-RemoveJITAdminTemplate.ps1",

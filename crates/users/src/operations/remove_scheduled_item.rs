@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::UserError;
 use crate::op::types::TextResults;
-use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
+use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse, WhatIf};
 use crate::operations::list_offboarding_progress::job_visible;
 
 pub struct RemoveScheduledItem;
@@ -28,6 +28,7 @@ impl Operation for RemoveScheduledItem {
     const ROLE: Option<&'static str> = Some("CIPP.Scheduler.ReadWrite");
     const METHOD: Method = Method::Post;
     const WRITES: bool = true;
+    const WHAT_IF: WhatIf = WhatIf::OwnState("the scheduled tasks");
     const TENANT: TenantUse = TenantUse::None;
     const ANY_TENANT: bool = true;
     const SOURCE: Source = Source {

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::UserError;
 use crate::op::types::{Guid, TextResults};
-use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
+use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse, WhatIf};
 use crate::templates::remove;
 
 pub struct RemoveUserDefaultTemplate;
@@ -27,6 +27,7 @@ impl Operation for RemoveUserDefaultTemplate {
     const ROLE: Option<&'static str> = Some("Identity.User.ReadWrite");
     const METHOD: Method = Method::Post;
     const WRITES: bool = true;
+    const WHAT_IF: WhatIf = WhatIf::OwnState("the new-user templates");
     const TENANT: TenantUse = TenantUse::None;
     const SOURCE: Source = Source {
         upstream: "Invoke-RemoveUserDefaultTemplate.ps1",
