@@ -292,7 +292,7 @@ impl GraphClient {
         requests: Vec<BatchRequest>,
         dry_run: &crate::dry_run::DryRun,
     ) -> Result<Vec<BatchResponse>, GraphError> {
-        let (writes, reads): (Vec<(usize, BatchRequest)>, Vec<(usize, BatchRequest)>) = requests
+        let (writes, reads): (Indexed, Indexed) = requests
             .into_iter()
             .enumerate()
             .partition(|(_, r)| crate::dry_run::batch_item_writes(&r.method, &r.url));
@@ -463,6 +463,9 @@ fn relative_url(base: &Url, version: GraphVersion, url: &str) -> Result<String, 
         .unwrap_or_default()
         .to_owned())
 }
+
+/// Batch items with their place in the request, for a dry run's split into writes and reads.
+type Indexed = Vec<(usize, BatchRequest)>;
 
 #[cfg(test)]
 mod tests {
