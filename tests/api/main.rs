@@ -41,6 +41,8 @@ mod same_origin;
 mod shell;
 mod spec;
 mod sponsors;
+mod third_tier;
 mod tier2_cipp;
 mod tier2_directory;
+mod user_pages;
 mod user_reads;

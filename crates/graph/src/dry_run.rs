@@ -124,8 +124,17 @@ pub(crate) fn plan(dry_run: &DryRun, call: &Call<'_>) -> RawReply {
             call.raw_body
                 .map(|xml| Value::String(String::from_utf8_lossy(xml).into_owned())),
             200,
-            // CSOM's answer with no error: its first element's `ErrorInfo` is null.
-            Some(json!([{ "SchemaVersion": "15.0.0.0", "ErrorInfo": null }])),
+            // CSOM's answer with no error (its first element's `ErrorInfo` is null), then the
+            // completed tenant operation a successful admin call reports (RequestPersonalSites
+            // is judged by its `IsComplete`).
+            Some(json!([
+                { "SchemaVersion": "15.0.0.0", "ErrorInfo": null },
+                {
+                    "_ObjectType_": "Microsoft.Online.SharePoint.TenantAdministration.SpoOperation",
+                    "IsComplete": true,
+                    "HasTimedout": false,
+                },
+            ])),
         ),
         _ => {
             let body = call.body.cloned();

@@ -51,7 +51,8 @@
 //! - OneDrive and SharePoint (`graph/sharepoint.rs`): `GET users/{id}/drive`, `…/drive/root`
 //!   (`sharepointIds`), `GET sites/root`; site REST under `/_sp/{name}-my/personal/{user}/_api/`
 //!   (`web/ensureuser`, `web/getuserbyid(N)` with MERGE, `web/siteusers`) and the admin CSOM
-//!   `POST /_sp/{name}-admin/_vti_bin/client.svc/ProcessQuery` (site `SharingCapability`),
+//!   `POST /_sp/{name}-admin/_vti_bin/client.svc/ProcessQuery` (site `SharingCapability`;
+//!   `RequestPersonalSites` creates a licensed member's missing OneDrive),
 //!   with SharePoint tokens (scope `{sim origin}/.default`).
 //! - Teams Phone (`graph/teams.rs`, beta): `GET admin/teams/telephoneNumberManagement/numberAssignments`
 //!   (paged) and `POST …/numberAssignments/unassignNumber` (202), also inside `$batch`.
@@ -61,6 +62,12 @@
 //!   (PATCH `accountEnabled`, `tags`, `notes` → 204), `GET users/{id}/oauth2PermissionGrants`,
 //!   `GET oauth2PermissionGrants?$filter=clientId eq '…'`, `GET|DELETE oauth2PermissionGrants/{id}`,
 //!   `GET users/{id}/appRoleAssignments` (empty).
+//! - Contacts and the TAP policy (`graph/contacts_policies.rs`): `GET contacts` (`$select`,
+//!   `$top`, `$count`), `GET contacts/{id}`, `GET policies/authenticationMethodsPolicy/
+//!   authenticationMethodConfigurations/TemporaryAccessPass`. Entity-set names (the first path
+//!   segment) match without regard to case, as Graph's do.
+//! - Derived user properties (`user_derived.rs`): `licenseAssignmentStates`, `identities`,
+//!   `onPremisesExtensionAttributes` when selected.
 //! - A planted business-email-compromise incident in every customer tenant (`incident.rs`):
 //!   attacker sign-ins, an inbox rule, a trusted sender, a FullAccess grant, audit records, a
 //!   message-trace burst, a consented malicious app, a new MFA method and a password change.
@@ -134,6 +141,7 @@ mod tls;
 mod token_modes;
 mod tokens;
 mod user;
+mod user_derived;
 mod writes;
 
 use std::collections::HashMap;

@@ -271,7 +271,7 @@ impl User {
         match field {
             Field::Stored(i) if *i == idx::PASSWORD_PROFILE => Value::Null,
             Field::Stored(i) => self.get(*i).clone(),
-            Field::Unstored(_) => Value::Null,
+            Field::Unstored(name) => crate::user_derived::derived(self, name),
         }
     }
 

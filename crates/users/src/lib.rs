@@ -15,6 +15,7 @@ pub mod graph_proxy_guard;
 pub mod groups;
 pub mod licence_overview;
 pub mod licences;
+pub mod mailbox_access;
 pub mod mailbox_flags;
 pub mod mailbox_readback;
 pub mod mailbox_reads;

@@ -488,6 +488,66 @@ async fn unassign_numbers(
     Ok(lines)
 }
 
+/// CIPP's `Request-CIPPSPOPersonalSite`: asks SharePoint's admin CSOM (Tenant →
+/// `RequestPersonalSites`) to create the users' OneDrive sites. CSOM's own refusal
+/// (`ErrorInfo`), an answer without a completed operation and a failed call are all errors,
+/// with CIPP's text.
+pub async fn request_personal_sites(
+    graph: &GraphClient,
+    tenant: &str,
+    upns: &[String],
+) -> Result<String, UserError> {
+    let names = upns.join(", ");
+    let fail = |reason: String| UserError::Failed {
+        message: format!("Failed to request personal site for {names}. Error: {reason}"),
+        source: None,
+    };
+    let admin = graph
+        .app_only()
+        .sharepoint_admin_url(tenant)
+        .await
+        .map_err(|e| fail(normalize_graph_error(&e)))?;
+    let users: String = upns
+        .iter()
+        .map(|u| format!("<Object Type='String'>{}</Object>", xml_escape(u)))
+        .collect();
+    let xml = format!(
+        concat!(
+            r#"<Request xmlns="http://schemas.microsoft.com/sharepoint/clientquery/2009" AddExpandoFieldTypeSuffix="true" SchemaVersion="15.0.0.0" LibraryVersion="16.0.0.0" ApplicationName=".NET Library">"#,
+            r#"<Actions><ObjectPath Id="4" ObjectPathId="3" /><ObjectPath Id="6" ObjectPathId="5" />"#,
+            r#"<Query Id="7" ObjectPathId="5"><Query SelectAllProperties="true"><Properties /></Query></Query></Actions>"#,
+            r#"<ObjectPaths><Constructor Id="3" TypeId="{type_id}" />"#,
+            r#"<Method Id="5" ParentId="3" Name="RequestPersonalSites"><Parameters><Parameter Type="Array">{users}</Parameter></Parameters></Method>"#,
+            r#"</ObjectPaths></Request>"#,
+        ),
+        type_id = TENANT_TYPE_ID,
+        users = users,
+    );
+    let answer = graph
+        .sharepoint_process_query(tenant, &admin, &xml)
+        .await
+        .map_err(|e| fail(normalize_graph_error(&e)))?;
+    if let Some(error) = answer
+        .first()
+        .and_then(|h| h.get("ErrorInfo"))
+        .filter(|e| !e.is_null())
+    {
+        let text = error
+            .get("ErrorMessage")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        return Err(fail(text.to_owned()));
+    }
+    // CIPP throws (with an empty reason) unless the answer reports a completed operation.
+    let complete = answer
+        .iter()
+        .any(|v| v.get("IsComplete") == Some(&Value::Bool(true)));
+    if !complete {
+        return Err(fail(String::new()));
+    }
+    Ok(format!("Successfully requested personal site for {names}"))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]

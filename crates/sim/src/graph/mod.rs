@@ -2,6 +2,7 @@
 
 pub(crate) mod apps;
 pub(crate) mod assignments;
+mod contacts_policies;
 pub(crate) mod credentials;
 mod directory;
 pub(crate) mod extensions;
@@ -226,14 +227,49 @@ fn segments(rest: &str) -> Vec<String> {
     out
 }
 
+/// The first path segments the routes know, in Graph's spelling.
+const ROOTS: &[&str] = &[
+    "auditLogs",
+    "contacts",
+    "deviceManagement",
+    "devices",
+    "directory",
+    "directoryRoles",
+    "domains",
+    "groups",
+    "identity",
+    "identityProtection",
+    "invitations",
+    "oauth2PermissionGrants",
+    "organization",
+    "policies",
+    "roleManagement",
+    "schemaExtensions",
+    "servicePrincipals",
+    "sites",
+    "subscribedSkus",
+    "tenantRelationships",
+    "users",
+];
+
 pub(crate) fn dispatch(
     ctx: &Ctx<'_>,
     method: &str,
     rest: &str,
 ) -> Result<HttpResponse, GraphError> {
-    let segs = segments(rest);
+    let mut segs = segments(rest);
+    // Graph matches entity-set names without regard to case (the CA tab asks for
+    // `ServicePrincipals`); the routes below are written in Graph's own spelling.
+    if let Some(first) = segs.first_mut()
+        && let Some(root) = ROOTS.iter().find(|r| r.eq_ignore_ascii_case(first))
+    {
+        *first = (*root).to_owned();
+    }
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
     if let Some(answer) = apps::dispatch(ctx, method, &s) {
+        return answer;
+    }
+    if let Some(answer) = contacts_policies::dispatch(ctx, method, &s) {
         return answer;
     }
     if let Some(answer) = sharepoint::dispatch(ctx, method, &s) {

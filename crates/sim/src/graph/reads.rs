@@ -896,8 +896,11 @@ fn ca_evaluate(ctx: &Ctx<'_>) -> Answer {
         ));
     }
     let body = ctx.json_body()?;
+    // Graph's two request shapes: `conditionalAccessWhatIfSubject` and the newer
+    // `signInIdentity` (what CIPP's ExecCACheck sends).
     let user_id = body["conditionalAccessWhatIfSubject"]["userId"]
         .as_str()
+        .or_else(|| body["signInIdentity"]["userId"].as_str())
         .unwrap_or_default()
         .to_owned();
     let store = ctx.tenant.users.read();

@@ -843,9 +843,74 @@ fn site_path_of(sim: &Sim, url: &str) -> Option<String> {
     )
 }
 
-/// Tenant `GetSitePropertiesByUrl(url)` then `SetProperty SharingCapability` and `Update`.
+/// Tenant `RequestPersonalSites([upn, …])` (CIPP's `Request-CIPPSPOPersonalSite`): each named
+/// member with a SharePoint licence and no OneDrive gets one at once (SharePoint queues it);
+/// others are left as they are. Answers a completed operation, as SharePoint does once queued.
+fn request_personal_sites(sim: &Sim, tenant: &Tenant, method: &str) -> HttpResponse {
+    let upns: Vec<String> = method
+        .split("<Object")
+        .skip(1)
+        .filter_map(|o| {
+            let start = o.find('>')? + 1;
+            let end = o.find("</Object>")?;
+            (start <= end).then(|| xml_unescape(o[start..end].trim()))
+        })
+        .collect();
+    let sites = sim.sharepoint.tenant(sim.seed, tenant);
+    let mut sites = sites.lock();
+    let store = tenant.users.read();
+    for upn in &upns {
+        let Some(user) = store.get(upn) else { continue };
+        if !has_sharepoint_licence(user) || sites.site_of_user(user.id()).is_some() {
+            continue;
+        }
+        let mut urng = rng_for_id(sim.seed, user.id(), SHAREPOINT_PURPOSE ^ 0x0D);
+        let path = format!("{}-my/personal/{}", sites.name, personal_slug(user.upn()));
+        sites.sites.push(Site {
+            path,
+            owner_id: user.id().to_owned(),
+            owner_upn: user.upn().to_owned(),
+            site_id: guid(&mut urng),
+            web_id: guid(&mut urng),
+            list_id: guid(&mut urng),
+            created: crate::seed::timestamp(time::OffsetDateTime::now_utc().unix_timestamp()),
+            sharing: 2,
+            users: vec![SiteUser {
+                id: 6,
+                upn: user.upn().to_owned(),
+                title: display_name(user),
+                is_site_admin: true,
+            }],
+            next_user_id: 7,
+            items: Vec::new(),
+        });
+    }
+    let answer = json!([
+        csom_header(None),
+        4,
+        {"IsNull": false},
+        6,
+        {"IsNull": false},
+        7,
+        {
+            "_ObjectType_": "Microsoft.Online.SharePoint.TenantAdministration.SpoOperation",
+            "HasTimedout": false,
+            "IsComplete": true,
+            "PollingInterval": 15000,
+        },
+    ]);
+    HttpResponse::Ok()
+        .content_type("application/json; charset=utf-8")
+        .body(answer.to_string())
+}
+
+/// Tenant `GetSitePropertiesByUrl(url)` then `SetProperty SharingCapability` and `Update`, or
+/// `RequestPersonalSites`.
 fn process_query(sim: &Sim, tenant: &Tenant, body: &[u8]) -> HttpResponse {
     let xml = String::from_utf8_lossy(body);
+    if let Some(request) = element(&xml, "Method", "RequestPersonalSites") {
+        return request_personal_sites(sim, tenant, request);
+    }
     let Some(get_site) = element(&xml, "Method", "GetSitePropertiesByUrl") else {
         return csom_error(
             "The request is not supported by the simulator: no GetSitePropertiesByUrl.",

@@ -19,9 +19,10 @@ pub const NO_PHOTO: &str = "No photo found for this user";
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Params {
-    /// The user whose photo is read.
+    /// The user whose photo is read: an object id or a user principal name. The account menu
+    /// sends the signed-in caller's `userDetails`, which for an API client is its name.
     #[serde(rename = "UserID")]
-    pub user_id: UserId,
+    pub user_id: String,
     /// The user's tenant. Without it, as in CIPP, the photo is looked for in the partner's own
     /// tenant (the user page asks that way about 70 times a session).
     #[serde(rename = "tenantFilter")]
@@ -50,7 +51,8 @@ impl Operation for ListUserPhoto {
          one-item `$batch`), an unknown user is a 404 with Graph's text, and a failed read is a \
          500 (CIPP: 404). Without `tenantFilter` the partner's own tenant is read, as CIPP's \
          Graph call without a tenant does, and any failure there is CIPP's 404; only callers \
-         allowed every tenant read it (others get that 404 without a call).",
+         allowed every tenant read it (others get that 404 without a call), and a `UserID` that \
+         is no user id (the account menu sends an API client's name) is that 404 too.",
     );
     const CONTENT_TYPES: &'static [&'static str] =
         &["image/jpeg", "image/png", "image/gif", "image/bmp"];
@@ -64,11 +66,17 @@ impl Operation for ListUserPhoto {
             message: NO_PHOTO.to_owned(),
         };
         let Some(name) = params.tenant_filter.as_deref() else {
+            // CIPP asks Graph whatever it is given and answers a failure without a photo; a
+            // name that is no user id (an API client's `userDetails`) is that same answer, not
+            // a 400 the account menu would ask again for on every page.
+            let Ok(user) = UserId::parse(&params.user_id) else {
+                return Err(no_photo());
+            };
             if !ctx.caller.sees_every_tenant() {
                 return Err(no_photo());
             }
             let partner = ctx.env.tenants.partner_tenant_id().to_owned();
-            let photo = user_photo(&ctx.graph, &partner, &params.user_id)
+            let photo = user_photo(&ctx.graph, &partner, &user)
                 .await
                 .map_err(|_| no_photo())?;
             return Ok(Outcome::bytes(photo.content_type, photo.bytes));
@@ -81,7 +89,8 @@ impl Operation for ListUserPhoto {
                 UserError::Refused { .. } => UserError::refused(DENIED_TENANT),
                 other => other,
             })?;
-        let photo = user_photo(&ctx.graph, &tenant.customer_id, &params.user_id).await?;
+        let user = UserId::from_field("UserID", &params.user_id)?;
+        let photo = user_photo(&ctx.graph, &tenant.customer_id, &user).await?;
         Ok(Outcome::bytes(photo.content_type, photo.bytes))
     }
 }

@@ -153,4 +153,10 @@ registry! {
     exec_license_search::ExecLicenseSearch,
     list_sites::ListSites,
     exec_device_action::ExecDeviceAction,
+    // ── third tier: what the user pages also call (README "Third tier") ──
+    list_mailbox_permissions::ListMailboxPermissions,
+    exec_ca_check::ExecCACheck,
+    list_branding_settings::ListBrandingSettings,
+    exec_one_drive_provision::ExecOneDriveProvision,
+    list_guest_users::ListGuestUsers,
 }
