@@ -363,6 +363,10 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
     // after the TLS session tickets waited for the client's delayed ACK (40 ms on a new
     // connection, benches/RESULTS.md P6).
     .tcp_nodelay(true)
+    // Idle connections are kept longer than the Graph client's 90 s pool, as Microsoft's front
+    // doors do: with actix's 5 s default the simulator closed connections the client was about
+    // to reuse, and calls failed with "connection closed before message completed" under load.
+    .keep_alive(std::time::Duration::from_secs(120))
     .workers(2)
     .disable_signals()
     .listen_rustls_0_23(listener, tls.server_config)?
