@@ -38,6 +38,7 @@ mod password_and_on_prem;
 mod process;
 mod registry;
 mod same_origin;
+mod send_push;
 mod shell;
 mod spec;
 mod sponsors;

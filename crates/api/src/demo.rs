@@ -129,6 +129,8 @@ pub async fn start(settings: &mut Settings) -> Result<Demo, cipp_sim::SimError> 
     settings.authority_host = base.clone();
     settings.graph_base_url = base.clone();
     settings.exchange_base_url = base.clone();
+    settings.mfa_push_url = base.clone();
+    settings.mfa_otp_url = base.clone();
     // The simulator serves every tenant's SharePoint admin site under its own origin.
     settings.sharepoint_admin_url = format!(
         "{}/_sp/{{tenant}}-admin",

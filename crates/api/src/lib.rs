@@ -132,6 +132,7 @@ impl Application {
         let mut graph = GraphClient::builder(graph_settings)
             .exchange_base_url(settings.exchange_base_url.clone())
             .sharepoint_admin_url(settings.sharepoint_admin_url.clone())
+            .mfa_connector_urls(settings.mfa_push_url.clone(), settings.mfa_otp_url.clone())
             .concurrency(
                 settings.graph_concurrency_per_tenant,
                 settings.graph_concurrency_overall,
@@ -191,6 +192,7 @@ impl Application {
             jobs: jobs.clone(),
             webhook_configured: settings.webhook_url.is_some(),
             bec_containment,
+            secret_seal: answer_seal.clone(),
         });
         // The worker runs for the life of the process; its jobs outlive any request.
         jobs.start();

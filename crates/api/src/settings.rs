@@ -83,6 +83,10 @@ pub struct Settings {
     pub authority_host: Url,
     pub graph_base_url: Url,
     pub exchange_base_url: Url,
+    /// The Azure MFA connector's origin for pushes (ExecSendPush).
+    pub mfa_push_url: Url,
+    /// The Azure MFA connector's origin for typed-code checks (ExecSendPush with `OTP`).
+    pub mfa_otp_url: Url,
     /// The SharePoint admin URL, a template: `{tenant}` is the tenant's SharePoint name (the
     /// first label of Graph's `sites/root` host). Graph does not name the admin host, so it is
     /// a setting; demo mode points it at the simulator.
@@ -157,6 +161,8 @@ struct RawSettings {
     authority_host: Option<String>,
     graph_base_url: Option<String>,
     exchange_base_url: Option<String>,
+    mfa_push_url: Option<String>,
+    mfa_otp_url: Option<String>,
     sharepoint_admin_url: Option<String>,
     api_app_id: Option<String>,
     extra_ca_file: Option<String>,
@@ -449,6 +455,16 @@ impl Settings {
                 "CIPP_EXCHANGE_BASE_URL",
                 raw.exchange_base_url,
                 "https://outlook.office365.com",
+            )?,
+            mfa_push_url: url(
+                "CIPP_MFA_PUSH_URL",
+                raw.mfa_push_url,
+                cipp_graph::mfa_connector::PUBLIC_MFA_PUSH_URL,
+            )?,
+            mfa_otp_url: url(
+                "CIPP_MFA_OTP_URL",
+                raw.mfa_otp_url,
+                cipp_graph::mfa_connector::PUBLIC_MFA_OTP_URL,
             )?,
             sharepoint_admin_url: {
                 let text = raw

@@ -10,6 +10,7 @@ use url::Url;
 use crate::client::{GraphClient, Inner, check_graph_base_url};
 use crate::error::GraphError;
 use crate::limits::{ConcurrencyLimits, Limiter};
+use crate::mfa_connector::{PUBLIC_MFA_OTP_URL, PUBLIC_MFA_PUSH_URL};
 use crate::partner::{InMemoryRefreshTokenStore, PartnerTokens, RefreshTokenStore};
 use crate::settings::{GraphSettings, check_http_origin};
 use crate::sharepoint::{DEFAULT_SHAREPOINT_ADMIN_URL, admin_url_from_template};
@@ -46,6 +47,7 @@ pub struct GraphClientBuilder {
     concurrency: ConcurrencyLimits,
     exchange_base_url: Option<Url>,
     sharepoint_admin_url: Option<String>,
+    mfa_connector_urls: Option<(Url, Url)>,
     default_mode: Option<TokenMode>,
     parallel_refresh_grants: bool,
 }
@@ -61,6 +63,7 @@ impl GraphClientBuilder {
             concurrency: ConcurrencyLimits::default(),
             exchange_base_url: None,
             sharepoint_admin_url: None,
+            mfa_connector_urls: None,
             default_mode: None,
             parallel_refresh_grants: false,
         }
@@ -109,6 +112,14 @@ impl GraphClientBuilder {
     /// Exchange Online origin (default `https://outlook.office365.com`).
     pub fn exchange_base_url(mut self, url: Url) -> Self {
         self.exchange_base_url = Some(url);
+        self
+    }
+
+    /// The Azure MFA connector's origins: where pushes go and where typed codes are checked
+    /// (default [`crate::mfa_connector::PUBLIC_MFA_PUSH_URL`] and
+    /// [`crate::mfa_connector::PUBLIC_MFA_OTP_URL`]).
+    pub fn mfa_connector_urls(mut self, push: Url, otp: Url) -> Self {
+        self.mfa_connector_urls = Some((push, otp));
         self
     }
 
@@ -183,6 +194,21 @@ impl GraphClientBuilder {
             .unwrap_or_else(|| DEFAULT_SHAREPOINT_ADMIN_URL.to_owned());
         // Checked with a sample name, so a bad template stops start-up rather than a call.
         admin_url_from_template(&sharepoint_admin_template, "contoso")?;
+        let (mfa_push_url, mfa_otp_url) = match self.mfa_connector_urls {
+            Some(urls) => urls,
+            None => (
+                Url::parse(PUBLIC_MFA_PUSH_URL).map_err(|e| GraphError::Config {
+                    setting: "mfa_push_url",
+                    message: e.to_string(),
+                })?,
+                Url::parse(PUBLIC_MFA_OTP_URL).map_err(|e| GraphError::Config {
+                    setting: "mfa_otp_url",
+                    message: e.to_string(),
+                })?,
+            ),
+        };
+        check_http_origin("mfa_push_url", &mfa_push_url)?;
+        check_http_origin("mfa_otp_url", &mfa_otp_url)?;
         let mode = match self.default_mode {
             Some(TokenMode::Partner) if partner.is_none() => {
                 return Err(GraphError::Config {
@@ -203,6 +229,8 @@ impl GraphClientBuilder {
                 settings,
                 exchange_base_url,
                 sharepoint_admin_template,
+                mfa_push_url,
+                mfa_otp_url,
             },
             mode,
         ))

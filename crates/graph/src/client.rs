@@ -33,7 +33,7 @@ use crate::tokens::{TokenCache, TokenMode, TokenProvider};
 /// [`GraphClient::partner`] return such clones.
 #[derive(Clone)]
 pub struct GraphClient {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
     mode: TokenMode,
     /// Set on a `WhatIf` clone: writes are recorded here instead of sent.
     dry_run: Option<DryRun>,
@@ -47,6 +47,9 @@ pub(crate) struct Inner {
     pub(crate) exchange_base_url: Url,
     /// SharePoint admin URL template (`{tenant}` is the SharePoint tenant name).
     pub(crate) sharepoint_admin_template: String,
+    /// The MFA connector's push and OTP origins (`crate::mfa_connector`).
+    pub(crate) mfa_push_url: Url,
+    pub(crate) mfa_otp_url: Url,
 }
 
 /// A successful HTTP answer, before any decoding.

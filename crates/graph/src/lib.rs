@@ -12,6 +12,7 @@
 //! - `exchange`: Exchange Online admin REST (`InvokeCommand`) through [`GraphClient::exchange`].
 //! - `sharepoint`: SharePoint REST on a site and the admin CSOM `ProcessQuery`
 //!   ([`GraphClient::sharepoint_rest`], [`GraphClient::sharepoint_process_query`]).
+//! - `mfa_connector`: the Azure MFA connector's token and two-way authentication calls.
 //! - `limits`: [`ConcurrencyLimits`] per tenant and overall.
 //! - `retry`: `Retry-After` parsing and backoff.
 //! - `settings`: [`GraphSettings`], [`RetryPolicy`], [`GraphVersion`].
@@ -46,6 +47,7 @@ pub mod dry_run;
 pub mod error;
 pub mod exchange;
 pub mod limits;
+pub mod mfa_connector;
 pub mod paging;
 pub mod partner;
 pub(crate) mod retry;

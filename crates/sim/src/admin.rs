@@ -26,6 +26,9 @@ struct AddTenants {
 pub(crate) fn handle(sim: &Sim, method: &str, path: &str, body: &[u8]) -> HttpResponse {
     let rest = path.trim_start_matches("/_sim").trim_matches('/');
     let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    if let Some(answer) = crate::mfa_push::admin(sim, method, &segs, body) {
+        return answer;
+    }
     match (method, segs.as_slice()) {
         ("POST", ["faults"]) => add_fault(sim, body),
         ("DELETE", ["faults"]) => {

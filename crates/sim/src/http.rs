@@ -32,7 +32,11 @@ pub(crate) enum Route<'p> {
     },
     /// SharePoint hosts, served under `/_sp/` (site REST and admin CSOM).
     SharePoint(&'p str),
+    /// The Azure MFA connector: `/StrongAuthenticationService.svc/{rest}` (`mfa_push.rs`).
+    MfaConnector(&'p str),
     Token(&'p str),
+    /// Entra's v1 token endpoint, `/{tenant}/oauth2/token` (the MFA connector's token).
+    TokenV1(&'p str),
     /// The sign-in page: `/{tenant}/oauth2/v2.0/authorize` (`authorize.rs`).
     Authorize(&'p str),
     OpenIdV2(&'p str),
@@ -56,6 +60,9 @@ pub(crate) fn classify(path: &str) -> Route<'_> {
     if first == "_sp" {
         return Route::SharePoint(rest);
     }
+    if first.eq_ignore_ascii_case("StrongAuthenticationService.svc") {
+        return Route::MfaConnector(rest);
+    }
     if first == "adminapi" {
         let mut parts = rest.splitn(3, '/');
         let version = parts.next().unwrap_or("");
@@ -72,6 +79,7 @@ pub(crate) fn classify(path: &str) -> Route<'_> {
     }
     match rest.trim_end_matches('/') {
         "oauth2/v2.0/token" => Route::Token(first),
+        "oauth2/token" => Route::TokenV1(first),
         "oauth2/v2.0/authorize" => Route::Authorize(first),
         "v2.0/.well-known/openid-configuration" => Route::OpenIdV2(first),
         ".well-known/openid-configuration" => Route::OpenIdV1(first),
@@ -199,7 +207,7 @@ pub(crate) async fn serve(sim: &Sim, inb: &Inbound<'_>, allow_batch: bool) -> Ou
             graph_auth = Some(auth);
             tid
         }
-        Route::Token(raw) => {
+        Route::Token(raw) | Route::TokenV1(raw) => {
             url_tenant = sim.resolve_tenant(raw);
             Some(
                 url_tenant
@@ -223,6 +231,7 @@ pub(crate) async fn serve(sim: &Sim, inb: &Inbound<'_>, allow_batch: bool) -> Ou
             url_tenant.as_ref().map(|t| t.id.clone())
         }
         Route::SharePoint(rest) => crate::graph::sharepoint::stat_tenant(sim, rest),
+        Route::MfaConnector(_) => crate::mfa_push::stat_tenant(sim, inb),
         Route::Unknown => None,
     };
 
@@ -258,7 +267,7 @@ pub(crate) async fn serve(sim: &Sim, inb: &Inbound<'_>, allow_batch: bool) -> Ou
             matches!(route, Route::Exchange { .. }),
             &request_id,
         )),
-        Some(Action::Aadsts(code)) if matches!(route, Route::Token(_)) => {
+        Some(Action::Aadsts(code)) if matches!(route, Route::Token(_) | Route::TokenV1(_)) => {
             Outcome::Reply(tokens::aadsts_error(code).response())
         }
         action => {
@@ -313,6 +322,14 @@ pub(crate) async fn serve(sim: &Sim, inb: &Inbound<'_>, allow_batch: bool) -> Ou
                 Route::SharePoint(rest) => {
                     Outcome::Reply(crate::graph::sharepoint::handle(sim, inb, rest))
                 }
+                Route::MfaConnector(rest) => {
+                    Outcome::Reply(crate::mfa_push::connector(sim, inb, rest).await)
+                }
+                Route::TokenV1(raw) => Outcome::Reply(if inb.method == "POST" {
+                    crate::mfa_push::token_v1(sim, url_tenant, raw, inb.body)
+                } else {
+                    HttpResponse::MethodNotAllowed().finish()
+                }),
                 Route::Token(raw) => Outcome::Reply(if inb.method == "POST" {
                     tokens::token(sim, url_tenant, raw, inb.body)
                 } else {
@@ -390,6 +407,7 @@ fn forced_status(
 ) -> HttpResponse {
     let mut resp = match route {
         Route::Token(_)
+        | Route::TokenV1(_)
         | Route::Authorize(_)
         | Route::OpenIdV1(_)
         | Route::OpenIdV2(_)

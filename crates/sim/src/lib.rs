@@ -96,6 +96,11 @@
 //!   One mailbox, two views: addresses, names and the address-book flag are the directory
 //!   user's; auto-replies are the same state as Graph's `automaticRepliesSetting`.
 //!
+//! - The Azure MFA connector and its token (`mfa_push.rs`): `POST /{tenant}/oauth2/token` (v1,
+//!   the MFA client app with a secret from `POST servicePrincipals/{id}/addPassword`,
+//!   `graph/sp_credentials.rs`), `POST /StrongAuthenticationService.svc/Connector/
+//!   {Begin|End}TwoWayAuthentication` (XML); pushes answered as each user is scripted to.
+//!
 //! Admin API (no auth, same origin, not counted in stats):
 //! - `POST /_sim/faults` `{"path", "method"?, "tenant"?, "cmdlet"?, "status"?, "rate"?, "count"?,
 //!   "retry_after"?, "latency_ms"?, "drop"?, "malformed"?, "aadsts"?}` → `{"id"}` (see
@@ -113,6 +118,8 @@
 //!   ruleIdentity, deletedRuleName, trustedSender, mailboxPermissionTrustee, maliciousAppId,
 //!   maliciousServicePrincipalId, benignServicePrincipalId, grantId, mfaMethodId,
 //!   passwordChangedDateTime, sharedFileName, burstSubject, burstStart, internalRecipients}`.
+//! - `PUT /_sim/mfa/{tenant}/{user}` `{"push", "otp"}`, `GET` there → `{"prompts"}`,
+//!   `PUT /_sim/mfa` `{"propagation_ms", "timeout_ms"}`: the MFA push script (`mfa_push.rs`).
 //! - `GET /_sim/exchange` → `{"error_format"}`; `PUT /_sim/exchange` `{"error_format": "pipe" |
 //!   "json" | "innererror" | "innererror-camel" | "message"}` picks where cmdlet error texts go:
 //!   `error.details[0].message` as `ErrorId|ExceptionType|Text` (default) or as a JSON string,
@@ -133,6 +140,7 @@ mod graph;
 mod http;
 mod incident;
 mod keys;
+mod mfa_push;
 mod seed;
 mod seed_groups;
 mod seed_reads;
@@ -345,6 +353,7 @@ pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
         sharepoint: Default::default(),
         teams: Default::default(),
         enterprise_apps: Default::default(),
+        mfa: Default::default(),
         audit_sessions: Default::default(),
         tenant_wide: Default::default(),
         mailbox_settings: Default::default(),

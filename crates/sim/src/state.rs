@@ -318,6 +318,8 @@ pub(crate) struct Sim {
     pub teams: crate::graph::teams::TeamsState,
     /// Service principals and OAuth grants per tenant (`graph::apps`).
     pub enterprise_apps: crate::graph::apps::AppState,
+    /// The MFA connector's secrets, scripted answers and recorded prompts (`mfa_push`).
+    pub mfa: crate::mfa_push::MfaState,
     /// `Search-UnifiedAuditLog` sessions read past their first page: key → next offset.
     pub audit_sessions: Mutex<HashMap<String, usize>>,
     /// Transport rules and the Tenant Allow/Block List per tenant (`exchange::tenant_wide`).

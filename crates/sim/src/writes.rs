@@ -4,7 +4,7 @@
 //!
 //! A write is what Microsoft treats as one: a Graph call other than GET/HEAD (each `$batch`
 //! item on its own, POST actions that only read excepted), an Exchange cmdlet other than
-//! `Get-*`/`Test-*`/`Search-*`, a SharePoint call other than GET. Token requests are not writes.
+//! `Get-*`/`Test-*`/`Search-*`, a SharePoint call other than GET, a call to the MFA connector. Token requests are not writes.
 
 use parking_lot::Mutex;
 use serde_json::{Value, json};
@@ -69,6 +69,8 @@ pub(crate) fn write_of(route: &Route<'_>, method: &str, path: &str, body: &[u8])
                 .then(|| format!("exchange {cmdlet}"))
         }
         Route::SharePoint(_) => (method != "GET").then(|| format!("{method} {path}")),
+        // A push or a code check reaches a person's phone: it counts as a change.
+        Route::MfaConnector(_) => (method == "POST").then(|| format!("{method} {path}")),
         _ => None,
     }
 }

@@ -21,6 +21,7 @@ pub mod mailbox_readback;
 pub mod mailbox_reads;
 pub mod mailbox_rules;
 pub mod managers;
+pub mod mfa_connector;
 pub mod normalize;
 pub mod offboarding;
 pub mod offboarding_exchange;

@@ -14,6 +14,7 @@ mod reads;
 mod relations;
 pub(crate) mod sharepoint;
 mod sites;
+mod sp_credentials;
 mod sponsors;
 mod subscriptions;
 pub(crate) mod teams;
@@ -266,6 +267,9 @@ pub(crate) fn dispatch(
         *first = (*root).to_owned();
     }
     let s: Vec<&str> = segs.iter().map(String::as_str).collect();
+    if let Some(answer) = sp_credentials::dispatch(ctx, method, &s) {
+        return answer;
+    }
     if let Some(answer) = apps::dispatch(ctx, method, &s) {
         return answer;
     }

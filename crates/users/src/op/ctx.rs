@@ -73,6 +73,9 @@ pub struct Environment {
     pub webhook_configured: bool,
     /// The rows of the BEC containment jobs this replica runs, shared with their job kind.
     pub bec_containment: Arc<crate::bec::containment::Board>,
+    /// Seals what this service keeps of Microsoft's secrets (the MFA connector's client secret):
+    /// the configured encryption key, or a per-process one when none is set.
+    pub secret_seal: cipp_store::EncryptionKey,
 }
 
 /// The tenant a call targets, resolved before `run`.

@@ -74,6 +74,7 @@ registry! {
     exec_reset_mfa::ExecResetMFA,
     exec_create_tap::ExecCreateTAP,
     exec_per_user_mfa::ExecPerUserMFA,
+    exec_send_push::ExecSendPush,
     exec_set_default_mfa_method::ExecSetDefaultMFAMethod,
     exec_password_never_expires::ExecPasswordNeverExpires,
     exec_dismiss_risky_user::ExecDismissRiskyUser,
