@@ -48,7 +48,7 @@ impl ErrorKind {
                 || text.contains("couldn't be found")
             {
                 Some(ErrorKind::NotFound)
-            } else if text.contains("already exists") {
+            } else if text.contains("already exists") || text.contains("already a member") {
                 Some(ErrorKind::Conflict)
             } else if text.contains("was empty") {
                 Some(ErrorKind::InvalidInput)
