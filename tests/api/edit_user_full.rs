@@ -123,6 +123,7 @@ async fn copy_from_gives_the_user_the_sources_graph_group_and_distribution_list_
         f.set_member(group, source, true).await;
         f.set_member(group, target, false).await;
     }
+    f.app.reset_sim_stats().await;
     let (status, body) = call(
         &f.app,
         "editor",
