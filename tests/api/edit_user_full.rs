@@ -109,6 +109,11 @@ impl Fixture {
         body
     }
 
+    /// Posts the edit form for `user` (plus `extra`) as `role`.
+    async fn edit(&self, role: &str, user: &Value, extra: Value) -> (u16, Value) {
+        call(&self.app, role, "EditUser", self.form(user, extra)).await
+    }
+
     fn option(group: &Value, group_type: &str) -> Value {
         json!({"label": group["displayName"], "value": group["id"], "addedFields": {"groupType": group_type}})
     }
@@ -124,16 +129,13 @@ async fn copy_from_gives_the_user_the_sources_graph_group_and_distribution_list_
         f.set_member(group, target, false).await;
     }
     f.app.reset_sim_stats().await;
-    let (status, body) = call(
-        &f.app,
-        "editor",
-        "EditUser",
-        f.form(
+    let (status, body) = f
+        .edit(
+            "editor",
             target,
             json!({"CopyFrom": {"label": "Source", "value": s(source, "userPrincipalName")}}),
-        ),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     let got = lines(&body);
     assert_eq!(got[0], "Success. The user has been edited.");
@@ -163,13 +165,13 @@ async fn added_aliases_become_proxy_addresses_and_mail_stays_the_user_principal_
         format!("first.alias@{}", f.domain),
         format!("second.alias@{}", f.domain),
     );
-    let (status, body) = call(
-        &f.app,
-        "editor",
-        "EditUser",
-        f.form(user, json!({"AddedAliases": format!("{a1}\n{a2}")})),
-    )
-    .await;
+    let (status, body) = f
+        .edit(
+            "editor",
+            user,
+            json!({"AddedAliases": format!("{a1}\n{a2}")}),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         lines(&body),
@@ -199,17 +201,14 @@ async fn exchange_groups_are_added_and_removed_through_exchange_and_read_back() 
     let (dl, secure) = (f.group(DL), f.group(MAIL_SECURITY));
     f.set_member(&dl, user, false).await;
     f.set_member(&secure, user, true).await;
-    let (status, body) = call(
-        &f.app,
-        "editor",
-        "EditUser",
-        f.form(
+    let (status, body) = f
+        .edit(
+            "editor",
             user,
             json!({"AddToGroups": [Fixture::option(&dl, "Distribution List")],
                    "RemoveFromGroups": [Fixture::option(&secure, "Mail-Enabled Security")]}),
-        ),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         lines(&body),
@@ -236,18 +235,15 @@ async fn a_failing_exchange_step_gets_its_own_line_while_the_other_steps_happen_
         .add_fault(json!({"cmdlet": "Add-DistributionGroupMember", "status": 500}))
         .await;
     let alias = format!("partial.alias@{}", f.domain);
-    let (status, body) = call(
-        &f.app,
-        "editor",
-        "EditUser",
-        f.form(
+    let (status, body) = f
+        .edit(
+            "editor",
             user,
             json!({"jobTitle": "Partly Edited", "AddedAliases": alias,
                    "AddToGroups": [Fixture::option(&dl, "Distribution List"),
                                    Fixture::option(&security, "Security")]}),
-        ),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(status, 207, "{body}");
     let got = lines(&body);
     assert_eq!(got.len(), 4, "{got:?}");
@@ -280,17 +276,14 @@ async fn a_readonly_caller_is_refused_with_403_and_nothing_is_copied() {
     let dl = f.group(DL);
     f.set_member(&dl, source, true).await;
     f.set_member(&dl, target, false).await;
-    let (status, _) = call(
-        &f.app,
-        "readonly",
-        "EditUser",
-        f.form(
+    let (status, _) = f
+        .edit(
+            "readonly",
             target,
             json!({"CopyFrom": {"label": "Source", "value": s(source, "id")},
                    "AddedAliases": format!("denied@{}", f.domain)}),
-        ),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(status, 403);
     assert!(!f.is_member(&dl, target).await);
     f.app.stop();
@@ -306,7 +299,7 @@ async fn a_copy_from_that_is_no_user_or_an_alias_that_is_no_address_is_a_400_nam
     ] {
         let mut extra = json!({"jobTitle": "Should Not Stick"});
         extra[field] = value;
-        let (status, body) = call(&f.app, "editor", "EditUser", f.form(user, extra)).await;
+        let (status, body) = f.edit("editor", user, extra).await;
         assert_eq!(status, 400, "{field}: {body}");
         assert!(body["Results"].as_str().unwrap().contains(field), "{body}");
     }
