@@ -14,6 +14,7 @@ mod credential_actions;
 mod directory_and_templates;
 mod disable_user;
 mod edit_user;
+mod edit_user_full;
 mod examples;
 mod exchange_actions;
 mod first_actions;

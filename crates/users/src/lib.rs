@@ -12,6 +12,7 @@ pub mod demo;
 pub mod error;
 pub mod folder_permissions;
 pub mod graph_proxy_guard;
+pub mod group_membership;
 pub mod groups;
 pub mod licence_overview;
 pub mod licences;

@@ -51,6 +51,11 @@ impl UserId {
     }
 }
 
+/// Whether `value` is an e-mail address of the form a user principal name takes.
+pub fn is_mail_address(value: &str) -> bool {
+    is_upn(value)
+}
+
 /// `local@domain`: a non-empty local part without path, query or escape characters (guest UPNs
 /// keep their `#EXT#`), and a domain of DNS labels.
 fn is_upn(value: &str) -> bool {

@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
+use crate::group_membership::{
+    CopyResult, copy_groups, directory_object, distribution_member, write_aliases,
+};
 use crate::managers::{Relation, set_relation};
 use crate::normalize::{normalize_graph_error, normalize_message};
 use crate::op::types::{GraphRow, Guid, ItemState, ResultItem, UserId};
@@ -409,9 +412,6 @@ pub async fn default_usage_location(store: &cipp_store::Store) -> String {
         .unwrap_or_else(|| "US".to_owned())
 }
 
-/// Graph's Exchange-owned group kinds: their membership is changed through Exchange.
-const EXCHANGE_KINDS: [&str; 2] = ["Distribution list", "Mail-Enabled Security"];
-
 /// Profile fields CIPP copies into the create body as given (`null` when absent).
 const PROFILE: [&str; 11] = [
     "givenName",
@@ -577,14 +577,6 @@ impl NewUser {
             sponsor: form.set_sponsor,
         })
     }
-}
-
-/// Copied group memberships, as CIPP reports them.
-#[derive(Debug, Default, Clone)]
-pub struct CopyResult {
-    pub success: Vec<String>,
-    pub error: Vec<String>,
-    pub skipped: Vec<String>,
 }
 
 pub struct AddUserOutcome {
@@ -825,44 +817,15 @@ async fn add_aliases(
     upn: &str,
     aliases: &[String],
 ) -> Result<String, String> {
-    let path = format!("users/{}", path_segment(upn));
-    for mail in aliases.iter().map(String::as_str).chain([upn]) {
-        if let Err(error) = graph
-            .patch(tenant, GraphVersion::Beta, &path, &json!({"mail": mail}))
-            .await
-        {
-            let text = normalize_graph_error(&error);
-            tracing::warn!(tenant, "Failed to set alias. Error:{text}");
-            return Err(format!("Failed to set alias: {text}"));
-        }
+    if let Err(error) = write_aliases(graph, tenant, upn, aliases, upn).await {
+        let text = normalize_graph_error(&error);
+        tracing::warn!(tenant, "Failed to set alias. Error:{text}");
+        return Err(format!("Failed to set alias: {text}"));
     }
     if let Some(last) = aliases.last() {
         tracing::info!(tenant, "Added alias {last} to {upn}");
     }
     Ok(format!("Added Aliases: {}", aliases.join(",")))
-}
-
-fn directory_object(id: &str) -> Value {
-    json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{id}")})
-}
-
-/// Graph's kind of a group, as CIPP names them.
-fn group_kind(group: &Value) -> Option<&'static str> {
-    let unified = group
-        .get("groupTypes")
-        .and_then(Value::as_array)
-        .is_some_and(|t| t.iter().any(|t| t == "Unified"));
-    let mail = group.get("mailEnabled").and_then(Value::as_bool);
-    let security = group.get("securityEnabled").and_then(Value::as_bool);
-    if unified {
-        return Some("Microsoft 365");
-    }
-    match (mail, security) {
-        (None, None) => None,
-        (Some(true), Some(true)) => Some("Mail-Enabled Security"),
-        (Some(true), _) => Some("Distribution list"),
-        _ => Some("Security"),
-    }
 }
 
 /// `Add-CIPPGroupMember`: the user and the group are read first, then the membership goes
@@ -911,17 +874,10 @@ async fn add_to_group(
         .and_then(Value::as_str)
         .unwrap_or(&group.id)
         .to_owned();
-    let kind = group_kind(&found).or(group.group_type.as_deref());
+    let kind = crate::groups::edit_kind(&found).or(group.group_type.as_deref());
     let failed = |text: String| format!("Failed to add user {upn} to group {name} - {text}");
-    let exchange = kind.is_some_and(|k| EXCHANGE_KINDS.iter().any(|e| e.eq_ignore_ascii_case(k)));
-    if exchange {
-        graph
-            .exchange(
-                tenant,
-                "Add-DistributionGroupMember",
-                json!({"Identity": group.id, "Member": upn, "BypassSecurityGroupManagerCheck": true}),
-                None,
-            )
+    if kind.is_some_and(crate::groups::exchange_kind) {
+        distribution_member(graph, tenant, true, &group.id, upn)
             .await
             .map_err(|e| failed(normalize_graph_error(&e)))?;
     } else {
@@ -967,140 +923,4 @@ async fn set_reference(
         || format!("Failed to set {upn}'s {}: Unknown error (Status: 0)", relation.noun()),
         |r| r.result,
     ))
-}
-
-/// `Set-CIPPCopyGroupMembers`: the source's groups, minus those that cannot or need not be
-/// joined, added to the new user.
-async fn copy_groups(
-    graph: &GraphClient,
-    tenant: &str,
-    source: &UserId,
-    target: &str,
-) -> Result<CopyResult, String> {
-    let reads = graph
-        .batch(
-            tenant,
-            GraphVersion::Beta,
-            vec![
-                BatchRequest::get(format!("users/{}", path_segment(target))).with_id("user"),
-                BatchRequest::get(format!("users/{}/memberOf", path_segment(target)))
-                    .with_id("userMembership"),
-                BatchRequest::get(format!("users/{}/memberOf", source.segment()))
-                    .with_id("copyFromMembership"),
-            ],
-        )
-        .await
-        .map_err(|error| normalize_graph_error(&error))?;
-    let body = |id: &str| {
-        reads
-            .iter()
-            .find(|r| r.id == id)
-            .and_then(|r| r.body.clone())
-            .unwrap_or(Value::Null)
-    };
-    let values = |v: Value| -> Vec<Value> {
-        v.get("value")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    };
-    let user_id = body("user")
-        .get("id")
-        .and_then(Value::as_str)
-        .unwrap_or(target)
-        .to_owned();
-    let current: Vec<String> = values(body("userMembership"))
-        .iter()
-        .filter_map(|g| g.get("id").and_then(Value::as_str).map(str::to_owned))
-        .collect();
-    let mut result = CopyResult::default();
-    let mut already = Vec::new();
-    for group in values(body("copyFromMembership")) {
-        if group.get("@odata.type").and_then(Value::as_str) != Some("#microsoft.graph.group") {
-            continue;
-        }
-        let id = group.get("id").and_then(Value::as_str).unwrap_or_default();
-        let label = group
-            .get("displayName")
-            .and_then(Value::as_str)
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or(id)
-            .to_owned();
-        let types: Vec<&str> = group
-            .get("groupTypes")
-            .and_then(Value::as_array)
-            .map(|t| t.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        if types.contains(&"DynamicMembership") {
-            result.skipped.push(format!("Skipped {label}: its membership is set by a dynamic rule, so members cannot be added directly."));
-            continue;
-        }
-        if group.get("onPremisesSyncEnabled").and_then(Value::as_bool) == Some(true) {
-            result.skipped.push(format!("Skipped {label}: it is synced from on-premises Active Directory and has to be changed there."));
-            continue;
-        }
-        if group
-            .get("visibility")
-            .and_then(Value::as_str)
-            .is_some_and(|v| v.eq_ignore_ascii_case("Public"))
-        {
-            result.skipped.push(format!(
-                "Skipped {label}: it is a public group, which users can join themselves."
-            ));
-            continue;
-        }
-        if current.iter().any(|c| c.eq_ignore_ascii_case(id)) {
-            already.push(label);
-            continue;
-        }
-        let exchange = group.get("mailEnabled").and_then(Value::as_bool) == Some(true)
-            && !types.contains(&"Unified");
-        let outcome = if exchange {
-            graph
-                .exchange(
-                    tenant,
-                    "Add-DistributionGroupMember",
-                    json!({"Identity": id, "Member": target, "BypassSecurityGroupManagerCheck": true}),
-                    None,
-                )
-                .await
-                .map(|_| ())
-        } else {
-            graph
-                .post(
-                    tenant,
-                    GraphVersion::Beta,
-                    &format!("groups/{}/members/$ref", path_segment(id)),
-                    &directory_object(&user_id),
-                )
-                .await
-                .map(|_| ())
-        };
-        match outcome {
-            Ok(()) => {
-                tracing::info!(tenant, "Added {target} to group {label}");
-                result.success.push(format!("Added user to group: {label}"));
-            }
-            Err(error) => {
-                let text = normalize_graph_error(&error);
-                tracing::warn!(tenant, "We've failed to add the group {label}: {text}");
-                result
-                    .error
-                    .push(format!("We've failed to add the group {label}: {text}"));
-            }
-        }
-    }
-    if !already.is_empty() {
-        let noun = if already.len() == 1 {
-            "group"
-        } else {
-            "groups"
-        };
-        result.skipped.push(format!(
-            "Already a member of {} {noun}, left unchanged: {}.",
-            already.len(),
-            already.join(", ")
-        ));
-    }
-    Ok(result)
 }

@@ -1,11 +1,11 @@
 //! `EditUser` (CIPP-API `Invoke-EditUser.ps1` → `Set-CIPPUser.ps1`): the edit-user form. In
 //! CIPP's order: the property PATCH (and the password), licences (`Set-CIPPUserLicense`),
-//! group additions and removals (after one `$batch` reading the groups' types), the manager.
-//! `Results` is an array of strings, failures too.
+//! aliases, the copied user's groups (`Set-CIPPCopyGroupMembers`), group additions and removals
+//! (after one `$batch` reading the groups' types; distribution lists and mail-enabled security
+//! groups through Exchange), the manager and the sponsor. `Results` is an array of strings, one
+//! per step, failures too.
 //!
-//! Inputs this service does not act on yet (scheduling, Sherweb licences, `AddedAliases`,
-//! `CopyFrom`, Exchange-owned groups) are refused before anything is written,
-//! rather than skipped as if done.
+//! Sherweb licences are refused before anything is written rather than skipped as if done.
 
 use std::collections::BTreeMap;
 
@@ -17,7 +17,8 @@ use utoipa::ToSchema;
 
 use crate::managers::{Relation, item_error, set_managers, set_sponsors};
 use crate::normalize::normalize_graph_error;
-use crate::op::types::{Guid, TextListResults, UserId};
+use crate::group_membership::{copy_groups, distribution_member, write_aliases};
+use crate::op::types::{Guid, TextListResults, UserId, is_mail_address};
 use crate::op::{Ctx, Method as HttpMethod, Operation, Outcome, Source, TenantUse};
 use crate::user_form::{UserFormAttribute, UserFormPostExecution, ps_truthy};
 use crate::{ErrorKind, UserError, path_segment};
@@ -110,10 +111,12 @@ pub struct Params {
     /// The user's sponsor (a `{label, value}` picker whose value is a UPN or object id).
     #[serde(rename = "setSponsor")]
     pub set_sponsor: Option<UserId>,
-    /// Refused: copying group memberships is not built yet.
+    /// A user whose groups this user joins (a `{label, value}` picker whose value is a UPN or
+    /// object id); distribution lists and mail-enabled security groups through Exchange.
     #[serde(rename = "CopyFrom")]
-    pub copy_from: Option<String>,
-    /// Refused: use EditUserAliases.
+    pub copy_from: Option<UserId>,
+    /// Addresses to add as aliases, separated by spaces or line breaks (removal is
+    /// EditUserAliases').
     #[serde(rename = "AddedAliases")]
     pub added_aliases: Option<String>,
     /// Refused: buying a Sherweb licence is not built.
@@ -125,7 +128,7 @@ pub struct Params {
     /// Custom-data attributes, `{<attribute>: <value>}`, patched as given; blank values are skipped.
     #[serde(rename = "customData", default)]
     pub custom_data: Map<String, Value>,
-    /// Refused when enabled: scheduling an edit is not built.
+    /// When enabled, the edit is queued as a job to run at `date` instead of now.
     #[serde(rename = "Scheduled")]
     pub scheduled: Option<EditUserScheduled>,
     /// Accepted and not acted on.
@@ -160,7 +163,7 @@ pub struct EditUserGroupFields {
 /// `Scheduled`: when to run the edit instead of now.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct EditUserScheduled {
-    /// Whether to schedule the edit (refused: this service has no scheduler).
+    /// Whether to schedule the edit.
     #[serde(rename = "enabled", default)]
     pub enabled: bool,
     /// When, in Unix seconds.
@@ -186,7 +189,7 @@ impl Operation for EditUser {
         frontend: Some("src/pages/identity/administration/users/user/edit.jsx"),
     };
     const DIFFERENCES: Option<&'static str> = Some(
-        "`Scheduled.enabled` queues the edit as a job (listed by ListScheduledItems as `Set-CIPPUser`; the request is checked now, and a task of the same name still waiting is a 409). Inputs this service does not act on yet (`sherwebLicense`, `AddedAliases`, `CopyFrom`, an Exchange-owned group in `AddToGroups`/`RemoveFromGroups`) are refused with a 400 naming the field before anything is written (CIPP acts on them). A missing `username` or domain is a 400 (CIPP sends `@` as the UPN and Graph refuses the whole PATCH). An `id`, `setManager` or `setSponsor` that is neither an object id nor a user principal name, a licence or group id that is not a GUID, and a `MustChangePass` or `removeLicenses` that is not a boolean are a 400 naming the field (CIPP's `[bool]` cast reads the text `\"false\"` as true). `setManager`, `setSponsor` and the refused pickers are read as a `{label, value}`'s value or as plain text (CIPP ignores plain text). When a step fails the answer is 500 with every line (CIPP: 200). The password reaches the caller only, never the audit row.",
+        "`Scheduled.enabled` queues the edit as a job (listed by ListScheduledItems as `Set-CIPPUser`; the request is checked now, and a task of the same name still waiting is a 409). `sherwebLicense` is refused with a 400 naming it before anything is written (CIPP buys a Sherweb licence). A missing `username` or domain is a 400 (CIPP sends `@` as the UPN and Graph refuses the whole PATCH). An `id`, `setManager`, `setSponsor` or `CopyFrom` that is neither an object id nor a user principal name, an `AddedAliases` entry that is not an e-mail address, a licence or group id that is not a GUID, and a `MustChangePass` or `removeLicenses` that is not a boolean are a 400 naming the field (CIPP's `[bool]` cast reads the text `\"false\"` as true). Blank entries in `AddedAliases` (two spaces, a trailing newline) are skipped where CIPP writes an empty `mail`. `setManager`, `setSponsor` and `CopyFrom` are read as a `{label, value}`'s value or as plain text (CIPP ignores plain text). A copied Exchange group that Exchange cannot add the user to is a failure line, not retried (CIPP schedules a retry 5 minutes later for a licensed user whose mailbox Exchange does not find yet). When some steps fail the answer is 207 with every line, when every step fails it is an error status with every line (CIPP: 200 either way). The password reaches the caller only, never the audit row.",
     );
 
     fn example() -> Value {
@@ -231,8 +234,7 @@ impl Operation for EditUser {
             .map_err(UserError::into_list)?;
         // The audit row gets the lines without the password.
         let audit = outcome.log_lines.join(" ");
-        let some_done = outcome.results.iter().any(|line| line.starts_with("Success"));
-        if outcome.failed && some_done {
+        if outcome.failed && outcome.done {
             // Some steps changed the user and some did not: each line says which (207).
             return Ok(Outcome::json(TextListResults::new(outcome.results))
                 .partial(true)
@@ -373,7 +375,7 @@ impl From<&EditUserGroup> for GroupRef {
     }
 }
 
-/// The edit, validated: everything CIPP would act on, refused where this service cannot.
+/// The edit, validated: everything CIPP would act on.
 pub struct EditUserRequest {
     pub id: UserId,
     pub display_name: String,
@@ -384,6 +386,8 @@ pub struct EditUserRequest {
     pub must_change: bool,
     pub licenses: Vec<String>,
     pub remove_licenses: Option<bool>,
+    pub aliases: Vec<String>,
+    pub copy_from: Option<UserId>,
     pub add_groups: Vec<GroupRef>,
     pub remove_groups: Vec<GroupRef>,
     pub manager: Option<UserId>,
@@ -401,23 +405,25 @@ impl EditUserRequest {
                 results: json!([NO_ID]),
             });
         };
-        let refuse = |field: &'static str, what: &str| {
-            UserError::invalid(
-                field,
-                format!("{field}: {what} is not supported by this service yet"),
-            )
-        };
         if form.sherweb_license.is_some() {
-            return Err(refuse("sherwebLicense", "buying a Sherweb licence"));
-        }
-        if form.added_aliases.is_some() {
             return Err(UserError::invalid(
-                "AddedAliases",
-                "AddedAliases: adding aliases in EditUser is not supported by this service yet; use EditUserAliases",
+                "sherwebLicense",
+                "sherwebLicense: buying a Sherweb licence is not supported by this service yet",
             ));
         }
-        if form.copy_from.is_some() {
-            return Err(refuse("CopyFrom", "copying group memberships"));
+        let aliases: Vec<String> = form
+            .added_aliases
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        // CIPP writes each into a JSON text unescaped; Graph would refuse a non-address anyway.
+        if let Some(bad) = aliases.iter().find(|a| !is_mail_address(a)) {
+            return Err(UserError::invalid(
+                "AddedAliases",
+                format!("AddedAliases: '{bad}' is not an e-mail address"),
+            ));
         }
         // CIPP sends `<username>@<domain>` regardless; without either, Graph refuses the whole
         // PATCH, so the edit would do nothing but report a failure.
@@ -454,6 +460,8 @@ impl EditUserRequest {
                 .map(|sku| sku.as_str().to_owned())
                 .collect(),
             remove_licenses: form.remove_licenses,
+            aliases,
+            copy_from: form.copy_from,
             add_groups: form.add_to_groups.iter().map(GroupRef::from).collect(),
             remove_groups: form.remove_from_groups.iter().map(GroupRef::from).collect(),
             manager: form.set_manager,
@@ -462,31 +470,41 @@ impl EditUserRequest {
     }
 }
 
-/// What the edit did: CIPP's lines, whether any step failed, and the lines without the
-/// password for the audit row.
+/// What the edit did: CIPP's lines, whether any step failed or succeeded, and the lines
+/// without the password for the audit row.
 pub struct EditOutcome {
     pub results: Vec<String>,
     pub failed: bool,
+    /// Some step changed the user (a skipped group is neither a success nor a failure).
+    pub done: bool,
     pub log_lines: Vec<String>,
 }
 
-/// Whether CIPP would send this group's membership through Exchange.
+impl EditOutcome {
+    fn done(&mut self, line: String) {
+        self.done = true;
+        self.log_lines.push(line.clone());
+        self.results.push(line);
+    }
+
+    fn skipped(&mut self, line: String) {
+        self.log_lines.push(line.clone());
+        self.results.push(line);
+    }
+
+    fn failed(&mut self, tenant: &str, user: &str, line: String) {
+        self.failed = true;
+        tracing::warn!(tenant, user, "{line}");
+        self.log_lines.push(line.clone());
+        self.results.push(line);
+    }
+}
+
+/// Whether CIPP sends this group's membership through Exchange: from Graph's flags when the
+/// group was read, else from the form's `calculatedGroupType`, else its `groupType`.
 fn exchange_owned(group: &GroupRef, looked_up: Option<&Value>) -> bool {
-    let flag = |v: &Value, name: &str| v.get(name).and_then(Value::as_bool);
-    if let Some(g) = looked_up
-        && (flag(g, "mailEnabled").is_some() || flag(g, "securityEnabled").is_some())
-    {
-        let unified = g
-            .get("groupTypes")
-            .and_then(Value::as_array)
-            .is_some_and(|t| {
-                t.iter().any(|x| {
-                    x.as_str()
-                        .is_some_and(|s| s.eq_ignore_ascii_case("Unified"))
-                })
-            });
-        let mail = flag(g, "mailEnabled") == Some(true);
-        return !unified && mail;
+    if let Some(kind) = looked_up.and_then(crate::groups::edit_kind) {
+        return crate::groups::exchange_kind(kind);
     }
     let is = |v: &Option<String>, names: &[&str]| {
         v.as_deref()
@@ -506,68 +524,57 @@ fn exchange_owned(group: &GroupRef, looked_up: Option<&Value>) -> bool {
     }
 }
 
-/// Performs the edit. Graph refusals become CIPP's failure lines; the caller answers with an
-/// error status when any step failed (CIPP: always 200).
+/// Step 5: one `$batch` reading every group's type; a group that could not be read is `None`
+/// (the form's type decides).
+async fn group_types(graph: &GraphClient, tenant: &str, groups: &[&GroupRef]) -> Vec<Option<Value>> {
+    let mut types: Vec<Option<Value>> = vec![None; groups.len()];
+    if groups.is_empty() {
+        return types;
+    }
+    let requests = groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            BatchRequest::get(format!(
+                "groups/{}?$select=id,groupTypes,mailEnabled,securityEnabled",
+                path_segment(&g.id)
+            ))
+            .with_id(i.to_string())
+        })
+        .collect();
+    match graph.batch(tenant, GraphVersion::Beta, requests).await {
+        Ok(answers) => {
+            for answer in answers {
+                let slot = answer.id.parse::<usize>().ok().and_then(|i| types.get_mut(i));
+                if let Some(slot) = slot
+                    && answer.is_success()
+                {
+                    *slot = answer.body;
+                }
+            }
+        }
+        Err(e) => tracing::warn!(
+            tenant,
+            "Could not look up group types, falling back to the types supplied by the request: {e}"
+        ),
+    }
+    types
+}
+
+/// Performs the edit in CIPP's order. Graph and Exchange refusals become CIPP's failure lines;
+/// the caller answers with 207 or an error status when any step failed (CIPP: always 200).
 pub async fn edit_user(
     graph: &GraphClient,
     tenant: &str,
     edit: &EditUserRequest,
 ) -> Result<EditOutcome, UserError> {
     let segment = edit.id.segment();
-    // CIPP reads the groups' types just before adding and removing; it is read first here so
-    // that an Exchange-owned group (whose membership this service cannot change yet) is
-    // refused before anything is written.
-    let all_groups: Vec<&GroupRef> = edit.add_groups.iter().chain(&edit.remove_groups).collect();
-    let mut types: Vec<Option<Value>> = vec![None; all_groups.len()];
-    if !all_groups.is_empty() {
-        let requests = all_groups
-            .iter()
-            .enumerate()
-            .map(|(i, g)| {
-                BatchRequest::get(format!(
-                    "groups/{}?$select=id,groupTypes,mailEnabled,securityEnabled",
-                    path_segment(&g.id)
-                ))
-                .with_id(i.to_string())
-            })
-            .collect();
-        match graph.batch(tenant, GraphVersion::Beta, requests).await {
-            Ok(answers) => {
-                for (slot, answer) in types.iter_mut().zip(answers) {
-                    if answer.is_success() {
-                        *slot = answer.body;
-                    }
-                }
-            }
-            Err(e) => tracing::warn!(
-                tenant,
-                "Could not look up group types, falling back to the types supplied by the request: {e}"
-            ),
-        }
-        if let Some(g) = all_groups
-            .iter()
-            .zip(&types)
-            .find(|(g, t)| exchange_owned(g, t.as_ref()))
-            .map(|(g, _)| g)
-        {
-            return Err(UserError::invalid(
-                "AddToGroups",
-                format!(
-                    "AddToGroups/RemoveFromGroups: {} is a distribution list or mail-enabled security group; changing its members through Exchange is not supported by this service yet",
-                    g.label
-                ),
-            ));
-        }
-    }
-
-    let mut results: Vec<String> = Vec::new();
-    let mut log_lines: Vec<String> = Vec::new();
-    let mut failed = false;
-    let mut fail = |line: String, results: &mut Vec<String>, log: &mut Vec<String>| {
-        failed = true;
-        tracing::warn!(tenant, user = edit.id.as_str(), "{line}");
-        log.push(line.clone());
-        results.push(line);
+    let user = edit.id.as_str();
+    let mut out = EditOutcome {
+        results: Vec::new(),
+        failed: false,
+        done: false,
+        log_lines: Vec::new(),
     };
 
     // 1. Properties, then the password in the same try block.
@@ -581,15 +588,13 @@ pub async fn edit_user(
         .await
     {
         Ok(_) => {
-            let line = "Success. The user has been edited.".to_owned();
             tracing::info!(
                 tenant,
                 "Edited user {} with id {}",
                 edit.display_name,
                 edit.id
             );
-            log_lines.push(line.clone());
-            results.push(line);
+            out.done("Success. The user has been edited.".to_owned());
             if let Some(password) = &edit.password {
                 let password = password.expose_secret();
                 let body = json!({"passwordProfile": {"password": password, "forceChangePasswordNextSignIn": edit.must_change}});
@@ -604,93 +609,138 @@ pub async fn edit_user(
                 {
                     Ok(_) => {
                         tracing::info!(tenant, "Reset {}'s Password", edit.display_name);
-                        results.push(format!("Success. The password has been set to {password}"));
-                        log_lines.push("Success. The password has been set".to_owned());
+                        out.done = true;
+                        out.results
+                            .push(format!("Success. The password has been set to {password}"));
+                        out.log_lines
+                            .push("Success. The password has been set".to_owned());
                     }
-                    Err(e) => fail(
+                    Err(e) => out.failed(
+                        tenant,
+                        user,
                         format!("Failed to edit user. {}", normalize_graph_error(&e)),
-                        &mut results,
-                        &mut log_lines,
                     ),
                 }
             }
         }
-        Err(e) => fail(
+        Err(e) => out.failed(
+            tenant,
+            user,
             format!("Failed to edit user. {}", normalize_graph_error(&e)),
-            &mut results,
-            &mut log_lines,
         ),
     }
 
     // 2. Licences.
     if !edit.licenses.is_empty() || edit.remove_licenses == Some(true) {
         match licences(graph, tenant, edit).await {
-            Ok(line) if line.starts_with("Failed") => fail(line, &mut results, &mut log_lines),
-            Ok(line) => {
-                log_lines.push(line.clone());
-                results.push(line);
-            }
-            Err(e) => fail(
+            Ok(line) if line.starts_with("Failed") => out.failed(tenant, user, line),
+            Ok(line) => out.done(line),
+            Err(e) => out.failed(
+                tenant,
+                user,
                 format!(
                     "We've failed to assign the license. {}",
                     normalize_graph_error(&e)
                 ),
-                &mut results,
-                &mut log_lines,
             ),
         }
     }
 
-    // 6./7. Group membership through Graph.
+    // 3. Aliases: `mail` set to each, then back to the computed UPN.
+    if !edit.aliases.is_empty() {
+        match write_aliases(graph, tenant, user, &edit.aliases, &edit.upn).await {
+            Ok(()) => {
+                tracing::info!(tenant, "Added Aliases to {}", edit.display_name);
+                out.done("Success. Added aliases to user.".to_owned());
+            }
+            Err(e) => out.failed(
+                tenant,
+                user,
+                format!(
+                    "Failed to add aliases to user {}. Error: {}",
+                    edit.display_name,
+                    normalize_graph_error(&e)
+                ),
+            ),
+        }
+    }
+
+    // 4. The source user's groups, for the computed UPN: successes, failures, then skips.
+    if let Some(source) = &edit.copy_from {
+        // CIPP has no try block here: a failed first `$batch` is the entrypoint's 500.
+        let copied = copy_groups(graph, tenant, source, &edit.upn)
+            .await
+            .map_err(|text| UserError::Failed {
+                message: format!("Failed to edit user. {text}"),
+                source: None,
+            })?;
+        for line in copied.success {
+            out.done(line);
+        }
+        for line in copied.error {
+            out.failed(tenant, user, line);
+        }
+        for line in copied.skipped {
+            out.skipped(line);
+        }
+    }
+
+    // 5. The groups' types, then 6./7. the additions and removals, each through Exchange or
+    // Graph as its type says.
+    let all_groups: Vec<&GroupRef> = edit.add_groups.iter().chain(&edit.remove_groups).collect();
+    let types = group_types(graph, tenant, &all_groups).await;
+    let (add_types, remove_types) = types.split_at(edit.add_groups.len());
     let directory_object = json!({
         "@odata.id": format!("https://graph.microsoft.com/beta/directoryObjects/{}", edit.id)
     });
-    for g in &edit.add_groups {
-        let url = format!("groups/{}/members/$ref", path_segment(&g.id));
-        match graph
-            .post(tenant, GraphVersion::Beta, &url, &directory_object)
-            .await
-        {
-            Ok(_) => {
-                let line = format!(
-                    "Success. {} has been added to {}",
-                    edit.display_name, g.label
-                );
-                log_lines.push(line.clone());
-                results.push(line);
-            }
-            Err(e) => fail(
+    for (g, looked_up) in edit.add_groups.iter().zip(add_types) {
+        let added = if exchange_owned(g, looked_up.as_ref()) {
+            distribution_member(graph, tenant, true, &g.id, user).await
+        } else {
+            let url = format!("groups/{}/members/$ref", path_segment(&g.id));
+            graph
+                .post(tenant, GraphVersion::Beta, &url, &directory_object)
+                .await
+                .map(|_| ())
+        };
+        match added {
+            Ok(()) => out.done(format!(
+                "Success. {} has been added to {}",
+                edit.display_name, g.label
+            )),
+            Err(e) => out.failed(
+                tenant,
+                user,
                 format!(
                     "Failed to add member {} to {}. Error: {}",
                     edit.display_name,
                     g.label,
                     normalize_graph_error(&e)
                 ),
-                &mut results,
-                &mut log_lines,
             ),
         }
     }
-    for g in &edit.remove_groups {
-        let url = format!("groups/{}/members/{segment}/$ref", path_segment(&g.id));
-        match graph.delete(tenant, GraphVersion::Beta, &url).await {
-            Ok(_) => {
-                let line = format!(
-                    "Success. {} has been removed from {}",
-                    edit.display_name, g.label
-                );
-                log_lines.push(line.clone());
-                results.push(line);
-            }
-            Err(e) => fail(
+    for (g, looked_up) in edit.remove_groups.iter().zip(remove_types) {
+        let removed = if exchange_owned(g, looked_up.as_ref()) {
+            distribution_member(graph, tenant, false, &g.id, user).await
+        } else {
+            let url = format!("groups/{}/members/{segment}/$ref", path_segment(&g.id));
+            graph.delete(tenant, GraphVersion::Beta, &url).await
+        };
+        match removed {
+            Ok(()) => out.done(format!(
+                "Success. {} has been removed from {}",
+                edit.display_name, g.label
+            )),
+            Err(e) => out.failed(
+                tenant,
+                user,
                 format!(
                     "Failed to remove member {} from {}. Error: {}",
                     edit.display_name,
                     g.label,
                     normalize_graph_error(&e)
                 ),
-                &mut results,
-                &mut log_lines,
             ),
         }
     }
@@ -713,10 +763,9 @@ pub async fn edit_user(
             Ok(list) => {
                 for r in list {
                     if r.success {
-                        log_lines.push(r.result.clone());
-                        results.push(r.result);
+                        out.done(r.result);
                     } else {
-                        fail(r.result, &mut results, &mut log_lines);
+                        out.failed(tenant, user, r.result);
                     }
                 }
             }
@@ -729,11 +778,7 @@ pub async fn edit_user(
             }
         }
     }
-    Ok(EditOutcome {
-        results,
-        failed,
-        log_lines,
-    })
+    Ok(out)
 }
 
 /// Step 2 and `Set-CIPPUserLicense` in single mode: the first result line.
@@ -843,6 +888,21 @@ mod tests {
         assert_eq!(edit.upn, "ada@x.com");
         assert_eq!(edit.patch["otherMails"], json!(["a@y.com", "b@y.com", "c@y.com"]));
         assert_eq!(edit.remove_licenses, Some(false));
+    }
+
+    #[test]
+    fn aliases_are_split_at_any_white_space_and_a_non_address_is_refused() {
+        let base = json!({"id": "ada@x.com", "username": "ada", "Domain": "x.com"});
+        let mut f = base.clone();
+        f["AddedAliases"] = json!("a@x.com  b@x.com\n");
+        let edit = EditUserRequest::from_params(form(f)).unwrap();
+        assert_eq!(edit.aliases, ["a@x.com", "b@x.com"]);
+        let mut f = base;
+        f["AddedAliases"] = json!("a@x.com \"x\"");
+        let Err(e) = EditUserRequest::from_params(form(f)) else {
+            panic!("a quoted word is not an address");
+        };
+        assert!(e.to_string().contains("AddedAliases"), "{e}");
     }
 
     #[test]
