@@ -22,14 +22,14 @@ type Answer = Result<HttpResponse, GraphError>;
 const SITES_PURPOSE: u64 = 0x0000_5173_0000_0001;
 
 /// One site as the list and the reports describe it.
-struct SiteRow {
-    site_id: String,
-    web_id: String,
-    display_name: String,
-    name: String,
-    url: String,
-    created: String,
-    personal: bool,
+pub(super) struct SiteRow {
+    pub(super) site_id: String,
+    pub(super) web_id: String,
+    pub(super) display_name: String,
+    pub(super) name: String,
+    pub(super) url: String,
+    pub(super) created: String,
+    pub(super) personal: bool,
     owner_name: String,
     owner_upn: String,
     template: &'static str,
@@ -37,7 +37,7 @@ struct SiteRow {
     files: u64,
 }
 
-fn all_sites(ctx: &Ctx<'_>) -> Vec<SiteRow> {
+pub(super) fn all_sites(ctx: &Ctx<'_>) -> Vec<SiteRow> {
     let seed = ctx.sim.seed;
     let sp = ctx.sim.sharepoint.tenant(seed, &ctx.tenant);
     let sp = sp.lock();
@@ -142,7 +142,7 @@ pub(crate) fn dispatch(ctx: &Ctx<'_>, method: &str, s: &[&str]) -> Option<Answer
     Some(answer)
 }
 
-fn host(ctx: &Ctx<'_>) -> String {
+pub(super) fn host(ctx: &Ctx<'_>) -> String {
     format!(
         "{}.sharepoint.com",
         super::sharepoint::sharepoint_name(&ctx.tenant)
