@@ -178,7 +178,8 @@ pub fn in_shortcuts_folder(item: &Value) -> bool {
 }
 
 /// Whether CIPP counts a failed listing as "the user has no OneDrive" (its
-/// `itemNotFound|ResourceNotFound|404|does not have a drive|no drive` match).
+/// `itemNotFound|ResourceNotFound|404|does not have a drive|no drive` match on the normalised
+/// text; callers also count Graph's 404 itself, which is what the `404` alternative is for).
 pub fn means_no_drive(normalized: &str) -> bool {
     let lower = normalized.to_ascii_lowercase();
     ["itemnotfound", "resourcenotfound", "404", "does not have a drive", "no drive"]

@@ -76,7 +76,7 @@ impl Operation for ExecMigrateOneDriveShortCuts {
             Ok(items) => items,
             Err(error) => {
                 let normalized = normalize_graph_error(&error);
-                if means_no_drive(&normalized) {
+                if error.status() == Some(404) || means_no_drive(&normalized) {
                     return Err(UserError::not_found(format!(
                         "No OneDrive found for {upn}"
                     )));

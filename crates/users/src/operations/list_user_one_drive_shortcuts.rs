@@ -153,7 +153,7 @@ impl Operation for ListUserOneDriveShortcuts {
                 }
             }
             Err(error) => {
-                if means_no_drive(&normalize_graph_error(&error)) {
+                if error.status() == Some(404) || means_no_drive(&normalize_graph_error(&error)) {
                     return Ok(Outcome::json(ShortcutRows(Vec::new())));
                 }
                 return Err(failed_listing(&upn, error));
@@ -182,7 +182,10 @@ impl Operation for ListUserOneDriveShortcuts {
                 // The folder 404s until first made; anything else is worth a warning only.
                 let normalized = normalize_graph_error(&error);
                 let lower = normalized.to_ascii_lowercase();
-                if !(means_no_drive(&normalized) || lower.contains("special")) {
+                if !(error.status() == Some(404)
+                    || means_no_drive(&normalized)
+                    || lower.contains("special"))
+                {
                     tracing::warn!(
                         tenant = %tenant.default_domain_name,
                         "Could not list Shortcuts folder for {upn} : {normalized}"
