@@ -9,7 +9,8 @@
 //!   `…/Shared%20Documents`) with the folders `General`, `General/Reports`, `Projects` and
 //!   `Projects/Q4 Plans`; the root site also has `Policies` (web URL `…/Policies`) with `HR`.
 //!   Libraries and folders are derived from the seed on each read (nothing changes them).
-//! - Users' OneDrives (stored with the OneDrive site, `sharepoint.rs`):
+//! - Users' OneDrives (stored with the OneDrive site, `sharepoint.rs`; each seeded one starts
+//!   with a `Documents` shortcut to the root site's default library):
 //!   `POST users/{id|upn}/drive/root/children` makes a folder (`folder: {}`) or a shortcut
 //!   (`remoteItem` with `sharepointIds` naming a library root, or `id` + `parentReference.driveId`
 //!   naming a library's root or folder; a target that does not exist → 404 `itemNotFound`).
@@ -178,6 +179,77 @@ fn item_id(rng: &mut rand_chacha::ChaCha8Rng) -> String {
     format!("01{}", guid(rng).replace('-', "").to_ascii_uppercase())
 }
 
+/// A library's list, drive and root item ids, and the generator its folders' ids come from.
+struct LibraryIds {
+    list_id: String,
+    drive_id: String,
+    root_id: String,
+}
+
+fn library_ids(
+    seed: u64,
+    site_id: &str,
+    web_id: &str,
+    name: &str,
+) -> (LibraryIds, rand_chacha::ChaCha8Rng) {
+    let mut rng = rng_for_id(seed, &format!("{site_id}/{name}"), DRIVES_PURPOSE);
+    let list_id = guid(&mut rng);
+    let mut bytes = Vec::new();
+    for id in [site_id, web_id, list_id.as_str()] {
+        bytes.extend(
+            uuid::Uuid::parse_str(id)
+                .map(|u| u.as_bytes().to_vec())
+                .unwrap_or_default(),
+        );
+    }
+    let root_id = item_id(&mut rng);
+    (
+        LibraryIds {
+            list_id,
+            drive_id: format!("b!{}", URL_SAFE_NO_PAD.encode(bytes)),
+            root_id,
+        },
+        rng,
+    )
+}
+
+/// The shortcut every seeded OneDrive starts with: `Documents`, the root team site's default
+/// library, at the OneDrive's root.
+pub(crate) fn seeded_shortcut(
+    seed: u64,
+    sharepoint_name: &str,
+    (root_site_id, root_web_id): (&str, &str),
+    onedrive_site_id: &str,
+    created: &str,
+) -> OneDriveItem {
+    let (ids, _) = library_ids(seed, root_site_id, root_web_id, "Documents");
+    let site_url = super::sites::team_site_base(sharepoint_name);
+    let host = format!("{sharepoint_name}.sharepoint.com");
+    let mut rng = rng_for_id(
+        seed,
+        &format!("{onedrive_site_id}#seeded"),
+        DRIVES_PURPOSE ^ 2,
+    );
+    OneDriveItem {
+        id: item_id(&mut rng),
+        name: "Documents".to_owned(),
+        parent: None,
+        remote: Some(json!({
+            "id": ids.root_id,
+            "name": "Documents",
+            "webUrl": format!("{site_url}/Shared%20Documents"),
+            "folder": {"childCount": 2},
+            "parentReference": {"driveId": ids.drive_id, "driveType": "documentLibrary",
+                                "siteId": format!("{host},{root_site_id},{root_web_id}")},
+            "sharepointIds": {"listId": ids.list_id, "listItemUniqueId": "root",
+                              "siteId": root_site_id, "siteUrl": site_url, "webId": root_web_id},
+        })),
+        special: None,
+        created: created.to_owned(),
+        modified: created.to_owned(),
+    }
+}
+
 fn libraries(ctx: &Ctx<'_>, site: &SiteRow, root_site: bool) -> Vec<Library> {
     let mut specs: Vec<(&'static str, &'static str, &[&str])> =
         vec![("Documents", "Shared%20Documents", &DOCUMENTS_FOLDERS)];
@@ -187,30 +259,17 @@ fn libraries(ctx: &Ctx<'_>, site: &SiteRow, root_site: bool) -> Vec<Library> {
     specs
         .into_iter()
         .map(|(name, url_name, folders)| {
-            let mut rng = rng_for_id(
-                ctx.sim.seed,
-                &format!("{}/{name}", site.site_id),
-                DRIVES_PURPOSE,
-            );
-            let list_id = guid(&mut rng);
-            let mut bytes = Vec::new();
-            for id in [&site.site_id, &site.web_id, &list_id] {
-                bytes.extend(
-                    uuid::Uuid::parse_str(id)
-                        .map(|u| u.as_bytes().to_vec())
-                        .unwrap_or_default(),
-                );
-            }
+            let (ids, mut rng) = library_ids(ctx.sim.seed, &site.site_id, &site.web_id, name);
             Library {
-                id: format!("b!{}", URL_SAFE_NO_PAD.encode(bytes)),
+                id: ids.drive_id,
                 name,
                 web_url: format!("{}/{url_name}", site.url),
-                root_id: item_id(&mut rng),
+                root_id: ids.root_id,
                 folders: folders
                     .iter()
                     .map(|p| ((*p).to_owned(), item_id(&mut rng)))
                     .collect(),
-                list_id,
+                list_id: ids.list_id,
                 created: site.created.clone(),
                 site_id: site.site_id.clone(),
                 web_id: site.web_id.clone(),

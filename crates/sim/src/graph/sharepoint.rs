@@ -166,6 +166,18 @@ impl TenantSites {
                 drive_items: Vec::new(),
                 next_item: 0,
             });
+            // Each seeded OneDrive starts with a shortcut to the root site's Documents, as
+            // many organisations' "Add shortcut to My files" leaves one.
+            if let Some(site) = sites.last_mut() {
+                let item = super::drives::seeded_shortcut(
+                    seed,
+                    &name,
+                    (&root_site_id, &root_web_id),
+                    &site.site_id,
+                    &site.created,
+                );
+                site.drive_items.push(item);
+            }
         }
         Self {
             name,
@@ -553,7 +565,7 @@ fn sites_root(ctx: &Ctx<'_>) -> Answer {
     full.insert("name".into(), json!(""));
     full.insert(
         "webUrl".into(),
-        json!(format!("{}/_sp/{}", ctx.sim.base_url, sites.name)),
+        json!(super::sites::team_site_base(&sites.name)),
     );
     full.insert("displayName".into(), json!("Communication site"));
     full.insert("root".into(), json!({}));

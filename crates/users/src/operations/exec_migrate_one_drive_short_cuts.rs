@@ -46,8 +46,7 @@ impl Operation for ExecMigrateOneDriveShortCuts {
     );
 
     fn example() -> Value {
-        json!({"tenantFilter": crate::demo::TENANT, "username": crate::demo::USER,
-            "id": "01ABCDEF0123456789ABCDEF0123456789"})
+        json!({"tenantFilter": crate::demo::TENANT, "username": crate::demo::USER})
     }
 
     async fn run(ctx: Ctx, params: Params) -> Result<Outcome<TextResults>, UserError> {

@@ -53,8 +53,8 @@ impl Operation for ExecOneDriveShortCut {
     fn example() -> Value {
         json!({"tenantFilter": crate::demo::TENANT, "username": crate::demo::USER,
             "userid": crate::demo::USER_ID,
-            "siteUrl": {"label": "https://contoso.sharepoint.com/sites/Sales",
-                        "value": "https://contoso.sharepoint.com/sites/Sales"}})
+            "siteUrl": {"label": "https://contoso.sharepoint.com/Shared%20Documents/General",
+                        "value": "https://contoso.sharepoint.com/Shared%20Documents/General"}})
     }
 
     async fn run(ctx: Ctx, params: Params) -> Result<Outcome<TextResults>, UserError> {

@@ -47,7 +47,7 @@ impl Operation for ExecRemoveOneDriveShortCut {
 
     fn example() -> Value {
         json!({"tenantFilter": crate::demo::TENANT, "username": crate::demo::USER,
-            "id": "01ABCDEF0123456789ABCDEF0123456789", "name": "Documents"})
+            "id": crate::demo::ONEDRIVE_SHORTCUT_ID, "name": "Documents"})
     }
 
     async fn run(ctx: Ctx, params: Params) -> Result<Outcome<TextResults>, UserError> {
