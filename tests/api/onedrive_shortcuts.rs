@@ -135,7 +135,10 @@ async fn a_shortcut_to_a_site_library_or_folder_lands_in_the_users_onedrive_and_
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert!(results(&body).ends_with("called All Company / Q4 Plans"), "{body}");
+    assert!(
+        results(&body).ends_with("called All Company / Q4 Plans"),
+        "{body}"
+    );
     // A browser link: the folder its `id` names.
     let path = reqwest::Url::parse(&setup.site).unwrap().path().to_owned();
     let link = format!(
@@ -147,7 +150,10 @@ async fn a_shortcut_to_a_site_library_or_folder_lands_in_the_users_onedrive_and_
     );
     let (status, body) = add(&app, &editor, &setup, &link).await;
     assert_eq!(status, 200, "{body}");
-    assert!(results(&body).ends_with("called All Company / Reports"), "{body}");
+    assert!(
+        results(&body).ends_with("called All Company / Reports"),
+        "{body}"
+    );
 
     // Read back from the simulator's OneDrive.
     let held = sim_shortcuts(&app, &setup).await;
@@ -375,7 +381,11 @@ async fn a_url_matching_no_site_is_cipps_failure_and_nothing_is_made() {
         )),
         "{body}"
     );
-    assert_eq!(sim_shortcuts(&app, &setup).await.len(), 1, "only the seeded one");
+    assert_eq!(
+        sim_shortcuts(&app, &setup).await.len(),
+        1,
+        "only the seeded one"
+    );
     app.stop();
 }
 
@@ -401,7 +411,11 @@ async fn the_shortcut_operations_refuse_other_roles_and_bad_input_naming_the_fie
         let response = app.post(&format!("/api/{op}"), Some(&reader), body).await;
         assert_eq!(response.status().as_u16(), 403, "{op}");
     }
-    assert_eq!(sim_shortcuts(&app, &setup).await.len(), 1, "only the seeded one");
+    assert_eq!(
+        sim_shortcuts(&app, &setup).await.len(),
+        1,
+        "only the seeded one"
+    );
 
     let bad = [
         (
@@ -483,7 +497,11 @@ async fn graph_failures_surface_with_cipps_texts() {
         )) && text.len() > format!("Could not add OneDrive shortcut to {} : ", setup.upn).len(),
         "{body}"
     );
-    assert_eq!(sim_shortcuts(&app, &setup).await.len(), 1, "only the seeded one");
+    assert_eq!(
+        sim_shortcuts(&app, &setup).await.len(),
+        1,
+        "only the seeded one"
+    );
 
     // Listing fails.
     app.add_fault(json!({"path": "/beta/users/", "method": "GET", "status": 503}))
@@ -558,4 +576,3 @@ async fn a_user_without_a_onedrive_has_no_shortcuts() {
     assert!(rows.is_empty());
     app.stop();
 }
-

@@ -127,7 +127,9 @@ impl PartialSchema for DriveItemId {
     fn schema() -> RefOr<Schema> {
         ObjectBuilder::new()
             .schema_type(SchemaType::Type(Type::String))
-            .description(Some("A OneDrive item id, as ListUserOneDriveShortcuts lists it."))
+            .description(Some(
+                "A OneDrive item id, as ListUserOneDriveShortcuts lists it.",
+            ))
             .pattern(Some("^[A-Za-z0-9!._-]{1,200}$"))
             .examples(["01ABCDEF0123456789ABCDEF0123456789"])
             .into()
@@ -182,9 +184,15 @@ pub fn in_shortcuts_folder(item: &Value) -> bool {
 /// text; callers also count Graph's 404 itself, which is what the `404` alternative is for).
 pub fn means_no_drive(normalized: &str) -> bool {
     let lower = normalized.to_ascii_lowercase();
-    ["itemnotfound", "resourcenotfound", "404", "does not have a drive", "no drive"]
-        .iter()
-        .any(|m| lower.contains(m))
+    [
+        "itemnotfound",
+        "resourcenotfound",
+        "404",
+        "does not have a drive",
+        "no drive",
+    ]
+    .iter()
+    .any(|m| lower.contains(m))
 }
 
 #[cfg(test)]

@@ -469,10 +469,7 @@ fn render_item(site: &Site, url: &str, item: &OneDriveItem) -> Value {
 
 fn children(ctx: &Ctx<'_>, key: &str, special: Option<&'static str>) -> Answer {
     let items = with_user_site(ctx, key, |site, url| {
-        let parent = match special {
-            None => None,
-            Some(name) => Some(special_folder(ctx, site, name)),
-        };
+        let parent = special.map(|name| special_folder(ctx, site, name));
         Ok(site
             .drive_items
             .iter()
