@@ -83,8 +83,11 @@ async fn add(app: &TestApp, token: &str, setup: &Setup, url: &str) -> (u16, Valu
         .post(
             "/api/ExecOneDriveShortCut",
             Some(token),
+            // As the OneDrive Shortcuts tab's dialog sends it (its `destination` is not read
+            // upstream either).
             json!({"tenantFilter": setup.domain, "username": setup.upn, "userid": setup.user_id,
-                   "siteUrl": {"label": url, "value": url}}),
+                   "siteUrl": {"label": url, "value": url},
+                   "destination": {"label": "OneDrive root", "value": "root"}}),
         )
         .await;
     let status = response.status().as_u16();

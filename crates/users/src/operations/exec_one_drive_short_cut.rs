@@ -47,7 +47,9 @@ impl Operation for ExecOneDriveShortCut {
          naming it; `siteUrl` may also be a plain string (CIPP reads only `siteUrl.value`). A \
          browser link's `?id=` path keeps the link's port when it has one (CIPP keeps the host \
          only). A failure has CIPP's text `Could not add OneDrive shortcut to <username> : …`; \
-         its status is Graph's when Graph refused (404, 400, 409), else 500 as in CIPP.",
+         its status is Graph's when Graph refused (404, 400, 409), else 500 as in CIPP. The \
+         shortcuts tab's `destination` is not read (nor by upstream's entrypoint at adf32422): \
+         the shortcut always goes to the OneDrive root.",
     );
 
     fn example() -> Value {
