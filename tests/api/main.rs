@@ -35,6 +35,7 @@ mod mfa_jit;
 mod offboarding;
 mod offboarding_exchange;
 mod offboarding_sharepoint;
+mod onedrive_shortcuts;
 mod password_and_on_prem;
 mod process;
 mod registry;

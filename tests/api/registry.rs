@@ -90,7 +90,7 @@ async fn answers_come_in_the_order_404_401_403_501() {
     // Readonly on a write that is not implemented: 403 before 501.
     let readonly = app.token("readonly").await;
     assert_eq!(
-        app.get("/api/ExecOneDriveShortCut", Some(&readonly))
+        app.get("/api/ExecJITAdmin", Some(&readonly))
             .await
             .status()
             .as_u16(),
@@ -99,7 +99,7 @@ async fn answers_come_in_the_order_404_401_403_501() {
     // Allowed but not built: 501.
     let editor = app.token("editor").await;
     assert_eq!(
-        app.get("/api/ExecOneDriveShortCut", Some(&editor))
+        app.get("/api/ExecJITAdmin", Some(&editor))
             .await
             .status()
             .as_u16(),

@@ -26,6 +26,10 @@ pub const SYNCED_USER: &str = "enrico.braun@contoso.example";
 pub const DELETED_USER_ID: &str = "f89af30b-266a-42fd-ac40-745ed0a73942";
 pub const OTHER_DELETED_USER_ID: &str = "04cab4e5-9a51-4211-831e-fd5e7a909664";
 
+/// The shortcut [`USER`]'s OneDrive starts with ("Documents", the root site's library), for the
+/// example that removes one.
+pub const ONEDRIVE_SHORTCUT_ID: &str = "01E9F0C0B4249A480A87207FC648F92C89";
+
 /// [`TENANT`]'s "Engineering" security group (Graph manages its members).
 pub const GROUP_ID: &str = "f095f577-6032-43e3-bf99-c16a53eab083";
 /// An Intune-managed device of [`TENANT`].

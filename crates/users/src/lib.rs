@@ -27,6 +27,7 @@ pub mod normalize;
 pub mod offboarding;
 pub mod offboarding_exchange;
 pub mod offboarding_sharepoint;
+pub mod onedrive_shortcuts;
 pub mod op;
 pub mod operations;
 pub mod password;

@@ -5,6 +5,7 @@ pub(crate) mod assignments;
 mod contacts_policies;
 pub(crate) mod credentials;
 mod directory;
+mod drives;
 pub(crate) mod extensions;
 pub(crate) mod filter;
 pub(crate) mod groups;
@@ -277,6 +278,9 @@ pub(crate) fn dispatch(
         return answer;
     }
     if let Some(answer) = sharepoint::dispatch(ctx, method, &s) {
+        return answer;
+    }
+    if let Some(answer) = drives::dispatch(ctx, method, &s) {
         return answer;
     }
     if let Some(answer) = teams::dispatch(ctx, method, &s) {

@@ -43,6 +43,9 @@ type Answer = Result<HttpResponse, GraphError>;
 
 const SHAREPOINT_PURPOSE: u64 = 0x0000_5AE9_0000_0001;
 
+/// The id of every OneDrive's root folder (one drive per site, so it needs no variety).
+pub(crate) const ONEDRIVE_ROOT_ID: &str = "01ZKQJ7SF6Y2GOVW7725BZO354PWSELRRZ";
+
 /// CSOM's `SharingCapabilities` enum, by value.
 pub(crate) const SHARING: [&str; 4] = [
     "Disabled",
@@ -95,6 +98,10 @@ pub(crate) struct Site {
     next_user_id: u32,
     /// Files in the OneDrive's Documents library (only the incident's shared file).
     items: Vec<DriveItem>,
+    /// Folders and shortcuts ("Add shortcut to My files") made through Graph (`drives.rs`).
+    pub(crate) drive_items: Vec<super::drives::OneDriveItem>,
+    /// Numbers the items made, so their ids follow from the seed.
+    pub(crate) next_item: u64,
 }
 
 /// A file and its sharing permissions (`{id, link: {scope, type, webUrl}, roles}`).
@@ -156,7 +163,21 @@ impl TenantSites {
                 items: incident
                     .map(|inc| vec![shared_file(inc, &mut urng)])
                     .unwrap_or_default(),
+                drive_items: Vec::new(),
+                next_item: 0,
             });
+            // Each seeded OneDrive starts with a shortcut to the root site's Documents, as
+            // many organisations' "Add shortcut to My files" leaves one.
+            if let Some(site) = sites.last_mut() {
+                let item = super::drives::seeded_shortcut(
+                    seed,
+                    &name,
+                    (&root_site_id, &root_web_id),
+                    &site.site_id,
+                    &site.created,
+                );
+                site.drive_items.push(item);
+            }
         }
         Self {
             name,
@@ -324,6 +345,26 @@ fn owner_site<T>(
     Ok(then(&owner, site))
 }
 
+/// The OneDrive site of the user `key` (object id or UPN), under the tenant's sites lock, for a
+/// change; errors as [`owner_site`] has them.
+pub(super) fn with_user_site<T>(
+    ctx: &Ctx<'_>,
+    key: &str,
+    then: impl FnOnce(&mut Site, &str) -> Result<T, GraphError>,
+) -> Result<T, GraphError> {
+    let owner_id = owner_site(ctx, key, |owner, _| owner.id.clone())?;
+    let sites = ctx.sim.sharepoint.tenant(ctx.sim.seed, &ctx.tenant);
+    let mut sites = sites.lock();
+    let base = ctx.sim.base_url.clone();
+    let site = sites
+        .sites
+        .iter_mut()
+        .find(|s| s.owner_id == owner_id)
+        .ok_or_else(|| GraphError::new(404, "itemNotFound", "Item not found"))?;
+    let url = format!("{base}/_sp/{}", site.path);
+    then(site, &url)
+}
+
 fn drive(ctx: &Ctx<'_>, key: &str) -> Answer {
     let body = owner_site(ctx, key, |user, site| {
         let url = site_url(ctx.sim, site);
@@ -357,7 +398,7 @@ fn drive(ctx: &Ctx<'_>, key: &str) -> Answer {
 }
 
 /// `b!` and the site and web ids, as SharePoint drive ids are made.
-fn drive_id(site: &Site) -> String {
+pub(super) fn drive_id(site: &Site) -> String {
     let mut ids = uuid::Uuid::parse_str(&site.site_id)
         .map(|u| u.as_bytes().to_vec())
         .unwrap_or_default();
@@ -479,7 +520,7 @@ fn drive_root(ctx: &Ctx<'_>, key: &str) -> Answer {
             json!(ctx.context(&format!("users('{key}')/drive/root/$entity"))),
         );
         full.insert("createdDateTime".into(), json!(site.created));
-        full.insert("id".into(), json!("01ZKQJ7SF6Y2GOVW7725BZO354PWSELRRZ"));
+        full.insert("id".into(), json!(ONEDRIVE_ROOT_ID));
         full.insert("lastModifiedDateTime".into(), json!(site.created));
         full.insert("name".into(), json!("root"));
         full.insert("webUrl".into(), json!(format!("{url}/Documents")));
@@ -524,7 +565,7 @@ fn sites_root(ctx: &Ctx<'_>) -> Answer {
     full.insert("name".into(), json!(""));
     full.insert(
         "webUrl".into(),
-        json!(format!("{}/_sp/{}", ctx.sim.base_url, sites.name)),
+        json!(super::sites::team_site_base(&sites.name)),
     );
     full.insert("displayName".into(), json!("Communication site"));
     full.insert("root".into(), json!({}));
@@ -883,6 +924,8 @@ fn request_personal_sites(sim: &Sim, tenant: &Tenant, method: &str) -> HttpRespo
             }],
             next_user_id: 7,
             items: Vec::new(),
+            drive_items: Vec::new(),
+            next_item: 0,
         });
     }
     let answer = json!([
@@ -973,8 +1016,9 @@ fn process_query(sim: &Sim, tenant: &Tenant, body: &[u8]) -> HttpResponse {
         .body(Value::Array(answer).to_string())
 }
 
-/// `GET /_sim/sharepoint/{tenant}/sites`: every OneDrive site with its sharing capability and
-/// site collection admins, read without a token.
+/// `GET /_sim/sharepoint/{tenant}/sites`: every OneDrive site with its sharing capability,
+/// site collection admins and shortcuts (`{id, name, location, siteUrl, remoteItemId,
+/// remoteDriveId}`), read without a token.
 pub(crate) fn admin_sites(sim: &Sim, tenant: &Tenant) -> Value {
     let sites = sim.sharepoint.tenant(sim.seed, tenant);
     let sites = sites.lock();
@@ -988,6 +1032,7 @@ pub(crate) fn admin_sites(sim: &Sim, tenant: &Tenant) -> Value {
                 "ownerId": s.owner_id,
                 "sharingCapability": SHARING.get(s.sharing).copied().unwrap_or("Disabled"),
                 "siteAdmins": s.users.iter().filter(|u| u.is_site_admin).map(|u| u.upn.clone()).collect::<Vec<_>>(),
+                "shortcuts": super::drives::admin_shortcuts(s),
             })
         })
         .collect();

@@ -5,7 +5,8 @@
 //! beta answers them), and `GET sites/{siteId}/lists` (each site's Documents library).
 //!
 //! The OneDrive sites are `sharepoint.rs`' own; the team sites are the root communication site
-//! and one per Microsoft 365 group, derived from the seed on each read (nothing here changes).
+//! (`https://{name}.sharepoint.com`) and one per Microsoft 365 group (`…/sites/{mailNickname}`),
+//! derived from the seed on each read (nothing here changes).
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
@@ -22,14 +23,14 @@ type Answer = Result<HttpResponse, GraphError>;
 const SITES_PURPOSE: u64 = 0x0000_5173_0000_0001;
 
 /// One site as the list and the reports describe it.
-struct SiteRow {
-    site_id: String,
-    web_id: String,
-    display_name: String,
-    name: String,
-    url: String,
-    created: String,
-    personal: bool,
+pub(super) struct SiteRow {
+    pub(super) site_id: String,
+    pub(super) web_id: String,
+    pub(super) display_name: String,
+    pub(super) name: String,
+    pub(super) url: String,
+    pub(super) created: String,
+    pub(super) personal: bool,
     owner_name: String,
     owner_upn: String,
     template: &'static str,
@@ -37,17 +38,19 @@ struct SiteRow {
     files: u64,
 }
 
-fn all_sites(ctx: &Ctx<'_>) -> Vec<SiteRow> {
+pub(super) fn all_sites(ctx: &Ctx<'_>) -> Vec<SiteRow> {
     let seed = ctx.sim.seed;
     let sp = ctx.sim.sharepoint.tenant(seed, &ctx.tenant);
     let sp = sp.lock();
-    let base = format!("{}/_sp", ctx.sim.base_url);
+    // Team sites are only ever named, never called on their host, so they have SharePoint's
+    // own URLs; OneDrives are on the simulator's origin because CIPP calls their REST API.
+    let team_base = team_site_base(&sp.name);
     let mut rows = vec![SiteRow {
         site_id: sp.root_site_id.clone(),
         web_id: sp.root_web_id.clone(),
         display_name: "Communication site".into(),
         name: String::new(),
-        url: format!("{base}/{}", sp.name),
+        url: team_base.clone(),
         created: ctx.tenant.created.clone(),
         personal: false,
         owner_name: "System Account".into(),
@@ -77,7 +80,7 @@ fn all_sites(ctx: &Ctx<'_>) -> Vec<SiteRow> {
             web_id: guid(&mut rng),
             display_name: g.value["displayName"].as_str().unwrap_or("").to_owned(),
             name: nick.clone(),
-            url: format!("{base}/{}/sites/{nick}", sp.name),
+            url: format!("{team_base}/sites/{nick}"),
             created: g.value["createdDateTime"].as_str().unwrap_or("").to_owned(),
             personal: false,
             owner_name: owner.map_or(String::new(), |u| {
@@ -142,7 +145,12 @@ pub(crate) fn dispatch(ctx: &Ctx<'_>, method: &str, s: &[&str]) -> Option<Answer
     Some(answer)
 }
 
-fn host(ctx: &Ctx<'_>) -> String {
+/// `https://{name}.sharepoint.com`: the root team site's URL.
+pub(crate) fn team_site_base(name: &str) -> String {
+    format!("https://{name}.sharepoint.com")
+}
+
+pub(super) fn host(ctx: &Ctx<'_>) -> String {
     format!(
         "{}.sharepoint.com",
         super::sharepoint::sharepoint_name(&ctx.tenant)

@@ -159,5 +159,10 @@ registry! {
     exec_ca_check::ExecCACheck,
     list_branding_settings::ListBrandingSettings,
     exec_one_drive_provision::ExecOneDriveProvision,
+    // ── OneDrive shortcuts (the user's OneDrive Shortcuts page and actions menu) ──
+    exec_one_drive_short_cut::ExecOneDriveShortCut,
+    list_user_one_drive_shortcuts::ListUserOneDriveShortcuts,
+    exec_remove_one_drive_short_cut::ExecRemoveOneDriveShortCut,
+    exec_migrate_one_drive_short_cuts::ExecMigrateOneDriveShortCuts,
     list_guest_users::ListGuestUsers,
 }
