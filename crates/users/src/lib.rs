@@ -13,6 +13,7 @@ pub mod error;
 pub mod folder_permissions;
 pub mod graph_proxy_guard;
 pub mod groups;
+pub mod jit_admin;
 pub mod licence_overview;
 pub mod licences;
 pub mod mailbox_access;

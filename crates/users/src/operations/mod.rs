@@ -132,6 +132,7 @@ registry! {
     add_jit_admin_template::AddJITAdminTemplate,
     edit_jit_admin_template::EditJITAdminTemplate,
     remove_jit_admin_template::RemoveJITAdminTemplate,
+    exec_jit_admin::ExecJITAdmin,
     exec_restore_deleted::ExecRestoreDeleted,
     remove_deleted_object::RemoveDeletedObject,
 

@@ -1,0 +1,493 @@
+//! ExecJITAdmin against the simulator: the new or existing user, the enable and expire tasks on
+//! the job engine, the directory roles and group memberships they grant and take away, and the
+//! JIT values of CIPP's schema extension that ListJITAdmin reads back.
+
+use std::time::Duration;
+
+use crate::helpers::{TestApp, correlation_id, spawn_app};
+use cipp_graph::GraphVersion;
+use serde_json::{Value, json};
+
+const USER_ADMIN: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
+/// Not active in a seeded tenant: the grant activates it first.
+const PRIVILEGED_ROLE_ADMIN: &str = "e8611ab8-c189-46e8-94e1-60213ab1f814";
+const EXTENSION: &str = "extq7k2m9cp_cippUser";
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+async fn exec(app: &TestApp, token: &str, body: Value) -> (u16, Value, String) {
+    let response = app.post("/api/ExecJITAdmin", Some(token), body).await;
+    let status = response.status().as_u16();
+    let correlation = correlation_id(&response);
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, body, correlation)
+}
+
+/// A group Graph lets us add members to: a plain security or Microsoft 365 group.
+async fn writable_group(app: &TestApp, tenant_id: &str) -> (String, String) {
+    let groups = app
+        .graph
+        .get_all(
+            tenant_id,
+            GraphVersion::V1,
+            "groups?$select=id,displayName,groupTypes,mailEnabled,securityEnabled,onPremisesSyncEnabled",
+            &[],
+        )
+        .await
+        .unwrap();
+    let group = groups
+        .iter()
+        .find(|g| {
+            let types = g["groupTypes"].to_string();
+            g["onPremisesSyncEnabled"] != true
+                && !types.contains("DynamicMembership")
+                && (types.contains("Unified")
+                    || (g["securityEnabled"] == true && g["mailEnabled"] == false))
+        })
+        .expect("a writable group");
+    (
+        group["id"].as_str().unwrap().to_owned(),
+        group["displayName"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Role template ids and group ids the user is a direct member of.
+async fn memberships(app: &TestApp, tenant_id: &str, user: &str) -> (Vec<String>, Vec<String>) {
+    let items = app
+        .graph
+        .get_all(
+            tenant_id,
+            GraphVersion::Beta,
+            &format!("users/{user}/memberOf"),
+            &[],
+        )
+        .await
+        .unwrap();
+    let roles = items
+        .iter()
+        .filter_map(|m| m["roleTemplateId"].as_str().map(str::to_owned))
+        .collect();
+    let groups = items
+        .iter()
+        .filter(|m| m["roleTemplateId"].is_null())
+        .filter_map(|m| m["id"].as_str().map(str::to_owned))
+        .collect();
+    (roles, groups)
+}
+
+async fn jit_rows(app: &TestApp, domain: &str) -> Vec<Value> {
+    let token = app.token("readonly").await;
+    let body: Value = app
+        .get_json(&format!("/api/ListJITAdmin?tenantFilter={domain}"), &token)
+        .await;
+    body["Results"].as_array().unwrap().clone()
+}
+
+/// The task's state once it is no longer planned or running (polled, 100 ms apart).
+async fn finished_task(app: &TestApp, name: &str) -> Value {
+    let token = app.token("readonly").await;
+    for _ in 0..150 {
+        let items: Vec<Value> = app
+            .get_json(
+                &format!("/api/ListScheduledItems?Name={}", urlencoding(name)),
+                &token,
+            )
+            .await;
+        if let Some(item) = items.first()
+            && item["TaskState"] != "Planned"
+            && item["TaskState"] != "Running"
+        {
+            return item.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the task {name} did not finish");
+}
+
+fn urlencoding(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn a_new_jit_admin_is_created_granted_its_roles_and_group_and_loses_them_at_expiry() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).clone();
+    let (tenant_id, domain) = (&tenant.customer_id, &tenant.default_domain_name);
+    let (group, group_name) = writable_group(&app, tenant_id).await;
+    let token = app.token("editor").await;
+    let end = now() + 4;
+    let (status, body, correlation) = exec(
+        &app,
+        &token,
+        json!({
+            "tenantFilter": {"label": domain, "value": domain},
+            "userAction": "create",
+            "FirstName": "Jit", "LastName": "Admin", "Username": "jit.admin",
+            "Domain": {"label": domain, "value": domain},
+            "usageLocation": {"label": "Netherlands", "value": "NL"},
+            "AdminRoles": [
+                {"label": "User Administrator", "value": USER_ADMIN},
+                {"label": "Privileged Role Administrator", "value": PRIVILEGED_ROLE_ADMIN},
+            ],
+            "GroupMemberships": [{"label": group_name, "value": group}],
+            "EndDate": end,
+            "ExpireAction": {"label": "Remove Roles and Groups", "value": "RemoveRolesAndGroups"},
+            "Reason": "Ticket 42",
+            "PostExecution": [{"label": "Webhook", "value": "webhook"}],
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let upn = format!("jit.admin@{domain}");
+    let results = body["Results"].as_array().unwrap();
+    assert_eq!(results.len(), 5, "{body}");
+    assert_eq!(
+        results[0],
+        json!({"resultText": format!("Created User: {upn}"), "copyField": upn, "state": "success"})
+    );
+    let password = results[1]["copyField"].as_str().unwrap().to_owned();
+    assert_eq!(results[1]["resultText"], format!("Password: {password}"));
+    assert!(password.len() >= 12, "{password}");
+    let expires = results[2].as_str().unwrap();
+    assert!(expires.starts_with("JIT Admin Expires: "), "{expires}");
+    assert_eq!(
+        results[3],
+        format!("Queued JIT Admin enable task for {upn} to run now")
+    );
+    assert_eq!(
+        results[4],
+        format!("Scheduling JIT Admin RemoveRolesAndGroups task for {upn}")
+    );
+
+    // The user exists with the usage location and the JIT values, not yet enabled.
+    let created = app
+        .graph
+        .get(
+            tenant_id,
+            GraphVersion::Beta,
+            &format!("users/{upn}?$select=id,displayName,usageLocation,accountEnabled,{EXTENSION}"),
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(created["displayName"], "Jit Admin");
+    assert_eq!(created["usageLocation"], "NL");
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    // The enable task runs at once and grants both roles (activating one) and the group.
+    let enable = finished_task(&app, &format!("JIT Admin (enable): {upn}")).await;
+    assert_eq!(enable["TaskState"], "Completed", "{enable}");
+    assert_eq!(enable["Command"], "Set-CIPPUserJITAdmin");
+    assert_eq!(enable["Parameters"]["Action"], "AddRolesAndGroups");
+    assert!(
+        enable["Results"].as_str().unwrap().contains(&format!(
+            "Added admin roles and group memberships for user Jit Admin ({upn}). Reason: Ticket 42"
+        )),
+        "{enable}"
+    );
+    let (roles, groups) = memberships(&app, tenant_id, &id).await;
+    assert!(roles.contains(&USER_ADMIN.to_owned()), "{roles:?}");
+    assert!(
+        roles.contains(&PRIVILEGED_ROLE_ADMIN.to_owned()),
+        "{roles:?}"
+    );
+    assert!(groups.contains(&group), "{groups:?}");
+    let row = jit_rows(&app, domain)
+        .await
+        .into_iter()
+        .find(|r| r["userPrincipalName"] == upn.as_str())
+        .expect("ListJITAdmin lists the new admin");
+    assert_eq!(row["jitAdminEnabled"], true);
+    assert_eq!(row["jitAdminReason"], "Ticket 42");
+    assert_eq!(
+        row["jitAdminCreatedBy"],
+        "Demo editor client (c1990000-0000-4000-8000-000000000012)"
+    );
+    let expiration = row["jitAdminExpiration"].as_str().unwrap();
+    assert!(
+        expiration.ends_with('Z') && expiration.len() == 20,
+        "{expiration}"
+    );
+
+    // At the end the expire task takes the roles and the group away and clears the values.
+    let expire = finished_task(&app, &format!("JIT Admin (RemoveRolesAndGroups): {upn}")).await;
+    assert_eq!(expire["TaskState"], "Completed", "{expire}");
+    assert!(now() >= end, "not before its time");
+    let (roles, groups) = memberships(&app, tenant_id, &id).await;
+    assert!(!roles.contains(&USER_ADMIN.to_owned()), "{roles:?}");
+    assert!(
+        !roles.contains(&PRIVILEGED_ROLE_ADMIN.to_owned()),
+        "{roles:?}"
+    );
+    assert!(!groups.contains(&group), "{groups:?}");
+    assert!(
+        !jit_rows(&app, domain)
+            .await
+            .iter()
+            .any(|r| r["userPrincipalName"] == upn.as_str()),
+        "the JIT values are cleared"
+    );
+
+    // The password reached the caller only.
+    let superadmin = app.token("superadmin").await;
+    let logs: Vec<Value> = app
+        .get_json(
+            "/api/ListLogs?Filter=true&Severity=Info,Warning,Error,Debug",
+            &superadmin,
+        )
+        .await;
+    let rows: Vec<&Value> = logs
+        .iter()
+        .filter(|r| r["LogData"]["CorrelationId"] == correlation.as_str())
+        .collect();
+    assert_eq!(rows.len(), 1);
+    assert!(!rows[0].to_string().contains(&password), "{}", rows[0]);
+    app.stop();
+}
+
+#[tokio::test]
+async fn an_existing_user_scheduled_for_later_shows_as_scheduled_gets_a_tap_and_is_disabled_by_the_expiry()
+ {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).clone();
+    let (tenant_id, domain) = (&tenant.customer_id, &tenant.default_domain_name);
+    let users = app
+        .graph
+        .get_all(
+            tenant_id,
+            GraphVersion::V1,
+            "users?$select=id,userPrincipalName,accountEnabled,userType,onPremisesSyncEnabled&$top=50",
+            &[],
+        )
+        .await
+        .unwrap();
+    let user = users
+        .iter()
+        .find(|u| {
+            u["accountEnabled"] == true
+                && u["userType"] == "Member"
+                && u["onPremisesSyncEnabled"] != true
+        })
+        .expect("a cloud member");
+    let (id, upn) = (
+        user["id"].as_str().unwrap().to_owned(),
+        user["userPrincipalName"].as_str().unwrap().to_owned(),
+    );
+    let token = app.token("editor").await;
+    let (start, end) = (now() + 3600, now() + 7200);
+    let (status, body, _) = exec(
+        &app,
+        &token,
+        json!({
+            "tenantFilter": domain, "userAction": "select",
+            "existingUser": {"label": upn, "value": id},
+            "AdminRoles": [{"label": "User Administrator", "value": USER_ADMIN}],
+            "StartDate": start, "EndDate": end,
+            "ExpireAction": {"label": "Disable User", "value": "DisableUser"},
+            "reason": "Quarterly review", "UseTAP": true,
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let results = body["Results"].as_array().unwrap();
+    assert_eq!(
+        results[0],
+        json!({"resultText": format!("User: {upn}"), "copyField": upn, "state": "success"})
+    );
+    let tap = results[1]["copyField"].as_str().unwrap();
+    assert!(!tap.is_empty(), "{body}");
+    assert_eq!(
+        results[1]["resultText"],
+        format!("Temporary Access Pass: {tap}")
+    );
+    let tap_line = results[2].as_str().unwrap();
+    assert!(
+        tap_line.starts_with("This TAP is usable starting at ")
+            && tap_line.ends_with(" UTC for the next 60 minutes"),
+        "{tap_line}"
+    );
+    assert_eq!(
+        results[3],
+        format!("Scheduling JIT Admin enable task for {upn}")
+    );
+    assert_eq!(
+        results[4],
+        format!("Scheduling JIT Admin DisableUser task for {upn}")
+    );
+
+    // Both tasks wait; the user shows as a scheduled (not yet enabled) JIT admin.
+    let readonly = app.token("readonly").await;
+    let items: Vec<Value> = app
+        .get_json(
+            &format!("/api/ListScheduledItems?Type=Set-CIPPUserJITAdmin&tenantFilter={domain}"),
+            &readonly,
+        )
+        .await;
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert!(items.iter().all(|i| i["TaskState"] == "Planned"));
+    let row = jit_rows(&app, domain)
+        .await
+        .into_iter()
+        .find(|r| r["id"] == id.as_str())
+        .expect("listed as scheduled");
+    assert_eq!(row["jitAdminEnabled"], false);
+    assert_eq!(row["jitAdminReason"], "Quarterly review");
+    assert!(row["jitAdminStartDate"].is_string());
+    let (roles, _) = memberships(&app, tenant_id, &id).await;
+    assert!(!roles.contains(&USER_ADMIN.to_owned()));
+
+    // The expire task's step, run now instead of in two hours.
+    let expire = items
+        .iter()
+        .find(|i| i["Name"] == format!("JIT Admin (DisableUser): {upn}"))
+        .unwrap();
+    let job = app
+        .jobs
+        .job(expire["RowKey"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let due_in = job.run_at / 1_000_000 - now();
+    assert!((7000..=7200).contains(&due_in), "due in {due_in} s");
+    let payload: cipp_users_domain::jit_admin::JitTaskPayload =
+        serde_json::from_value(job.payload).unwrap();
+    let mut parameters = payload.parameters;
+    parameters.tenant_filter = payload.tenant_id;
+    let text = cipp_users_domain::jit_admin::run_action(&app.graph, &parameters)
+        .await
+        .unwrap();
+    assert!(text.starts_with("Disabled user "), "{text}");
+    assert_eq!(app.sim_user(tenant_id, &id).await["accountEnabled"], false);
+    assert!(
+        !jit_rows(&app, domain)
+            .await
+            .iter()
+            .any(|r| r["id"] == id.as_str()),
+        "the JIT values are cleared"
+    );
+    app.stop();
+}
+
+#[tokio::test]
+async fn a_duration_over_the_configured_maximum_is_refused_with_cipps_text() {
+    let app = spawn_app().await;
+    let domain = app.tenant(1).default_domain_name.clone();
+    app.store
+        .kv_put("JITAdminSettings", &json!({"MaxDuration": "PT1H"}), None)
+        .await
+        .unwrap();
+    let token = app.token("editor").await;
+    let start = now() + 600;
+    let (status, body, _) = exec(
+        &app,
+        &token,
+        json!({"tenantFilter": domain, "existingUser": {"value": "someone@example.com"},
+            "StartDate": start, "EndDate": start + 7200,
+            "ExpireAction": {"value": "RemoveRoles"}}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body["Results"],
+        json!([
+            "Requested JIT Admin duration (0.08 days) exceeds the maximum allowed duration of PT1H (0.04 days)"
+        ])
+    );
+    let readonly = app.token("readonly").await;
+    let items: Vec<Value> = app
+        .get_json(
+            "/api/ListScheduledItems?Type=Set-CIPPUserJITAdmin",
+            &readonly,
+        )
+        .await;
+    assert!(items.is_empty(), "{items:?}");
+    app.stop();
+}
+
+#[tokio::test]
+async fn the_wrong_role_is_403_and_bad_input_is_a_400_naming_the_field() {
+    let app = spawn_app().await;
+    let domain = app.tenant(1).default_domain_name.clone();
+    let end = now() + 3600;
+    let base = json!({"tenantFilter": domain, "existingUser": {"value": "someone@example.com"},
+        "EndDate": end, "ExpireAction": {"value": "RemoveRoles"}});
+    let readonly = app.token("readonly").await;
+    let (status, body, _) = exec(&app, &readonly, base.clone()).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.to_string().contains("Identity.Role.ReadWrite"),
+        "{body}"
+    );
+
+    let token = app.token("editor").await;
+    let cases = [
+        ("ExpireAction", json!(null)),
+        ("ExpireAction", json!({"value": "Explode"})),
+        ("EndDate", json!(null)),
+        ("EndDate", json!("tomorrow")),
+        ("AdminRoles", json!([{"label": "x", "value": "not-a-guid"}])),
+        ("existingUser", json!({"value": "not a user"})),
+    ];
+    for (field, value) in cases {
+        let mut body = base.clone();
+        if value.is_null() {
+            body.as_object_mut().unwrap().remove(field);
+        } else {
+            body[field] = value;
+        }
+        let (status, answer, _) = exec(&app, &token, body).await;
+        assert_eq!(status, 400, "{field}: {answer}");
+        assert!(answer.to_string().contains(field), "{field}: {answer}");
+    }
+    let mut create = base.clone();
+    create["userAction"] = json!("Create");
+    create["Username"] = json!("jit");
+    let (status, answer, _) = exec(&app, &token, create).await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer.to_string().contains("Domain"), "{answer}");
+
+    let mut nobody = base.clone();
+    nobody.as_object_mut().unwrap().remove("existingUser");
+    let (status, answer, _) = exec(&app, &token, nobody).await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(
+        answer["Results"],
+        json!(["Could not resolve username from existingUser value: "])
+    );
+    app.stop();
+}
+
+#[tokio::test]
+async fn a_graph_refusal_of_the_new_user_is_cipps_400_and_nothing_is_scheduled() {
+    let app = spawn_app().await;
+    let domain = app.tenant(1).default_domain_name.clone();
+    app.add_fault(json!({"path": "/beta/users", "method": "POST", "status": 403}))
+        .await;
+    let token = app.token("editor").await;
+    let (status, body, _) = exec(
+        &app,
+        &token,
+        json!({"tenantFilter": domain, "userAction": "create", "Username": "jit2",
+            "Domain": domain, "FirstName": "Jit", "LastName": "Two",
+            "AdminRoles": [{"value": USER_ADMIN}],
+            "EndDate": now() + 3600, "ExpireAction": {"value": "DeleteUser"}}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    let text = body["Results"][0].as_str().unwrap();
+    assert!(
+        text.starts_with("Failed to create JIT Admin user: "),
+        "{text}"
+    );
+    let readonly = app.token("readonly").await;
+    let items: Vec<Value> = app
+        .get_json(
+            "/api/ListScheduledItems?Type=Set-CIPPUserJITAdmin",
+            &readonly,
+        )
+        .await;
+    assert!(items.is_empty(), "{items:?}");
+    app.stop();
+}
