@@ -491,3 +491,136 @@ async fn a_graph_refusal_of_the_new_user_is_cipps_400_and_nothing_is_scheduled()
     assert!(items.is_empty(), "{items:?}");
     app.stop();
 }
+
+async fn post_text(app: &TestApp, token: &str, name: &str, body: Value) -> (u16, Value) {
+    let response = app.post(&format!("/api/{name}"), Some(token), body).await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn jit_role_templates_are_added_edited_listed_and_removed() {
+    let app = spawn_app().await;
+    let token = app.token("editor").await;
+    let readonly = app.token("readonly").await;
+    let roles = json!([{"label": "User Administrator", "value": USER_ADMIN}]);
+    let (status, body) = post_text(
+        &app,
+        &token,
+        "AddJITRoleTemplate",
+        json!({"templateName": "Tier 1", "roles": roles}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let text = body["Results"].as_str().unwrap();
+    let guid = text
+        .strip_prefix("Created JIT Role Template 'Tier 1' with GUID ")
+        .unwrap_or_else(|| panic!("{text}"))
+        .to_owned();
+
+    let listed: Vec<Value> = app
+        .get_json(&format!("/api/ListJITRoleTemplates?GUID={guid}"), &readonly)
+        .await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["templateName"], "Tier 1");
+    assert_eq!(listed[0]["roles"], roles);
+    assert_eq!(listed[0]["GUID"], guid.as_str());
+    assert_eq!(
+        listed[0]["createdBy"],
+        "Demo editor client (c1990000-0000-4000-8000-000000000012)"
+    );
+    let all: Vec<Value> = app.get_json("/api/ListJITRoleTemplates", &readonly).await;
+    let names: Vec<&str> = all
+        .iter()
+        .map(|t| t["templateName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Demo helpdesk", "Demo service desk", "Tier 1"]);
+
+    // A name taken (any case) is refused; so is a template without roles.
+    let (status, body) = post_text(
+        &app,
+        &token,
+        "AddJITRoleTemplate",
+        json!({"templateName": "demo HELPDESK", "roles": roles}),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(
+        body["Results"],
+        "Failed to create JIT Role Template: A JIT Role Template with name 'demo HELPDESK' already exists"
+    );
+    let (status, body) = post_text(
+        &app,
+        &token,
+        "AddJITRoleTemplate",
+        json!({"templateName": "Empty", "roles": []}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("roles"), "{body}");
+
+    let (status, body) = post_text(
+        &app,
+        &token,
+        "EditJITRoleTemplate",
+        json!({"GUID": guid, "templateName": "Tier 2",
+            "roles": [{"label": "Helpdesk Administrator", "value": "729827e3-9c14-49f7-bb1b-9608f156bbb8"}]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["Results"],
+        format!("Updated JIT Role Template 'Tier 2' (GUID: {guid})")
+    );
+    let listed: Vec<Value> = app
+        .get_json(&format!("/api/ListJITRoleTemplates?GUID={guid}"), &readonly)
+        .await;
+    assert_eq!(listed[0]["templateName"], "Tier 2");
+    assert_eq!(listed[0]["createdDate"].as_str().unwrap().len(), 20);
+    assert!(listed[0]["modifiedBy"].is_string());
+    let (status, _) = post_text(
+        &app,
+        &token,
+        "EditJITRoleTemplate",
+        json!({"GUID": "5eed0fff-0000-4000-8000-000000000fff", "templateName": "X", "roles": roles}),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    let (status, body) = post_text(
+        &app,
+        &readonly,
+        "RemoveJITRoleTemplate",
+        json!({"ID": guid}),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    let (status, body) =
+        post_text(&app, &token, "RemoveJITRoleTemplate", json!({"ID": guid})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["Results"],
+        format!("Successfully deleted JIT Role Template with ID: {guid}")
+    );
+    let (status, body) =
+        post_text(&app, &token, "RemoveJITRoleTemplate", json!({"ID": guid})).await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(
+        body["Results"],
+        format!("JIT Role Template with ID {guid} not found")
+    );
+    let (status, body) =
+        post_text(&app, &token, "RemoveJITRoleTemplate", json!({"ID": "nope"})).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("ID"), "{body}");
+    app.stop();
+}
+
+#[tokio::test]
+async fn list_jit_allowed_roles_answers_unrestricted() {
+    let app = spawn_app().await;
+    let token = app.token("readonly").await;
+    let body: Value = app.get_json("/api/ListJITAllowedRoles", &token).await;
+    assert_eq!(body, json!({"Restricted": false, "AllowedRoleIds": []}));
+    app.stop();
+}

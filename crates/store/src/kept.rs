@@ -21,6 +21,8 @@ pub enum TemplateKind {
     NewUserDefaults,
     /// Just-in-time admin templates.
     JitAdmin,
+    /// JIT role templates: named allow-lists of directory roles.
+    JitRole,
 }
 
 impl TemplateKind {
@@ -28,6 +30,7 @@ impl TemplateKind {
         match self {
             TemplateKind::NewUserDefaults => "UserDefaultTemplate",
             TemplateKind::JitAdmin => "JITAdminTemplate",
+            TemplateKind::JitRole => "JITRoleTemplate",
         }
     }
 }

@@ -133,6 +133,11 @@ registry! {
     edit_jit_admin_template::EditJITAdminTemplate,
     remove_jit_admin_template::RemoveJITAdminTemplate,
     exec_jit_admin::ExecJITAdmin,
+    list_jit_role_templates::ListJITRoleTemplates,
+    add_jit_role_template::AddJITRoleTemplate,
+    edit_jit_role_template::EditJITRoleTemplate,
+    remove_jit_role_template::RemoveJITRoleTemplate,
+    list_jit_allowed_roles::ListJITAllowedRoles,
     exec_restore_deleted::ExecRestoreDeleted,
     remove_deleted_object::RemoveDeletedObject,
 
