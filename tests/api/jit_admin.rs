@@ -624,3 +624,35 @@ async fn list_jit_allowed_roles_answers_unrestricted() {
     assert_eq!(body, json!({"Restricted": false, "AllowedRoleIds": []}));
     app.stop();
 }
+
+#[tokio::test]
+async fn a_failed_lookup_of_an_existing_users_id_surfaces_graphs_error_and_nothing_is_scheduled() {
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).clone();
+    let id = "0b7e3c55-1d2f-4a6b-9c8d-7e6f5a4b3c2d";
+    app.add_fault(json!({"path": format!("/v1.0/users/{id}"), "method": "GET", "status": 503}))
+        .await;
+    let token = app.token("editor").await;
+    let (status, body, _) = exec(
+        &app,
+        &token,
+        json!({"tenantFilter": tenant.default_domain_name, "existingUser": {"value": id},
+            "AdminRoles": [{"value": USER_ADMIN}],
+            "EndDate": now() + 3600, "ExpireAction": {"value": "RemoveRoles"}}),
+    )
+    .await;
+    assert!(status >= 500, "{status} {body}");
+    assert!(
+        body["Results"].as_str().is_some_and(|t| !t.is_empty()),
+        "{body}"
+    );
+    let readonly = app.token("readonly").await;
+    let items: Vec<Value> = app
+        .get_json(
+            "/api/ListScheduledItems?Type=Set-CIPPUserJITAdmin",
+            &readonly,
+        )
+        .await;
+    assert!(items.is_empty(), "{items:?}");
+    app.stop();
+}
