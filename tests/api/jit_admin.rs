@@ -656,3 +656,179 @@ async fn a_failed_lookup_of_an_existing_users_id_surfaces_graphs_error_and_nothi
     assert!(items.is_empty(), "{items:?}");
     app.stop();
 }
+
+#[tokio::test]
+async fn with_approvals_required_a_request_waits_for_an_approver_and_is_provisioned_once_approved()
+{
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).clone();
+    let (tenant_id, domain) = (&tenant.customer_id, &tenant.default_domain_name);
+    app.store
+        .kv_put(
+            "JITAdminSettings",
+            &json!({"RequireApproval": true, "ApproverRoles": "[\"admin\"]", "RequiredApprovals": 1}),
+            None,
+        )
+        .await
+        .unwrap();
+    let users = app
+        .graph
+        .get_all(
+            tenant_id,
+            GraphVersion::V1,
+            "users?$select=id,userPrincipalName,userType&$top=20",
+            &[],
+        )
+        .await
+        .unwrap();
+    let user = users.iter().find(|u| u["userType"] == "Member").unwrap();
+    let (id, upn) = (
+        user["id"].as_str().unwrap().to_owned(),
+        user["userPrincipalName"].as_str().unwrap().to_owned(),
+    );
+    let editor = app.token("editor").await;
+    let admin = app.token("admin").await;
+    let (status, body, _) = exec(
+        &app,
+        &editor,
+        json!({"tenantFilter": domain, "existingUser": {"label": upn, "value": upn},
+            "AdminRoles": [{"label": "User Administrator", "value": USER_ADMIN}],
+            "EndDate": now() + 60, "ExpireAction": {"value": "RemoveRoles"}, "reason": "Ticket 7"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["Results"],
+        json!([format!(
+            "JIT Admin request for {upn} submitted for approval. It needs 1 approval(s) from: admin."
+        )])
+    );
+    let readonly = app.token("readonly").await;
+    let tasks: Vec<Value> = app
+        .get_json(
+            "/api/ListScheduledItems?Type=Set-CIPPUserJITAdmin",
+            &readonly,
+        )
+        .await;
+    assert!(tasks.is_empty(), "nothing is provisioned yet: {tasks:?}");
+
+    let list = |token: String| {
+        let app = &app;
+        let url = format!("/api/ListJITAdminRequests?tenantFilter={domain}");
+        async move { app.get_json::<Vec<Value>>(&url, &token).await }
+    };
+    let rows = list(admin.clone()).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let request = rows[0]["RequestId"].as_str().unwrap().to_owned();
+    assert_eq!(rows[0]["State"], "Pending");
+    assert_eq!(rows[0]["Roles"], "User Administrator");
+    assert_eq!(rows[0]["Approvals"], "0 of 1");
+    assert_eq!(rows[0]["CanApprove"], true);
+    assert_eq!(list(editor.clone()).await[0]["CanApprove"], false);
+
+    let decide = |token: String, body: Value| {
+        let app = &app;
+        async move {
+            let response = app
+                .post("/api/ExecJITAdminRequestDecision", Some(&token), body)
+                .await;
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = decide(
+        editor.clone(),
+        json!({"tenantFilter": domain, "RequestId": request, "Decision": "Approve"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["Results"],
+        json!(["You cannot approve your own request."])
+    );
+    let (status, body) = decide(
+        editor.clone(),
+        json!({"tenantFilter": domain, "RequestId": request, "Decision": "Reject", "Note": "no"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["Results"],
+        json!(["Only users with one of these roles can decide on this request: admin"])
+    );
+    let (status, body) = decide(
+        admin.clone(),
+        json!({"tenantFilter": domain, "RequestId": request, "Decision": "Reject"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["Results"],
+        json!(["A note is required when rejecting a request."])
+    );
+    let (status, body) = decide(
+        admin.clone(),
+        json!({"tenantFilter": domain, "RequestId": request, "Decision": "Approve"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let lines: Vec<&str> = body["Results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        lines[0],
+        format!("Approved the JIT Admin request for {upn}.")
+    );
+    assert!(
+        lines.contains(&format!("User: {upn}").as_str()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"Sign-in credentials were not generated. The requester can create a TAP or reset the password from the JIT Admin page."),
+        "{lines:?}"
+    );
+
+    let enable = finished_task(&app, &format!("JIT Admin (enable): {upn}")).await;
+    assert_eq!(enable["TaskState"], "Completed", "{enable}");
+    let (roles, _) = memberships(&app, tenant_id, &id).await;
+    assert!(roles.contains(&USER_ADMIN.to_owned()), "{roles:?}");
+    let row = jit_rows(&app, domain)
+        .await
+        .into_iter()
+        .find(|r| r["id"] == id.as_str())
+        .unwrap();
+    assert_eq!(
+        row["jitAdminCreatedBy"], "Demo editor client (c1990000-0000-4000-8000-000000000012)",
+        "the requester, not the approver"
+    );
+    let rows = list(admin.clone()).await;
+    assert_eq!(rows[0]["State"], "Completed");
+    assert!(rows[0]["Results"].as_str().unwrap().contains("User: "));
+
+    // Provisioned once: neither a second decision nor the requester can run it again.
+    let (status, body) = decide(
+        admin.clone(),
+        json!({"tenantFilter": domain, "RequestId": request, "Decision": "Approve"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["Results"],
+        json!(["This request is already completed."])
+    );
+    let (status, body, _) = exec(
+        &app,
+        &editor,
+        json!({"tenantFilter": domain, "ApprovalRequestId": request}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body["Results"],
+        json!(["This JIT admin request is not approved or has already been provisioned."])
+    );
+    app.stop();
+}

@@ -67,7 +67,7 @@ pub async fn engine(
         )
         .with_kind(
             cipp_users_domain::jit_admin::KIND,
-            cipp_users_domain::jit_admin::JitAdminJob::new(graph.clone()),
+            cipp_users_domain::jit_admin::JitAdminJob::new(graph.clone(), store.clone()),
         )
         .with_kind(
             cipp_users_domain::bec::check::KIND,

@@ -23,6 +23,8 @@ pub enum TemplateKind {
     JitAdmin,
     /// JIT role templates: named allow-lists of directory roles.
     JitRole,
+    /// JIT admin requests waiting for (or decided by) approvers.
+    JitAdminRequest,
 }
 
 impl TemplateKind {
@@ -31,6 +33,7 @@ impl TemplateKind {
             TemplateKind::NewUserDefaults => "UserDefaultTemplate",
             TemplateKind::JitAdmin => "JITAdminTemplate",
             TemplateKind::JitRole => "JITRoleTemplate",
+            TemplateKind::JitAdminRequest => "JITAdminRequest",
         }
     }
 }

@@ -107,6 +107,9 @@ pub struct JitTaskParameters {
     /// when the partner app owns none, and no JIT values are written.
     #[serde(rename = "Extension")]
     pub extension: Option<String>,
+    /// The approved request this grant provisions, when approvals are required.
+    #[serde(rename = "ApprovalRequestId", default)]
+    pub approval_request_id: Option<String>,
 }
 
 /// Queues the task `name` to run `parameters` at `at`; returns the job's id.
@@ -209,11 +212,49 @@ pub async fn write_jit_values(
 /// Runs the tasks with Graph, as `Set-CIPPUserJITAdmin` does.
 pub struct JitAdminJob {
     pub graph: GraphClient,
+    pub store: cipp_store::Store,
 }
 
 impl JitAdminJob {
-    pub fn new(graph: GraphClient) -> Arc<Self> {
-        Arc::new(Self { graph })
+    pub fn new(graph: GraphClient, store: cipp_store::Store) -> Arc<Self> {
+        Arc::new(Self { graph, store })
+    }
+
+    /// CIPP's guard: when approvals are required, an elevation runs only if a completed
+    /// request covers it.
+    async fn approved(&self, p: &JitTaskParameters) -> Result<(), String> {
+        let adds = matches!(
+            p.action,
+            JitAction::AddRoles | JitAction::AddGroups | JitAction::AddRolesAndGroups
+        );
+        if !adds
+            || crate::jit_approval::requirement(&self.store, &p.roles)
+                .await
+                .is_none()
+        {
+            return Ok(());
+        }
+        let request = match &p.approval_request_id {
+            Some(id) => crate::jit_approval::find(&self.store, id)
+                .await
+                .map_err(|e| e.to_string())?,
+            None => None,
+        };
+        if crate::jit_approval::covers(
+            request.as_ref(),
+            &p.tenant_filter,
+            &p.user,
+            &p.roles,
+            &p.groups,
+        ) {
+            return Ok(());
+        }
+        let message = format!(
+            "Blocked JIT Admin elevation of {}: no approved JIT Admin request covers it",
+            p.user
+        );
+        tracing::warn!(tenant = %p.tenant_filter, "{message}");
+        Err(message)
     }
 }
 
@@ -506,6 +547,9 @@ impl JobKind for JitAdminJob {
             }
         };
         let mut parameters = payload.parameters;
+        if let Err(blocked) = self.approved(&parameters).await {
+            return StepOutcome::failed(blocked);
+        }
         // The tenant as Graph is addressed (the customer id), whatever the task shows.
         parameters.tenant_filter = payload.tenant_id;
         match run_action(&self.graph, &parameters).await {

@@ -16,6 +16,7 @@ use time::macros::format_description;
 use utoipa::ToSchema;
 
 use crate::jit_admin::{self, JitAction, JitTaskParameters};
+use crate::jit_approval;
 use crate::normalize::normalize_graph_error;
 use crate::op::types::{Guid, ItemState, ResultItem, UserId};
 use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
@@ -82,6 +83,9 @@ pub struct Params {
     /// Notifications after each task (`webhook`, `email`, `PSA` pickers): accepted, not sent.
     #[serde(rename = "PostExecution", default)]
     pub post_execution: Vec<String>,
+    /// Provisions an approved request (its requester only), exactly as it was approved.
+    #[serde(rename = "ApprovalRequestId")]
+    pub approval_request_id: Option<String>,
 }
 
 /// The expire actions `Set-CIPPUserJITAdmin` takes.
@@ -152,7 +156,7 @@ impl Operation for ExecJITAdmin {
         frontend: Some("src/pages/identity/administration/jit-admin/add.jsx"),
     };
     const DIFFERENCES: Option<&'static str> = Some(
-        "The enable and expire tasks are jobs on this service's job engine, listed by ListScheduledItems (command `Set-CIPPUserJITAdmin`); a task's step log holds `Set-CIPPUserJITAdmin`'s text and the per-role or per-group failures CIPP only logs. A missing or unknown `ExpireAction`, a missing `EndDate`, or, for `create`, a missing `Username` or `Domain` is a 400 naming the field (CIPP queues a task that fails, runs the expiry at once, or sends Graph a broken user). The maximum duration is the `MaxDuration` of the `JITAdminSettings` store key. No PwPush link is made (the plain password or TAP is answered, as in CIPP without PwPush) and `PostExecution` notifications are not sent. CIPP's approval flow (`RequireApproval`, `ApprovalRequestId`) and its per-custom-role allowed roles are not built: every request is provisioned. Server-local times are UTC. The audit row carries the user and the tasks, never the password or TAP.",
+        "The enable and expire tasks are jobs on this service's job engine, listed by ListScheduledItems (command `Set-CIPPUserJITAdmin`); a task's step log holds `Set-CIPPUserJITAdmin`'s text and the per-role or per-group failures CIPP only logs. A missing or unknown `ExpireAction`, a missing `EndDate`, or, for `create`, a missing `Username` or `Domain` is a 400 naming the field (CIPP queues a task that fails, runs the expiry at once, or sends Graph a broken user). The maximum duration is the `MaxDuration` of the `JITAdminSettings` store key. No PwPush link is made (the plain password or TAP is answered, as in CIPP without PwPush) and `PostExecution` notifications are not sent. With `RequireApproval` the request is stored for ExecJITAdminRequestDecision (no approval notification is sent); custom roles here carry no JIT role template, so no caller's roles are restricted (ListJITAllowedRoles). Server-local times are UTC. The audit row carries the user and the tasks, never the password or TAP.",
     );
 
     fn example() -> Value {
@@ -170,6 +174,38 @@ impl Operation for ExecJITAdmin {
 
     async fn run(ctx: Ctx, params: Params) -> Result<Outcome<ExecJitAdminResults>, UserError> {
         let tenant = ctx.tenant()?.clone();
+        if let Some(id) = params.approval_request_id.as_deref() {
+            let request = claim(&ctx, &tenant, id).await?;
+            let approved: Params = crate::scheduled_user::read(request.request_body.clone())?;
+            return provision(&ctx, &tenant, approved, Some(request)).await;
+        }
+        let roles: Vec<String> = params
+            .admin_roles
+            .iter()
+            .map(|g| g.as_str().to_owned())
+            .collect();
+        if let Some(requirement) = jit_approval::requirement(&ctx.store, &roles).await {
+            return submit(&ctx, &tenant, &params, requirement).await;
+        }
+        provision(&ctx, &tenant, params, None).await
+    }
+}
+
+/// Makes the user a JIT admin: the user (created or resolved), the TAP, and the two tasks.
+/// `approval` is the approved request being provisioned: its requester is the creator and no
+/// credentials are made (the approver must not see them).
+pub async fn provision(
+    ctx: &Ctx,
+    tenant: &crate::tenants::Tenant,
+    mut params: Params,
+    approval: Option<jit_approval::JitRequest>,
+) -> Result<Outcome<ExecJitAdminResults>, UserError> {
+    if approval.is_some() {
+        params.use_tap = false;
+    }
+    let ctx = ctx.clone();
+    let tenant = tenant.clone();
+    {
         let expire = params.expire_action.ok_or_else(|| {
             UserError::invalid(
                 "ExpireAction",
@@ -187,7 +223,9 @@ impl Operation for ExecJITAdmin {
             .as_deref()
             .is_some_and(|a| a.eq_ignore_ascii_case("create"));
         let reason = params.reason.clone().unwrap_or_default();
-        let created_by = ctx.caller.actor();
+        let created_by = approval
+            .as_ref()
+            .map_or_else(|| ctx.caller.actor(), |a| a.requested_by.clone());
         let extension = match cipp_user_extension(
             &ctx.graph,
             ctx.env.tenants.partner_tenant_id(),
@@ -214,7 +252,7 @@ impl Operation for ExecJITAdmin {
             );
             let password = create_user(&ctx, &tenant, new, extension.as_deref(), jit).await?;
             results.push(item(format!("Created User: {upn}"), upn.clone()));
-            if !params.use_tap {
+            if !params.use_tap && approval.is_none() {
                 results.push(item(format!("Password: {password}"), password));
             }
             results.push(ExecJitAdminLine::Text(format!(
@@ -231,6 +269,16 @@ impl Operation for ExecJITAdmin {
         if params.use_tap {
             results.extend(create_tap(&ctx, &tenant, &username, &params, start, end).await);
         }
+        if let Some(mut request) = approval.clone() {
+            request.target_user = username.clone();
+            if ctx.dry_run.is_none() {
+                jit_approval::save(&ctx.store, &request).await?;
+            }
+            results.push(ExecJitAdminLine::Text(
+                "Sign-in credentials were not generated. The requester can create a TAP or reset the password from the JIT Admin page.".to_owned(),
+            ));
+        }
+        let approval_request_id = approval.as_ref().map(|a| a.id.clone());
 
         let roles: Vec<String> = params
             .admin_roles
@@ -256,6 +304,7 @@ impl Operation for ExecJITAdmin {
             start_date: Some(start),
             created_by: created_by.clone(),
             extension: extension.clone(),
+            approval_request_id: approval_request_id.clone(),
         };
         let enable_name = format!("JIT Admin (enable): {username}");
         let enable_line = if starts_later {
@@ -303,6 +352,7 @@ impl Operation for ExecJITAdmin {
             start_date: None,
             created_by,
             extension,
+            approval_request_id,
         };
         let expire_name = format!("JIT Admin ({}): {username}", action.name());
         jit_admin::schedule(&ctx, &tenant, expire_name, expire_task, unix_time(end)).await?;
@@ -318,6 +368,138 @@ impl Operation for ExecJITAdmin {
             .audit_message(audit)
             .audit_target(username))
     }
+}
+
+/// The requester takes an approved request to provision it: it must be approved, theirs and
+/// for this tenant; it is then `Completed`, so it is provisioned once.
+async fn claim(
+    ctx: &Ctx,
+    tenant: &crate::tenants::Tenant,
+    id: &str,
+) -> Result<jit_approval::JitRequest, UserError> {
+    let _decisions = jit_approval::DECISIONS.lock().await;
+    let actor = ctx.caller.actor();
+    let request = jit_approval::find(&ctx.store, id).await?.filter(|r| {
+        r.state == "Approved"
+            && r.requested_by == actor
+            && r.tenant.eq_ignore_ascii_case(&tenant.default_domain_name)
+    });
+    let Some(mut request) = request else {
+        return Err(answered(
+            ErrorKind::InvalidInput,
+            "This JIT admin request is not approved or has already been provisioned.".to_owned(),
+        ));
+    };
+    request.state = "Completed".to_owned();
+    if ctx.dry_run.is_none() {
+        jit_approval::save(&ctx.store, &request).await?;
+    }
+    Ok(request)
+}
+
+/// A field of the request as sent, found without regard to case.
+fn sent<'r>(request: &'r Value, name: &str) -> Option<&'r Value> {
+    request
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+}
+
+/// The labels (else values) of a picker list as sent, comma-separated.
+fn labels(request: &Value, name: &str) -> String {
+    let Some(Value::Array(items)) = sent(request, name) else {
+        return String::new();
+    };
+    items
+        .iter()
+        .filter_map(|i| i["label"].as_str().or(i["value"].as_str()).or(i.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Stores the request for approval instead of provisioning it (CIPP's `Pending` row).
+async fn submit(
+    ctx: &Ctx,
+    tenant: &crate::tenants::Tenant,
+    params: &Params,
+    requirement: jit_approval::Requirement,
+) -> Result<Outcome<ExecJitAdminResults>, UserError> {
+    if params.expire_action.is_none() {
+        return Err(UserError::invalid(
+            "ExpireAction",
+            "ExpireAction is required: RemoveRoles, RemoveGroups, RemoveRolesAndGroups, DisableUser or DeleteUser.",
+        ));
+    }
+    let end = params
+        .end_date
+        .ok_or_else(|| UserError::invalid("EndDate", "EndDate is required (Unix seconds)."))?;
+    let start = params.start_date.unwrap_or(0);
+    check_max_duration(ctx, end - start).await?;
+    let creating = params
+        .user_action
+        .as_deref()
+        .is_some_and(|a| a.eq_ignore_ascii_case("create"));
+    let target_user = if creating {
+        format!(
+            "{}@{}",
+            params.username.as_deref().unwrap_or_default(),
+            params.domain.as_deref().unwrap_or_default()
+        )
+    } else {
+        params
+            .existing_user
+            .as_ref()
+            .map(|u| u.as_str().to_owned())
+            .unwrap_or_default()
+    };
+    let mut body = ctx.request.clone();
+    if let Value::Object(fields) = &mut body {
+        fields.retain(|k, _| !k.eq_ignore_ascii_case("ApprovalRequestId"));
+    }
+    let request = jit_approval::JitRequest {
+        id: uuid::Uuid::new_v4().to_string(),
+        state: "Pending".to_owned(),
+        tenant: tenant.default_domain_name.clone(),
+        target_user,
+        role_ids: params.admin_roles.iter().map(|g| g.as_str().to_owned()).collect(),
+        role_names: labels(&ctx.request, "AdminRoles"),
+        group_ids: params
+            .group_memberships
+            .iter()
+            .map(|g| g.as_str().to_owned())
+            .collect(),
+        group_names: labels(&ctx.request, "GroupMemberships"),
+        reason: params.reason.clone().unwrap_or_default(),
+        start_date: start,
+        end_date: end,
+        requested_by: ctx.caller.actor(),
+        requested_at: jit_admin::extension_time(OffsetDateTime::now_utc().unix_timestamp()),
+        request_body: body,
+        approver_roles: requirement.approver_roles.clone(),
+        required_approvals: requirement.required,
+        decisions: Vec::new(),
+        results: None,
+    };
+    if ctx.dry_run.is_none() {
+        jit_approval::save(&ctx.store, &request).await?;
+    }
+    tracing::info!(
+        tenant = %tenant.customer_id,
+        "JIT Admin request for {} ({}) submitted for approval",
+        request.target_user,
+        request.role_names
+    );
+    let text = format!(
+        "JIT Admin request for {} submitted for approval. It needs {} approval(s) from: {}.",
+        request.target_user,
+        request.required_approvals,
+        request.approver_roles.join(", ")
+    );
+    Ok(Outcome::json(ExecJitAdminResults {
+        results: vec![ExecJitAdminLine::Text(text)],
+    })
+    .audit_target(request.target_user))
 }
 
 fn reason_or_default(reason: &str) -> &str {

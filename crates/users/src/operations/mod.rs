@@ -138,6 +138,8 @@ registry! {
     edit_jit_role_template::EditJITRoleTemplate,
     remove_jit_role_template::RemoveJITRoleTemplate,
     list_jit_allowed_roles::ListJITAllowedRoles,
+    list_jit_admin_requests::ListJITAdminRequests,
+    exec_jit_admin_request_decision::ExecJITAdminRequestDecision,
     exec_restore_deleted::ExecRestoreDeleted,
     remove_deleted_object::RemoveDeletedObject,
 
