@@ -832,3 +832,78 @@ async fn with_approvals_required_a_request_waits_for_an_approver_and_is_provisio
     );
     app.stop();
 }
+
+#[tokio::test]
+async fn with_approvals_required_an_enable_task_no_completed_request_covers_is_blocked() {
+    use cipp_jobs::{JobKind, JobRow, JobState, StepRow, StepState};
+    let app = spawn_app().await;
+    let tenant = app.tenant(1).clone();
+    app.store
+        .kv_put(
+            "JITAdminSettings",
+            &json!({"RequireApproval": true, "ApproverRoles": ["admin"]}),
+            None,
+        )
+        .await
+        .unwrap();
+    let users = app
+        .graph
+        .get_all(
+            &tenant.customer_id,
+            GraphVersion::V1,
+            "users?$select=id,userPrincipalName&$top=5",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (id, upn) = (
+        users[0]["id"].as_str().unwrap().to_owned(),
+        users[0]["userPrincipalName"].as_str().unwrap().to_owned(),
+    );
+    let payload = json!({
+        "Command": "Set-CIPPUserJITAdmin",
+        "TenantId": tenant.customer_id,
+        "Parameters": {
+            "TenantFilter": tenant.default_domain_name, "UserPrincipalName": upn,
+            "Roles": [USER_ADMIN], "Groups": [], "Action": "AddRoles", "Reason": null,
+            "Expiration": now() + 3600, "StartDate": now(), "CreatedBy": "someone",
+            "Extension": EXTENSION,
+        },
+    });
+    let job = JobRow {
+        id: "j".into(),
+        deployment_id: "d".into(),
+        kind: "jit-admin".into(),
+        tenant: tenant.default_domain_name.clone(),
+        title: format!("JIT Admin (enable): {upn}"),
+        reference: None,
+        created_by: None,
+        payload,
+        state: JobState::Running,
+        run_at: 0,
+        created_at: 0,
+        started_at: None,
+        finished_at: None,
+        failed_steps: 0,
+    };
+    let step = StepRow {
+        idx: 0,
+        name: "AddRoles".into(),
+        idempotent: true,
+        state: StepState::Running,
+        message: None,
+        started_at: None,
+        ended_at: None,
+        attempts: 1,
+    };
+    let before = memberships(&app, &tenant.customer_id, &id).await.0;
+    let kind = cipp_users_domain::jit_admin::JitAdminJob::new(app.graph.clone(), app.store.clone());
+    let outcome = kind.run_step(&job, &step, &[]).await;
+    assert_eq!(outcome.state, StepState::Failed);
+    assert_eq!(
+        outcome.message,
+        format!("Blocked JIT Admin elevation of {upn}: no approved JIT Admin request covers it")
+    );
+    assert_eq!(memberships(&app, &tenant.customer_id, &id).await.0, before);
+    app.stop();
+}
