@@ -24,6 +24,7 @@ mod helpers;
 mod hostile_input;
 mod hostile_transport;
 mod idempotency_whatif;
+mod jit_admin;
 mod jobs_process;
 mod licences_roles_photo;
 mod list_tenants;

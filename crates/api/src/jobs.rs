@@ -66,6 +66,10 @@ pub async fn engine(
             UserTaskJob::new(graph.clone(), store.clone()),
         )
         .with_kind(
+            cipp_users_domain::jit_admin::KIND,
+            cipp_users_domain::jit_admin::JitAdminJob::new(graph.clone(), store.clone()),
+        )
+        .with_kind(
             cipp_users_domain::bec::check::KIND,
             cipp_users_domain::bec::check::CheckJob::new(graph.clone(), store.clone()),
         )

@@ -21,6 +21,10 @@ pub enum TemplateKind {
     NewUserDefaults,
     /// Just-in-time admin templates.
     JitAdmin,
+    /// JIT role templates: named allow-lists of directory roles.
+    JitRole,
+    /// JIT admin requests waiting for (or decided by) approvers.
+    JitAdminRequest,
 }
 
 impl TemplateKind {
@@ -28,6 +32,8 @@ impl TemplateKind {
         match self {
             TemplateKind::NewUserDefaults => "UserDefaultTemplate",
             TemplateKind::JitAdmin => "JITAdminTemplate",
+            TemplateKind::JitRole => "JITRoleTemplate",
+            TemplateKind::JitAdminRequest => "JITAdminRequest",
         }
     }
 }

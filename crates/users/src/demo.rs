@@ -42,6 +42,10 @@ pub const TEMPLATE_TENANT: &str = "northwindtraders.example";
 pub const USER_DEFAULT_TEMPLATE_ID: &str = "5eed0001-0000-4000-8000-000000000001";
 pub const JIT_ADMIN_TEMPLATE_ID: &str = "5eed0002-0000-4000-8000-000000000002";
 pub const OTHER_JIT_ADMIN_TEMPLATE_ID: &str = "5eed0003-0000-4000-8000-000000000003";
+pub const JIT_ROLE_TEMPLATE_ID: &str = "5eed0004-0000-4000-8000-000000000004";
+pub const OTHER_JIT_ROLE_TEMPLATE_ID: &str = "5eed0005-0000-4000-8000-000000000005";
+/// A pending JIT admin request, so the decision example has one to reject.
+pub const JIT_ADMIN_REQUEST_ID: &str = "5eed0006-0000-4000-8000-000000000006";
 
 /// Marks a store that has had the demo templates, so removing one is not undone by a restart.
 const TEMPLATES_SEEDED: &str = "demo:templates-seeded";
@@ -76,7 +80,61 @@ fn templates() -> Vec<(TemplateKind, Template)> {
             "createdDate": "2026-01-01T00:00:00Z"
         })
     };
+    let role = |id: &str, name: &str| {
+        Uuid::parse_str(id).ok().map(|id| Template {
+            id,
+            tenant: crate::templates::ALL_TENANTS.to_owned(),
+            name: name.to_owned(),
+            body: json!({
+                "templateName": name,
+                "roles": [{"label": "Helpdesk Administrator", "value": "729827e3-9c14-49f7-bb1b-9608f156bbb8"}],
+                "createdBy": "demo",
+                "createdDate": "2026-01-01T00:00:00Z"
+            }),
+        })
+    };
+    let request = Uuid::parse_str(JIT_ADMIN_REQUEST_ID).ok().map(|id| Template {
+        id,
+        tenant: TENANT.to_owned(),
+        name: JIT_ADMIN_REQUEST_ID.to_owned(),
+        body: json!({
+            "RowKey": JIT_ADMIN_REQUEST_ID,
+            "State": "Pending",
+            "Tenant": TENANT,
+            "TargetUser": USER,
+            "RoleIds": ["fe930be7-5e62-47db-91af-98c3a49a38b1"],
+            "RoleNames": "User Administrator",
+            "GroupIds": [],
+            "GroupNames": "",
+            "Reason": "Demo request",
+            "StartDate": 1_900_000_000,
+            "EndDate": 1_900_003_600,
+            "RequestedBy": "demo",
+            "RequestedAt": "2026-01-01T00:00:00Z",
+            "RequestBody": {
+                "tenantFilter": TENANT,
+                "existingUser": {"label": USER, "value": USER},
+                "AdminRoles": [{"label": "User Administrator", "value": "fe930be7-5e62-47db-91af-98c3a49a38b1"}],
+                "StartDate": 1_900_000_000,
+                "EndDate": 1_900_003_600,
+                "ExpireAction": {"label": "Remove Roles", "value": "RemoveRoles"},
+                "reason": "Demo request"
+            },
+            "ApproverRoles": ["superadmin", "admin"],
+            "RequiredApprovals": 1,
+            "Decisions": []
+        }),
+    });
     [
+        (TemplateKind::JitAdminRequest, request),
+        (
+            TemplateKind::JitRole,
+            role(JIT_ROLE_TEMPLATE_ID, "Demo helpdesk"),
+        ),
+        (
+            TemplateKind::JitRole,
+            role(OTHER_JIT_ROLE_TEMPLATE_ID, "Demo service desk"),
+        ),
         (
             TemplateKind::NewUserDefaults,
             template(

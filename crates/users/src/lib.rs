@@ -14,6 +14,8 @@ pub mod folder_permissions;
 pub mod graph_proxy_guard;
 pub mod group_membership;
 pub mod groups;
+pub mod jit_admin;
+pub mod jit_approval;
 pub mod licence_overview;
 pub mod licences;
 pub mod mailbox_access;

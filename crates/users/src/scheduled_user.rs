@@ -171,7 +171,9 @@ impl UserTaskJob {
 }
 
 /// The stored request read by the operation's parameter rules, as a live call would be.
-fn read<P: serde::de::DeserializeOwned + utoipa::ToSchema>(request: Value) -> Result<P, UserError> {
+pub(crate) fn read<P: serde::de::DeserializeOwned + utoipa::ToSchema>(
+    request: Value,
+) -> Result<P, UserError> {
     deserialize(ParamsSchema::of::<P>().prepare(&RawParams::from_value(request)))
 }
 

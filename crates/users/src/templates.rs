@@ -448,6 +448,57 @@ pub fn now() -> String {
         .unwrap_or_default()
 }
 
+/// Saves a JIT role template (CIPP's `JITRoleTemplate` rows, kept for every tenant): the name
+/// must be unique (any case) among the others and at least one role given.
+pub async fn save_role_template(
+    ctx: &Ctx,
+    id: Uuid,
+    name: &str,
+    roles: Vec<Value>,
+    stamp: Stamp,
+    failed: &'static str,
+) -> Result<(), UserError> {
+    let kind = TemplateKind::JitRole;
+    if roles.is_empty() {
+        return Err(UserError::invalid(
+            "roles",
+            format!("{failed}: At least one role is required (roles)"),
+        ));
+    }
+    let taken = ctx
+        .store
+        .list_templates(kind, None)
+        .await
+        .map_err(|e| UserError::internal(failed, e))?
+        .into_iter()
+        .any(|t| t.id != id && t.name.eq_ignore_ascii_case(name));
+    if taken {
+        return Err(UserError::Conflict {
+            message: format!("{failed}: A JIT Role Template with name '{name}' already exists"),
+        });
+    }
+    let mut body = json!({
+        "templateName": name,
+        "roles": roles,
+        "createdBy": stamp.created_by,
+        "createdDate": stamp.created_date,
+    });
+    if let Some(modified_by) = stamp.modified_by {
+        body["modifiedBy"] = json!(modified_by);
+        body["modifiedDate"] = json!(now());
+    }
+    let template = Template {
+        id,
+        tenant: ALL_TENANTS.to_owned(),
+        name: name.to_owned(),
+        body,
+    };
+    ctx.store
+        .put_template(kind, &template)
+        .await
+        .map_err(|e| UserError::internal(failed, e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

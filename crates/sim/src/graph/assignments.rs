@@ -66,6 +66,14 @@ pub(crate) fn dispatch(ctx: &Ctx<'_>, method: &str, s: &[&str]) -> Option<Answer
                 .strip_suffix("')")?;
             remove_role_member(ctx, &format!("roleTemplateId={template}"), member)
         }
+        ("POST", ["directoryRoles"]) => activate_role(ctx),
+        ("POST", ["directoryRoles", role, "members", "$ref"]) => add_role_member(ctx, role),
+        ("POST", [role, "members", "$ref"]) => {
+            let template = role
+                .strip_prefix("directoryRoles(roleTemplateId='")?
+                .strip_suffix("')")?;
+            add_role_member(ctx, &format!("roleTemplateId={template}"))
+        }
         ("DELETE", ["roleManagement", "directory", "roleAssignments", id]) => {
             remove_assignment(ctx, id)
         }
@@ -258,6 +266,110 @@ fn remove_role_member(ctx: &Ctx<'_>, role_key: &str, member: &str) -> Answer {
         .position(|m| m.eq_ignore_ascii_case(member))
         .ok_or_else(|| GraphError::not_found(member))?;
     role.members.remove(at);
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Role templates a tenant has not activated yet, which `POST directoryRoles` activates:
+/// (template id, display name, description).
+const INACTIVE_TEMPLATES: [(&str, &str, &str); 4] = [
+    (
+        "e8611ab8-c189-46e8-94e1-60213ab1f814",
+        "Privileged Role Administrator",
+        "Can manage role assignments in Microsoft Entra ID, and all aspects of Privileged Identity Management.",
+    ),
+    (
+        "f28a1f50-f6e7-4571-818b-6a12f2af6b6c",
+        "SharePoint Administrator",
+        "Can manage all aspects of the SharePoint service.",
+    ),
+    (
+        "69091246-20e8-4a56-aa4d-066075b2a7a8",
+        "Teams Administrator",
+        "Can manage the Microsoft Teams service.",
+    ),
+    (
+        "b0f54661-2d74-4c50-afa3-1ec803f12efe",
+        "Billing Administrator",
+        "Can perform common billing related tasks like updating payment information.",
+    ),
+];
+
+/// `POST directoryRoles {roleTemplateId}`: activates a role from its template. An active role is
+/// Graph's conflict error; an unknown template its not-found error.
+fn activate_role(ctx: &Ctx<'_>) -> Answer {
+    let body = ctx.json_body()?;
+    let template = body
+        .get("roleTemplateId")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let data = reads(ctx);
+    let mut r = data.write();
+    if r.roles
+        .iter()
+        .any(|role| role.template_id.eq_ignore_ascii_case(&template))
+    {
+        return Err(GraphError::bad_request(
+            "Request_BadRequest",
+            "A conflicting object with one or more of the specified property values is present in the directory.",
+        ));
+    }
+    let (template_id, display_name, description) = INACTIVE_TEMPLATES
+        .iter()
+        .find(|(t, _, _)| t.eq_ignore_ascii_case(&template))
+        .copied()
+        .ok_or_else(|| GraphError::not_found(&template))?;
+    let role = crate::seed_reads::Role {
+        id: uuid::Uuid::new_v4().to_string(),
+        template_id,
+        display_name,
+        description,
+        members: Vec::new(),
+    };
+    let answer = json!({
+        "@odata.context": ctx.context("directoryRoles/$entity"),
+        "id": role.id,
+        "deletedDateTime": null,
+        "description": description,
+        "displayName": display_name,
+        "roleTemplateId": template_id,
+    });
+    r.roles.push(role);
+    Ok(ok_json(StatusCode::CREATED, &answer))
+}
+
+/// `POST directoryRoles/{role}/members/$ref`; `role` is an id or `roleTemplateId=…`. The role
+/// must be active; a member already there is Graph's error for a duplicate reference.
+fn add_role_member(ctx: &Ctx<'_>, role_key: &str) -> Answer {
+    let member = super::relations::referenced(ctx)?;
+    let store = ctx.tenant.users.read();
+    let seq = locate(&store, &member)?;
+    let id = store
+        .live
+        .get(&seq)
+        .map(|u| u.id().to_owned())
+        .ok_or_else(|| GraphError::not_found(&member))?;
+    drop(store);
+    let data = reads(ctx);
+    let mut r = data.write();
+    let role = match role_key.split_once('=') {
+        Some((_, template)) => r
+            .roles
+            .iter_mut()
+            .find(|role| role.template_id.eq_ignore_ascii_case(template)),
+        None => r
+            .roles
+            .iter_mut()
+            .find(|role| role.id.eq_ignore_ascii_case(role_key)),
+    }
+    .ok_or_else(|| GraphError::not_found(role_key))?;
+    if role.members.iter().any(|m| m.eq_ignore_ascii_case(&id)) {
+        return Err(GraphError::bad_request(
+            "Request_BadRequest",
+            "One or more added object references already exist for the following modified properties: 'members'.",
+        ));
+    }
+    role.members.push(id);
     Ok(HttpResponse::NoContent().finish())
 }
 

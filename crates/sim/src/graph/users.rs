@@ -597,6 +597,27 @@ pub(super) fn patch(ctx: &Ctx<'_>, key: &str) -> Result<HttpResponse, GraphError
                 return Err(weak_password());
             }
         }
+        if i == idx::CIPP_USER_EXTENSION
+            && let (Value::Object(patch), Some(user)) = (value, store.live.get(&seq))
+        {
+            // A schema extension is patched member by member: members not sent are kept, a
+            // null clears one, and an extension left with no values reads as absent.
+            let mut merged = user.get(i).as_object().cloned().unwrap_or_default();
+            for (k, v) in patch {
+                if v.is_null() {
+                    merged.remove(k);
+                } else {
+                    merged.insert(k.clone(), v.clone());
+                }
+            }
+            let merged = if merged.is_empty() {
+                Value::Null
+            } else {
+                Value::Object(merged)
+            };
+            updates.push((i, merged));
+            continue;
+        }
         updates.push((i, value.clone()));
     }
 
