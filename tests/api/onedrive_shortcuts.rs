@@ -360,7 +360,7 @@ async fn a_url_matching_no_site_is_cipps_failure_and_nothing_is_made() {
     let editor = app.token("editor").await;
     let url = "https://elsewhere.sharepoint.com/sites/Nope";
     let (status, body) = add(&app, &editor, &setup, url).await;
-    assert_eq!(status, 500, "{body}");
+    assert_eq!(status, 404, "{body}");
     assert_eq!(
         results(&body),
         format!(

@@ -185,14 +185,19 @@ fn names_properties(schema: &Value, document: &Value, open: &mut bool) -> bool {
         if let Some(variants) = schema.get(combinator).and_then(Value::as_array) {
             return variants.iter().all(|raw| {
                 let (v, _) = resolve(raw, document);
-                matches!(
-                    v.get("type").and_then(Value::as_str),
-                    Some("null")
-                        | Some("string")
-                        | Some("integer")
-                        | Some("number")
-                        | Some("boolean")
-                ) || names_properties(raw, document, open)
+                // `type` is one name, or several for a nullable scalar (`["integer", "null"]`).
+                let scalar = |t: &Value| {
+                    matches!(
+                        t.as_str(),
+                        Some("null" | "string" | "integer" | "number" | "boolean")
+                    )
+                };
+                let scalar_type = match v.get("type") {
+                    Some(Value::Array(types)) => !types.is_empty() && types.iter().all(scalar),
+                    Some(t) => scalar(t),
+                    None => false,
+                };
+                scalar_type || names_properties(raw, document, open)
             });
         }
     }

@@ -43,7 +43,7 @@ impl ErrorKind {
         let cause = |text: &str| {
             if text.contains("does not exist")
                 || text.contains("not found")
-                || text.starts_with("Could not find")
+                || text.contains("Could not find")
                 || text.contains("There is no existing")
                 || text.contains("couldn't be found")
             {

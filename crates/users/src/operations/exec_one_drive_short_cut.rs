@@ -47,7 +47,8 @@ impl Operation for ExecOneDriveShortCut {
          naming it; `siteUrl` may also be a plain string (CIPP reads only `siteUrl.value`). A \
          browser link's `?id=` path keeps the link's port when it has one (CIPP keeps the host \
          only). A failure has CIPP's text `Could not add OneDrive shortcut to <username> : …`; \
-         its status is Graph's when Graph refused (404, 400, 409), else 500 as in CIPP. The \
+         its status is Graph's when Graph refused (404, 400, 409), 404 when no site matches the \
+         URL, else 500 (CIPP: 500 for all). The \
          shortcuts tab's `destination` is not read (nor by upstream's entrypoint at adf32422): \
          the shortcut always goes to the OneDrive root.",
     );

@@ -153,8 +153,9 @@ pub enum ListGraphRequestItem {
     Row(GraphRow),
     /// With `ListProperties`.
     Property(String),
-    /// With `CountOnly`: Graph's `@odata.count` (null in the odd case that Graph gives none).
-    Count(u64),
+    /// With `CountOnly`: Graph's `@odata.count` (null when Graph gives none, as for a single
+    /// object).
+    Count(Option<u64>),
 }
 
 /// The request as it was sent to Graph, echoed as CIPP echoes it.
