@@ -18,6 +18,7 @@ mod edit_user_full;
 mod examples;
 mod exchange_actions;
 mod first_actions;
+mod group_vacation;
 mod graph_client;
 mod graph_request;
 mod helpers;

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use crate::UserError;
 use crate::offboarding::{COMMAND, KIND};
 use crate::scheduled_user;
+use crate::vacation_groups;
 use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
 use crate::operations::list_offboarding_progress::job_visible;
 
@@ -25,8 +26,9 @@ pub struct Params {
     /// The task's exact name, e.g. `Offboarding: pat@contoso.com`.
     #[serde(rename = "Name")]
     pub name: Option<String>,
-    /// The command: `Invoke-CIPPOffboardingJob`, `New-CIPPUserTask` (scheduled AddUser) or
-    /// `Set-CIPPUser` (scheduled EditUser).
+    /// The command: `Invoke-CIPPOffboardingJob`, `New-CIPPUserTask` (scheduled AddUser),
+    /// `Set-CIPPUser` (scheduled EditUser) or `Set-CIPPVacationGroupMembership` (group
+    /// membership vacation mode).
     #[serde(rename = "Type")]
     pub command: Option<String>,
     /// A pattern on the name, `*` matching anything (`*Offboarding*`).
@@ -108,7 +110,7 @@ impl Operation for ListScheduledItems {
         frontend: Some("src/pages/identity/administration/offboarding-wizard/index.jsx"),
     };
     const DIFFERENCES: Option<&'static str> = Some(
-        "The tasks are this service's jobs (offboarding, scheduled AddUser and EditUser, whose `Parameters.UserObj` shows no secret); a job whose steps failed is `Failed`, not `Completed`, and a cancelled one `Cancelled`. Nothing here is hidden or recurring.",
+        "The tasks are this service's jobs (offboarding, group membership vacation mode, scheduled AddUser and EditUser, whose `Parameters.UserObj` shows no secret); a job whose steps failed is `Failed`, not `Completed`, and a cancelled one `Cancelled`. Nothing here is hidden or recurring.",
     );
 
     fn example() -> Value {
@@ -142,7 +144,10 @@ impl Operation for ListScheduledItems {
             .map_err(|e| UserError::internal("Failed to list the scheduled items", e))?;
         let mut items = Vec::new();
         for job in jobs {
-            if job.kind != KIND && job.kind != scheduled_user::KIND {
+            if job.kind != KIND
+                && job.kind != scheduled_user::KIND
+                && job.kind != vacation_groups::KIND
+            {
                 continue;
             }
             if let Some(t) = &tenant
@@ -247,6 +252,8 @@ fn item(
                 "DeploymentId": job.deployment_id,
                 "options": job.payload.get("options").cloned().unwrap_or(Value::Null),
             })
+        } else if job.kind == vacation_groups::KIND {
+            job.payload.get("Parameters").cloned().unwrap_or(Value::Null)
         } else {
             // The request as sent, its secrets (a chosen password) not shown.
             json!({"UserObj": scheduled_user::shown(
