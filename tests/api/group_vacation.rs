@@ -300,6 +300,44 @@ async fn a_what_if_vacation_queues_nothing() {
     assert_eq!(planned.len(), 2, "{body}");
     assert!(planned.iter().all(|w| w["service"] == "jobs"), "{body}");
     assert!(f.tasks().await.is_empty());
-    assert!(f.app.jobs.all().await.unwrap().is_empty());
+    let jobs = f.app.jobs.all().await.unwrap();
+    assert!(jobs.iter().all(|j| j.kind != "group-vacation"), "nothing queued");
+    f.app.stop();
+}
+
+#[tokio::test]
+async fn a_graph_failure_reading_the_members_fails_the_add_run_with_cipps_text() {
+    let f = Fixture::new().await;
+    let security = f.group(SECURITY);
+    let user = &f.users[1];
+    f.set_member(&security, user, false).await;
+    let gid = s(&security, "id");
+    f.app
+        .add_fault(json!({"path": format!("/v1.0/groups/{gid}/members"), "method": "GET",
+                          "status": 403}))
+        .await;
+    let upn = s(user, "userPrincipalName");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let (status, body) = call(
+        &f.app,
+        "editor",
+        "ExecScheduleGroupMembershipVacation",
+        json!({"tenantFilter": f.domain, "Users": [upn], "Groups": [option(&security, "Security")],
+               "startDate": now - 1, "endDate": 1_900_000_000}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let add = f
+        .finished(&format!("Add Group Membership Vacation Mode: {SECURITY} - {upn}"))
+        .await;
+    assert_eq!(add["TaskState"], "Failed", "{add}");
+    let lines = result_lines(&add);
+    assert!(
+        lines[0].starts_with(&format!(
+            "Failed to add vacation group membership for group {gid}: "
+        )),
+        "{lines:?}"
+    );
+    assert!(!f.is_member(&security, user).await, "nobody was added");
     f.app.stop();
 }

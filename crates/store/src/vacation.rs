@@ -62,7 +62,7 @@ impl Store {
             .bind(key)
             .fetch_optional(p)
             .await?;
-            row.map(|row| {
+            row.map(|row| -> Result<VacationMembers, StoreError> {
                 let users: Json<Vec<String>> = row.try_get("users")?;
                 Ok(VacationMembers {
                     group_id: row.try_get("group_id")?,

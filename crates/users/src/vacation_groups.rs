@@ -355,7 +355,7 @@ pub async fn set_vacation_membership(
                 "Failed to {action} vacation group membership for group {}: {text}",
                 p.group_id
             );
-            tracing::error!(tenant = p.tenant_filter, "{text}");
+            tracing::error!(tenant = %p.tenant_filter, "{text}");
             (text, true)
         }
     }
@@ -422,7 +422,7 @@ async fn add(
     )
     .trim()
     .to_owned();
-    tracing::info!(tenant = p.tenant_filter, "{text}");
+    tracing::info!(tenant = %p.tenant_filter, "{text}");
     Ok(text)
 }
 
@@ -442,7 +442,7 @@ async fn remove(
             "No vacation membership record found for group {}. No members were removed.",
             p.group_id
         );
-        tracing::warn!(tenant = p.tenant_filter, "{text}");
+        tracing::warn!(tenant = %p.tenant_filter, "{text}");
         return Ok(text);
     };
     let text = if record.users.is_empty() {
@@ -459,7 +459,7 @@ async fn remove(
         .vacation_members_delete(&p.tenant_filter, &p.membership_key)
         .await
         .map_err(|e| e.to_string())?;
-    tracing::info!(tenant = p.tenant_filter, "{text}");
+    tracing::info!(tenant = %p.tenant_filter, "{text}");
     Ok(text)
 }
 

@@ -113,7 +113,7 @@ impl Operation for ExecScheduleGroupMembershipVacation {
     const TENANT: TenantUse = TenantUse::One;
     const SOURCE: Source = Source {
         upstream: "Invoke-ExecScheduleGroupMembershipVacation.ps1",
-        frontend: None,
+        frontend: Some("src/components/CippWizard/CippWizardVacationConfirmation.jsx"),
     };
     const DIFFERENCES: Option<&'static str> = Some(
         "The tasks are jobs on this service's job engine (ListScheduledItems lists them under CIPP's names with command `Set-CIPPVacationGroupMembership`). No users, no groups or a missing or non-positive `startDate`/`endDate` is a 400 with CIPP's text followed by the field in brackets (CIPP: 500). `postExecution` is accepted and not acted on. A run that fails as a whole (CIPP's `Failed to add/remove vacation group membership …` text) is a `Failed` task; CIPP shows it `Completed`. Users are resolved one Graph read each rather than CIPP's `getByIds` and `$batch`, and members are written one call each.",
@@ -201,7 +201,7 @@ impl Operation for ExecScheduleGroupMembershipVacation {
             "Successfully scheduled group membership vacation mode for {user_display} in {}.",
             labels.join(", ")
         );
-        tracing::info!(tenant = tenant.default_domain_name, "{message}");
+        tracing::info!(tenant = %tenant.default_domain_name, "{message}");
         Ok(Outcome::json(TextResults::new(message))
             .audit_tenant(tenant.default_domain_name, tenant.customer_id))
     }
