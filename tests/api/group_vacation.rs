@@ -89,7 +89,11 @@ impl Fixture {
                 )
                 .await;
         }
-        assert_eq!(self.is_member(group, user).await, member, "setting up {gid}");
+        assert_eq!(
+            self.is_member(group, user).await,
+            member,
+            "setting up {gid}"
+        );
     }
 
     /// The vacation tasks as ListScheduledItems lists them.
@@ -97,7 +101,10 @@ impl Fixture {
         let token = self.app.token("readonly").await;
         self.app
             .get_json(
-                &format!("/api/ListScheduledItems?Type={COMMAND}&tenantFilter={}", self.domain),
+                &format!(
+                    "/api/ListScheduledItems?Type={COMMAND}&tenantFilter={}",
+                    self.domain
+                ),
                 &token,
             )
             .await
@@ -178,7 +185,9 @@ async fn a_vacation_adds_the_users_at_its_start_and_removes_only_them_at_its_end
 
     // The start: the two new users are in both groups, the standing member was left alone.
     let add_security = f
-        .finished(&format!("Add Group Membership Vacation Mode: {SECURITY} - {users}"))
+        .finished(&format!(
+            "Add Group Membership Vacation Mode: {SECURITY} - {users}"
+        ))
         .await;
     assert_eq!(add_security["TaskState"], "Completed", "{add_security}");
     assert_eq!(
@@ -189,7 +198,9 @@ async fn a_vacation_adds_the_users_at_its_start_and_removes_only_them_at_its_end
         )]
     );
     let add_dl = f
-        .finished(&format!("Add Group Membership Vacation Mode: {DL} - {users}"))
+        .finished(&format!(
+            "Add Group Membership Vacation Mode: {DL} - {users}"
+        ))
         .await;
     assert_eq!(add_dl["TaskState"], "Completed", "{add_dl}");
     let remove_name = format!("Remove Group Membership Vacation Mode: {SECURITY} - {users}");
@@ -202,16 +213,32 @@ async fn a_vacation_adds_the_users_at_its_start_and_removes_only_them_at_its_end
     assert_eq!(planned["TaskState"], "Planned", "not before its end date");
     for group in [&security, &dl] {
         for user in [standing, first, second] {
-            assert!(f.is_member(group, user).await, "{} in {}", upn(user), group["displayName"]);
+            assert!(
+                f.is_member(group, user).await,
+                "{} in {}",
+                upn(user),
+                group["displayName"]
+            );
         }
     }
-    let key = add_security["Parameters"]["MembershipKey"].as_str().unwrap();
-    let record = f.app.store.vacation_members_get(&f.domain, key).await.unwrap().unwrap();
+    let key = add_security["Parameters"]["MembershipKey"]
+        .as_str()
+        .unwrap();
+    let record = f
+        .app
+        .store
+        .vacation_members_get(&f.domain, key)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(record.users, vec![upn(first), upn(second)]);
 
     // The end: only the users the start added are taken out, and the record is gone.
     let remove_security = f.finished(&remove_name).await;
-    assert_eq!(remove_security["TaskState"], "Completed", "{remove_security}");
+    assert_eq!(
+        remove_security["TaskState"], "Completed",
+        "{remove_security}"
+    );
     assert_eq!(
         result_lines(&remove_security),
         vec![format!(
@@ -221,15 +248,27 @@ async fn a_vacation_adds_the_users_at_its_start_and_removes_only_them_at_its_end
         )]
     );
     let remove_dl = f
-        .finished(&format!("Remove Group Membership Vacation Mode: {DL} - {users}"))
+        .finished(&format!(
+            "Remove Group Membership Vacation Mode: {DL} - {users}"
+        ))
         .await;
     assert_eq!(remove_dl["TaskState"], "Completed", "{remove_dl}");
     for group in [&security, &dl] {
-        assert!(f.is_member(group, standing).await, "the standing member stays");
+        assert!(
+            f.is_member(group, standing).await,
+            "the standing member stays"
+        );
         assert!(!f.is_member(group, first).await);
         assert!(!f.is_member(group, second).await);
     }
-    assert!(f.app.store.vacation_members_get(&f.domain, key).await.unwrap().is_none());
+    assert!(
+        f.app
+            .store
+            .vacation_members_get(&f.domain, key)
+            .await
+            .unwrap()
+            .is_none()
+    );
     f.app.stop();
 }
 
@@ -261,19 +300,39 @@ async fn a_vacation_without_users_groups_or_dates_is_refused_naming_the_field() 
         "endDate": 1_900_100_000});
     let cases = [
         ("Users", json!([]), "At least one user is required."),
-        ("Groups", json!([{"label": "No value"}]), "At least one group is required."),
-        ("startDate", Value::Null, "A start date and end date are required."),
-        ("endDate", json!(0), "A start date and end date are required."),
+        (
+            "Groups",
+            json!([{"label": "No value"}]),
+            "At least one group is required.",
+        ),
+        (
+            "startDate",
+            Value::Null,
+            "A start date and end date are required.",
+        ),
+        (
+            "endDate",
+            json!(0),
+            "A start date and end date are required.",
+        ),
     ];
     for (field, value, text) in cases {
         let mut body = base.clone();
         body[field] = value;
-        let (status, answer) = call(&f.app, "editor", "ExecScheduleGroupMembershipVacation", body).await;
+        let (status, answer) = call(
+            &f.app,
+            "editor",
+            "ExecScheduleGroupMembershipVacation",
+            body,
+        )
+        .await;
         assert_eq!(status, 400, "{field}: {answer}");
         let shown = answer.to_string();
         assert!(shown.contains(field), "{field}: {answer}");
         assert!(
-            shown.contains(&format!("Failed to schedule group membership vacation mode: {text}")),
+            shown.contains(&format!(
+                "Failed to schedule group membership vacation mode: {text}"
+            )),
             "{answer}"
         );
     }
@@ -298,10 +357,13 @@ async fn a_what_if_vacation_queues_nothing() {
     assert_eq!(body["WhatIf"], true);
     let planned = body["PlannedWrites"].as_array().unwrap();
     assert_eq!(planned.len(), 2, "{body}");
-    assert!(planned.iter().all(|w| w["service"] == "jobs"), "{body}");
+    assert!(planned.iter().all(|w| w["Service"] == "jobs"), "{body}");
     assert!(f.tasks().await.is_empty());
     let jobs = f.app.jobs.all().await.unwrap();
-    assert!(jobs.iter().all(|j| j.kind != "group-vacation"), "nothing queued");
+    assert!(
+        jobs.iter().all(|j| j.kind != "group-vacation"),
+        "nothing queued"
+    );
     f.app.stop();
 }
 
@@ -313,8 +375,10 @@ async fn a_graph_failure_reading_the_members_fails_the_add_run_with_cipps_text()
     f.set_member(&security, user, false).await;
     let gid = s(&security, "id");
     f.app
-        .add_fault(json!({"path": format!("/v1.0/groups/{gid}/members"), "method": "GET",
-                          "status": 403}))
+        .add_fault(
+            json!({"path": format!("/v1.0/groups/{gid}/members"), "method": "GET",
+                          "status": 403}),
+        )
         .await;
     let upn = s(user, "userPrincipalName");
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -328,7 +392,9 @@ async fn a_graph_failure_reading_the_members_fails_the_add_run_with_cipps_text()
     .await;
     assert_eq!(status, 200, "{body}");
     let add = f
-        .finished(&format!("Add Group Membership Vacation Mode: {SECURITY} - {upn}"))
+        .finished(&format!(
+            "Add Group Membership Vacation Mode: {SECURITY} - {upn}"
+        ))
         .await;
     assert_eq!(add["TaskState"], "Failed", "{add}");
     let lines = result_lines(&add);

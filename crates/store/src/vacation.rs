@@ -74,7 +74,11 @@ impl Store {
     }
 
     /// Deletes the record under `key`; returns whether it existed.
-    pub async fn vacation_members_delete(&self, tenant: &str, key: &str) -> Result<bool, StoreError> {
+    pub async fn vacation_members_delete(
+        &self,
+        tenant: &str,
+        key: &str,
+    ) -> Result<bool, StoreError> {
         let deleted = on_pool!(self, p => {
             sqlx::query(
                 "DELETE FROM vacation_group_members WHERE tenant = $1 AND membership_key = $2",

@@ -304,7 +304,11 @@ async fn change_members(
                 succeeded.push(user.label.clone());
             }
             Err(error) => {
-                failed.push(format!("{} ({})", user.label, normalize_graph_error(&error)));
+                failed.push(format!(
+                    "{} ({})",
+                    user.label,
+                    normalize_graph_error(&error)
+                ));
             }
         }
     }
@@ -505,7 +509,10 @@ mod tests {
 
     #[test]
     fn the_forms_group_kind_is_read_as_cipp_reads_it() {
-        assert_eq!(fallback_kind(Some("Distribution list")), "Distribution List");
+        assert_eq!(
+            fallback_kind(Some("Distribution list")),
+            "Distribution List"
+        );
         assert_eq!(fallback_kind(Some("unified")), "Microsoft 365");
         assert_eq!(fallback_kind(None), "Security");
         assert_eq!(fallback_kind(Some("Odd")), "Odd");
