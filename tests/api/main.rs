@@ -20,6 +20,7 @@ mod exchange_actions;
 mod first_actions;
 mod graph_client;
 mod graph_request;
+mod group_vacation;
 mod helpers;
 mod hostile_input;
 mod hostile_transport;

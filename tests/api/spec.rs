@@ -102,7 +102,7 @@ async fn the_served_document_is_the_generated_one() {
         .unwrap();
     let registry = cipp_api::registry::Registry::load().unwrap();
     assert_eq!(served, cipp_api::spec::document(&registry));
-    assert_eq!(served["paths"].as_object().unwrap().len(), 131);
+    assert_eq!(served["paths"].as_object().unwrap().len(), 132);
     app.stop();
 }
 

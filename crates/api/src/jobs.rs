@@ -78,6 +78,10 @@ pub async fn engine(
             cipp_users_domain::bec::ip_review::ReviewJob::new(store.clone()),
         )
         .with_kind(
+            cipp_users_domain::vacation_groups::KIND,
+            cipp_users_domain::vacation_groups::VacationJob::new(graph.clone(), store.clone()),
+        )
+        .with_kind(
             containment::KIND,
             ContainmentJob::new(graph.clone(), store.clone(), containment.clone()),
         )

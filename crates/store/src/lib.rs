@@ -44,6 +44,7 @@ mod kept;
 mod secrets;
 mod sessions;
 mod time_col;
+mod vacation;
 
 pub use audit::{
     ActorKind, ApiFilter, AuditEntry, AuditPage, AuditQuery, AuditResult, Cursor, DateRange,
@@ -57,6 +58,7 @@ pub use kept::{ALL_USERS, PasswordSettings, Template, TemplateKind};
 pub use secrets::EncryptionKey;
 pub use sessions::SignInSession;
 pub use time_col::DbTime;
+pub use vacation::VacationMembers;
 
 use std::borrow::Cow;
 use std::path::PathBuf;
@@ -326,6 +328,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "cipp config",
         include_str!("../migrations/sqlite/0005_cipp_config.sql"),
     ),
+    (
+        6,
+        "vacation group members",
+        include_str!("../migrations/sqlite/0006_vacation_group_members.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -352,6 +359,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "cipp config",
         include_str!("../migrations/postgres/0005_cipp_config.sql"),
+    ),
+    (
+        6,
+        "vacation group members",
+        include_str!("../migrations/postgres/0006_vacation_group_members.sql"),
     ),
 ];
 

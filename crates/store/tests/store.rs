@@ -157,6 +157,7 @@ on_both_backends!(
     two_store_instances_see_each_others_writes,
     a_written_row_survives_sigkill_of_the_writer,
     sign_in_sessions_are_found_until_they_expire_or_are_deleted,
+    a_vacation_record_is_kept_per_tenant_and_key_until_deleted,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -1468,4 +1469,60 @@ async fn sign_in_sessions_are_found_until_they_expire_or_are_deleted(db: &TestDb
     assert!(store.session_delete("live").await.unwrap());
     assert_eq!(store.session_get("live").await.unwrap(), None);
     assert!(!store.session_delete("live").await.unwrap());
+}
+
+async fn a_vacation_record_is_kept_per_tenant_and_key_until_deleted(db: &TestDb) {
+    let store = db.connect().await;
+    assert!(
+        store
+            .vacation_members_get("contoso.example", "k1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let record = cipp_store::VacationMembers {
+        group_id: "g1".to_owned(),
+        users: vec![
+            "a@contoso.example".to_owned(),
+            "b@contoso.example".to_owned(),
+        ],
+    };
+    store
+        .vacation_members_put("Contoso.example", "k1", &record)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .vacation_members_get("contoso.example", "k1")
+            .await
+            .unwrap(),
+        Some(record)
+    );
+    assert!(
+        store
+            .vacation_members_get("fabrikam.example", "k1")
+            .await
+            .unwrap()
+            .is_none(),
+        "per tenant"
+    );
+    assert!(
+        store
+            .vacation_members_delete("contoso.example", "k1")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .vacation_members_delete("contoso.example", "k1")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .vacation_members_get("contoso.example", "k1")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }

@@ -40,6 +40,7 @@ pub mod tenant_directory;
 pub mod tenants;
 pub mod user_form;
 pub mod user_settings;
+pub mod vacation_groups;
 
 pub use error::{ErrorKind, UserError};
 pub use tenants::Tenant;

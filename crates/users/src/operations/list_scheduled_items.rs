@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::UserError;
 use crate::offboarding::{COMMAND, KIND};
-use crate::{jit_admin, scheduled_user};
+use crate::{jit_admin, scheduled_user, vacation_groups};
 use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
 use crate::operations::list_offboarding_progress::job_visible;
 
@@ -26,7 +26,8 @@ pub struct Params {
     #[serde(rename = "Name")]
     pub name: Option<String>,
     /// The command: `Invoke-CIPPOffboardingJob`, `New-CIPPUserTask` (scheduled AddUser),
-    /// `Set-CIPPUser` (scheduled EditUser) or `Set-CIPPUserJITAdmin` (ExecJITAdmin's tasks).
+    /// `Set-CIPPUser` (scheduled EditUser), `Set-CIPPUserJITAdmin` (ExecJITAdmin's tasks) or
+    /// `Set-CIPPVacationGroupMembership` (group membership vacation mode).
     #[serde(rename = "Type")]
     pub command: Option<String>,
     /// A pattern on the name, `*` matching anything (`*Offboarding*`).
@@ -108,7 +109,7 @@ impl Operation for ListScheduledItems {
         frontend: Some("src/pages/identity/administration/offboarding-wizard/index.jsx"),
     };
     const DIFFERENCES: Option<&'static str> = Some(
-        "The tasks are this service's jobs (offboarding, ExecJITAdmin's enable and expire tasks, scheduled AddUser and EditUser, whose `Parameters.UserObj` shows no secret); a job whose steps failed is `Failed`, not `Completed`, and a cancelled one `Cancelled`. Nothing here is hidden or recurring.",
+        "The tasks are this service's jobs (offboarding, ExecJITAdmin's enable and expire tasks, group membership vacation mode, scheduled AddUser and EditUser, whose `Parameters.UserObj` shows no secret); a job whose steps failed is `Failed`, not `Completed`, and a cancelled one `Cancelled`. Nothing here is hidden or recurring.",
     );
 
     fn example() -> Value {
@@ -143,6 +144,10 @@ impl Operation for ListScheduledItems {
         let mut items = Vec::new();
         for job in jobs {
             if job.kind != KIND && job.kind != scheduled_user::KIND && job.kind != jit_admin::KIND {
+            if job.kind != KIND
+                && job.kind != scheduled_user::KIND
+                && job.kind != vacation_groups::KIND
+            {
                 continue;
             }
             if let Some(t) = &tenant
@@ -249,6 +254,7 @@ fn item(
             })
         } else if job.kind == jit_admin::KIND {
             // CIPP's task parameters: the user, roles, groups, action and reason.
+        } else if job.kind == vacation_groups::KIND {
             job.payload.get("Parameters").cloned().unwrap_or(Value::Null)
         } else {
             // The request as sent, its secrets (a chosen password) not shown.

@@ -27,6 +27,7 @@ registry! {
     list_offboarding_progress::ListOffboardingProgress,
     list_scheduled_items::ListScheduledItems,
     remove_scheduled_item::RemoveScheduledItem,
+    exec_schedule_group_membership_vacation::ExecScheduleGroupMembershipVacation,
 
     // Mailbox (Exchange).
     exec_email_forward::ExecEmailForward,

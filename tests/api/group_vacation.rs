@@ -1,0 +1,409 @@
+//! ExecScheduleGroupMembershipVacation: the two `Set-CIPPVacationGroupMembership` tasks per
+//! group run on the job engine, and each run's effect is read back from the simulated directory
+//! (a Graph security group and an Exchange distribution list).
+
+use crate::edit_user::{all_groups, call, cloud_and_synced, s, user_groups};
+use crate::helpers::{TestApp, spawn_app};
+use cipp_graph::GraphVersion;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const SECURITY: &str = "Engineering";
+const DL: &str = "Finance Distribution";
+const COMMAND: &str = "Set-CIPPVacationGroupMembership";
+
+struct Fixture {
+    app: TestApp,
+    domain: String,
+    tenant_id: String,
+    users: Vec<Value>,
+    groups: Vec<Value>,
+}
+
+impl Fixture {
+    async fn new() -> Self {
+        let app = spawn_app().await;
+        let tenant = app.tenant(1).clone();
+        let domain = tenant.default_domain_name.clone();
+        let users = cloud_and_synced(&app, &domain).await.0;
+        let groups = all_groups(&app, &domain).await;
+        Self {
+            app,
+            domain,
+            tenant_id: tenant.customer_id,
+            users,
+            groups,
+        }
+    }
+
+    fn group(&self, name: &str) -> Value {
+        self.groups
+            .iter()
+            .find(|g| g["displayName"] == name)
+            .unwrap_or_else(|| panic!("no group {name}"))
+            .clone()
+    }
+
+    async fn is_member(&self, group: &Value, user: &Value) -> bool {
+        user_groups(&self.app, &self.domain, &s(user, "id"))
+            .await
+            .iter()
+            .any(|g| g["id"] == group["id"])
+    }
+
+    /// Puts the user in or out of the group directly in the simulator, so a test starts from a
+    /// known state.
+    async fn set_member(&self, group: &Value, user: &Value, member: bool) {
+        let (gid, uid) = (s(group, "id"), s(user, "id"));
+        let graph = &self.app.graph;
+        if group["mailEnabled"] == true && group["groupTypes"] == json!([]) {
+            let cmdlet = if member {
+                "Add-DistributionGroupMember"
+            } else {
+                "Remove-DistributionGroupMember"
+            };
+            let _ = graph
+                .exchange(
+                    &self.tenant_id,
+                    cmdlet,
+                    json!({"Identity": gid, "Member": uid}),
+                    None,
+                )
+                .await;
+        } else if member {
+            let body = json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{uid}")});
+            let _ = graph
+                .post(
+                    &self.tenant_id,
+                    GraphVersion::Beta,
+                    &format!("groups/{gid}/members/$ref"),
+                    &body,
+                )
+                .await;
+        } else {
+            let _ = graph
+                .delete(
+                    &self.tenant_id,
+                    GraphVersion::Beta,
+                    &format!("groups/{gid}/members/{uid}/$ref"),
+                )
+                .await;
+        }
+        assert_eq!(
+            self.is_member(group, user).await,
+            member,
+            "setting up {gid}"
+        );
+    }
+
+    /// The vacation tasks as ListScheduledItems lists them.
+    async fn tasks(&self) -> Vec<Value> {
+        let token = self.app.token("readonly").await;
+        self.app
+            .get_json(
+                &format!(
+                    "/api/ListScheduledItems?Type={COMMAND}&tenantFilter={}",
+                    self.domain
+                ),
+                &token,
+            )
+            .await
+    }
+
+    /// Waits (polling, up to 15 s) for the task named `name` to finish.
+    async fn finished(&self, name: &str) -> Value {
+        for _ in 0..150 {
+            if let Some(task) = self.tasks().await.into_iter().find(|t| t["Name"] == name)
+                && (task["TaskState"] == "Completed" || task["TaskState"] == "Failed")
+            {
+                return task;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the task {name} did not finish");
+    }
+}
+
+fn option(group: &Value, group_type: &str) -> Value {
+    json!({"label": group["displayName"], "value": group["id"], "addedFields": {"groupType": group_type}})
+}
+
+fn result_lines(task: &Value) -> Vec<String> {
+    let parsed: Vec<Value> = serde_json::from_str(task["Results"].as_str().unwrap()).unwrap();
+    parsed
+        .iter()
+        .map(|l| l["Results"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_vacation_adds_the_users_at_its_start_and_removes_only_them_at_its_end() {
+    let f = Fixture::new().await;
+    let (standing, first, second) = (&f.users[0], &f.users[1], &f.users[2]);
+    let (security, dl) = (f.group(SECURITY), f.group(DL));
+    for group in [&security, &dl] {
+        f.set_member(group, standing, true).await;
+        f.set_member(group, first, false).await;
+        f.set_member(group, second, false).await;
+    }
+    let upn = |u: &Value| s(u, "userPrincipalName");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let (status, body) = call(
+        &f.app,
+        "editor",
+        "ExecScheduleGroupMembershipVacation",
+        json!({
+            "tenantFilter": f.domain,
+            "Users": [
+                {"label": s(standing, "displayName"), "value": upn(standing),
+                 "addedFields": {"userPrincipalName": upn(standing)}},
+                {"label": s(first, "displayName"), "value": upn(first)},
+                upn(second),
+            ],
+            "Groups": [option(&security, "Security"), option(&dl, "Distribution List"),
+                       {"label": "No value"}],
+            "startDate": now - 1,
+            "endDate": now + 5,
+            "reference": "Summer leave",
+        }),
+    )
+    .await;
+    let users = format!("{}, {}, {}", upn(standing), upn(first), upn(second));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        json!({"Results": format!(
+            "Successfully scheduled group membership vacation mode for {users} in {SECURITY}, {DL}."
+        )})
+    );
+    let tasks = f.tasks().await;
+    assert_eq!(tasks.len(), 4, "{tasks:?}");
+    for task in &tasks {
+        assert_eq!(task["Command"], COMMAND);
+        assert_eq!(task["Reference"], "Summer leave");
+    }
+
+    // The start: the two new users are in both groups, the standing member was left alone.
+    let add_security = f
+        .finished(&format!(
+            "Add Group Membership Vacation Mode: {SECURITY} - {users}"
+        ))
+        .await;
+    assert_eq!(add_security["TaskState"], "Completed", "{add_security}");
+    assert_eq!(
+        result_lines(&add_security),
+        vec![format!(
+            "Added 2 user(s) to group {SECURITY} for vacation mode. {} was already a member and will be left in the group.",
+            upn(standing)
+        )]
+    );
+    let add_dl = f
+        .finished(&format!(
+            "Add Group Membership Vacation Mode: {DL} - {users}"
+        ))
+        .await;
+    assert_eq!(add_dl["TaskState"], "Completed", "{add_dl}");
+    let remove_name = format!("Remove Group Membership Vacation Mode: {SECURITY} - {users}");
+    let planned = f
+        .tasks()
+        .await
+        .into_iter()
+        .find(|t| t["Name"] == remove_name.as_str())
+        .unwrap();
+    assert_eq!(planned["TaskState"], "Planned", "not before its end date");
+    for group in [&security, &dl] {
+        for user in [standing, first, second] {
+            assert!(
+                f.is_member(group, user).await,
+                "{} in {}",
+                upn(user),
+                group["displayName"]
+            );
+        }
+    }
+    let key = add_security["Parameters"]["MembershipKey"]
+        .as_str()
+        .unwrap();
+    let record = f
+        .app
+        .store
+        .vacation_members_get(&f.domain, key)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.users, vec![upn(first), upn(second)]);
+
+    // The end: only the users the start added are taken out, and the record is gone.
+    let remove_security = f.finished(&remove_name).await;
+    assert_eq!(
+        remove_security["TaskState"], "Completed",
+        "{remove_security}"
+    );
+    assert_eq!(
+        result_lines(&remove_security),
+        vec![format!(
+            "Successfully removed {}, {} from group {SECURITY}.",
+            s(first, "displayName"),
+            s(second, "displayName")
+        )]
+    );
+    let remove_dl = f
+        .finished(&format!(
+            "Remove Group Membership Vacation Mode: {DL} - {users}"
+        ))
+        .await;
+    assert_eq!(remove_dl["TaskState"], "Completed", "{remove_dl}");
+    for group in [&security, &dl] {
+        assert!(
+            f.is_member(group, standing).await,
+            "the standing member stays"
+        );
+        assert!(!f.is_member(group, first).await);
+        assert!(!f.is_member(group, second).await);
+    }
+    assert!(
+        f.app
+            .store
+            .vacation_members_get(&f.domain, key)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    f.app.stop();
+}
+
+#[tokio::test]
+async fn scheduling_a_vacation_needs_the_group_write_role() {
+    let f = Fixture::new().await;
+    let security = f.group(SECURITY);
+    let (status, _) = call(
+        &f.app,
+        "readonly",
+        "ExecScheduleGroupMembershipVacation",
+        json!({"tenantFilter": f.domain, "Users": [s(&f.users[0], "userPrincipalName")],
+               "Groups": [option(&security, "Security")], "startDate": 1_900_000_000,
+               "endDate": 1_900_100_000}),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(f.tasks().await.is_empty());
+    f.app.stop();
+}
+
+#[tokio::test]
+async fn a_vacation_without_users_groups_or_dates_is_refused_naming_the_field() {
+    let f = Fixture::new().await;
+    let security = f.group(SECURITY);
+    let upn = s(&f.users[0], "userPrincipalName");
+    let base = json!({"tenantFilter": f.domain, "Users": [upn],
+        "Groups": [option(&security, "Security")], "startDate": 1_900_000_000,
+        "endDate": 1_900_100_000});
+    let cases = [
+        ("Users", json!([]), "At least one user is required."),
+        (
+            "Groups",
+            json!([{"label": "No value"}]),
+            "At least one group is required.",
+        ),
+        (
+            "startDate",
+            Value::Null,
+            "A start date and end date are required.",
+        ),
+        (
+            "endDate",
+            json!(0),
+            "A start date and end date are required.",
+        ),
+    ];
+    for (field, value, text) in cases {
+        let mut body = base.clone();
+        body[field] = value;
+        let (status, answer) = call(
+            &f.app,
+            "editor",
+            "ExecScheduleGroupMembershipVacation",
+            body,
+        )
+        .await;
+        assert_eq!(status, 400, "{field}: {answer}");
+        let shown = answer.to_string();
+        assert!(shown.contains(field), "{field}: {answer}");
+        assert!(
+            shown.contains(&format!(
+                "Failed to schedule group membership vacation mode: {text}"
+            )),
+            "{answer}"
+        );
+    }
+    assert!(f.tasks().await.is_empty());
+    f.app.stop();
+}
+
+#[tokio::test]
+async fn a_what_if_vacation_queues_nothing() {
+    let f = Fixture::new().await;
+    let security = f.group(SECURITY);
+    let (status, body) = call(
+        &f.app,
+        "editor",
+        "ExecScheduleGroupMembershipVacation?WhatIf=true",
+        json!({"tenantFilter": f.domain, "Users": [s(&f.users[0], "userPrincipalName")],
+               "Groups": [option(&security, "Security")], "startDate": 1_900_000_000,
+               "endDate": 1_900_100_000}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["WhatIf"], true);
+    let planned = body["PlannedWrites"].as_array().unwrap();
+    assert_eq!(planned.len(), 2, "{body}");
+    assert!(planned.iter().all(|w| w["Service"] == "jobs"), "{body}");
+    assert!(f.tasks().await.is_empty());
+    let jobs = f.app.jobs.all().await.unwrap();
+    assert!(
+        jobs.iter().all(|j| j.kind != "group-vacation"),
+        "nothing queued"
+    );
+    f.app.stop();
+}
+
+#[tokio::test]
+async fn a_graph_failure_reading_the_members_fails_the_add_run_with_cipps_text() {
+    let f = Fixture::new().await;
+    let security = f.group(SECURITY);
+    let user = &f.users[1];
+    f.set_member(&security, user, false).await;
+    let gid = s(&security, "id");
+    f.app
+        .add_fault(
+            json!({"path": format!("/v1.0/groups/{gid}/members"), "method": "GET",
+                          "status": 403}),
+        )
+        .await;
+    let upn = s(user, "userPrincipalName");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let (status, body) = call(
+        &f.app,
+        "editor",
+        "ExecScheduleGroupMembershipVacation",
+        json!({"tenantFilter": f.domain, "Users": [upn], "Groups": [option(&security, "Security")],
+               "startDate": now - 1, "endDate": 1_900_000_000}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let add = f
+        .finished(&format!(
+            "Add Group Membership Vacation Mode: {SECURITY} - {upn}"
+        ))
+        .await;
+    assert_eq!(add["TaskState"], "Failed", "{add}");
+    let lines = result_lines(&add);
+    assert!(
+        lines[0].starts_with(&format!(
+            "Failed to add vacation group membership for group {gid}: "
+        )),
+        "{lines:?}"
+    );
+    assert!(!f.is_member(&security, user).await, "nobody was added");
+    f.app.stop();
+}
