@@ -143,9 +143,9 @@ impl Operation for ListScheduledItems {
             .map_err(|e| UserError::internal("Failed to list the scheduled items", e))?;
         let mut items = Vec::new();
         for job in jobs {
-            if job.kind != KIND && job.kind != scheduled_user::KIND && job.kind != jit_admin::KIND {
             if job.kind != KIND
                 && job.kind != scheduled_user::KIND
+                && job.kind != jit_admin::KIND
                 && job.kind != vacation_groups::KIND
             {
                 continue;
@@ -252,9 +252,9 @@ fn item(
                 "DeploymentId": job.deployment_id,
                 "options": job.payload.get("options").cloned().unwrap_or(Value::Null),
             })
-        } else if job.kind == jit_admin::KIND {
-            // CIPP's task parameters: the user, roles, groups, action and reason.
-        } else if job.kind == vacation_groups::KIND {
+        } else if job.kind == jit_admin::KIND || job.kind == vacation_groups::KIND {
+            // CIPP's task parameters (JIT: the user, roles, groups, action and reason;
+            // vacation: the users, group, action and membership key).
             job.payload.get("Parameters").cloned().unwrap_or(Value::Null)
         } else {
             // The request as sent, its secrets (a chosen password) not shown.
