@@ -12,16 +12,18 @@ const DL: &str = "Finance Distribution";
 const MAIL_SECURITY: &str = "Executives Secure";
 const SECURITY: &str = "Engineering";
 
-struct Fixture {
-    app: TestApp,
-    domain: String,
-    tenant_id: String,
-    users: Vec<Value>,
-    groups: Vec<Value>,
+/// A customer tenant's users and groups, with membership set and read through the simulator
+/// (also used by the vacation-mode tests).
+pub(crate) struct Fixture {
+    pub(crate) app: TestApp,
+    pub(crate) domain: String,
+    pub(crate) tenant_id: String,
+    pub(crate) users: Vec<Value>,
+    pub(crate) groups: Vec<Value>,
 }
 
 impl Fixture {
-    async fn new() -> Self {
+    pub(crate) async fn new() -> Self {
         let app = spawn_app().await;
         let tenant = app.tenant(1).clone();
         let domain = tenant.default_domain_name.clone();
@@ -36,7 +38,7 @@ impl Fixture {
         }
     }
 
-    fn group(&self, name: &str) -> Value {
+    pub(crate) fn group(&self, name: &str) -> Value {
         self.groups
             .iter()
             .find(|g| g["displayName"] == name)
@@ -47,7 +49,7 @@ impl Fixture {
     /// Puts the user in or out of the group directly in the simulator (Exchange for the
     /// mail-enabled non-Microsoft 365 groups, Graph for the rest), so a test starts from a
     /// known state; checked through ListUserGroups.
-    async fn set_member(&self, group: &Value, user: &Value, member: bool) {
+    pub(crate) async fn set_member(&self, group: &Value, user: &Value, member: bool) {
         let (gid, uid) = (s(group, "id"), s(user, "id"));
         let graph = &self.app.graph;
         if group["mailEnabled"] == true && group["groupTypes"] == json!([]) {
@@ -90,7 +92,7 @@ impl Fixture {
         );
     }
 
-    async fn is_member(&self, group: &Value, user: &Value) -> bool {
+    pub(crate) async fn is_member(&self, group: &Value, user: &Value) -> bool {
         user_groups(&self.app, &self.domain, &s(user, "id"))
             .await
             .iter()
@@ -114,7 +116,7 @@ impl Fixture {
         call(&self.app, role, "EditUser", self.form(user, extra)).await
     }
 
-    fn option(group: &Value, group_type: &str) -> Value {
+    pub(crate) fn option(group: &Value, group_type: &str) -> Value {
         json!({"label": group["displayName"], "value": group["id"], "addedFields": {"groupType": group_type}})
     }
 }

@@ -2,9 +2,8 @@
 //! group run on the job engine, and each run's effect is read back from the simulated directory
 //! (a Graph security group and an Exchange distribution list).
 
-use crate::edit_user::{all_groups, call, cloud_and_synced, s, user_groups};
-use crate::helpers::{TestApp, spawn_app};
-use cipp_graph::GraphVersion;
+use crate::edit_user::{call, s};
+use crate::edit_user_full::Fixture;
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -12,90 +11,7 @@ const SECURITY: &str = "Engineering";
 const DL: &str = "Finance Distribution";
 const COMMAND: &str = "Set-CIPPVacationGroupMembership";
 
-struct Fixture {
-    app: TestApp,
-    domain: String,
-    tenant_id: String,
-    users: Vec<Value>,
-    groups: Vec<Value>,
-}
-
 impl Fixture {
-    async fn new() -> Self {
-        let app = spawn_app().await;
-        let tenant = app.tenant(1).clone();
-        let domain = tenant.default_domain_name.clone();
-        let users = cloud_and_synced(&app, &domain).await.0;
-        let groups = all_groups(&app, &domain).await;
-        Self {
-            app,
-            domain,
-            tenant_id: tenant.customer_id,
-            users,
-            groups,
-        }
-    }
-
-    fn group(&self, name: &str) -> Value {
-        self.groups
-            .iter()
-            .find(|g| g["displayName"] == name)
-            .unwrap_or_else(|| panic!("no group {name}"))
-            .clone()
-    }
-
-    async fn is_member(&self, group: &Value, user: &Value) -> bool {
-        user_groups(&self.app, &self.domain, &s(user, "id"))
-            .await
-            .iter()
-            .any(|g| g["id"] == group["id"])
-    }
-
-    /// Puts the user in or out of the group directly in the simulator, so a test starts from a
-    /// known state.
-    async fn set_member(&self, group: &Value, user: &Value, member: bool) {
-        let (gid, uid) = (s(group, "id"), s(user, "id"));
-        let graph = &self.app.graph;
-        if group["mailEnabled"] == true && group["groupTypes"] == json!([]) {
-            let cmdlet = if member {
-                "Add-DistributionGroupMember"
-            } else {
-                "Remove-DistributionGroupMember"
-            };
-            let _ = graph
-                .exchange(
-                    &self.tenant_id,
-                    cmdlet,
-                    json!({"Identity": gid, "Member": uid}),
-                    None,
-                )
-                .await;
-        } else if member {
-            let body = json!({"@odata.id": format!("https://graph.microsoft.com/v1.0/directoryObjects/{uid}")});
-            let _ = graph
-                .post(
-                    &self.tenant_id,
-                    GraphVersion::Beta,
-                    &format!("groups/{gid}/members/$ref"),
-                    &body,
-                )
-                .await;
-        } else {
-            let _ = graph
-                .delete(
-                    &self.tenant_id,
-                    GraphVersion::Beta,
-                    &format!("groups/{gid}/members/{uid}/$ref"),
-                )
-                .await;
-        }
-        assert_eq!(
-            self.is_member(group, user).await,
-            member,
-            "setting up {gid}"
-        );
-    }
-
     /// The vacation tasks as ListScheduledItems lists them.
     async fn tasks(&self) -> Vec<Value> {
         let token = self.app.token("readonly").await;
@@ -122,10 +38,6 @@ impl Fixture {
         }
         panic!("the task {name} did not finish");
     }
-}
-
-fn option(group: &Value, group_type: &str) -> Value {
-    json!({"label": group["displayName"], "value": group["id"], "addedFields": {"groupType": group_type}})
 }
 
 fn result_lines(task: &Value) -> Vec<String> {
@@ -160,7 +72,7 @@ async fn a_vacation_adds_the_users_at_its_start_and_removes_only_them_at_its_end
                 {"label": s(first, "displayName"), "value": upn(first)},
                 upn(second),
             ],
-            "Groups": [option(&security, "Security"), option(&dl, "Distribution List"),
+            "Groups": [Fixture::option(&security, "Security"), Fixture::option(&dl, "Distribution List"),
                        {"label": "No value"}],
             "startDate": now - 1,
             "endDate": now + 5,
@@ -281,7 +193,7 @@ async fn scheduling_a_vacation_needs_the_group_write_role() {
         "readonly",
         "ExecScheduleGroupMembershipVacation",
         json!({"tenantFilter": f.domain, "Users": [s(&f.users[0], "userPrincipalName")],
-               "Groups": [option(&security, "Security")], "startDate": 1_900_000_000,
+               "Groups": [Fixture::option(&security, "Security")], "startDate": 1_900_000_000,
                "endDate": 1_900_100_000}),
     )
     .await;
@@ -296,7 +208,7 @@ async fn a_vacation_without_users_groups_or_dates_is_refused_naming_the_field() 
     let security = f.group(SECURITY);
     let upn = s(&f.users[0], "userPrincipalName");
     let base = json!({"tenantFilter": f.domain, "Users": [upn],
-        "Groups": [option(&security, "Security")], "startDate": 1_900_000_000,
+        "Groups": [Fixture::option(&security, "Security")], "startDate": 1_900_000_000,
         "endDate": 1_900_100_000});
     let cases = [
         ("Users", json!([]), "At least one user is required."),
@@ -349,7 +261,7 @@ async fn a_what_if_vacation_queues_nothing() {
         "editor",
         "ExecScheduleGroupMembershipVacation?WhatIf=true",
         json!({"tenantFilter": f.domain, "Users": [s(&f.users[0], "userPrincipalName")],
-               "Groups": [option(&security, "Security")], "startDate": 1_900_000_000,
+               "Groups": [Fixture::option(&security, "Security")], "startDate": 1_900_000_000,
                "endDate": 1_900_100_000}),
     )
     .await;
@@ -386,7 +298,7 @@ async fn a_graph_failure_reading_the_members_fails_the_add_run_with_cipps_text()
         &f.app,
         "editor",
         "ExecScheduleGroupMembershipVacation",
-        json!({"tenantFilter": f.domain, "Users": [upn], "Groups": [option(&security, "Security")],
+        json!({"tenantFilter": f.domain, "Users": [upn], "Groups": [Fixture::option(&security, "Security")],
                "startDate": now - 1, "endDate": 1_900_000_000}),
     )
     .await;

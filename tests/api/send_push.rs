@@ -102,6 +102,16 @@ async fn push(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
     (status, response.json().await.unwrap())
 }
 
+/// A push (no code) to `upn` in the demo tenant.
+async fn push_to(app: &TestApp, token: &str, upn: &str) -> (u16, Value) {
+    push(
+        app,
+        token,
+        json!({"TenantFilter": TENANT, "UserEmail": upn}),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn an_approved_push_deny_timeout_and_not_registered_are_answered_as_cipp_words_them() {
     let app = spawn_app().await;
@@ -109,12 +119,7 @@ async fn an_approved_push_deny_timeout_and_not_registered_are_answered_as_cipp_w
     let reader = app.token("readonly").await;
 
     // The Authenticator user approves by default.
-    let (status, body) = push(
-        &app,
-        &reader,
-        json!({"TenantFilter": TENANT, "UserEmail": users.with_authenticator}),
-    )
-    .await;
+    let (status, body) = push_to(&app, &reader, &users.with_authenticator).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body["Results"],
@@ -124,12 +129,7 @@ async fn an_approved_push_deny_timeout_and_not_registered_are_answered_as_cipp_w
     assert_eq!(sent, vec![json!({"kind": "push", "result": "Success"})]);
 
     script(&app, &users.with_authenticator, json!({"push": "deny"})).await;
-    let (status, body) = push(
-        &app,
-        &reader,
-        json!({"TenantFilter": TENANT, "UserEmail": users.with_authenticator}),
-    )
-    .await;
+    let (status, body) = push_to(&app, &reader, &users.with_authenticator).await;
     assert_eq!(status, 200);
     assert_eq!(
         body["Results"],
@@ -140,24 +140,14 @@ async fn an_approved_push_deny_timeout_and_not_registered_are_answered_as_cipp_w
     );
 
     script(&app, &users.with_authenticator, json!({"push": "timeout"})).await;
-    let (status, body) = push(
-        &app,
-        &reader,
-        json!({"TenantFilter": TENANT, "UserEmail": users.with_authenticator}),
-    )
-    .await;
+    let (status, body) = push_to(&app, &reader, &users.with_authenticator).await;
     assert_eq!(status, 200);
     assert_eq!(
         body["Results"]["resultText"],
         "Authentication Failed! Does the user have Push/Phone call MFA configured? ErrorCode: PhoneAppNoResponse\n"
     );
 
-    let (status, body) = push(
-        &app,
-        &reader,
-        json!({"TenantFilter": TENANT, "UserEmail": users.with_nothing}),
-    )
-    .await;
+    let (status, body) = push_to(&app, &reader, &users.with_nothing).await;
     assert_eq!(status, 200);
     assert_eq!(
         body["Results"]["resultText"],
@@ -190,12 +180,7 @@ async fn the_connector_secret_is_provisioned_once_kept_sealed_and_reused() {
     );
 
     for _ in 0..2 {
-        let (status, body) = push(
-            &app,
-            &reader,
-            json!({"TenantFilter": TENANT, "UserEmail": users.with_authenticator}),
-        )
-        .await;
+        let (status, body) = push_to(&app, &reader, &users.with_authenticator).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["Results"]["state"], "success");
     }
@@ -238,12 +223,7 @@ async fn the_connector_secret_is_provisioned_once_kept_sealed_and_reused() {
         )
         .await
         .unwrap();
-    let (status, body) = push(
-        &app,
-        &reader,
-        json!({"TenantFilter": TENANT, "UserEmail": users.with_authenticator}),
-    )
-    .await;
+    let (status, body) = push_to(&app, &reader, &users.with_authenticator).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["Results"]["state"], "success");
     assert_eq!(app.sim_count("/addPassword", None).await, 2);
@@ -360,12 +340,7 @@ async fn a_disabled_mfa_app_and_an_unreachable_graph_are_500s_with_upstreams_tex
             json!({"path": "/beta/servicePrincipals", "method": "GET", "status": 403, "count": 1}),
         )
         .await;
-    let (status, body) = push(
-        &app,
-        &reader,
-        json!({"TenantFilter": TENANT, "UserEmail": users.with_authenticator}),
-    )
-    .await;
+    let (status, body) = push_to(&app, &reader, &users.with_authenticator).await;
     assert_eq!(status, 500, "{body}");
     assert_eq!(body["Results"]["state"], "error");
     assert!(body["Results"]["resultText"].as_str().unwrap().len() > 10);
@@ -376,12 +351,7 @@ async fn a_disabled_mfa_app_and_an_unreachable_graph_are_500s_with_upstreams_tex
         .unwrap();
 
     // First push provisions the app; then an admin disables it.
-    let (status, _) = push(
-        &app,
-        &reader,
-        json!({"TenantFilter": TENANT, "UserEmail": users.with_authenticator}),
-    )
-    .await;
+    let (status, _) = push_to(&app, &reader, &users.with_authenticator).await;
     assert_eq!(status, 200);
     let graph = app.graph.app_only();
     graph
@@ -393,12 +363,7 @@ async fn a_disabled_mfa_app_and_an_unreachable_graph_are_500s_with_upstreams_tex
         )
         .await
         .unwrap();
-    let (status, body) = push(
-        &app,
-        &reader,
-        json!({"TenantFilter": TENANT, "UserEmail": users.with_authenticator}),
-    )
-    .await;
+    let (status, body) = push_to(&app, &reader, &users.with_authenticator).await;
     assert_eq!(status, 500, "{body}");
     assert_eq!(
         body["Results"],

@@ -8,7 +8,7 @@
 //! pushes). Both are settings ([`crate::GraphClientBuilder::mfa_connector_urls`]), so demo mode
 //! and tests point them at the simulator.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant};
 
 use quick_xml::escape::escape;
 use quick_xml::events::Event;
@@ -70,11 +70,6 @@ struct EntraErrorBody {
 }
 
 impl GraphClient {
-    /// The push and OTP connector origins.
-    pub fn mfa_connector_urls(&self) -> (&Url, &Url) {
-        (&self.inner.mfa_push_url, &self.inner.mfa_otp_url)
-    }
-
     /// A connector token for `tenant` from Entra's v1 endpoint, with the MFA client app's secret.
     ///
     /// Written out rather than through azure_identity or oauth2: the v1 endpoint takes
@@ -229,7 +224,7 @@ impl GraphClient {
         root: &str,
     ) -> Result<TwoWayAnswer, GraphError> {
         let _permit = self.inner.limiter.acquire(tenant).await?;
-        let started = SystemTime::now();
+        let started = Instant::now();
         let response = self
             .inner
             .http
@@ -250,7 +245,7 @@ impl GraphClient {
         })?;
         tracing::debug!(
             status,
-            waited_ms = started.elapsed().map(|d| d.as_millis()).unwrap_or(0),
+            waited_ms = started.elapsed().as_millis(),
             "MFA connector answered"
         );
         if !(200..300).contains(&status) {

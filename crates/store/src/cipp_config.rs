@@ -7,6 +7,7 @@ use serde_json::Value;
 use sqlx::Row;
 use sqlx::types::Json;
 
+use crate::kept::PerUser;
 use crate::time_col::DbTime;
 use crate::{Store, StoreError, on_pool};
 
@@ -101,31 +102,12 @@ impl Store {
 
     /// A user's bookmarks as saved; `None` if never saved.
     pub async fn bookmarks_get(&self, user: &str) -> Result<Option<Value>, StoreError> {
-        let value: Option<Json<Value>> = on_pool!(self, p => {
-            sqlx::query_scalar("SELECT value FROM user_bookmarks WHERE user_key = $1")
-                .bind(user_key(user))
-                .fetch_optional(p)
-                .await
-        })?;
-        Ok(value.map(|v| v.0))
+        self.per_user_get(PerUser::Bookmarks, user).await
     }
 
     /// Replaces a user's bookmarks.
     pub async fn bookmarks_put(&self, user: &str, bookmarks: &Value) -> Result<(), StoreError> {
-        on_pool!(self, p => {
-            sqlx::query(
-                "INSERT INTO user_bookmarks (user_key, value, updated_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (user_key) DO UPDATE SET value = excluded.value, \
-                 updated_at = excluded.updated_at",
-            )
-            .bind(user_key(user))
-            .bind(Json(bookmarks))
-            .bind(DbTime::now())
-            .execute(p)
-            .await
-            .map(|_| ())
-        })?;
-        Ok(())
+        self.per_user_put(PerUser::Bookmarks, user, bookmarks).await
     }
 
     /// Creates or replaces a custom data mapping by id.

@@ -84,8 +84,22 @@ impl Default for PasswordSettings {
 impl Store {
     /// A user's settings (`user` is a UPN or [`ALL_USERS`]); `None` if never saved.
     pub async fn get_user_settings(&self, user: &str) -> Result<Option<Value>, StoreError> {
+        self.per_user_get(PerUser::Settings, user).await
+    }
+
+    /// Replaces a user's settings.
+    pub async fn put_user_settings(&self, user: &str, value: &Value) -> Result<(), StoreError> {
+        self.per_user_put(PerUser::Settings, user, value).await
+    }
+
+    /// The JSON value kept for `user` in one of the per-user tables.
+    pub(crate) async fn per_user_get(
+        &self,
+        table: PerUser,
+        user: &str,
+    ) -> Result<Option<Value>, StoreError> {
         let value: Option<Json<Value>> = on_pool!(self, p => {
-            sqlx::query_scalar("SELECT value FROM user_settings WHERE user_key = $1")
+            sqlx::query_scalar(table.select_sql())
                 .bind(user_key(user))
                 .fetch_optional(p)
                 .await
@@ -93,20 +107,21 @@ impl Store {
         Ok(value.map(|v| v.0))
     }
 
-    /// Replaces a user's settings.
-    pub async fn put_user_settings(&self, user: &str, value: &Value) -> Result<(), StoreError> {
+    /// Replaces the JSON value kept for `user` in one of the per-user tables.
+    pub(crate) async fn per_user_put(
+        &self,
+        table: PerUser,
+        user: &str,
+        value: &Value,
+    ) -> Result<(), StoreError> {
         on_pool!(self, p => {
-            sqlx::query(
-                "INSERT INTO user_settings (user_key, value, updated_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (user_key) DO UPDATE SET value = excluded.value, \
-                 updated_at = excluded.updated_at",
-            )
-            .bind(user_key(user))
-            .bind(Json(value))
-            .bind(DbTime::now())
-            .execute(p)
-            .await
-            .map(|_| ())
+            sqlx::query(table.upsert_sql())
+                .bind(user_key(user))
+                .bind(Json(value))
+                .bind(DbTime::now())
+                .execute(p)
+                .await
+                .map(|_| ())
         })?;
         Ok(())
     }
@@ -262,6 +277,38 @@ impl Store {
                 .map(|r| r.rows_affected())
         })?;
         Ok(deleted > 0)
+    }
+}
+
+/// The tables that keep one JSON value per user, with the same columns
+/// (`user_key`, `value`, `updated_at`).
+#[derive(Clone, Copy)]
+pub(crate) enum PerUser {
+    Settings,
+    Bookmarks,
+}
+
+impl PerUser {
+    fn select_sql(self) -> &'static str {
+        match self {
+            Self::Settings => "SELECT value FROM user_settings WHERE user_key = $1",
+            Self::Bookmarks => "SELECT value FROM user_bookmarks WHERE user_key = $1",
+        }
+    }
+
+    fn upsert_sql(self) -> &'static str {
+        match self {
+            Self::Settings => {
+                "INSERT INTO user_settings (user_key, value, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (user_key) DO UPDATE SET value = excluded.value, \
+                 updated_at = excluded.updated_at"
+            }
+            Self::Bookmarks => {
+                "INSERT INTO user_bookmarks (user_key, value, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (user_key) DO UPDATE SET value = excluded.value, \
+                 updated_at = excluded.updated_at"
+            }
+        }
     }
 }
 
