@@ -24,7 +24,11 @@ pub(crate) struct Fixture {
 
 impl Fixture {
     pub(crate) async fn new() -> Self {
-        let app = spawn_app().await;
+        Self::on(spawn_app().await).await
+    }
+
+    /// The fixture on an app started with settings of the test's own.
+    pub(crate) async fn on(app: TestApp) -> Self {
         let tenant = app.tenant(1).clone();
         let domain = tenant.default_domain_name.clone();
         let users = cloud_and_synced(&app, &domain).await.0;

@@ -4,6 +4,7 @@
 
 use crate::edit_user::{call, s};
 use crate::edit_user_full::Fixture;
+use crate::helpers::{spawn_app_with, webhook_receiver};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -248,7 +249,95 @@ async fn a_vacation_without_users_groups_or_dates_is_refused_naming_the_field() 
             "{answer}"
         );
     }
+    // Notices this service cannot send: e-mail, and a webhook when none is configured.
+    for (asked, named) in [
+        ("Email", "'postExecution.email'"),
+        ("Webhook", "'postExecution.webhook'"),
+    ] {
+        let mut body = base.clone();
+        body["postExecution"] = json!([{"label": asked, "value": asked}]);
+        let (status, answer) = call(
+            &f.app,
+            "editor",
+            "ExecScheduleGroupMembershipVacation",
+            body,
+        )
+        .await;
+        assert_eq!(status, 400, "{asked}: {answer}");
+        assert!(answer.to_string().contains(named), "{answer}");
+    }
     assert!(f.tasks().await.is_empty());
+    f.app.stop();
+}
+
+#[tokio::test]
+async fn with_the_webhook_asked_for_each_vacation_task_ends_by_notifying_it_signed() {
+    let (hook, delivered) = webhook_receiver(0).await;
+    let app = spawn_app_with(|s| {
+        s.webhook_url = Some(hook.parse().unwrap());
+        s.webhook_secret = Some("vacation-hook".to_owned().into());
+    })
+    .await;
+    let f = Fixture::on(app).await;
+    let security = f.group(SECURITY);
+    let user = &f.users[1];
+    f.set_member(&security, user, false).await;
+    let upn = s(user, "userPrincipalName");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let (status, body) = call(
+        &f.app,
+        "editor",
+        "ExecScheduleGroupMembershipVacation",
+        json!({"tenantFilter": f.domain, "Users": [upn],
+               "Groups": [Fixture::option(&security, "Security")],
+               "startDate": now - 1, "endDate": now + 2, "reference": "HR-12",
+               "postExecution": [{"label": "Webhook", "value": "Webhook"}]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let add_name = format!("Add Group Membership Vacation Mode: {SECURITY} - {upn}");
+    let remove_name = format!("Remove Group Membership Vacation Mode: {SECURITY} - {upn}");
+    let add = f.finished(&add_name).await;
+    let remove = f.finished(&remove_name).await;
+    for task in [&add, &remove] {
+        assert_eq!(task["TaskState"], "Completed", "{task}");
+        assert_eq!(task["PostExecution"], "Webhook");
+        let lines = result_lines(task);
+        assert!(
+            lines.last().unwrap().starts_with("Sent webhook to "),
+            "{lines:?}"
+        );
+    }
+    assert!(!f.is_member(&security, user).await, "removed at the end");
+
+    let calls = delivered.lock().clone();
+    assert_eq!(calls.len(), 2, "one notice per task");
+    let sent: Vec<Value> = calls
+        .iter()
+        .map(|(body, signature)| {
+            assert_eq!(
+                signature,
+                &cipp_users_domain::task_notify::signature("vacation-hook", body)
+            );
+            serde_json::from_slice(body).unwrap()
+        })
+        .collect();
+    assert_eq!(sent[0]["TaskInfo"]["Name"], add_name.as_str());
+    assert_eq!(sent[1]["TaskInfo"]["Name"], remove_name.as_str());
+    for notice in &sent {
+        assert_eq!(notice["Tenant"], f.domain.as_str());
+        assert_eq!(notice["tenantId"], f.tenant_id.as_str());
+        assert_eq!(notice["TaskInfo"]["Command"], COMMAND);
+        assert_eq!(notice["TaskInfo"]["Reference"], "HR-12");
+    }
+    assert_eq!(
+        sent[0]["Results"],
+        json!([{"Results": format!("Added 1 user(s) to group {SECURITY} for vacation mode.")}])
+    );
+    assert_eq!(
+        sent[1]["Results"],
+        json!([{"Results": format!("Successfully removed {} from group {SECURITY}.", s(user, "displayName"))}])
+    );
     f.app.stop();
 }
 

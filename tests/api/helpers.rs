@@ -292,3 +292,72 @@ impl TestApp {
             .expect("a JSON answer")
     }
 }
+
+/// A loopback receiver that records each POST's body and headers and answers `status` to
+/// the first `failures` calls, 200 after.
+pub async fn webhook_receiver(
+    failures: usize,
+) -> (
+    String,
+    std::sync::Arc<parking_lot::Mutex<Vec<(Vec<u8>, String)>>>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}/hook", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    tokio::spawn(async move {
+        let mut calls = 0usize;
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let mut data = Vec::new();
+            let mut buffer = [0u8; 8192];
+            // Read the head, then the body by Content-Length.
+            let (head_end, length) = loop {
+                let n = socket.read(&mut buffer).await.unwrap_or(0);
+                if n == 0 {
+                    break (0, 0);
+                }
+                data.extend_from_slice(&buffer[..n]);
+                if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
+                    let length = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    break (end + 4, length);
+                }
+            };
+            while data.len() < head_end + length {
+                let n = socket.read(&mut buffer).await.unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                data.extend_from_slice(&buffer[..n]);
+            }
+            let head = String::from_utf8_lossy(&data[..head_end]).to_string();
+            let signature = head
+                .lines()
+                .find_map(|l| {
+                    l.split_once(':')
+                        .filter(|(k, _)| k.eq_ignore_ascii_case("x-cipp-signature"))
+                        .map(|(_, v)| v.trim().to_owned())
+                })
+                .unwrap_or_default();
+            record.lock().push((data[head_end..].to_vec(), signature));
+            calls += 1;
+            let status = if calls <= failures {
+                "503 Service Unavailable"
+            } else {
+                "200 OK"
+            };
+            let answer =
+                format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let _ = socket.write_all(answer.as_bytes()).await;
+        }
+    });
+    (address, seen)
+}

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::{TestApp, correlation_id, spawn_app};
+use crate::helpers::{TestApp, correlation_id, spawn_app, spawn_app_with, webhook_receiver};
 use cipp_graph::GraphVersion;
 use serde_json::{Value, json};
 
@@ -112,7 +112,12 @@ fn urlencoding(text: &str) -> String {
 
 #[tokio::test]
 async fn a_new_jit_admin_is_created_granted_its_roles_and_group_and_loses_them_at_expiry() {
-    let app = spawn_app().await;
+    let (hook, delivered) = webhook_receiver(0).await;
+    let app = spawn_app_with(|s| {
+        s.webhook_url = Some(hook.parse().unwrap());
+        s.webhook_secret = Some("jit-hook".to_owned().into());
+    })
+    .await;
     let tenant = app.tenant(1).clone();
     let (tenant_id, domain) = (&tenant.customer_id, &tenant.default_domain_name);
     let (group, group_name) = writable_group(&app, tenant_id).await;
@@ -135,7 +140,7 @@ async fn a_new_jit_admin_is_created_granted_its_roles_and_group_and_loses_them_a
             "EndDate": end,
             "ExpireAction": {"label": "Remove Roles and Groups", "value": "RemoveRolesAndGroups"},
             "Reason": "Ticket 42",
-            "PostExecution": [{"label": "Webhook", "value": "webhook"}],
+            "postExecution": [{"label": "Webhook", "value": "Webhook"}],
         }),
     )
     .await;
@@ -228,6 +233,41 @@ async fn a_new_jit_admin_is_created_granted_its_roles_and_group_and_loses_them_a
             .iter()
             .any(|r| r["userPrincipalName"] == upn.as_str()),
         "the JIT values are cleared"
+    );
+
+    // Each task ended by telling the webhook, signed, with its own outcome and never the
+    // password.
+    assert_eq!(enable["PostExecution"], "Webhook");
+    assert_eq!(expire["PostExecution"], "Webhook");
+    let calls = delivered.lock().clone();
+    assert_eq!(calls.len(), 2, "one notice per task");
+    let mut names = Vec::new();
+    for (body, signature) in &calls {
+        assert_eq!(
+            signature,
+            &cipp_users_domain::task_notify::signature("jit-hook", body)
+        );
+        let sent: Value = serde_json::from_slice(body).unwrap();
+        assert_eq!(sent["Tenant"], domain.as_str());
+        assert_eq!(sent["TaskInfo"]["Command"], "Set-CIPPUserJITAdmin");
+        assert_eq!(sent["TaskInfo"]["FailedSteps"], 0);
+        assert!(!sent.to_string().contains(&password));
+        names.push(sent["TaskInfo"]["Name"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        names,
+        [
+            format!("JIT Admin (enable): {upn}"),
+            format!("JIT Admin (RemoveRolesAndGroups): {upn}")
+        ]
+    );
+    let first: Value = serde_json::from_slice(&calls[0].0).unwrap();
+    assert!(
+        first["Results"][0]["Results"]
+            .as_str()
+            .unwrap()
+            .starts_with("Added admin roles and group memberships"),
+        "{first}"
     );
 
     // The password reached the caller only.
@@ -429,6 +469,15 @@ async fn the_wrong_role_is_403_and_bad_input_is_a_400_naming_the_field() {
         ("EndDate", json!("tomorrow")),
         ("AdminRoles", json!([{"label": "x", "value": "not-a-guid"}])),
         ("existingUser", json!({"value": "not a user"})),
+        // No e-mail or PSA here, and no webhook is configured in this app.
+        (
+            "postExecution",
+            json!([{"label": "Email", "value": "email"}]),
+        ),
+        (
+            "postExecution",
+            json!([{"label": "Webhook", "value": "Webhook"}]),
+        ),
     ];
     for (field, value) in cases {
         let mut body = base.clone();
@@ -897,7 +946,8 @@ async fn with_approvals_required_an_enable_task_no_completed_request_covers_is_b
         attempts: 1,
     };
     let before = memberships(&app, &tenant.customer_id, &id).await.0;
-    let kind = cipp_users_domain::jit_admin::JitAdminJob::new(app.graph.clone(), app.store.clone());
+    let kind =
+        cipp_users_domain::jit_admin::JitAdminJob::new(app.graph.clone(), app.store.clone(), None);
     let outcome = kind.run_step(&job, &step, &[]).await;
     assert_eq!(outcome.state, StepState::Failed);
     assert_eq!(

@@ -5,8 +5,9 @@
 use cipp_graph::GraphClient;
 use cipp_jobs::{Engine, EngineOptions, JobsDb};
 use cipp_users_domain::bec::containment::{self, Board, ContainmentJob};
-use cipp_users_domain::offboarding::{KIND, OffboardingJob, WebhookTarget};
+use cipp_users_domain::offboarding::{KIND, OffboardingJob};
 use cipp_users_domain::scheduled_user::UserTaskJob;
+use cipp_users_domain::task_notify::WebhookTarget;
 use secrecy::ExposeSecret;
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,7 +60,7 @@ pub async fn engine(
     let engine = Engine::new(db, options)
         .with_kind(
             KIND,
-            OffboardingJob::new(graph.clone(), store.clone(), webhook),
+            OffboardingJob::new(graph.clone(), store.clone(), webhook.clone()),
         )
         .with_kind(
             cipp_users_domain::scheduled_user::KIND,
@@ -67,7 +68,11 @@ pub async fn engine(
         )
         .with_kind(
             cipp_users_domain::jit_admin::KIND,
-            cipp_users_domain::jit_admin::JitAdminJob::new(graph.clone(), store.clone()),
+            cipp_users_domain::jit_admin::JitAdminJob::new(
+                graph.clone(),
+                store.clone(),
+                webhook.clone(),
+            ),
         )
         .with_kind(
             cipp_users_domain::bec::check::KIND,
@@ -79,7 +84,11 @@ pub async fn engine(
         )
         .with_kind(
             cipp_users_domain::vacation_groups::KIND,
-            cipp_users_domain::vacation_groups::VacationJob::new(graph.clone(), store.clone()),
+            cipp_users_domain::vacation_groups::VacationJob::new(
+                graph.clone(),
+                store.clone(),
+                webhook,
+            ),
         )
         .with_kind(
             containment::KIND,

@@ -18,6 +18,7 @@ use utoipa::ToSchema;
 
 use crate::normalize::normalize_graph_error;
 use crate::op::Ctx;
+use crate::task_notify::{self, TaskNotice, WebhookTarget};
 use crate::tenants::Tenant;
 use crate::{UserError, path_segment};
 
@@ -119,6 +120,7 @@ pub async fn schedule(
     name: String,
     parameters: JitTaskParameters,
     at: OffsetDateTime,
+    webhook: bool,
 ) -> Result<String, UserError> {
     let failed = |e: cipp_jobs::JobError| UserError::internal("Failed to create scheduled task", e);
     let action = parameters.action;
@@ -139,10 +141,12 @@ pub async fn schedule(
             created_by: Some(ctx.caller.actor()),
             payload: serde_json::to_value(&payload)
                 .map_err(|e| UserError::internal("Failed to create scheduled task", e))?,
-            steps: vec![NewStep {
+            steps: std::iter::once(NewStep {
                 name: action.name().to_owned(),
                 idempotent: action.idempotent(),
-            }],
+            })
+            .chain(webhook.then(task_notify::notify_step))
+            .collect(),
             run_at: Some(at),
         })
         .await
@@ -213,11 +217,21 @@ pub async fn write_jit_values(
 pub struct JitAdminJob {
     pub graph: GraphClient,
     pub store: cipp_store::Store,
+    /// Where `postExecution` webhooks go.
+    pub webhook: Option<WebhookTarget>,
 }
 
 impl JitAdminJob {
-    pub fn new(graph: GraphClient, store: cipp_store::Store) -> Arc<Self> {
-        Arc::new(Self { graph, store })
+    pub fn new(
+        graph: GraphClient,
+        store: cipp_store::Store,
+        webhook: Option<WebhookTarget>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            graph,
+            store,
+            webhook,
+        })
     }
 
     /// CIPP's guard: when approvals are required, an elevation runs only if a completed
@@ -539,13 +553,25 @@ async fn enable_if_disabled(
 
 #[async_trait::async_trait]
 impl JobKind for JitAdminJob {
-    async fn run_step(&self, job: &JobRow, _step: &StepRow, _log: &[StepRow]) -> StepOutcome {
+    async fn run_step(&self, job: &JobRow, step: &StepRow, log: &[StepRow]) -> StepOutcome {
         let payload: JitTaskPayload = match serde_json::from_value(job.payload.clone()) {
             Ok(payload) => payload,
             Err(error) => {
                 return StepOutcome::failed(format!("The job's data is unreadable: {error}"));
             }
         };
+        if task_notify::is_notification(&step.name) {
+            let Some(target) = &self.webhook else {
+                return task_notify::not_configured();
+            };
+            let task = TaskNotice {
+                job,
+                name: &job.title,
+                command: COMMAND,
+                tenant_id: &payload.tenant_id,
+            };
+            return task_notify::send(target, &task, log).await;
+        }
         let mut parameters = payload.parameters;
         if let Err(blocked) = self.approved(&parameters).await {
             return StepOutcome::failed(blocked);

@@ -35,6 +35,7 @@ pub mod operations;
 pub mod password;
 pub(crate) mod read_support;
 pub mod scheduled_user;
+pub mod task_notify;
 pub mod templates;
 pub mod tenant_directory;
 pub mod tenants;

@@ -32,6 +32,7 @@ use crate::offboarding_exchange as exo;
 use crate::offboarding_sharepoint as sp;
 use crate::op::types::UserId;
 use crate::password::PasswordSettings;
+use crate::task_notify::{self, TaskNotice, WebhookTarget};
 
 /// The job kind's name in the engine.
 pub const KIND: &str = "offboarding";
@@ -357,30 +358,6 @@ pub fn planned_steps(options: &OffboardOptions, webhook: bool) -> Vec<NewStep> {
     steps
 }
 
-/// Whether a step title is a notification (CIPP's progress `Kind: notify`).
-pub fn is_notification(title: &str) -> bool {
-    title.starts_with("Notify via ")
-}
-
-/// Where the `postExecution.webhook` notification goes, and the key that signs it.
-#[derive(Clone)]
-pub struct WebhookTarget {
-    pub url: url::Url,
-    pub secret: secrecy::SecretString,
-    pub http: reqwest::Client,
-    /// Waits between attempts; the number of attempts is one more than its length.
-    pub backoff: Vec<Duration>,
-}
-
-impl std::fmt::Debug for WebhookTarget {
-    // The secret stays out of debug output.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebhookTarget")
-            .field("url", &self.url.as_str())
-            .finish_non_exhaustive()
-    }
-}
-
 /// What an offboarding job carries: the user, the tenant, the options.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OffboardPayload {
@@ -685,7 +662,16 @@ impl JobKind for OffboardingJob {
                 crate::operations::remove_user::remove_user(graph, tenant, &user, Some(upn)).await,
             ),
             Action::NotifyWebhook => match &self.webhook {
-                Some(target) => notify_webhook(target, job, &payload, log).await,
+                Some(target) => {
+                    let name = format!("Offboarding: {}", payload.username);
+                    let task = TaskNotice {
+                        job,
+                        name: &name,
+                        command: COMMAND,
+                        tenant_id: &payload.tenant_id,
+                    };
+                    task_notify::send(target, &task, log).await
+                }
                 None => StepOutcome::failed(
                     "Error: no webhook is configured (CIPP_WEBHOOK_URL); nothing was sent",
                 ),
@@ -1127,106 +1113,6 @@ fn urlencoding(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
-/// The header carrying the body's HMAC-SHA256 under the configured secret, hex.
-pub const SIGNATURE_HEADER: &str = "X-CIPP-Signature";
-
-/// `sha256=<hex>` of `body` under `secret`: what a receiver recomputes to trust the call.
-pub fn signature(secret: &str, body: &[u8]) -> String {
-    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret.as_bytes());
-    let tag = aws_lc_rs::hmac::sign(&key, body);
-    let hex: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256={hex}")
-}
-
-/// POSTs CIPP's legacy webhook body (tenant, task, every step's result lines), signed, retried
-/// with backoff on a failed connection, a 429 or a 5xx. The outcome is the step's.
-async fn notify_webhook(
-    target: &WebhookTarget,
-    job: &JobRow,
-    payload: &OffboardPayload,
-    log: &[StepRow],
-) -> StepOutcome {
-    use secrecy::ExposeSecret;
-    let results: Vec<Value> = log
-        .iter()
-        .filter(|s| !is_notification(&s.name))
-        .flat_map(|s| {
-            s.message
-                .clone()
-                .unwrap_or_default()
-                .lines()
-                .map(|line| json!({"Results": line}))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let body = json!({
-        "tenantId": payload.tenant_id,
-        "Tenant": job.tenant,
-        "TaskInfo": {
-            "RowKey": job.id,
-            "Name": format!("Offboarding: {}", payload.username),
-            "Command": COMMAND,
-            "Reference": job.reference,
-            "DeploymentId": job.deployment_id,
-            "FailedSteps": log.iter().filter(|s| matches!(s.state, StepState::Failed | StepState::Unknown)).count(),
-        },
-        "Results": results,
-        "AlertComment": Value::Null,
-    });
-    let bytes = body.to_string().into_bytes();
-    let signed = signature(target.secret.expose_secret(), &bytes);
-    let mut waits = target.backoff.iter();
-    let mut attempt = 1;
-    loop {
-        let sent = target
-            .http
-            .post(target.url.clone())
-            .header("Content-Type", "application/json")
-            .header(SIGNATURE_HEADER, &signed)
-            .body(bytes.clone())
-            .send()
-            .await;
-        let (again, text) = match &sent {
-            Ok(answer) if answer.status().is_success() => {
-                return StepOutcome::succeeded(format!(
-                    "Sent webhook to {} with status code: {}",
-                    target.url,
-                    answer.status().as_u16()
-                ));
-            }
-            Ok(answer) => {
-                let status = answer.status();
-                let again = status.as_u16() == 429 || status.is_server_error();
-                (
-                    again,
-                    format!(
-                        "Error: Webhook returned status code {} for {}",
-                        status.as_u16(),
-                        target.url
-                    ),
-                )
-            }
-            Err(error) => (
-                true,
-                format!(
-                    "Error: Could not send alerts to webhook {}: {error}",
-                    target.url
-                ),
-            ),
-        };
-        match (again, waits.next()) {
-            (true, Some(wait)) => {
-                tracing::info!(job = %job.id, attempt, "webhook not delivered; retrying");
-                tokio::time::sleep(*wait).await;
-                attempt += 1;
-            }
-            _ => {
-                return StepOutcome::failed(format!("{text} (after {attempt} attempt(s))"));
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1306,14 +1192,5 @@ mod tests {
             "Could not remove b".into(),
         ]);
         assert_eq!(outcome.state, StepState::Failed);
-    }
-
-    #[test]
-    fn the_signature_is_hmac_sha256_hex() {
-        // RFC 4231 test case 2.
-        assert_eq!(
-            signature("Jefe", b"what do ya want for nothing?"),
-            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
     }
 }

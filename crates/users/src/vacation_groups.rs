@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::group_membership::{directory_object, distribution_member};
 use crate::normalize::normalize_graph_error;
 use crate::op::Ctx;
+use crate::task_notify::{self, TaskNotice, WebhookTarget};
 use crate::tenants::Tenant;
 use crate::{UserError, path_segment};
 
@@ -70,6 +71,7 @@ pub async fn schedule(
     at: time::OffsetDateTime,
     parameters: VacationParameters,
     reference: Option<String>,
+    webhook: bool,
 ) -> Result<(), UserError> {
     let failed = |e: cipp_jobs::JobError| UserError::internal("Failed to create scheduled task", e);
     let step = match parameters.action {
@@ -94,10 +96,12 @@ pub async fn schedule(
             payload: serde_json::to_value(&payload)
                 .map_err(|e| UserError::internal("Failed to create scheduled task", e))?,
             // Not run twice: a second add would find its own users as members and record none.
-            steps: vec![NewStep {
+            steps: std::iter::once(NewStep {
                 name: step.to_owned(),
                 idempotent: false,
-            }],
+            })
+            .chain(webhook.then(task_notify::notify_step))
+            .collect(),
             run_at: Some(at),
         })
         .await
@@ -471,23 +475,45 @@ async fn remove(
 pub struct VacationJob {
     pub graph: GraphClient,
     pub store: cipp_store::Store,
+    /// Where `postExecution` webhooks go.
+    pub webhook: Option<WebhookTarget>,
 }
 
 impl VacationJob {
-    pub fn new(graph: GraphClient, store: cipp_store::Store) -> Arc<Self> {
-        Arc::new(Self { graph, store })
+    pub fn new(
+        graph: GraphClient,
+        store: cipp_store::Store,
+        webhook: Option<WebhookTarget>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            graph,
+            store,
+            webhook,
+        })
     }
 }
 
 #[async_trait::async_trait]
 impl JobKind for VacationJob {
-    async fn run_step(&self, job: &JobRow, _step: &StepRow, _log: &[StepRow]) -> StepOutcome {
+    async fn run_step(&self, job: &JobRow, step: &StepRow, log: &[StepRow]) -> StepOutcome {
         let payload: VacationPayload = match serde_json::from_value(job.payload.clone()) {
             Ok(payload) => payload,
             Err(error) => {
                 return StepOutcome::failed(format!("The job's data is unreadable: {error}"));
             }
         };
+        if task_notify::is_notification(&step.name) {
+            let Some(target) = &self.webhook else {
+                return task_notify::not_configured();
+            };
+            let task = TaskNotice {
+                job,
+                name: &job.title,
+                command: COMMAND,
+                tenant_id: &payload.tenant_id,
+            };
+            return task_notify::send(target, &task, log).await;
+        }
         let (text, failed) = set_vacation_membership(
             &self.graph,
             &self.store,

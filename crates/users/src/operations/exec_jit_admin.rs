@@ -21,6 +21,7 @@ use crate::normalize::normalize_graph_error;
 use crate::op::types::{Guid, ItemState, ResultItem, UserId};
 use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
 use crate::operations::list_jit_admin::cipp_user_extension;
+use crate::task_notify::{self, PostExecution};
 use crate::{ErrorKind, UserError, is_guid};
 
 pub struct ExecJITAdmin;
@@ -80,9 +81,11 @@ pub struct Params {
     /// The TAP's lifetime; default the JIT duration, within the tenant's TAP policy.
     #[serde(rename = "tapLifetimeInMinutes")]
     pub tap_lifetime_in_minutes: Option<i64>,
-    /// Notifications after each task (`webhook`, `email`, `PSA` pickers): accepted, not sent.
-    #[serde(rename = "PostExecution", default)]
-    pub post_execution: Vec<String>,
+    /// Who hears of each task's outcome (the page's `postExecution` picker): `Webhook` adds a
+    /// signed webhook as each task's last step; e-mail and PSA are not available here and are
+    /// refused with a 400.
+    #[serde(rename = "postExecution", alias = "PostExecution")]
+    pub post_execution: Option<PostExecution>,
     /// Provisions an approved request (its requester only), exactly as it was approved.
     #[serde(rename = "ApprovalRequestId")]
     pub approval_request_id: Option<String>,
@@ -156,7 +159,7 @@ impl Operation for ExecJITAdmin {
         frontend: Some("src/pages/identity/administration/jit-admin/add.jsx"),
     };
     const DIFFERENCES: Option<&'static str> = Some(
-        "The enable and expire tasks are jobs on this service's job engine, listed by ListScheduledItems (command `Set-CIPPUserJITAdmin`); a task's step log holds `Set-CIPPUserJITAdmin`'s text and the per-role or per-group failures CIPP only logs. A missing or unknown `ExpireAction`, a missing `EndDate`, or, for `create`, a missing `Username` or `Domain` is a 400 naming the field (CIPP queues a task that fails, runs the expiry at once, or sends Graph a broken user). The maximum duration is the `MaxDuration` of the `JITAdminSettings` store key. No PwPush link is made (the plain password or TAP is answered, as in CIPP without PwPush) and `PostExecution` notifications are not sent. With `RequireApproval` the request is stored for ExecJITAdminRequestDecision (no approval notification is sent); custom roles here carry no JIT role template, so no caller's roles are restricted (ListJITAllowedRoles). Server-local times are UTC. The audit row carries the user and the tasks, never the password or TAP.",
+        "The enable and expire tasks are jobs on this service's job engine, listed by ListScheduledItems (command `Set-CIPPUserJITAdmin`); a task's step log holds `Set-CIPPUserJITAdmin`'s text and the per-role or per-group failures CIPP only logs. A missing or unknown `ExpireAction`, a missing `EndDate`, or, for `create`, a missing `Username` or `Domain` is a 400 naming the field (CIPP queues a task that fails, runs the expiry at once, or sends Graph a broken user). The maximum duration is the `MaxDuration` of the `JITAdminSettings` store key. No PwPush link is made (the plain password or TAP is answered, as in CIPP without PwPush) `postExecution` `Webhook` is each task's last step (a signed POST to the configured webhook, retried, its outcome in the step log); e-mail and PSA are refused with a 400 naming them, as is a webhook when none is configured. With `RequireApproval` the request is stored for ExecJITAdminRequestDecision (no approval notification is sent); custom roles here carry no JIT role template, so no caller's roles are restricted (ListJITAllowedRoles). Server-local times are UTC. The audit row carries the user and the tasks, never the password or TAP.",
     );
 
     fn example() -> Value {
@@ -174,6 +177,7 @@ impl Operation for ExecJITAdmin {
 
     async fn run(ctx: Ctx, params: Params) -> Result<Outcome<ExecJitAdminResults>, UserError> {
         let tenant = ctx.tenant()?.clone();
+        notify_webhook(&ctx, &params)?;
         if let Some(id) = params.approval_request_id.as_deref() {
             let request = claim(&ctx, &tenant, id).await?;
             let approved: Params = crate::scheduled_user::read(request.request_body.clone())?;
@@ -188,6 +192,21 @@ impl Operation for ExecJITAdmin {
             return submit(&ctx, &tenant, &params, requirement).await;
         }
         provision(&ctx, &tenant, params, None).await
+    }
+}
+
+/// Whether each task ends with the webhook; a notice this service cannot send is a 400.
+fn notify_webhook(ctx: &Ctx, params: &Params) -> Result<bool, UserError> {
+    let asked = params
+        .post_execution
+        .as_ref()
+        .map(PostExecution::asked)
+        .unwrap_or_default();
+    let problems = task_notify::problems("postExecution", &asked, ctx.env.webhook_configured);
+    if problems.is_empty() {
+        Ok(asked.webhook)
+    } else {
+        Err(UserError::invalid("postExecution", problems.join(" ")))
     }
 }
 
@@ -217,6 +236,7 @@ pub async fn provision(
             .ok_or_else(|| UserError::invalid("EndDate", "EndDate is required (Unix seconds)."))?;
         let start = params.start_date.unwrap_or(0);
         check_max_duration(&ctx, end - start).await?;
+        let webhook = notify_webhook(&ctx, &params)?;
 
         let creating = params
             .user_action
@@ -309,7 +329,7 @@ pub async fn provision(
         let enable_name = format!("JIT Admin (enable): {username}");
         let enable_line = if starts_later {
             let at = unix_time(start);
-            jit_admin::schedule(&ctx, &tenant, enable_name, enable, at).await?;
+            jit_admin::schedule(&ctx, &tenant, enable_name, enable, at, webhook).await?;
             if !creating {
                 // The user shows in ListJITAdmin as scheduled until the start.
                 let values = jit_admin::jit_values(
@@ -334,7 +354,7 @@ pub async fn provision(
             }
             format!("Scheduling JIT Admin enable task for {username}")
         } else {
-            jit_admin::schedule(&ctx, &tenant, enable_name, enable, now).await?;
+            jit_admin::schedule(&ctx, &tenant, enable_name, enable, now, webhook).await?;
             format!("Queued JIT Admin enable task for {username} to run now")
         };
         tracing::info!(tenant = %tenant.customer_id, "{enable_line}");
@@ -355,7 +375,15 @@ pub async fn provision(
             approval_request_id,
         };
         let expire_name = format!("JIT Admin ({}): {username}", action.name());
-        jit_admin::schedule(&ctx, &tenant, expire_name, expire_task, unix_time(end)).await?;
+        jit_admin::schedule(
+            &ctx,
+            &tenant,
+            expire_name,
+            expire_task,
+            unix_time(end),
+            webhook,
+        )
+        .await?;
         let expire_line = format!("Scheduling JIT Admin {} task for {username}", action.name());
         tracing::info!(tenant = %tenant.customer_id, "{expire_line}");
         results.push(ExecJitAdminLine::Text(expire_line.clone()));

@@ -257,15 +257,16 @@ fn check(ctx: &Ctx, params: &Params) -> Vec<String> {
         errors.push("No offboarding actions were selected. Enable at least one action (e.g. RemoveLicenses, DisableSignIn, RevokeSessions) before submitting.".to_owned());
     }
     let post = params.post_execution.clone().unwrap_or_default();
-    if post.email {
-        errors.push("'postExecution.email': e-mail notification is not available in this service; turn it off or use the webhook.".to_owned());
-    }
-    if post.psa {
-        errors.push("'postExecution.psa': PSA notification is not available in this service; turn it off or use the webhook.".to_owned());
-    }
-    if post.webhook && !ctx.env.webhook_configured {
-        errors.push("'postExecution.webhook': no webhook is configured (CIPP_WEBHOOK_URL and CIPP_WEBHOOK_SECRET); turn it off or configure one.".to_owned());
-    }
+    let asked = crate::task_notify::PostExecutionSwitches {
+        webhook: post.webhook,
+        email: post.email,
+        psa: post.psa,
+    };
+    errors.extend(crate::task_notify::problems(
+        "postExecution",
+        &asked,
+        ctx.env.webhook_configured,
+    ));
     errors
 }
 

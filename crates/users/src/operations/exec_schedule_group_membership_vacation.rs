@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use crate::UserError;
 use crate::op::types::TextResults;
 use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
+use crate::task_notify::{self, PostExecution};
 use crate::vacation_groups::{self, Action, VacationParameters};
 
 pub struct ExecScheduleGroupMembershipVacation;
@@ -32,9 +33,10 @@ pub struct Params {
     /// When the users are removed again (Unix seconds).
     #[serde(rename = "endDate")]
     pub end_date: Option<i64>,
-    /// Accepted and not acted on: this service sends no notifications after a task.
-    #[serde(rename = "postExecution")]
-    pub post_execution: Option<Value>,
+    /// Who hears of each task's outcome: `Webhook` adds a signed webhook as each task's last
+    /// step; e-mail and PSA are not available here and are refused with a 400.
+    #[serde(rename = "postExecution", alias = "PostExecution")]
+    pub post_execution: Option<PostExecution>,
     /// Kept on both tasks (ListScheduledItems' `Reference`).
     #[serde(rename = "reference")]
     pub reference: Option<String>,
@@ -116,7 +118,7 @@ impl Operation for ExecScheduleGroupMembershipVacation {
         frontend: Some("src/components/CippWizard/CippWizardVacationConfirmation.jsx"),
     };
     const DIFFERENCES: Option<&'static str> = Some(
-        "The tasks are jobs on this service's job engine (ListScheduledItems lists them under CIPP's names with command `Set-CIPPVacationGroupMembership`). No users, no groups or a missing or non-positive `startDate`/`endDate` is a 400 with CIPP's text followed by the field in brackets (CIPP: 500). `postExecution` is accepted and not acted on. A run that fails as a whole (CIPP's `Failed to add/remove vacation group membership …` text) is a `Failed` task; CIPP shows it `Completed`. Users are resolved one Graph read each rather than CIPP's `getByIds` and `$batch`, and members are written one call each.",
+        "The tasks are jobs on this service's job engine (ListScheduledItems lists them under CIPP's names with command `Set-CIPPVacationGroupMembership`). No users, no groups or a missing or non-positive `startDate`/`endDate` is a 400 with CIPP's text followed by the field in brackets (CIPP: 500). `postExecution` `Webhook` is each task's last step (a signed POST to the configured webhook, retried, its outcome in the step log); e-mail and PSA are refused with a 400 naming them, as is a webhook when none is configured. A run that fails as a whole (CIPP's `Failed to add/remove vacation group membership …` text) is a `Failed` task; CIPP shows it `Completed`. Users are resolved one Graph read each rather than CIPP's `getByIds` and `$batch`, and members are written one call each.",
     );
 
     fn example() -> Value {
@@ -156,6 +158,16 @@ impl Operation for ExecScheduleGroupMembershipVacation {
         };
         let start = date("startDate", params.start_date)?;
         let end = date("endDate", params.end_date)?;
+        let asked = params
+            .post_execution
+            .as_ref()
+            .map(PostExecution::asked)
+            .unwrap_or_default();
+        let problems =
+            task_notify::problems("postExecution", &asked, ctx.env.webhook_configured);
+        if !problems.is_empty() {
+            return Err(UserError::invalid("postExecution", problems.join(" ")));
+        }
         let tenant = ctx.tenant()?.clone();
 
         let mut user_display = upns.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
@@ -188,6 +200,7 @@ impl Operation for ExecScheduleGroupMembershipVacation {
                     at,
                     parameters,
                     params.reference.clone(),
+                    asked.webhook,
                 )
                 .await
                 .map_err(|e| UserError::Failed {

@@ -239,7 +239,7 @@ fn item(
     };
     let webhook = steps
         .iter()
-        .any(|s| crate::offboarding::is_notification(&s.name));
+        .any(|s| crate::task_notify::is_notification(&s.name));
     ScheduledItem {
         partition_key: "ScheduledTask".to_owned(),
         row_key: job.id.clone(),
