@@ -436,15 +436,29 @@ async fn wait_for_task(app: &TestApp, name: &str) -> Value {
 
 #[tokio::test]
 async fn a_scheduled_add_user_creates_the_user_at_its_time_and_a_scheduled_edit_changes_it() {
-    let app = spawn_app().await;
+    let (hook, delivered) = webhook_receiver(0).await;
+    let app = spawn_app_with(|s| {
+        s.webhook_url = Some(hook.parse().unwrap());
+        s.webhook_secret = Some("user-hook".to_owned().into());
+    })
+    .await;
     let tenant = app.tenant(1).clone();
     let domain = tenant.default_domain_name.clone();
     let editor = app.token("editor").await;
     let at = time::OffsetDateTime::now_utc().unix_timestamp() + 2;
-    let create = json!({"tenantFilter": domain, "username": "later.starter",
+    let mut create = json!({"tenantFilter": domain, "username": "later.starter",
         "primDomain": {"label": domain, "value": domain}, "displayName": "Later Starter",
         "givenName": "Later", "surname": "Starter", "password": "Chosen-Passw0rd!x",
-        "Scheduled": {"enabled": true, "date": at}, "reference": "HR-7"});
+        "Scheduled": {"enabled": true, "date": at}, "reference": "HR-7",
+        "PostExecution": {"Webhook": false, "Email": true, "PSA": false}});
+    // E-mail is not available here: refused, nothing queued.
+    let refused = app
+        .post("/api/AddUser", Some(&editor), create.clone())
+        .await;
+    assert_eq!(refused.status().as_u16(), 400);
+    let body: Value = refused.json().await.unwrap();
+    assert!(body.to_string().contains("'PostExecution.email'"), "{body}");
+    create["PostExecution"] = json!({"Webhook": true, "Email": false, "PSA": false});
     let response = app
         .post("/api/AddUser", Some(&editor), create.clone())
         .await;
@@ -468,6 +482,7 @@ async fn a_scheduled_add_user_creates_the_user_at_its_time_and_a_scheduled_edit_
     assert_eq!(item["TaskState"], "Completed", "{item}");
     assert_eq!(item["Command"], "New-CIPPUserTask");
     assert_eq!(item["Reference"], "HR-7");
+    assert_eq!(item["PostExecution"], "Webhook");
     assert_eq!(item["Parameters"]["UserObj"]["password"], "[redacted]");
     assert!(!item.to_string().contains("Chosen-Passw0rd"), "{item}");
     let after: Vec<Value> = app
@@ -500,6 +515,22 @@ async fn a_scheduled_add_user_creates_the_user_at_its_time_and_a_scheduled_edit_
         )
         .await;
     assert_eq!(user[0]["jobTitle"], "Buyer");
+
+    // Only the create asked for the webhook: one notice, its task's, without the password.
+    assert_eq!(item["PostExecution"], "");
+    let calls = delivered.lock().clone();
+    assert_eq!(calls.len(), 1, "the edit asked for no notice");
+    let (body, signature) = &calls[0];
+    assert_eq!(
+        signature,
+        &cipp_users_domain::task_notify::signature("user-hook", body)
+    );
+    let sent: Value = serde_json::from_slice(body).unwrap();
+    assert_eq!(sent["TaskInfo"]["Name"], name.as_str());
+    assert_eq!(sent["TaskInfo"]["Command"], "New-CIPPUserTask");
+    assert_eq!(sent["TaskInfo"]["Reference"], "HR-7");
+    assert_eq!(sent["Results"][1]["Results"], format!("Username: {upn}"));
+    assert!(!sent.to_string().contains("Chosen-Passw0rd"), "{sent}");
     app.stop();
 }
 

@@ -64,7 +64,7 @@ pub async fn engine(
         )
         .with_kind(
             cipp_users_domain::scheduled_user::KIND,
-            UserTaskJob::new(graph.clone(), store.clone()),
+            UserTaskJob::new(graph.clone(), store.clone(), webhook.clone()),
         )
         .with_kind(
             cipp_users_domain::jit_admin::KIND,

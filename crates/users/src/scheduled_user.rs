@@ -14,6 +14,7 @@ use crate::UserError;
 use crate::op::Ctx;
 use crate::op::params::{ParamsSchema, RawParams, deserialize, is_secret_key};
 use crate::operations::{add_user, edit_user};
+use crate::task_notify::{self, TaskNotice, WebhookTarget};
 use crate::tenants::Tenant;
 
 /// The job kind's name in the engine.
@@ -46,6 +47,7 @@ pub async fn schedule(
     name: String,
     at: time::OffsetDateTime,
     reference: Option<String>,
+    webhook: bool,
 ) -> Result<(), UserError> {
     let failed = |e: cipp_jobs::JobError| UserError::internal("Failed to create scheduled task", e);
     let waiting = ctx.env.jobs.unfinished().await.map_err(failed)?;
@@ -84,10 +86,12 @@ pub async fn schedule(
                 .map_err(|e| UserError::internal("Failed to create scheduled task", e))?,
             // Neither may run twice: a second create fails on the taken name, a second edit
             // sets a new password or adds groups again.
-            steps: vec![NewStep {
+            steps: std::iter::once(NewStep {
                 name: step.to_owned(),
                 idempotent: false,
-            }],
+            })
+            .chain(webhook.then(task_notify::notify_step))
+            .collect(),
             run_at: Some(at),
         })
         .await
@@ -120,11 +124,21 @@ pub fn shown(request: &Value) -> Value {
 pub struct UserTaskJob {
     pub graph: GraphClient,
     pub store: cipp_store::Store,
+    /// Where `PostExecution` webhooks go.
+    pub webhook: Option<WebhookTarget>,
 }
 
 impl UserTaskJob {
-    pub fn new(graph: GraphClient, store: cipp_store::Store) -> Arc<Self> {
-        Arc::new(Self { graph, store })
+    pub fn new(
+        graph: GraphClient,
+        store: cipp_store::Store,
+        webhook: Option<WebhookTarget>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            graph,
+            store,
+            webhook,
+        })
     }
 
     async fn create(&self, tenant: &str, request: Value) -> Result<StepOutcome, UserError> {
@@ -179,13 +193,25 @@ pub(crate) fn read<P: serde::de::DeserializeOwned + utoipa::ToSchema>(
 
 #[async_trait::async_trait]
 impl JobKind for UserTaskJob {
-    async fn run_step(&self, job: &JobRow, step: &StepRow, _log: &[StepRow]) -> StepOutcome {
+    async fn run_step(&self, job: &JobRow, step: &StepRow, log: &[StepRow]) -> StepOutcome {
         let payload: UserTaskPayload = match serde_json::from_value(job.payload.clone()) {
             Ok(payload) => payload,
             Err(error) => {
                 return StepOutcome::failed(format!("The job's data is unreadable: {error}"));
             }
         };
+        if task_notify::is_notification(&step.name) {
+            let Some(target) = &self.webhook else {
+                return task_notify::not_configured();
+            };
+            let task = TaskNotice {
+                job,
+                name: &job.title,
+                command: &payload.command,
+                tenant_id: &payload.tenant_id,
+            };
+            return task_notify::send(target, &task, log).await;
+        }
         let ran = match step.name.as_str() {
             CREATE_STEP => self.create(&payload.tenant_id, payload.request).await,
             EDIT_STEP => self.edit(&payload.tenant_id, payload.request).await,

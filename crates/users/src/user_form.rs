@@ -14,8 +14,10 @@ pub struct UserFormAttribute {
     pub value: Option<Value>,
 }
 
-/// Notifications CIPP sends after the change (webhook, e-mail, PSA). Accepted and not acted
-/// on: this service sends no notifications.
+/// Notifications after a scheduled change (webhook, e-mail, PSA), as CIPP reads them: only for
+/// a scheduled call. There the webhook is the task's last step, and e-mail and PSA, which this
+/// service cannot send, are a 400 (see [`crate::task_notify`]); an immediate call ignores them,
+/// as CIPP does.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct UserFormPostExecution {
     #[serde(rename = "Webhook", default)]
@@ -24,6 +26,32 @@ pub struct UserFormPostExecution {
     pub email: bool,
     #[serde(rename = "PSA", default)]
     pub psa: bool,
+}
+
+impl UserFormPostExecution {
+    /// Whether a scheduled call's task ends with the webhook; a notice this service cannot
+    /// send is a 400 naming it.
+    pub fn webhook_for_task(
+        post: Option<&Self>,
+        webhook_configured: bool,
+    ) -> Result<bool, crate::UserError> {
+        let asked = post.map_or_else(crate::task_notify::PostExecutionSwitches::default, |p| {
+            crate::task_notify::PostExecutionSwitches {
+                webhook: p.webhook,
+                email: p.email,
+                psa: p.psa,
+            }
+        });
+        let problems = crate::task_notify::problems("PostExecution", &asked, webhook_configured);
+        if problems.is_empty() {
+            Ok(asked.webhook)
+        } else {
+            Err(crate::UserError::invalid(
+                "PostExecution",
+                problems.join(" "),
+            ))
+        }
+    }
 }
 
 /// PowerShell's `[bool]` cast: absent, null, `false`, `0` and `""` are false, any other string

@@ -125,10 +125,13 @@ pub struct Params {
     /// Refused with 501 when enabled: this service has no scheduler.
     #[serde(rename = "Scheduled")]
     pub scheduled: Option<AddUserScheduled>,
-    /// Accepted and not acted on.
+    /// Who hears of a scheduled call's outcome: `Webhook` ends its task with the signed
+    /// webhook; e-mail and PSA are not available here (a 400). An immediate call ignores it,
+    /// as CIPP does.
     #[serde(rename = "PostExecution")]
     pub post_execution: Option<UserFormPostExecution>,
-    /// Accepted and not acted on (CIPP's reference for scheduled work).
+    /// A ticket reference, kept on a scheduled call's task (ListScheduledItems' `Reference`)
+    /// and sent with its webhook.
     #[serde(rename = "reference")]
     pub reference: Option<String>,
 }
@@ -264,6 +267,10 @@ impl Operation for AddUser {
                 params.domain.clone().or(params.prim_domain.clone()).unwrap_or_default()
             );
             let reference = params.reference.clone();
+            let webhook = UserFormPostExecution::webhook_for_task(
+                params.post_execution.as_ref(),
+                ctx.env.webhook_configured,
+            )?;
             NewUser::from_params(params)?;
             let tenant = ctx.tenant()?.clone();
             crate::scheduled_user::schedule(
@@ -273,6 +280,7 @@ impl Operation for AddUser {
                 name,
                 at,
                 reference,
+                webhook,
             )
             .await?;
             return Ok(Outcome::json(AddUserResults {

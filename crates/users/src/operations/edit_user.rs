@@ -131,10 +131,13 @@ pub struct Params {
     /// When enabled, the edit is queued as a job to run at `date` instead of now.
     #[serde(rename = "Scheduled")]
     pub scheduled: Option<EditUserScheduled>,
-    /// Accepted and not acted on.
+    /// Who hears of a scheduled call's outcome: `Webhook` ends its task with the signed
+    /// webhook; e-mail and PSA are not available here (a 400). An immediate call ignores it,
+    /// as CIPP does.
     #[serde(rename = "PostExecution")]
     pub post_execution: Option<UserFormPostExecution>,
-    /// Accepted and not acted on (CIPP's reference for scheduled work).
+    /// A ticket reference, kept on a scheduled call's task (ListScheduledItems' `Reference`)
+    /// and sent with its webhook.
     #[serde(rename = "reference")]
     pub reference: Option<String>,
 }
@@ -208,6 +211,10 @@ impl Operation for EditUser {
         if let Some(scheduled) = params.scheduled.take().filter(|s| s.enabled) {
             let at = crate::operations::add_user::scheduled_time("Scheduled.date", scheduled.date)?;
             let reference = params.reference.clone();
+            let webhook = UserFormPostExecution::webhook_for_task(
+                params.post_execution.as_ref(),
+                ctx.env.webhook_configured,
+            )?;
             // Checked now, so a request that cannot run fails here, not at its time.
             let edit = EditUserRequest::from_params(params)?;
             let tenant = ctx.tenant()?.clone();
@@ -219,6 +226,7 @@ impl Operation for EditUser {
                 name,
                 at,
                 reference,
+                webhook,
             )
             .await?;
             return Ok(Outcome::json(TextListResults::new(vec![format!(
