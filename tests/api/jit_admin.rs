@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
-use crate::helpers::{TestApp, correlation_id, spawn_app, spawn_app_with, webhook_receiver};
+use crate::helpers::{
+    TestApp, correlation_id, drop_database, fresh_database, postgres_url, spawn_app,
+    spawn_app_with, webhook_receiver,
+};
 use cipp_graph::GraphVersion;
 use serde_json::{Value, json};
 
@@ -956,4 +959,109 @@ async fn with_approvals_required_an_enable_task_no_completed_request_covers_is_b
     );
     assert_eq!(memberships(&app, &tenant.customer_id, &id).await.0, before);
     app.stop();
+}
+
+/// Two approvers on two replicas sharing one PostgreSQL database decide on the same request at
+/// once: one decision lands and provisions it, the other is told, and one enable task exists.
+#[tokio::test]
+async fn two_decisions_at_once_on_two_replicas_provision_the_request_once() {
+    let test = "two_decisions_at_once_on_two_replicas_provision_the_request_once";
+    let Some(server) = postgres_url(test) else {
+        return;
+    };
+    let (database, name) = fresh_database(&server).await;
+    let configure = |settings: &mut cipp_api::settings::Settings| {
+        settings.database_url = Some(secrecy::SecretString::from(database.clone()));
+    };
+    let first = spawn_app_with(configure).await;
+    let second = spawn_app_with(configure).await;
+    let tenant = first.tenant(1).clone();
+    let domain = &tenant.default_domain_name;
+    first
+        .store
+        .kv_put(
+            "JITAdminSettings",
+            &json!({"RequireApproval": true, "ApproverRoles": ["admin", "superadmin"], "RequiredApprovals": 1}),
+            None,
+        )
+        .await
+        .unwrap();
+    let upn = first
+        .graph
+        .get_all(
+            &tenant.customer_id,
+            GraphVersion::V1,
+            "users?$select=userPrincipalName,userType&$top=20",
+            &[],
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u["userType"] == "Member")
+        .unwrap()["userPrincipalName"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let editor = first.token("editor").await;
+    let (status, body, _) = exec(
+        &first,
+        &editor,
+        json!({"tenantFilter": domain, "existingUser": {"label": upn, "value": upn},
+            "AdminRoles": [{"label": "User Administrator", "value": USER_ADMIN}],
+            "EndDate": now() + 60, "ExpireAction": {"value": "RemoveRoles"}, "reason": "Ticket 9"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let admin = second.token("admin").await;
+    let rows: Vec<Value> = second
+        .get_json(
+            &format!("/api/ListJITAdminRequests?tenantFilter={domain}"),
+            &admin,
+        )
+        .await;
+    let request = rows[0]["RequestId"].as_str().unwrap().to_owned();
+
+    let body = json!({"tenantFilter": domain, "RequestId": request, "Decision": "Approve"});
+    let decide = async |app: &TestApp, token: String| {
+        let response = app
+            .post(
+                "/api/ExecJITAdminRequestDecision",
+                Some(&token),
+                body.clone(),
+            )
+            .await;
+        let status = response.status().as_u16();
+        (status, response.json::<Value>().await.unwrap())
+    };
+    let superadmin = first.token("superadmin").await;
+    let (a, b) = tokio::join!(decide(&first, superadmin), decide(&second, admin));
+    let outcomes = [a, b];
+    let landed: Vec<&(u16, Value)> = outcomes.iter().filter(|(s, _)| *s == 200).collect();
+    assert_eq!(landed.len(), 1, "exactly one decision lands: {outcomes:?}");
+    assert_eq!(
+        landed[0].1["Results"][0],
+        format!("Approved the JIT Admin request for {upn}.")
+    );
+    let (status, told) = outcomes.iter().find(|(s, _)| *s != 200).unwrap();
+    // Raced: the store refused the second write; or it came after and saw the first.
+    let expected = match status {
+        409 => json!(["This request was updated by someone else. Refresh and try again."]),
+        _ => json!(["This request is already completed."]),
+    };
+    assert_eq!(told["Results"], expected, "{status}");
+
+    let readonly = first.token("readonly").await;
+    let tasks: Vec<Value> = first
+        .get_json(
+            &format!(
+                "/api/ListScheduledItems?Name={}",
+                urlencoding(&format!("JIT Admin (enable): {upn}"))
+            ),
+            &readonly,
+        )
+        .await;
+    assert_eq!(tasks.len(), 1, "one enable task: {tasks:?}");
+    first.stop();
+    second.stop();
+    drop_database(&server, &name).await;
 }

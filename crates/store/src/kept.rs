@@ -181,6 +181,35 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces a template only if its body is still `expected` (the state it was read in), as
+    /// an ETag would: false when another writer changed it first, and nothing is written then.
+    /// Bodies compare as JSON on PostgreSQL and as the stored text on SQLite, which holds for
+    /// bodies this store wrote itself.
+    pub async fn replace_template_if(
+        &self,
+        kind: TemplateKind,
+        template: &Template,
+        expected: &Value,
+    ) -> Result<bool, StoreError> {
+        let replaced = on_pool!(self, p => {
+            sqlx::query(
+                "UPDATE templates SET tenant = $1, name = $2, body = $3, updated_at = $4 \
+                 WHERE kind = $5 AND id = $6 AND body = $7",
+            )
+            .bind(&template.tenant)
+            .bind(&template.name)
+            .bind(Json(&template.body))
+            .bind(DbTime::now())
+            .bind(kind.as_str())
+            .bind(template.id)
+            .bind(Json(expected))
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(replaced == 1)
+    }
+
     /// Deletes a template; returns whether it existed.
     pub async fn delete_template(&self, kind: TemplateKind, id: Uuid) -> Result<bool, StoreError> {
         let deleted = on_pool!(self, p => {

@@ -145,6 +145,7 @@ on_both_backends!(
     distinct_dates_list_each_day_once_newest_first,
     user_settings_round_trip,
     templates_can_be_listed_replaced_and_deleted_per_kind,
+    a_template_is_replaced_only_by_the_writer_that_read_its_current_body,
     password_settings_default_to_cipps_then_round_trip,
     secrets_are_sealed_at_rest_and_open_only_with_the_right_key,
     the_kv_cache_honours_expiry,
@@ -736,6 +737,74 @@ async fn user_settings_round_trip(db: &TestDb) {
     assert_eq!(
         store.get_user_settings("allUsers").await.unwrap(),
         Some(json!({"pageSize": 25}))
+    );
+}
+
+async fn a_template_is_replaced_only_by_the_writer_that_read_its_current_body(db: &TestDb) {
+    let store = db.connect().await;
+    let read = Template {
+        id: Uuid::new_v4(),
+        tenant: "contoso.example".into(),
+        name: "request".into(),
+        body: json!({"State": "Pending", "Decisions": [], "RequiredApprovals": 1}),
+    };
+    store
+        .put_template(TemplateKind::JitAdminRequest, &read)
+        .await
+        .unwrap();
+    // Two writers read the same state; the first to write wins, the second is told.
+    let first = Template {
+        body: json!({"State": "Approved", "Decisions": [{"By": "a"}], "RequiredApprovals": 1}),
+        ..read.clone()
+    };
+    let second = Template {
+        body: json!({"State": "Rejected", "Decisions": [{"By": "b"}], "RequiredApprovals": 1}),
+        ..read.clone()
+    };
+    assert!(
+        store
+            .replace_template_if(TemplateKind::JitAdminRequest, &first, &read.body)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .replace_template_if(TemplateKind::JitAdminRequest, &second, &read.body)
+            .await
+            .unwrap()
+    );
+    let kept = store
+        .list_templates(TemplateKind::JitAdminRequest, None)
+        .await
+        .unwrap();
+    assert_eq!(kept, vec![first.clone()], "the second write was not made");
+    // A writer that read the new state may write again; a missing template is never created.
+    let completed = Template {
+        body: json!({"State": "Completed", "Decisions": [{"By": "a"}], "RequiredApprovals": 1}),
+        ..read.clone()
+    };
+    assert!(
+        store
+            .replace_template_if(TemplateKind::JitAdminRequest, &completed, &kept[0].body)
+            .await
+            .unwrap()
+    );
+    let absent = Template {
+        id: Uuid::new_v4(),
+        ..read.clone()
+    };
+    assert!(
+        !store
+            .replace_template_if(TemplateKind::JitAdminRequest, &absent, &read.body)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .list_templates(TemplateKind::JitAdminRequest, None)
+            .await
+            .unwrap(),
+        vec![completed]
     );
 }
 

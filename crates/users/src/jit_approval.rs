@@ -12,10 +12,6 @@ use uuid::Uuid;
 use crate::UserError;
 use crate::operations::exec_jit_admin::SETTINGS_KEY;
 
-/// Serialises the state changes of requests in this process (approve, claim), so one approval
-/// cannot provision twice.
-pub static DECISIONS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 /// Who must approve, and how many.
 #[derive(Debug, Clone)]
 pub struct Requirement {
@@ -129,6 +125,9 @@ pub struct JitRequest {
     /// The provisioning's result lines, once approved.
     #[serde(rename = "Results", default)]
     pub results: Option<String>,
+    /// The stored row exactly as it was read: what [`save_if_unchanged`] expects to replace.
+    #[serde(skip)]
+    pub read_as: Option<Value>,
 }
 
 fn failed(e: impl std::error::Error + Send + Sync + 'static) -> UserError {
@@ -152,13 +151,57 @@ pub async fn save(store: &cipp_store::Store, request: &JitRequest) -> Result<(),
         .map_err(failed)
 }
 
+/// Upstream's text when its ETag check fails: another decision changed the request first.
+pub const CHANGED_BY_SOMEONE_ELSE: &str =
+    "This request was updated by someone else. Refresh and try again.";
+
+/// Saves `request` only if the stored row is still the one it was read as (by [`find`]), as
+/// upstream's ETag does; a 409 with upstream's text otherwise. Every change of a request's state
+/// (a decision, the requester's claim) goes through it, so two decisions made at once, on one
+/// replica or two, never both land and one approval never provisions twice.
+pub async fn save_if_unchanged(
+    store: &cipp_store::Store,
+    request: &JitRequest,
+) -> Result<(), UserError> {
+    let id = Uuid::parse_str(&request.id).map_err(failed)?;
+    let body = serde_json::to_value(request).map_err(failed)?;
+    // A request never read from the store matches no row: it is told, never written.
+    let expected = request.read_as.clone().unwrap_or(Value::Null);
+    let replaced = store
+        .replace_template_if(
+            TemplateKind::JitAdminRequest,
+            &Template {
+                id,
+                tenant: request.tenant.clone(),
+                name: request.id.clone(),
+                body,
+            },
+            &expected,
+        )
+        .await
+        .map_err(failed)?;
+    if replaced {
+        Ok(())
+    } else {
+        Err(UserError::Answered {
+            kind: crate::ErrorKind::Conflict,
+            results: Value::Array(vec![Value::String(CHANGED_BY_SOMEONE_ELSE.to_owned())]),
+            message: CHANGED_BY_SOMEONE_ELSE.to_owned(),
+        })
+    }
+}
+
 pub async fn all(store: &cipp_store::Store) -> Result<Vec<JitRequest>, UserError> {
     Ok(store
         .list_templates(TemplateKind::JitAdminRequest, None)
         .await
         .map_err(failed)?
         .into_iter()
-        .filter_map(|t| serde_json::from_value(t.body).ok())
+        .filter_map(|t| {
+            let mut request: JitRequest = serde_json::from_value(t.body.clone()).ok()?;
+            request.read_as = Some(t.body);
+            Some(request)
+        })
         .collect())
 }
 
@@ -219,6 +262,7 @@ mod tests {
             required_approvals: 1,
             decisions: vec![],
             results: None,
+            read_as: None,
         }
     }
 

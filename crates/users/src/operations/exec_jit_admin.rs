@@ -405,7 +405,6 @@ async fn claim(
     tenant: &crate::tenants::Tenant,
     id: &str,
 ) -> Result<jit_approval::JitRequest, UserError> {
-    let _decisions = jit_approval::DECISIONS.lock().await;
     let actor = ctx.caller.actor();
     let request = jit_approval::find(&ctx.store, id).await?.filter(|r| {
         r.state == "Approved"
@@ -420,7 +419,8 @@ async fn claim(
     };
     request.state = "Completed".to_owned();
     if ctx.dry_run.is_none() {
-        jit_approval::save(&ctx.store, &request).await?;
+        // Another replica's claim of the same request makes this one a 409.
+        jit_approval::save_if_unchanged(&ctx.store, &request).await?;
     }
     Ok(request)
 }
@@ -508,6 +508,7 @@ async fn submit(
         required_approvals: requirement.required,
         decisions: Vec::new(),
         results: None,
+        read_as: None,
     };
     if ctx.dry_run.is_none() {
         jit_approval::save(&ctx.store, &request).await?;

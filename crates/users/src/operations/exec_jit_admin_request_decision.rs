@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use crate::jit_approval::{self, DECISIONS, Decision};
+use crate::jit_approval::{self, Decision};
 use crate::op::types::TextListResults;
 use crate::op::{Ctx, Method, Operation, Outcome, Source, TenantUse};
 use crate::operations::exec_jit_admin::{self, ExecJitAdminLine};
@@ -51,7 +51,7 @@ impl Operation for ExecJITAdminRequestDecision {
         frontend: None,
     };
     const DIFFERENCES: Option<&'static str> = Some(
-        "Approvers are matched by their role names here (base or custom role). Decisions are serialised within one replica (CIPP: the table row's ETag), and no approval notification is sent. The provisioning answers no password or TAP, as in CIPP.",
+        "Approvers are matched by their role names here (base or custom role). A decision is written only over the request state it was made on, across replicas (CIPP: the table row's ETag); when another decision came first the answer is upstream's `This request was updated by someone else. Refresh and try again.` as a 409 (CIPP: 400). No approval notification is sent. The provisioning answers no password or TAP, as in CIPP.",
     );
 
     fn example() -> Value {
@@ -78,7 +78,6 @@ impl Operation for ExecJITAdminRequestDecision {
         if uuid::Uuid::parse_str(id.trim()).is_err() {
             return Err(refused("Invalid request id."));
         }
-        let guard = DECISIONS.lock().await;
         let mut request = jit_approval::find(&ctx.store, &id)
             .await?
             .filter(|r| r.tenant.eq_ignore_ascii_case(&tenant.default_domain_name))
@@ -147,11 +146,11 @@ impl Operation for ExecJITAdminRequestDecision {
         let target = request.target_user.clone();
         let lines = match state {
             "Rejected" => {
-                save(&ctx, &request).await?;
+                save_decided(&ctx, &request).await?;
                 vec![format!("Rejected the JIT Admin request for {target}.")]
             }
             "Pending" => {
-                save(&ctx, &request).await?;
+                save_decided(&ctx, &request).await?;
                 vec![format!(
                     "Approval recorded ({approvals} of {}).",
                     request.required_approvals
@@ -160,8 +159,7 @@ impl Operation for ExecJITAdminRequestDecision {
             _ => {
                 // Provisioned at once, for the requester; it is then Completed (or Failed).
                 request.state = "Completed".to_owned();
-                save(&ctx, &request).await?;
-                drop(guard);
+                save_decided(&ctx, &request).await?;
                 let params: exec_jit_admin::Params =
                     crate::scheduled_user::read(request.request_body.clone())?;
                 let provisioned =
@@ -197,6 +195,15 @@ impl Operation for ExecJITAdminRequestDecision {
         };
         Ok(Outcome::json(TextListResults::new(lines)).audit_target(target))
     }
+}
+
+/// Writes a decision over the state it was made on; a 409 when another replica's decision
+/// came first.
+async fn save_decided(ctx: &Ctx, request: &jit_approval::JitRequest) -> Result<(), UserError> {
+    if ctx.dry_run.is_some() {
+        return Ok(());
+    }
+    jit_approval::save_if_unchanged(&ctx.store, request).await
 }
 
 async fn save(ctx: &Ctx, request: &jit_approval::JitRequest) -> Result<(), UserError> {
