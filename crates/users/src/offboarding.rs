@@ -661,21 +661,16 @@ impl JobKind for OffboardingJob {
             Action::DeleteUser => outcome_from(
                 crate::operations::remove_user::remove_user(graph, tenant, &user, Some(upn)).await,
             ),
-            Action::NotifyWebhook => match &self.webhook {
-                Some(target) => {
-                    let name = format!("Offboarding: {}", payload.username);
-                    let task = TaskNotice {
-                        job,
-                        name: &name,
-                        command: COMMAND,
-                        tenant_id: &payload.tenant_id,
-                    };
-                    task_notify::send(target, &task, log).await
-                }
-                None => StepOutcome::failed(
-                    "Error: no webhook is configured (CIPP_WEBHOOK_URL); nothing was sent",
-                ),
-            },
+            Action::NotifyWebhook => {
+                let name = format!("Offboarding: {}", payload.username);
+                let task = TaskNotice {
+                    job,
+                    name: &name,
+                    command: COMMAND,
+                    tenant_id: &payload.tenant_id,
+                };
+                task_notify::notify(self.webhook.as_ref(), &task, log).await
+            }
         }
     }
 }

@@ -201,16 +201,13 @@ impl JobKind for UserTaskJob {
             }
         };
         if task_notify::is_notification(&step.name) {
-            let Some(target) = &self.webhook else {
-                return task_notify::not_configured();
-            };
             let task = TaskNotice {
                 job,
                 name: &job.title,
                 command: &payload.command,
                 tenant_id: &payload.tenant_id,
             };
-            return task_notify::send(target, &task, log).await;
+            return task_notify::notify(self.webhook.as_ref(), &task, log).await;
         }
         let ran = match step.name.as_str() {
             CREATE_STEP => self.create(&payload.tenant_id, payload.request).await,

@@ -153,10 +153,19 @@ pub struct TaskNotice<'a> {
     pub tenant_id: &'a str,
 }
 
-/// The step outcome for a job that carries the notification step but no webhook is configured
-/// on this replica (it was configured when the task was queued).
-pub fn not_configured() -> StepOutcome {
-    StepOutcome::failed("Error: no webhook is configured on this replica")
+/// Runs a task's notification step: sends the notice, or fails the step when this replica has
+/// no webhook configured (it had one when the task was queued, or it could not carry the step).
+pub async fn notify(
+    target: Option<&WebhookTarget>,
+    task: &TaskNotice<'_>,
+    log: &[StepRow],
+) -> StepOutcome {
+    match target {
+        Some(target) => send(target, task, log).await,
+        None => StepOutcome::failed(
+            "Error: no webhook is configured (CIPP_WEBHOOK_URL); nothing was sent",
+        ),
+    }
 }
 
 /// POSTs CIPP's legacy webhook body (tenant, task, every earlier step's result lines), signed,

@@ -503,16 +503,13 @@ impl JobKind for VacationJob {
             }
         };
         if task_notify::is_notification(&step.name) {
-            let Some(target) = &self.webhook else {
-                return task_notify::not_configured();
-            };
             let task = TaskNotice {
                 job,
                 name: &job.title,
                 command: COMMAND,
                 tenant_id: &payload.tenant_id,
             };
-            return task_notify::send(target, &task, log).await;
+            return task_notify::notify(self.webhook.as_ref(), &task, log).await;
         }
         let (text, failed) = set_vacation_membership(
             &self.graph,
