@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use cipp_graph::{GraphClient, GraphVersion};
-use cipp_jobs::{JobKind, JobRow, NewJob, NewStep, StepOutcome, StepRow};
+use cipp_jobs::{JobKind, JobRow, NewStep, StepOutcome, StepRow};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -18,6 +18,7 @@ use utoipa::ToSchema;
 
 use crate::normalize::normalize_graph_error;
 use crate::op::Ctx;
+use crate::scheduled_task::{self, ScheduledTask};
 use crate::task_notify::{self, TaskNotice, WebhookTarget};
 use crate::tenants::Tenant;
 use crate::{UserError, path_segment};
@@ -122,35 +123,29 @@ pub async fn schedule(
     at: OffsetDateTime,
     webhook: bool,
 ) -> Result<String, UserError> {
-    let failed = |e: cipp_jobs::JobError| UserError::internal("Failed to create scheduled task", e);
     let action = parameters.action;
     let payload = JitTaskPayload {
         command: COMMAND.to_owned(),
         tenant_id: tenant.customer_id.clone(),
         parameters,
     };
-    ctx.env
-        .jobs
-        .enqueue(NewJob {
-            id: None,
-            deployment_id: uuid::Uuid::new_v4().to_string(),
-            kind: KIND.to_owned(),
-            tenant: tenant.default_domain_name.clone(),
+    scheduled_task::enqueue(
+        ctx,
+        tenant,
+        ScheduledTask {
+            kind: KIND,
             title: name,
             reference: None,
-            created_by: Some(ctx.caller.actor()),
-            payload: serde_json::to_value(&payload)
-                .map_err(|e| UserError::internal("Failed to create scheduled task", e))?,
-            steps: std::iter::once(NewStep {
+            payload: scheduled_task::payload(&payload)?,
+            step: NewStep {
                 name: action.name().to_owned(),
                 idempotent: action.idempotent(),
-            })
-            .chain(webhook.then(task_notify::notify_step))
-            .collect(),
-            run_at: Some(at),
-        })
-        .await
-        .map_err(failed)
+            },
+            at,
+            webhook,
+        },
+    )
+    .await
 }
 
 /// A UTC time as CIPP writes the extension's dates: `yyyy-MM-ddTHH:mm:ssZ`.

@@ -34,6 +34,7 @@ pub mod op;
 pub mod operations;
 pub mod password;
 pub(crate) mod read_support;
+pub mod scheduled_task;
 pub mod scheduled_user;
 pub mod task_notify;
 pub mod templates;

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use cipp_graph::GraphClient;
-use cipp_jobs::{JobKind, JobRow, NewJob, NewStep, StepOutcome, StepRow};
+use cipp_jobs::{JobKind, JobRow, NewStep, StepOutcome, StepRow};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -14,6 +14,7 @@ use crate::UserError;
 use crate::op::Ctx;
 use crate::op::params::{ParamsSchema, RawParams, deserialize, is_secret_key};
 use crate::operations::{add_user, edit_user};
+use crate::scheduled_task::{self, ScheduledTask};
 use crate::task_notify::{self, TaskNotice, WebhookTarget};
 use crate::tenants::Tenant;
 
@@ -72,30 +73,25 @@ pub async fn schedule(
     } else {
         EDIT_STEP
     };
-    ctx.env
-        .jobs
-        .enqueue(NewJob {
-            id: None,
-            deployment_id: uuid::Uuid::new_v4().to_string(),
-            kind: KIND.to_owned(),
-            tenant: tenant.default_domain_name.clone(),
+    scheduled_task::enqueue(
+        ctx,
+        tenant,
+        ScheduledTask {
+            kind: KIND,
             title: name,
             reference,
-            created_by: Some(ctx.caller.actor()),
-            payload: serde_json::to_value(&payload)
-                .map_err(|e| UserError::internal("Failed to create scheduled task", e))?,
+            payload: scheduled_task::payload(&payload)?,
             // Neither may run twice: a second create fails on the taken name, a second edit
             // sets a new password or adds groups again.
-            steps: std::iter::once(NewStep {
+            step: NewStep {
                 name: step.to_owned(),
                 idempotent: false,
-            })
-            .chain(webhook.then(task_notify::notify_step))
-            .collect(),
-            run_at: Some(at),
-        })
-        .await
-        .map_err(failed)?;
+            },
+            at,
+            webhook,
+        },
+    )
+    .await?;
     Ok(())
 }
 

@@ -7,13 +7,14 @@
 use std::sync::Arc;
 
 use cipp_graph::{GraphClient, GraphError, GraphVersion};
-use cipp_jobs::{JobKind, JobRow, NewJob, NewStep, StepOutcome, StepRow};
+use cipp_jobs::{JobKind, JobRow, NewStep, StepOutcome, StepRow};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::group_membership::{directory_object, distribution_member};
 use crate::normalize::normalize_graph_error;
 use crate::op::Ctx;
+use crate::scheduled_task::{self, ScheduledTask};
 use crate::task_notify::{self, TaskNotice, WebhookTarget};
 use crate::tenants::Tenant;
 use crate::{UserError, path_segment};
@@ -73,7 +74,6 @@ pub async fn schedule(
     reference: Option<String>,
     webhook: bool,
 ) -> Result<(), UserError> {
-    let failed = |e: cipp_jobs::JobError| UserError::internal("Failed to create scheduled task", e);
     let step = match parameters.action {
         Action::Add => ADD_STEP,
         Action::Remove => REMOVE_STEP,
@@ -83,29 +83,24 @@ pub async fn schedule(
         tenant_id: tenant.customer_id.clone(),
         parameters,
     };
-    ctx.env
-        .jobs
-        .enqueue(NewJob {
-            id: None,
-            deployment_id: uuid::Uuid::new_v4().to_string(),
-            kind: KIND.to_owned(),
-            tenant: tenant.default_domain_name.clone(),
+    scheduled_task::enqueue(
+        ctx,
+        tenant,
+        ScheduledTask {
+            kind: KIND,
             title: name,
             reference,
-            created_by: Some(ctx.caller.actor()),
-            payload: serde_json::to_value(&payload)
-                .map_err(|e| UserError::internal("Failed to create scheduled task", e))?,
+            payload: scheduled_task::payload(&payload)?,
             // Not run twice: a second add would find its own users as members and record none.
-            steps: std::iter::once(NewStep {
+            step: NewStep {
                 name: step.to_owned(),
                 idempotent: false,
-            })
-            .chain(webhook.then(task_notify::notify_step))
-            .collect(),
-            run_at: Some(at),
-        })
-        .await
-        .map_err(failed)?;
+            },
+            at,
+            webhook,
+        },
+    )
+    .await?;
     Ok(())
 }
 
